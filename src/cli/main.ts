@@ -1,0 +1,37 @@
+import { Command, CommanderError } from 'commander';
+import { ProvenantError } from '../errors.ts';
+import { makeContext } from './context.ts';
+import { commands } from './commands/index.ts';
+import { processOutput, renderError, type Output } from './output.ts';
+
+const DESCRIPTION = `Build, attest, sign, publish and verify Python integration wheels.
+
+Typical flow (local repository in ./repository):
+  provenant repo init                 create a TUF repository and its keys
+  provenant release --all             build, attest, sign and publish every integration
+  provenant download datadog-postgres verify and fetch a wheel; prints its path`;
+
+/** Runs the CLI in-process and returns the exit code (tests call this directly). */
+export async function main(argv: string[], out: Output = processOutput, env = process.env, cwd = process.cwd()): Promise<number> {
+  const ctx = makeContext(out, env, cwd);
+  const program = new Command('provenant')
+    .description(DESCRIPTION)
+    .option('-v, --verbose', 'more detail on stderr (repeat for more: -vv)', (_v: string, prev: number) => prev + 1, 0)
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ writeOut: (s) => out.stdout(s), writeErr: (s) => out.stderr(s) })
+    .exitOverride();
+  for (const register of commands) register(program, ctx);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Help and version are successful exits; anything else commander reports is a usage error.
+      return err.exitCode === 0 ? 0 : 2;
+    }
+    const opts = { verbose: program.opts<{ verbose: number }>().verbose, json: argv.includes('--json') };
+    return renderError(out, err, opts);
+  }
+}
+
+export { ProvenantError };

@@ -1,0 +1,23 @@
+/**
+ * Anything that can sign: a key file today, PKCS#11/KMS/Sigstore later. Async so remote
+ * signers fit; the private key never has to leave the signer.
+ */
+export type KeyType = 'ed25519' | 'ecdsa';
+export type SignatureScheme = 'ed25519' | 'ecdsa-sha2-nistp256';
+
+/** The TUF public key object (spec §4.2), as it appears in root and targets metadata. */
+export interface PublicKeyInfo {
+  keytype: KeyType;
+  scheme: SignatureScheme;
+  keyval: { public: string };
+}
+
+export interface Signer {
+  /** TUF key id: hex sha256 of the canonical JSON of `publicKey`. */
+  readonly keyId: string;
+  readonly publicKey: PublicKeyInfo;
+  /** The public key as SPKI PEM, for verifiers outside TUF (DSSE, Sigstore bundles). */
+  readonly publicKeyPem: string;
+  /** Signs `data` as the scheme defines (ed25519: raw; ecdsa: sha256 then DER signature). */
+  sign(data: Uint8Array): Promise<Uint8Array>;
+}
