@@ -1,0 +1,39 @@
+/**
+ * Where each object lives in a published repository (ARCHITECTURE.md, "Published repository
+ * layout"). Keys are relative to the repository root; TUF target paths are relative to it too.
+ */
+export const METADATA_DIR = 'metadata';
+export const SIMPLE_DIR = 'simple';
+export const POLICY_TARGET = 'policy/attestation-policy.json';
+
+export function wheelKey(project: string, wheelFile: string): string {
+  return `${SIMPLE_DIR}/${project}/${wheelFile}`;
+}
+
+export function pointerTargetPath(project: string, version: string): string {
+  return `pointers/${project}/${project}-${version}.pointer`;
+}
+
+export function attestationKey(project: string, attestationFile: string): string {
+  return `attestations/${project}/${attestationFile}`;
+}
+
+export function pointerFileName(project: string, version: string): string {
+  return `${project}-${version}.pointer`;
+}
+
+/** The unsigned in-toto statement `build` writes. */
+export function statementFileName(project: string, version: string): string {
+  return `${project}-${version}-attestation.json`;
+}
+
+/** The Sigstore bundle (DSSE-signed statement) `sign` writes; this is what the pointer pins. */
+export function bundleFileName(project: string, version: string): string {
+  return `${project}-${version}-attestation.sigstore.json`;
+}
+
+/** Consistent-snapshot name of a target: `<dir>/<sha256>.<file>` (TUF spec §5.5.2). */
+export function consistentTargetPath(targetPath: string, sha256Hex: string): string {
+  const slash = targetPath.lastIndexOf('/');
+  return `${targetPath.slice(0, slash + 1)}${sha256Hex}.${targetPath.slice(slash + 1)}`;
+}
