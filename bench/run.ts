@@ -1,0 +1,12 @@
+// `npm run bench`: every benchmark against its peer tool, same input, same run; prints tables.
+import type { Benchmark } from './table.ts';
+import { formatTable } from './table.ts';
+
+const benchmarks: Benchmark[] = [];
+
+const only = process.argv.slice(2);
+for (const b of benchmarks) {
+  if (only.length > 0 && !only.includes(b.name)) continue;
+  process.stderr.write(`bench: ${b.name}…\n`);
+  for (const table of await b.run()) process.stdout.write(`${formatTable(table)}\n\n`);
+}
