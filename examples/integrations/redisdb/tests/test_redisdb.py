@@ -1,0 +1,5 @@
+from datadog_checks.redisdb import Redis
+
+
+def test_check():
+    assert Redis('redisdb', {}, [{}]).run()
