@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ProvenantError } from '../errors.ts';
+import { GITHUB_BUILDER_PREFIX, LOCAL_BUILDER_ID } from '../provenance/builders.ts';
 
 /**
  * The attestation policy: which keys may sign provenance and which builds are acceptable.
@@ -14,12 +15,17 @@ const PublicKeySchema = z.object({
 
 export const PolicySchema = z.object({
   policyVersion: z.literal(1),
-  attestation: z.object({
-    /** keyid (TUF-style: sha256 of the canonical public key object) → public key. */
-    keys: z.record(z.string().regex(/^[0-9a-f]{64}$/), PublicKeySchema),
-    /** How many distinct policy keys must have signed the DSSE envelope. */
-    threshold: z.number().int().min(1),
-  }),
+  attestation: z
+    .object({
+      /** keyid (TUF-style: sha256 of the canonical public key object) → public key. */
+      keys: z.record(z.string().regex(/^[0-9a-f]{64}$/), PublicKeySchema),
+      /** How many distinct policy keys must have signed the DSSE envelope. */
+      threshold: z.number().int().min(1),
+    })
+    .refine((a) => a.threshold <= Object.keys(a.keys).length, {
+      message: 'threshold is larger than the number of keys: no attestation could ever verify',
+      path: ['threshold'],
+    }),
   provenance: z.object({
     /** Allowed `runDetails.builder.id` (v1) / `builder.id` (v0.2); `*` matches any run of characters. */
     builders: z.array(z.string().min(1)).min(1),
@@ -53,6 +59,52 @@ export function parsePolicy(bytes: Uint8Array, file: string): Policy {
       file,
       field: issue.path.join('.'),
       hint: 'see docs/policy.md for the schema',
+    });
+  }
+  return r.data;
+}
+
+export interface DefaultPolicyOptions {
+  /** The keys that may sign attestations (e.g. the `attestation` signer's keyId and publicKey). */
+  attestationKeys: readonly { keyId: string; publicKey: PolicyKey }[];
+  /** Allowed builder ids (patterns). Default: local builds and any GitHub Actions workflow. */
+  builders?: readonly string[];
+  /** Allowed source repositories (patterns); default empty = any. */
+  sourceRepositories?: readonly string[];
+  /** Allowed git refs (patterns); default empty = any. */
+  refs?: readonly string[];
+  /** Distinct keys that must sign; default 1. */
+  threshold?: number;
+  /** Default false: the break-glass download flag is refused. */
+  allowUnsafeDisableVerification?: boolean;
+}
+
+/**
+ * The policy `repo init` publishes: trust exactly the given attestation keys. The default
+ * builders accept local builds (`LOCAL_BUILDER_ID`) so the out-of-the-box flow works; a
+ * production repository narrows `builders`, `sourceRepositories` and `refs` (docs/policy.md).
+ */
+export function defaultPolicy(o: DefaultPolicyOptions): Policy {
+  const keys: Record<string, PolicyKey> = {};
+  for (const k of o.attestationKeys) {
+    keys[k.keyId] = { keytype: k.publicKey.keytype, scheme: k.publicKey.scheme, keyval: { public: k.publicKey.keyval.public } };
+  }
+  const policy: Policy = {
+    policyVersion: 1,
+    attestation: { keys, threshold: o.threshold ?? 1 },
+    provenance: {
+      builders: [...(o.builders ?? [LOCAL_BUILDER_ID, `${GITHUB_BUILDER_PREFIX}*`])],
+      sourceRepositories: [...(o.sourceRepositories ?? [])],
+      refs: [...(o.refs ?? [])],
+    },
+    allowUnsafeDisableVerification: o.allowUnsafeDisableVerification ?? false,
+  };
+  const r = PolicySchema.safeParse(policy);
+  if (!r.success) {
+    const issue = r.error.issues[0]!;
+    throw new ProvenantError('E_POLICY_INVALID', `default policy is invalid: ${issue.message}`, {
+      field: issue.path.join('.'),
+      hint: 'pass at least `threshold` attestation keys, each with a 64-hex key id, and at least one builder pattern',
     });
   }
   return r.data;

@@ -1,0 +1,103 @@
+import { toSignedEntity, toTrustMaterial, Verifier, VerificationError, type TrustMaterial } from '@sigstore/verify';
+import type { Policy } from '../policy/policy.ts';
+import { IN_TOTO_PAYLOAD_TYPE, parseAttestationBundle } from './bundle.ts';
+import { attestationError } from './errors.ts';
+import { trustedKeys, type TrustedKey } from './keys.ts';
+
+export interface VerifiedAttestation {
+  payloadType: string;
+  /** The exact statement bytes the signatures cover. Content checks are the caller's (src/verify/). */
+  payload: Uint8Array;
+  /** Policy key ids whose signatures verified, one per distinct key. */
+  keyIds: string[];
+}
+
+/** No Fulcio, Rekor, CT log or TSA: the only trust is the key the finder returns. */
+const NO_SIGSTORE_INFRASTRUCTURE = {
+  mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1',
+  tlogs: [],
+  certificateAuthorities: [],
+  ctlogs: [],
+  timestampAuthorities: [],
+};
+
+function trustMaterialFor(key: TrustedKey): TrustMaterial {
+  return toTrustMaterial(NO_SIGSTORE_INFRASTRUCTURE, (hint) => {
+    if (hint !== key.keyId) throw new VerificationError({ code: 'PUBLIC_KEY_ERROR', message: `key not found: ${hint}` });
+    return { publicKey: key.key, validFor: () => true };
+  });
+}
+
+// Transparency logs and timestamps are not part of this trust model (see bundle.ts).
+const verifierOptions = { tlogThreshold: 0, ctlogThreshold: 0, timestampThreshold: 0 };
+
+/**
+ * Verifies a signed attestation against the policy. Keys come ONLY from `policy`: a
+ * certificate in the bundle, or a hint naming a key the policy lacks, fails; hints merely pick
+ * which policy key to try. Each DSSE signature is verified by @sigstore/verify as its own
+ * bundle (its Verifier handles ed25519 and ECDSA P-256 public keys), and the policy threshold
+ * is enforced here over DISTINCT keys, because a Sigstore bundle has no notion of thresholds:
+ * two key ids naming the same key material count once. The payload type is checked after the
+ * signatures (DSSE protocol order), so the type is only read once it is authenticated.
+ */
+export function verifyAttestationBundle(bundleBytes: Uint8Array, policy: Policy, opts: { file?: string } = {}): VerifiedAttestation {
+  const file = opts.file;
+  const parsed = parseAttestationBundle(bundleBytes, file);
+  const keys = trustedKeys(policy);
+  const untrusted = (keyid: string, field: string) =>
+    attestationError('E_ATTESTATION_KEY_UNTRUSTED', `attestation names key ${keyid}, which the attestation policy does not list`, {
+      file,
+      field,
+      hint: 'sign with a key listed in the policy, or publish a new policy that lists this key (docs/policy.md)',
+    });
+  if (parsed.hint && !keys.has(parsed.hint)) throw untrusted(parsed.hint, 'verificationMaterial.publicKey.hint');
+
+  const accepted = new Map<string, string>(); // key identity → key id
+  let badSignature: { index: number; keyid: string } | undefined;
+  let untrustedSignature: { index: number; keyid: string } | undefined;
+  parsed.perSignature.forEach(({ keyid, bundle }, index) => {
+    if (keyid && !keys.has(keyid)) {
+      untrustedSignature ??= { index, keyid };
+      return;
+    }
+    // Without any hint every policy key is tried; with one, only the key it names.
+    const candidates = keyid ? [keys.get(keyid)!] : [...keys.values()];
+    for (const key of candidates) {
+      const entity = toSignedEntity({ ...bundle, verificationMaterial: { ...bundle.verificationMaterial, content: { $case: 'publicKey', publicKey: { hint: key.keyId } } } });
+      try {
+        new Verifier(trustMaterialFor(key), verifierOptions).verify(entity);
+      } catch (e) {
+        if (e instanceof VerificationError) continue;
+        throw e;
+      }
+      if (!accepted.has(key.identity)) accepted.set(key.identity, key.keyId);
+      return;
+    }
+    badSignature ??= { index, keyid };
+  });
+
+  const threshold = policy.attestation.threshold;
+  if (accepted.size < threshold) {
+    if (badSignature) {
+      throw attestationError('E_ATTESTATION_SIGNATURE', `attestation signature ${badSignature.index} does not verify${badSignature.keyid ? ` with policy key ${badSignature.keyid}` : ' with any policy key'}: the statement or the signature was altered, or another key signed it`, {
+        file,
+        field: `dsseEnvelope.signatures[${badSignature.index}].sig`,
+        hint: 'do not install this wheel; re-sign the statement with `provenant sign` if you publish it',
+      });
+    }
+    if (untrustedSignature) throw untrusted(untrustedSignature.keyid, `dsseEnvelope.signatures[${untrustedSignature.index}].keyid`);
+    throw attestationError('E_ATTESTATION_THRESHOLD', `attestation is signed by ${accepted.size} distinct policy key(s); the policy requires ${threshold}`, {
+      file,
+      field: 'dsseEnvelope.signatures',
+      hint: `sign with ${threshold} distinct keys listed in the policy (\`provenant sign --key A --key B\`)`,
+    });
+  }
+  if (parsed.envelope.payloadType !== IN_TOTO_PAYLOAD_TYPE) {
+    throw attestationError('E_ATTESTATION_PAYLOAD_TYPE', `attestation payloadType is ${JSON.stringify(parsed.envelope.payloadType)}, expected ${IN_TOTO_PAYLOAD_TYPE}`, {
+      file,
+      field: 'dsseEnvelope.payloadType',
+      hint: 'the attestation must wrap an in-toto statement',
+    });
+  }
+  return { payloadType: parsed.envelope.payloadType, payload: parsed.envelope.payload, keyIds: [...accepted.values()] };
+}
