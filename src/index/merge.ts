@@ -1,5 +1,6 @@
 import { ProvenantError } from '../errors.ts';
-import { normalizeProjectName } from '../formats/pep503.ts';
+import { isValidVersion, compareVersions } from '../formats/pep440.ts';
+import { normalizeProjectName, parseWheelFileName } from '../formats/pep503.ts';
 import type { IndexEntry } from './entry.ts';
 import type { ProjectDoc, RootDoc, SimpleFile } from './model.ts';
 
@@ -44,13 +45,13 @@ export function addFilesToProject(doc: ProjectDoc, entries: IndexEntry[], now: D
     added.push(e.fileName);
   }
   if (added.length === 0) return { doc, added, unchanged };
-  files.sort((a, b) => compareNatural(a.filename, b.filename));
-  return { doc: { ...doc, files, versions: [...versions].sort(compareNatural) }, added, unchanged };
+  files.sort(compareFiles);
+  return { doc: { ...doc, files, versions: [...versions].sort(compareVersionStrings) }, added, unchanged };
 }
 
 export function addProjectsToRoot(doc: RootDoc, projects: string[]): { doc: RootDoc; added: string[] } {
   const known = new Set(doc.projects.map((p) => normalizeProjectName(p.name)));
-  const added = [...new Set(projects.map(normalizeProjectName))].filter((p) => !known.has(p));
+  const added = [...new Set(projects.map(normalizeProjectName))].filter((p) => !known.has(p)).sort(compareCodeUnits);
   if (added.length === 0) return { doc, added };
   const all = [...doc.projects, ...added.map((name) => ({ name }))];
   all.sort((a, b) => compareCodeUnits(normalizeProjectName(a.name), normalizeProjectName(b.name)));
@@ -75,14 +76,27 @@ function fileOf(e: IndexEntry, now: Date): SimpleFile {
   return f;
 }
 
+/** Oldest release first (PEP 440 order), then by file name, so a page reads like a changelog. */
+function compareFiles(a: SimpleFile, b: SimpleFile): number {
+  const va = parseWheelFileName(a.filename)?.version;
+  const vb = parseWheelFileName(b.filename)?.version;
+  const byVersion = va !== undefined && vb !== undefined ? compareVersionStrings(va, vb) : 0;
+  return byVersion || compareNatural(a.filename, b.filename);
+}
+
+/** PEP 440 order; strings that are not PEP 440 (other tools' files) fall back to natural order. */
+export function compareVersionStrings(a: string, b: string): number {
+  if (isValidVersion(a) && isValidVersion(b)) return compareVersions(a, b) || compareCodeUnits(a, b);
+  return compareNatural(a, b);
+}
+
 function compareCodeUnits(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /**
- * Orders `1.9` before `1.10`: digit runs compare as numbers, the rest by code unit. Not full
- * PEP 440 ordering (clients do not rely on page order), but stable on every platform, unlike
- * locale collation, so re-rendering never reorders a page.
+ * Orders `1.9` before `1.10`: digit runs compare as numbers, the rest by code unit. Stable on
+ * every platform, unlike locale collation, so re-rendering never reorders a page.
  */
 export function compareNatural(a: string, b: string): number {
   const ra = a.match(/\d+|\D+/g) ?? [];

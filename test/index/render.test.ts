@@ -86,13 +86,13 @@ test('an entry keeps its own upload time when it has one', () => {
   assert.equal(doc.files[0]?.['upload-time'], '2020-01-02T03:04:05.000Z');
 });
 
-test('files and versions sort naturally (1.9 before 1.10), deterministically', () => {
-  const names = ['1.10.0', '1.9.0', '1.2.0'].map((v) => entry({ version: v, fileName: `datadog_postgres-${v}-py3-none-any.whl`, sha256: H2 }));
+test('files and versions sort in PEP 440 order (1.9 before 1.10, rc before final)', () => {
+  const names = ['1.10.0', '1.9.0', '1.2.0', '1.2.0rc1'].map((v) => entry({ version: v, fileName: `datadog_postgres-${v}-py3-none-any.whl`, sha256: H2 }));
   const { doc } = addFilesToProject(emptyProjectDoc('datadog-postgres'), names, NOW);
-  assert.deepEqual(doc.versions, ['1.2.0', '1.9.0', '1.10.0']);
+  assert.deepEqual(doc.versions, ['1.2.0rc1', '1.2.0', '1.9.0', '1.10.0']);
   assert.deepEqual(
     doc.files.map((f) => f.filename),
-    ['1.2.0', '1.9.0', '1.10.0'].map((v) => `datadog_postgres-${v}-py3-none-any.whl`),
+    ['1.2.0rc1', '1.2.0', '1.9.0', '1.10.0'].map((v) => `datadog_postgres-${v}-py3-none-any.whl`),
   );
   assert.ok(compareNatural('a2', 'a10') < 0 && compareNatural('a10', 'a2') > 0 && compareNatural('x', 'x') === 0);
 });
@@ -111,7 +111,7 @@ test('adding the same file twice is a no-op; different bytes under the same name
 
 test('root page: normalised, de-duplicated, sorted project links with trailing slash', () => {
   const { doc, added } = addProjectsToRoot(emptyRootDoc(), ['Datadog_Postgres', 'datadog-checks-base', 'datadog.postgres', 'Datadog-Checks_Base']);
-  assert.deepEqual(added, ['datadog-postgres', 'datadog-checks-base']);
+  assert.deepEqual(added, ['datadog-checks-base', 'datadog-postgres']);
   assert.deepEqual(doc.projects, [{ name: 'datadog-checks-base' }, { name: 'datadog-postgres' }]);
   const html = renderRootHtml(doc);
   assert.ok(html.includes('<meta name="pypi:repository-version" content="1.1">'));
