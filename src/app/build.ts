@@ -1,0 +1,212 @@
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import type { BuildOptions, BuiltWheel } from '../build/types.ts';
+import { ProvenantError, isProvenantError } from '../errors.ts';
+import { attestationKey, pointerFileName, statementFileName, wheelKey } from '../formats/layout.ts';
+import { renderPointer, type Pointer } from '../formats/pointer.ts';
+import { resolveBuildContext, type BuildContext } from '../provenance/context.ts';
+import { gitCli, type GitAdapter } from '../provenance/git.ts';
+import { makeStatement, renderStatement, type ProvenanceFormat } from '../provenance/statement.ts';
+import { sha256Hex } from '../util/hash.ts';
+import { replaceFilesTogether } from './dist-files.ts';
+import { silentReporter, type Reporter } from './reporter.ts';
+import type { Integration } from './workspace.ts';
+
+/** hatchling's default, so a build without SOURCE_DATE_EPOCH matches `hatch build`. */
+export const DEFAULT_SOURCE_DATE_EPOCH = 1580601600;
+/** Zip timestamps cannot go before 1980-01-01 or past 2107-12-31. */
+const MIN_EPOCH = 315532800;
+const MAX_EPOCH = 4354819199;
+
+export type WheelBuilder = (projectDir: string, opts: BuildOptions) => Promise<BuiltWheel>;
+
+export interface BuildRequest {
+  /** Provenance format; `slsa-v1` unless the reference guide's `slsa-v0.2` is wanted. */
+  format?: ProvenanceFormat;
+  /** Public base URL of the repository; empty = URIs relative to the repository root. */
+  baseUrl?: string;
+  /** Where SOURCE_DATE_EPOCH and the CI variables are read from. */
+  env: Readonly<Record<string, string | undefined>>;
+  buildWheel: WheelBuilder;
+  git?: GitAdapter;
+  reporter?: Reporter;
+  now?: () => Date;
+}
+
+export interface BuiltFile {
+  path: string;
+  fileName: string;
+  sha256: string;
+  size: number;
+}
+
+/** One integration's build, as the release pipeline and `--json` see it. */
+export interface BuildResult {
+  integration: string;
+  project: string;
+  version: string;
+  tag: string;
+  dist: string;
+  wheel: BuiltFile;
+  pointer: BuiltFile & { uri: string; attestationUri: string };
+  statement: BuiltFile & { format: ProvenanceFormat };
+  provenance: {
+    builderId: string;
+    sourceRepository: string | undefined;
+    ref: string | undefined;
+    commit: string | undefined;
+    sourceTree: BuildContext['sourceTree'];
+  };
+}
+
+/** SOURCE_DATE_EPOCH from the environment: whole seconds in the range a zip can store. */
+export function sourceDateEpochFrom(env: Readonly<Record<string, string | undefined>>): number {
+  const raw = env.SOURCE_DATE_EPOCH;
+  if (raw === undefined || raw === '') return DEFAULT_SOURCE_DATE_EPOCH;
+  const value = /^\d+$/.test(raw.trim()) ? Number(raw.trim()) : Number.NaN;
+  if (!Number.isSafeInteger(value) || value < MIN_EPOCH || value > MAX_EPOCH) {
+    throw new ProvenantError('E_SOURCE_DATE_EPOCH_INVALID', `SOURCE_DATE_EPOCH=${JSON.stringify(raw)} is not a usable timestamp`, {
+      field: 'SOURCE_DATE_EPOCH',
+      hint: `set it to whole seconds since 1970 between ${MIN_EPOCH} (1980-01-01, the earliest a zip can store) and ${MAX_EPOCH}, e.g. \`git log -1 --format=%ct\`, or unset it for ${DEFAULT_SOURCE_DATE_EPOCH}`,
+    });
+  }
+  return value;
+}
+
+/** The base URL without its trailing slash; empty stays empty (relative URIs). */
+export function normalizeBaseUrl(raw: string | undefined, source = '--base-url'): string {
+  const s = (raw ?? '').trim();
+  if (s === '') return '';
+  const ok = URL.canParse(s) && !/[?#]/.test(s);
+  if (!ok) {
+    throw new ProvenantError('E_BASE_URL_INVALID', `${source} ${JSON.stringify(s)} is not an absolute URL without query or fragment`, {
+      field: source,
+      hint: 'give the public root of the repository, e.g. https://packages.example.com/integrations, or leave it empty for relative URIs',
+    });
+  }
+  return s.replace(/\/+$/, '');
+}
+
+/** A repository key as published: absolute under the base URL, or relative to the repository root. */
+export function artifactUri(baseUrl: string, key: string): string {
+  return baseUrl === '' ? key : `${baseUrl}/${key}`;
+}
+
+function describeSize(bytes: number): string {
+  return bytes < 1024 ? `${bytes} B` : bytes < 1024 * 1024 ? `${(bytes / 1024).toFixed(1)} KiB` : `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+function enc(s: string): Uint8Array {
+  return new TextEncoder().encode(s);
+}
+
+interface RunShared {
+  format: ProvenanceFormat;
+  baseUrl: string;
+  sourceDateEpoch: number;
+  invocationId: string;
+  git: GitAdapter;
+  reporter: Reporter;
+  now: () => Date;
+}
+
+async function buildOne(i: Integration, req: BuildRequest, s: RunShared): Promise<BuildResult> {
+  const r = s.reporter;
+  let step = 'wheel';
+  try {
+    r.step(i.name, 'build', 'start');
+    const startedOn = s.now();
+    const context = await resolveBuildContext({ env: req.env, git: s.git, dir: i.dir, localInvocationId: s.invocationId });
+    const wheel = await req.buildWheel(i.dir, { sourceDateEpoch: s.sourceDateEpoch });
+    const wheelSha = sha256Hex(wheel.bytes);
+    r.debug(`${i.name}: ${wheel.fileName} ${describeSize(wheel.bytes.length)} sha256:${wheelSha}`);
+
+    step = 'provenance';
+    const project = wheel.normalizedName;
+    const statementBytes = renderStatement(
+      makeStatement(s.format, {
+        subject: { name: wheel.fileName, sha256: wheelSha },
+        integration: i.name,
+        context,
+        sourceDateEpoch: s.sourceDateEpoch,
+        startedOn,
+        finishedOn: s.now(),
+      }),
+    );
+    for (const note of context.notes) r.warn(`${i.name}: ${note}`);
+    r.debug(`${i.name}: ${s.format} statement, builder ${context.builderId}`);
+
+    const statementName = statementFileName(project, wheel.version);
+    const statementSha = sha256Hex(statementBytes);
+    const pointer: Pointer = {
+      name: project,
+      version: wheel.version,
+      uri: artifactUri(s.baseUrl, wheelKey(project, wheel.fileName)),
+      digest: wheelSha,
+      length: wheel.bytes.length,
+      // Pins the unsigned statement for now; `provenant sign` re-points it at the signed bundle.
+      attestation: { uri: artifactUri(s.baseUrl, attestationKey(project, statementName)), digest: statementSha, length: statementBytes.length },
+    };
+    const pointerName = pointerFileName(project, wheel.version);
+    const pointerBytes = enc(renderPointer(pointer));
+
+    step = 'write';
+    const dist = path.join(i.dir, 'dist');
+    await replaceFilesTogether(dist, [
+      { name: wheel.fileName, bytes: wheel.bytes },
+      { name: statementName, bytes: statementBytes },
+      { name: pointerName, bytes: pointerBytes },
+    ]);
+    r.step(i.name, 'build', 'ok', `${wheel.fileName} (${describeSize(wheel.bytes.length)}), pointer, ${s.format} provenance`);
+    return {
+      integration: i.name,
+      project,
+      version: wheel.version,
+      tag: wheel.tag,
+      dist,
+      wheel: { path: path.join(dist, wheel.fileName), fileName: wheel.fileName, sha256: wheelSha, size: wheel.bytes.length },
+      pointer: {
+        path: path.join(dist, pointerName),
+        fileName: pointerName,
+        sha256: sha256Hex(pointerBytes),
+        size: pointerBytes.length,
+        uri: pointer.uri,
+        attestationUri: pointer.attestation.uri,
+      },
+      statement: { path: path.join(dist, statementName), fileName: statementName, sha256: statementSha, size: statementBytes.length, format: s.format },
+      provenance: {
+        builderId: context.builderId,
+        sourceRepository: context.repository,
+        ref: context.ref,
+        commit: context.commit,
+        sourceTree: context.sourceTree,
+      },
+    };
+  } catch (e) {
+    r.step(i.name, 'build', 'fail', isProvenantError(e) ? `${step}: ${e.code}` : step);
+    throw e;
+  }
+}
+
+/**
+ * Builds each integration: wheel → sha256 → provenance statement → pointer, the three written
+ * into `<integration>/dist/` together. Stops at the first failure (its dist/ untouched; earlier
+ * integrations keep their complete output).
+ */
+export async function buildIntegrations(integrations: readonly Integration[], req: BuildRequest): Promise<BuildResult[]> {
+  const shared: RunShared = {
+    format: req.format ?? 'slsa-v1',
+    baseUrl: normalizeBaseUrl(req.baseUrl),
+    sourceDateEpoch: sourceDateEpochFrom(req.env),
+    invocationId: `urn:uuid:${randomUUID()}`,
+    git: req.git ?? gitCli(),
+    reporter: req.reporter ?? silentReporter,
+    now: req.now ?? (() => new Date()),
+  };
+  const results: BuildResult[] = [];
+  for (const i of integrations) {
+    results.push(await buildOne(i, req, shared));
+    shared.reporter.progress('integrations built', results.length, integrations.length);
+  }
+  return results;
+}
