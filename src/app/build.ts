@@ -108,6 +108,7 @@ interface RunShared {
   git: GitAdapter;
   reporter: Reporter;
   now: () => Date;
+  warned: Set<string>;
 }
 
 async function buildOne(i: Integration, req: BuildRequest, s: RunShared): Promise<BuildResult> {
@@ -133,7 +134,12 @@ async function buildOne(i: Integration, req: BuildRequest, s: RunShared): Promis
         finishedOn: s.now(),
       }),
     );
-    for (const note of context.notes) r.warn(`${i.name}: ${note}`);
+    // Notes shared by every integration (no remote, not a checkout) are said once per run.
+    for (const note of context.notes) {
+      if (s.warned.has(note)) continue;
+      s.warned.add(note);
+      r.warn(note);
+    }
     r.debug(`${i.name}: ${s.format} statement, builder ${context.builderId}`);
 
     const statementName = statementFileName(project, wheel.version);
@@ -202,6 +208,7 @@ export async function buildIntegrations(integrations: readonly Integration[], re
     git: req.git ?? gitCli(),
     reporter: req.reporter ?? silentReporter,
     now: req.now ?? (() => new Date()),
+    warned: new Set(),
   };
   const results: BuildResult[] = [];
   for (const i of integrations) {

@@ -46,9 +46,9 @@ export function gitCli(gitBinary = 'git'): GitAdapter {
     async inspect(dir) {
       const top = await runGit(gitBinary, dir, ['rev-parse', '--show-toplevel']);
       if (top.missing) return { available: false, notes: [`git is not installed (no \`${gitBinary}\` on PATH): source commit unknown`] };
-      if (!top.ok) return { available: false, notes: [`${dir} is not in a git checkout: source commit unknown`] };
+      if (!top.ok) return { available: false, notes: ['not built from a git checkout: source repository, ref and commit unknown'] };
       const head = await runGit(gitBinary, dir, ['rev-parse', '--verify', '-q', 'HEAD^{commit}']);
-      if (!head.ok) return { available: false, notes: [`the git repository at ${top.stdout} has no commit yet: source commit unknown`] };
+      if (!head.ok) return { available: false, notes: ['the git repository has no commit yet: source commit unknown'] };
 
       const facts: GitFacts = { available: true, commit: head.stdout, notes: [] };
       const rel = path.relative(top.stdout, dir).split(path.sep).join('/');

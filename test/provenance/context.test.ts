@@ -136,7 +136,7 @@ test('not a git checkout, or no git at all: no source values, a note saying why'
   assert.equal(outside.commit, undefined);
   assert.equal(outside.repository, undefined);
   assert.equal(outside.sourceTree, 'unknown');
-  assert.match(outside.notes[0]!, /not in a git checkout/);
+  assert.match(outside.notes[0]!, /not built from a git checkout/);
 
   const noGit = await resolveBuildContext({ env: {}, git: gitCli('/nonexistent/bin/git'), dir, localInvocationId: 'urn:uuid:n' });
   assert.equal(noGit.commit, undefined);

@@ -101,7 +101,7 @@ test('v0.2 statement (reference guide format) from a GitHub Actions context', ()
 });
 
 test('a local build outside git says so instead of inventing a source', () => {
-  const ctx = localContext({ available: false, notes: ['/tmp/x is not in a git checkout: source commit unknown'] }, 'urn:uuid:1');
+  const ctx = localContext({ available: false, notes: ['not built from a git checkout: source repository, ref and commit unknown'] }, 'urn:uuid:1');
   for (const format of ['slsa-v1', 'slsa-v0.2'] as const) {
     const s = makeStatement(format, input(ctx));
     const facts = provenanceFacts(parseStatement(renderStatement(s)));
@@ -109,7 +109,7 @@ test('a local build outside git says so instead of inventing a source', () => {
     assert.equal(facts.sourceRepository, undefined);
     assert.equal(facts.ref, undefined);
     assert.equal(facts.commit, undefined);
-    assert.match(JSON.stringify(s), /not in a git checkout/);
+    assert.match(JSON.stringify(s), /not built from a git checkout/);
   }
   const v1 = makeStatement('slsa-v1', input(ctx)) as ReturnType<typeof makeStatement> & { predicate: { buildDefinition: { resolvedDependencies: unknown[] } } };
   assert.deepEqual(v1.predicate.buildDefinition.resolvedDependencies, []);
