@@ -13,9 +13,15 @@ export interface BuiltWheel {
   /** Exact bytes of `.dist-info/METADATA` (served as the PEP 658 `.metadata` file). */
   metadata: Uint8Array;
   requiresPython: string | undefined;
+  /** sha256 hex of `bytes` (what pointers and attestation subjects carry). */
+  sha256?: string;
+  /** Archive paths in the order they appear in the wheel (RECORD order). */
+  entries?: string[];
 }
 
 export interface BuildOptions {
   /** Seconds since the epoch for every zip entry; hatchling's default is 1580601600. */
   sourceDateEpoch: number;
+  /** WHEEL `Generator:` line; defaults to the hatchling release whose output provenant reproduces. */
+  generator?: string;
 }

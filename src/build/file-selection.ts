@@ -1,0 +1,98 @@
+/**
+ * Which project files go into the wheel, decided the way hatchling decides (gitignore-style
+ * patterns via `ignore`):
+ *   - directories named like `__pycache__`, `.git`, `.venv`, `.tox`… are never entered;
+ *   - `.DS_Store` and `.git` files are never shipped;
+ *   - a file ships when no exclude pattern matches it and (with `include` set) an include
+ *     pattern does. Exclude patterns are `*.py[cdo]`, `/dist`, then the nearest `.gitignore`
+ *     (and `.hgignore` glob section) unless `ignore-vcs`, then the project's `exclude`.
+ * Pure: the walker (project-reader.ts) asks; nothing here touches the disk.
+ */
+import ignore from 'ignore';
+import type { Ignore } from 'ignore';
+import { ProvenantError } from '../errors.ts';
+import type { FileSelectionConfig } from './pyproject.ts';
+
+/** hatchling's EXCLUDED_DIRECTORIES. */
+export const EXCLUDED_DIRECTORIES: ReadonlySet<string> = new Set([
+  '__pycache__', '.venv', '.git', '.hg', '.hatch', '.tox', '.nox', '.ruff_cache', '.pytest_cache', '.mypy_cache', '.pixi',
+]);
+/** hatchling's EXCLUDED_FILES. */
+export const EXCLUDED_FILES: ReadonlySet<string> = new Set(['.DS_Store', '.git']);
+/** hatchling's default_global_exclude(), already sorted. */
+export const DEFAULT_EXCLUDES = ['*.py[cdo]', '/dist'];
+
+export interface FileSelector {
+  isDirectoryExcluded(name: string, relativeDir: string): boolean;
+  isFileIncluded(relativePath: string): boolean;
+  /** The include patterns in effect (for error messages and docs), `undefined` = everything. */
+  readonly include: readonly string[] | undefined;
+}
+
+export interface SelectionInputs {
+  config: FileSelectionConfig;
+  /** Lines of the nearest .gitignore and the glob part of .hgignore, when found. */
+  vcsPatterns: readonly string[];
+  /** The absolute project root, used for hatchling's "is the root itself ignored by VCS?" check. */
+  absoluteRoot: string;
+  /** Include patterns used when `include` is not configured (hatchling's package heuristics). */
+  defaultInclude: readonly string[] | undefined;
+  pyprojectFile: string;
+}
+
+/** An include pattern with a `..` segment would reach outside the project: refuse it. */
+export function assertPatternsStayInside(patterns: readonly string[], field: string, file: string): void {
+  patterns.forEach((p, i) => {
+    const body = p.startsWith('!') ? p.slice(1) : p;
+    if (body.split('/').includes('..')) {
+      throw new ProvenantError('E_PATH_ESCAPES', `include pattern ${JSON.stringify(p)} points outside the project`, {
+        exitClass: 'input', file, field: `${field}[${i}]`,
+        hint: 'patterns are relative to the project root; remove the `..` segment (a wheel can only ship files inside the project)',
+      });
+    }
+  });
+}
+
+/** Lines of an .hgignore that sit under `syntax: glob`. */
+export function hgignoreGlobPatterns(text: string): string[] {
+  const out: string[] = [];
+  let glob = false;
+  for (const line of text.split('\n')) {
+    const exact = line.trim();
+    if (exact === 'syntax: glob') glob = true;
+    else if (exact.startsWith('syntax: ')) glob = false;
+    else if (glob) out.push(line);
+  }
+  return out;
+}
+
+function spec(patterns: readonly string[]): Ignore {
+  // hatchling's patterns come from readlines(): strip line ends so `ignore` sees bare patterns.
+  return ignore({ allowRelativePaths: true }).add(patterns.map((p) => p.replace(/\r?\n$/, '')));
+}
+
+export function createFileSelector(inputs: SelectionInputs): FileSelector {
+  const { config } = inputs;
+  const include = config.include ?? inputs.defaultInclude;
+  assertPatternsStayInside(include ?? [], 'tool.hatch.build.targets.wheel.include', inputs.pyprojectFile);
+
+  let vcs = config.ignoreVcs ? [] : [...inputs.vcsPatterns];
+  // hatchling drops the VCS patterns when they would ignore the project root itself.
+  if (vcs.length > 0 && spec(vcs).ignores(inputs.absoluteRoot.replace(/^\/+/, ''))) vcs = [];
+
+  const includeSpec = include && include.length > 0 ? spec(include) : undefined;
+  const excludeSpec = spec([...DEFAULT_EXCLUDES, ...vcs, ...config.exclude]);
+
+  return {
+    include,
+    isDirectoryExcluded(name, relativeDir) {
+      if (EXCLUDED_DIRECTORIES.has(name)) return true;
+      const rel = relativeDir ? `${relativeDir}/${name}` : name;
+      return config.skipExcludedDirs && excludeSpec.ignores(`${rel}/`);
+    },
+    isFileIncluded(relativePath) {
+      if (excludeSpec.ignores(relativePath)) return false;
+      return includeSpec === undefined || includeSpec.ignores(relativePath);
+    },
+  };
+}

@@ -1,0 +1,108 @@
+/**
+ * PEP 440 version specifiers (`>=3.9,<4`): parse, print the way `packaging.specifiers.SpecifierSet`
+ * prints them (sorted, comma-joined, no spaces), and test membership for the wheel tag. Pure.
+ */
+import { compareParsed, parseVersion } from '../formats/pep440.ts';
+import type { Version } from '../formats/pep440.ts';
+
+export type SpecifierOp = '===' | '==' | '!=' | '~=' | '<=' | '>=' | '<' | '>';
+
+export interface Specifier {
+  op: SpecifierOp;
+  /** As written (whitespace removed). */
+  version: string;
+}
+
+const SPEC_RE = /^\s*(===|==|!=|~=|<=|>=|<|>)\s*(\S+?)\s*$/;
+
+/** Parses one specifier; a string error message when it is invalid. */
+export function parseSpecifier(text: string): Specifier | string {
+  const m = SPEC_RE.exec(text);
+  if (!m) return `invalid specifier ${JSON.stringify(text.trim())}`;
+  const op = m[1] as SpecifierOp;
+  const version = m[2]!;
+  if (op === '===') return /^[^\s;)]+$/.test(version) ? { op, version } : `invalid specifier ${JSON.stringify(text.trim())}`;
+  const wildcard = version.endsWith('.*');
+  const base = wildcard ? version.slice(0, -2) : version;
+  const parsed = parseVersion(base);
+  const bad = `invalid version ${JSON.stringify(version)} in specifier ${JSON.stringify(text.trim())}`;
+  if (!parsed || /\s/.test(base)) return bad;
+  if (wildcard && (op !== '==' && op !== '!=')) return bad;
+  if (wildcard && parsed.local) return bad;
+  if ((op === '~=' || op === '<=' || op === '>=' || op === '<' || op === '>') && parsed.local) return bad;
+  if (op === '~=' && parsed.release.length < 2) return bad;
+  return { op, version };
+}
+
+/** A comma-separated specifier list; `[]` for an empty string. Returns an error message when invalid. */
+export function parseSpecifierSet(text: string): Specifier[] | string {
+  if (text.trim() === '') return [];
+  const specs: Specifier[] = [];
+  for (const part of text.split(',')) {
+    const s = parseSpecifier(part);
+    if (typeof s === 'string') return s;
+    specs.push(s);
+  }
+  return specs;
+}
+
+/** `SpecifierSet.__str__`: unique `op+version` strings in code-point order joined by `,`. */
+export function formatSpecifierSet(specs: readonly Specifier[]): string {
+  return [...new Set(specs.map((s) => `${s.op}${s.version}`))].sort(codePointCompare).join(',');
+}
+
+export function codePointCompare(a: string, b: string): number {
+  // Python compares str by code point; JS `<` compares UTF-16 units, which differs only past U+FFFF.
+  if (a === b) return 0;
+  const ai = [...a];
+  const bi = [...b];
+  const n = Math.min(ai.length, bi.length);
+  for (let i = 0; i < n; i++) {
+    const x = ai[i]!.codePointAt(0)!;
+    const y = bi[i]!.codePointAt(0)!;
+    if (x !== y) return x - y;
+  }
+  return ai.length - bi.length;
+}
+
+function publicOf(v: Version): Version {
+  return { ...v, local: undefined };
+}
+
+function prefixMatches(candidate: Version, prefix: Version): boolean {
+  if (candidate.epoch !== prefix.epoch) return false;
+  const n = prefix.release.length;
+  for (let i = 0; i < n; i++) if ((candidate.release[i] ?? 0) !== prefix.release[i]) return false;
+  return true;
+}
+
+function matches(candidate: Version, spec: Specifier): boolean {
+  if (spec.op === '===') return false; // arbitrary equality never matches a computed version
+  const wildcard = spec.version.endsWith('.*');
+  const v = parseVersion(wildcard ? spec.version.slice(0, -2) : spec.version)!;
+  switch (spec.op) {
+    case '==':
+      return wildcard ? prefixMatches(candidate, v) : compareParsed(v.local ? candidate : publicOf(candidate), v) === 0;
+    case '!=':
+      return !matches(candidate, { op: '==', version: spec.version });
+    case '~=': {
+      const prefix = { ...v, release: v.release.slice(0, -1), pre: undefined, post: undefined, dev: undefined };
+      return compareParsed(candidate, v) >= 0 && prefixMatches(candidate, prefix);
+    }
+    case '<=':
+      return compareParsed(publicOf(candidate), v) <= 0;
+    case '>=':
+      return compareParsed(publicOf(candidate), v) >= 0;
+    case '<':
+      return compareParsed(candidate, v) < 0;
+    case '>':
+      return compareParsed(publicOf(candidate), v) > 0;
+  }
+}
+
+/** Whether a final-release version satisfies every specifier (pre-releases are never asked about here). */
+export function specifierSetContains(specs: readonly Specifier[], version: string): boolean {
+  const candidate = parseVersion(version);
+  if (!candidate) return false;
+  return specs.every((s) => matches(candidate, s));
+}
