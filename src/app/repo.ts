@@ -1,0 +1,357 @@
+import type { Metadata, Targets } from '@tufjs/models';
+import { ProvenantError } from '../errors.ts';
+import { POLICY_TARGET, consistentTargetPath } from '../formats/layout.ts';
+import { defaultPolicy, renderPolicy } from '../policy/policy.ts';
+import { assignRoles, createKey, loadSigner, passphraseFor, readKeyIndex } from '../signers/key-store.ts';
+import type { KeyType, Signer } from '../signers/signer.ts';
+import { objectPropsFor } from '../storage/object-props.ts';
+import type { Storage } from '../storage/storage.ts';
+import {
+  binNames,
+  emptyBin,
+  expiresFor,
+  initialRoot,
+  initialTargets,
+  nextSnapshot,
+  nextTimestamp,
+  resigned,
+  targetFile,
+  type KeyedPublicKey,
+} from '../tuf/changes.ts';
+import {
+  CONFIG_KEY,
+  DEFAULT_BIN_COUNT,
+  DEFAULT_BIN_PREFIX,
+  DEFAULT_EXPIRY,
+  RepositoryConfigSchema,
+  SPEC_VERSION,
+  durationSeconds,
+  renderConfig,
+  type RepositoryConfig,
+  type SigningRole,
+} from '../tuf/config.ts';
+import { metadataKey, serializeMetadata, signMetadata } from '../tuf/sign.ts';
+import type { SignerSource } from '../tuf/signer-source.ts';
+import { loadBin, loadTrustedState } from '../tuf/trusted-state.ts';
+import { commitChanges, signersForCommit, type PendingChanges } from '../tuf/writer.ts';
+import { silentReporter, type Reporter } from './reporter.ts';
+
+/**
+ * Repository lifecycle: `init` (keys, config, policy, signed metadata), `status` (what is
+ * there and when it expires) and `refresh` (re-sign what is close to expiry).
+ */
+export interface InitOptions {
+  keysDir: string;
+  env?: NodeJS.ProcessEnv;
+  /** Type of newly generated TUF keys (default ed25519). */
+  keyType?: KeyType;
+  /** Type of a newly generated attestation key (default ecdsa, P-256). */
+  attestationKeyType?: KeyType;
+  binCount?: number;
+  /** Root keys to generate and require (default 1; production: 2 or more). */
+  rootThreshold?: number;
+  expires?: Partial<Record<SigningRole, string>>;
+  now?: () => Date;
+}
+
+export interface InitResult {
+  repository: string;
+  keysDir: string;
+  config: RepositoryConfig;
+  /** Key name → { keyid, roles, created } for every key the repository uses. */
+  keys: { name: string; keyid: string; roles: string[]; created: boolean; encrypted: boolean }[];
+  metadataWritten: number;
+  bins: number;
+}
+
+const ONLINE_ROLES = ['bins', 'snapshot', 'timestamp'];
+
+/**
+ * Creates a repository: keys (reusing those the key store already assigns to a role), the config,
+ * the attestation policy as a target of the targets role, root/targets/all bins/snapshot at
+ * version 1, and timestamp.json last, created only if absent (so two inits cannot both win).
+ */
+export async function initRepository(storage: Storage, reporter: Reporter = silentReporter, opts: InitOptions): Promise<InitResult> {
+  const env = opts.env ?? process.env;
+  const now = (opts.now ?? (() => new Date()))();
+  if (await storage.get(metadataKey('timestamp'))) {
+    throw new ProvenantError('E_REPO_EXISTS', `a repository already exists at ${storage.location}`, {
+      exitClass: 'conflict',
+      hint: 'use `provenant repo status` to inspect it, or pick another --repository',
+    });
+  }
+  if (await storage.get(metadataKey('root', 1))) {
+    throw new ProvenantError('E_REPO_PARTIAL', `${storage.location} holds metadata from an interrupted init (no timestamp.json)`, {
+      exitClass: 'conflict',
+      hint: 'remove the directory (nothing in it was ever valid) and run init again',
+    });
+  }
+  const rootThreshold = opts.rootThreshold ?? 1;
+  const keyType = opts.keyType ?? 'ed25519';
+  const roleKeys = {
+    root: await ensureKeys(opts.keysDir, 'root', rootThreshold, keyType, ['root'], env),
+    targets: await ensureKeys(opts.keysDir, 'targets', 1, keyType, ['targets'], env),
+    online: await ensureKeys(opts.keysDir, 'online', 1, keyType, ONLINE_ROLES, env),
+    attestation: await ensureKeys(opts.keysDir, 'attestation', 1, opts.attestationKeyType ?? 'ecdsa', ['attestation'], env),
+  };
+  for (const k of Object.values(roleKeys).flat()) {
+    reporter.step(k.name, 'key', 'ok', `${k.created ? 'generated' : 'reused'} ${k.keyid.slice(0, 12)}… for ${k.roles.join(', ')}${k.encrypted ? ' (encrypted)' : ''}`);
+  }
+
+  const ids = (ks: { keyid: string }[]) => ks.map((k) => k.keyid);
+  const expires = { ...DEFAULT_EXPIRY, ...opts.expires };
+  const role = (r: SigningRole, keyids: string[], threshold = 1) => ({ threshold, expires: expires[r], keyids });
+  const config = parseOrThrow({
+    configVersion: 1,
+    specVersion: SPEC_VERSION,
+    consistentSnapshot: true,
+    bins: { count: opts.binCount ?? DEFAULT_BIN_COUNT, namePrefix: DEFAULT_BIN_PREFIX },
+    roles: {
+      root: role('root', ids(roleKeys.root), rootThreshold),
+      targets: role('targets', ids(roleKeys.targets)),
+      bins: role('bins', ids(roleKeys.online)),
+      snapshot: role('snapshot', ids(roleKeys.online)),
+      timestamp: role('timestamp', ids(roleKeys.online)),
+    },
+    attestation: { keyids: ids(roleKeys.attestation), threshold: 1 },
+  });
+
+  // Load every signer before writing anything: a wrong passphrase must leave nothing behind.
+  const signer = (name: string) => loadSigner(opts.keysDir, name, env);
+  const rootSigners = await Promise.all(roleKeys.root.map((k) => signer(k.name)));
+  const [targetsSigner, onlineSigner, attestationSigner] = await Promise.all([
+    signer(roleKeys.targets[0]!.name),
+    signer(roleKeys.online[0]!.name),
+    signer(roleKeys.attestation[0]!.name),
+  ]);
+  const pub = (s: Signer): KeyedPublicKey => ({ keyId: s.keyId, publicKey: s.publicKey });
+
+  const policyBytes = renderPolicy(defaultPolicy({ attestationKeys: [attestationSigner] }));
+  const policyTarget = targetFile(POLICY_TARGET, policyBytes);
+  const root = initialRoot(
+    config,
+    { root: rootSigners.map(pub), targets: [pub(targetsSigner)], bins: [pub(onlineSigner)], snapshot: [pub(onlineSigner)], timestamp: [pub(onlineSigner)] },
+    now,
+  );
+  const targets = initialTargets(config, [pub(onlineSigner)], [policyTarget], now);
+
+  const writes: [string, Uint8Array][] = [];
+  writes.push([metadataKey('root', 1), serializeMetadata(await signMetadata(root, rootSigners, 'root'))]);
+  writes.push([metadataKey('targets', 1), serializeMetadata(await signMetadata(targets, [targetsSigner], 'targets'))]);
+  const versions: Record<string, number> = { 'targets.json': 1 };
+  const names = binNames(targets);
+  for (const name of names) {
+    writes.push([metadataKey(name, 1), serializeMetadata(await signMetadata(emptyBin(config, now), [onlineSigner], name))]);
+    versions[`${name}.json`] = 1;
+  }
+  const snapshot = nextSnapshot(undefined, versions, 1, config.specVersion, expiresFor(config, 'snapshot', now));
+  const snapshotBytes = serializeMetadata(await signMetadata(snapshot, [onlineSigner], 'snapshot'));
+  writes.push([metadataKey('snapshot', 1), snapshotBytes]);
+  const timestamp = nextTimestamp(1, snapshotBytes, 1, config.specVersion, expiresFor(config, 'timestamp', now));
+  const timestampBytes = serializeMetadata(await signMetadata(timestamp, [onlineSigner], 'timestamp'));
+
+  const policyKey = consistentTargetPath(POLICY_TARGET, policyTarget.hashes.sha256!);
+  await storage.put(CONFIG_KEY, renderConfig(config), objectPropsFor(CONFIG_KEY));
+  await storage.putImmutable(policyKey, policyBytes, objectPropsFor(policyKey));
+  for (const [key, bytes] of writes) await storage.putImmutable(key, bytes, objectPropsFor(key));
+  await storage.putIfMatch(metadataKey('timestamp'), timestampBytes, objectPropsFor(metadataKey('timestamp')), undefined);
+  reporter.step(storage.location, 'init', 'ok', `root, targets, ${names.length} bins, snapshot, timestamp; policy ${POLICY_TARGET}`);
+
+  const keyIndex = await readKeyIndex(opts.keysDir);
+  return {
+    repository: storage.location,
+    keysDir: opts.keysDir,
+    config,
+    keys: Object.values(roleKeys)
+      .flat()
+      .map((k) => ({ name: k.name, keyid: k.keyid, roles: keyIndex.keys[k.name]?.roles ?? k.roles, created: k.created, encrypted: k.encrypted })),
+    metadataWritten: writes.length + 1,
+    bins: names.length,
+  };
+}
+
+interface EnsuredKey {
+  name: string;
+  keyid: string;
+  roles: string[];
+  created: boolean;
+  encrypted: boolean;
+}
+
+/** `count` keys assigned to `roles[0]`: the store's existing ones first, new ones (`<base>` or `<base>-N`) for the rest. */
+async function ensureKeys(keysDir: string, base: string, count: number, type: KeyType, roles: string[], env: NodeJS.ProcessEnv): Promise<EnsuredKey[]> {
+  const index = await readKeyIndex(keysDir);
+  const out: EnsuredKey[] = [];
+  for (const [name, e] of Object.entries(index.keys).sort(([a], [b]) => a.localeCompare(b))) {
+    if (out.length >= count) break;
+    if (e.roles.includes(roles[0]!)) {
+      const missing = roles.filter((r) => !e.roles.includes(r));
+      if (missing.length > 0) await assignRoles(keysDir, name, missing);
+      out.push({ name, keyid: e.keyid, roles, created: false, encrypted: e.encrypted });
+    }
+  }
+  for (let n = 1; out.length < count; n++) {
+    const name = count === 1 && n === 1 ? base : `${base}-${n}`;
+    if ((await readKeyIndex(keysDir)).keys[name]) continue;
+    const e = await createKey(keysDir, name, { type, roles, passphrase: passphraseFor(name, env) });
+    out.push({ name, keyid: e.keyid, roles, created: true, encrypted: e.encrypted });
+  }
+  return out;
+}
+
+function parseOrThrow(raw: unknown): RepositoryConfig {
+  const r = RepositoryConfigSchema.safeParse(raw);
+  if (!r.success) {
+    const issue = r.error.issues[0]!;
+    throw new ProvenantError('E_REPO_CONFIG', `invalid repository settings: ${issue.message}`, {
+      exitClass: 'usage',
+      field: issue.path.join('.'),
+      hint: 'see `provenant repo init --help` and docs/repository.md',
+    });
+  }
+  return r.data;
+}
+
+export interface RoleStatus {
+  role: string;
+  version: number;
+  expires: string;
+  expired: boolean;
+  /** Seconds of validity left (negative once expired). */
+  remainingSeconds: number;
+  threshold: number;
+  keyids: string[];
+}
+
+export interface RepoStatus {
+  repository: string;
+  specVersion: string;
+  consistentSnapshot: boolean;
+  roles: RoleStatus[];
+  bins: { count: number; namePrefix: string; oldestExpiry: string; expired: number };
+  /** Pointer targets across all bins (one per published release). */
+  releases: number;
+  projects: number;
+  policyTarget: boolean;
+  config: RepositoryConfig;
+}
+
+/** Reads and verifies the whole repository (every bin), so it is also an integrity check. */
+export async function repoStatus(storage: Storage, opts: { now?: () => Date } = {}): Promise<RepoStatus> {
+  const now = (opts.now ?? (() => new Date()))();
+  const state = await loadTrustedState(storage);
+  const root = state.root.signed;
+  const roleStatus = (role: string, md: { signed: { version: number; expires: string } }, threshold: number, keyids: string[]): RoleStatus => {
+    const remaining = Math.floor((Date.parse(md.signed.expires) - now.getTime()) / 1000);
+    return { role, version: md.signed.version, expires: md.signed.expires, expired: remaining <= 0, remainingSeconds: remaining, threshold, keyids };
+  };
+  const top = (r: string) => ({ threshold: root.roles[r]?.threshold ?? 0, keyids: root.roles[r]?.keyIDs ?? [] });
+  const roles = [
+    roleStatus('root', state.root, top('root').threshold, top('root').keyids),
+    roleStatus('targets', state.targets, top('targets').threshold, top('targets').keyids),
+    roleStatus('snapshot', state.snapshot, top('snapshot').threshold, top('snapshot').keyids),
+    roleStatus('timestamp', state.timestamp, top('timestamp').threshold, top('timestamp').keyids),
+  ];
+  const names = binNames(state.targets.signed);
+  let releases = 0;
+  let oldest = '';
+  let expiredBins = 0;
+  const projects = new Set<string>();
+  for (const name of names) {
+    const bin = await loadBin(storage, state, name);
+    const paths = Object.keys(bin.signed.targets);
+    releases += paths.length;
+    for (const p of paths) projects.add(p.split('/')[1] ?? p);
+    if (oldest === '' || bin.signed.expires < oldest) oldest = bin.signed.expires;
+    if (Date.parse(bin.signed.expires) <= now.getTime()) expiredBins++;
+  }
+  return {
+    repository: storage.location,
+    specVersion: root.specVersion,
+    consistentSnapshot: root.consistentSnapshot,
+    roles,
+    bins: { count: names.length, namePrefix: state.config.bins.namePrefix, oldestExpiry: oldest, expired: expiredBins },
+    releases,
+    projects: projects.size,
+    policyTarget: POLICY_TARGET in state.targets.signed.targets,
+    config: state.config,
+  };
+}
+
+export interface RefreshOptions {
+  now?: () => Date;
+  /** Re-sign a role when less than this share of its configured period is left (default 0.5). */
+  threshold?: number;
+  /** Re-sign these roles whatever their expiry. */
+  force?: readonly ('root' | 'targets' | 'bins' | 'snapshot' | 'timestamp')[];
+}
+
+export interface RefreshResult {
+  repository: string;
+  /** Roles (and bin names) re-signed; empty when nothing was close to expiry. */
+  resigned: string[];
+  metadataWritten: string[];
+}
+
+/**
+ * Re-signs what is close to expiry with a new version: root, targets and bins as needed (each
+ * needing its own keys), then snapshot and timestamp. Nothing due: nothing written. Run it on a
+ * schedule shorter than the timestamp's expiry (docs/repository.md).
+ */
+export async function refreshRepository(
+  storage: Storage,
+  signers: SignerSource,
+  reporter: Reporter = silentReporter,
+  opts: RefreshOptions = {},
+): Promise<RefreshResult> {
+  const now = (opts.now ?? (() => new Date()))();
+  const share = opts.threshold ?? 0.5;
+  const force = new Set(opts.force ?? []);
+  for (let attempt = 1; ; attempt++) {
+    const state = await loadTrustedState(storage);
+    const { config } = state;
+    const due = (role: SigningRole, expires: string) =>
+      force.has(role) || Date.parse(expires) - now.getTime() < durationSeconds(config.roles[role].expires) * 1000 * share;
+    const changes: PendingChanges = {};
+    const resignedRoles: string[] = [];
+    if (due('root', state.root.signed.expires)) {
+      changes.root = resigned(state.root.signed, state.root.signed.version + 1, expiresFor(config, 'root', now));
+      resignedRoles.push('root');
+    }
+    if (due('targets', state.targets.signed.expires)) {
+      changes.targets = resigned(state.targets.signed, state.targets.signed.version + 1, expiresFor(config, 'targets', now));
+      resignedRoles.push('targets');
+    }
+    const bins = new Map<string, Targets>();
+    for (const name of binNames(state.targets.signed)) {
+      const bin: Metadata<Targets> = await loadBin(storage, state, name);
+      if (due('bins', bin.signed.expires)) {
+        bins.set(name, resigned(bin.signed, bin.signed.version + 1, expiresFor(config, 'bins', now)));
+        resignedRoles.push(name);
+      }
+    }
+    if (bins.size > 0) changes.bins = bins;
+    const snapshotDue = due('snapshot', state.snapshot.signed.expires);
+    const timestampDue = due('timestamp', state.timestamp.signed.expires);
+    if (resignedRoles.length === 0 && !snapshotDue && !timestampDue) {
+      reporter.info('nothing is close to expiry; nothing re-signed');
+      return { repository: storage.location, resigned: [], metadataWritten: [] };
+    }
+    resignedRoles.push('snapshot', 'timestamp');
+    const commitSigners = await signersForCommit(state, signers, changes);
+    try {
+      const commit = await commitChanges(storage, state, commitSigners, changes, now);
+      reporter.step(storage.location, 'refresh', 'ok', `re-signed ${summarize(resignedRoles)}`);
+      return { repository: storage.location, resigned: resignedRoles, metadataWritten: commit.written };
+    } catch (e) {
+      if (!(e instanceof ProvenantError && e.code === 'E_CAS_CONFLICT') || attempt >= 10) throw e;
+      reporter.debug(`a publisher committed during refresh (attempt ${attempt}); re-reading`);
+    }
+  }
+}
+
+function summarize(roles: string[]): string {
+  const bins = roles.filter((r) => !['root', 'targets', 'snapshot', 'timestamp'].includes(r));
+  const rest = roles.filter((r) => !bins.includes(r));
+  return [...rest, ...(bins.length > 0 ? [`${bins.length} bin(s)`] : [])].join(', ');
+}

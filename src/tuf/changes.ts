@@ -1,0 +1,168 @@
+import { MetaFile, Root, Snapshot, TargetFile, Targets, Timestamp } from '@tufjs/models';
+import { ProvenantError } from '../errors.ts';
+import type { PublicKeyInfo } from '../signers/signer.ts';
+import { sha256Hex } from '../util/hash.ts';
+import { binBitLength, expiresAt, type RepositoryConfig, type SigningRole } from './config.ts';
+
+/**
+ * What changes in which metadata, with no I/O and no signing: the initial repository, and the
+ * next version of a bin, the snapshot and the timestamp when targets are added. Callers sign
+ * and store the results.
+ */
+export interface KeyedPublicKey {
+  keyId: string;
+  publicKey: PublicKeyInfo;
+}
+
+type SuccinctRoles = NonNullable<NonNullable<Targets['delegations']>['succinctRoles']>;
+
+// @tufjs/models exports no Role/Delegations constructors, so roles and delegations are built
+// from their JSON form: the same path a client takes when it parses the metadata.
+function keysJson(keys: readonly KeyedPublicKey[]): Record<string, unknown> {
+  return Object.fromEntries(
+    keys.map((k) => [k.keyId, { keytype: k.publicKey.keytype, scheme: k.publicKey.scheme, keyval: { public: k.publicKey.keyval.public } }]),
+  );
+}
+
+export function expiresFor(config: RepositoryConfig, role: SigningRole, now: Date): string {
+  return expiresAt(now, config.roles[role].expires);
+}
+
+/** Root version 1: the keys and thresholds of the config, consistent snapshots on. */
+export function initialRoot(config: RepositoryConfig, keys: Record<SigningRole, readonly KeyedPublicKey[]>, now: Date): Root {
+  const topRoles = ['root', 'targets', 'snapshot', 'timestamp'] as const;
+  return Root.fromJSON({
+    spec_version: config.specVersion,
+    version: 1,
+    expires: expiresFor(config, 'root', now),
+    consistent_snapshot: true,
+    keys: keysJson(topRoles.flatMap((r) => keys[r])),
+    roles: Object.fromEntries(topRoles.map((r) => [r, { keyids: keys[r].map((k) => k.keyId), threshold: config.roles[r].threshold }])),
+  } as never);
+}
+
+/** Targets version 1: the given targets (the attestation policy) and the succinct hashed-bin delegation. */
+export function initialTargets(
+  config: RepositoryConfig,
+  binKeys: readonly KeyedPublicKey[],
+  targets: readonly TargetFile[],
+  now: Date,
+): Targets {
+  return Targets.fromJSON({
+    spec_version: config.specVersion,
+    version: 1,
+    expires: expiresFor(config, 'targets', now),
+    targets: Object.fromEntries(targets.map((t) => [t.path, t.toJSON()])),
+    delegations: {
+      keys: keysJson(binKeys),
+      succinct_roles: {
+        keyids: binKeys.map((k) => k.keyId),
+        threshold: config.roles.bins.threshold,
+        bit_length: binBitLength(config.bins.count),
+        name_prefix: config.bins.namePrefix,
+      },
+    },
+  } as never);
+}
+
+export function succinctRolesOf(targets: Targets): SuccinctRoles {
+  const s = targets.delegations?.succinctRoles;
+  if (!s) {
+    throw new ProvenantError('E_REPO_LAYOUT', 'targets metadata delegates no succinct hashed bins', {
+      exitClass: 'verification',
+      hint: 'this repository was not created by `provenant repo init`',
+    });
+  }
+  return s;
+}
+
+export function binNames(targets: Targets): string[] {
+  return [...succinctRolesOf(targets).getRoles()];
+}
+
+export function emptyBin(config: RepositoryConfig, now: Date): Targets {
+  return new Targets({ version: 1, specVersion: config.specVersion, expires: expiresFor(config, 'bins', now) });
+}
+
+/** A target file with its sha256 and optional `custom` fields. */
+export function targetFile(path: string, bytes: Uint8Array, custom?: Record<string, unknown>): TargetFile {
+  return new TargetFile({
+    path,
+    length: bytes.byteLength,
+    hashes: { sha256: sha256Hex(bytes) },
+    ...(custom ? { unrecognizedFields: { custom: custom as never } } : {}),
+  });
+}
+
+export type TargetChange = 'added' | 'unchanged';
+
+/**
+ * Whether adding `t` to `bin` adds it or changes nothing. Targets are immutable: the same path
+ * with other bytes is E_RELEASE_IMMUTABLE.
+ */
+export function classifyTarget(bin: Targets, t: TargetFile): TargetChange {
+  const existing = bin.targets[t.path];
+  if (!existing) return 'added';
+  if (existing.length === t.length && existing.hashes.sha256 === t.hashes.sha256) return 'unchanged';
+  throw new ProvenantError('E_RELEASE_IMMUTABLE', `${t.path} is already published with different content`, {
+    exitClass: 'conflict',
+    file: t.path,
+    field: 'sha256',
+    hint: `releases are immutable (published sha256 ${existing.hashes.sha256 ?? '?'}, new ${t.hashes.sha256 ?? '?'}); publish a new version instead`,
+  });
+}
+
+/** The next version of a bin with `add` included. */
+export function binWithTargets(bin: Targets, add: readonly TargetFile[], version: number, expires: string): Targets {
+  const targets: Record<string, TargetFile> = { ...bin.targets };
+  for (const t of add) targets[t.path] = t;
+  return new Targets({
+    version,
+    specVersion: bin.specVersion,
+    expires,
+    targets,
+    ...(bin.delegations ? { delegations: bin.delegations } : {}),
+    unrecognizedFields: bin.unrecognizedFields,
+  });
+}
+
+/** A role's new version with the same content and a fresh expiry (refresh). */
+export function resigned<T extends Targets | Snapshot | Root>(md: T, version: number, expires: string): T {
+  // `_type` is not a constructor field: left in, it would be carried as an unrecognised field.
+  const { _type: _ignored, ...json } = md.toJSON() as Record<string, unknown>;
+  return (md.constructor as unknown as { fromJSON(d: unknown): T }).fromJSON({ ...json, version, expires });
+}
+
+/** Groups targets by the bin the succinct delegation assigns them to. */
+export function groupByBin(targets: Targets, files: readonly TargetFile[]): Map<string, TargetFile[]> {
+  const succinct = succinctRolesOf(targets);
+  const out = new Map<string, TargetFile[]>();
+  for (const f of files) {
+    const bin = succinct.getRoleForTarget(f.path);
+    out.set(bin, [...(out.get(bin) ?? []), f]);
+  }
+  return out;
+}
+
+/** Snapshot listing `versions` (file name → version) over the previous snapshot's entries. */
+export function nextSnapshot(
+  prev: Snapshot | undefined,
+  versions: Readonly<Record<string, number>>,
+  version: number,
+  specVersion: string,
+  expires: string,
+): Snapshot {
+  const meta: Record<string, MetaFile> = { ...(prev?.meta ?? {}) };
+  for (const [file, v] of Object.entries(versions)) meta[file] = new MetaFile({ version: v });
+  return new Snapshot({ version, specVersion, expires, meta });
+}
+
+/** Timestamp pinning the snapshot by version, length and sha256. */
+export function nextTimestamp(snapshotVersion: number, snapshotBytes: Uint8Array, version: number, specVersion: string, expires: string): Timestamp {
+  return new Timestamp({
+    version,
+    specVersion,
+    expires,
+    snapshotMeta: new MetaFile({ version: snapshotVersion, length: snapshotBytes.byteLength, hashes: { sha256: sha256Hex(snapshotBytes) } }),
+  });
+}

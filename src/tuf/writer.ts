@@ -1,0 +1,152 @@
+import type { Metadata, Root, Targets } from '@tufjs/models';
+import { ProvenantError, isProvenantError } from '../errors.ts';
+import type { Signer } from '../signers/signer.ts';
+import { objectPropsFor } from '../storage/object-props.ts';
+import type { Storage } from '../storage/storage.ts';
+import { expiresFor, nextSnapshot, nextTimestamp, resigned, succinctRolesOf } from './changes.ts';
+import { metadataKey, serializeMetadata, signMetadata, type Signed } from './sign.ts';
+import type { SignerSource } from './signer-source.ts';
+import type { TrustedState } from './trusted-state.ts';
+
+/**
+ * Commits new versions of roles onto a trusted state, in the order that keeps the repository
+ * valid at every instant: versioned metadata first (create-only, so a file a client may already
+ * have is never replaced), then timestamp.json by compare-and-swap on the etag the state was
+ * read with: the single commit point. A lost compare-and-swap is E_CAS_CONFLICT and the caller
+ * re-reads, rebases and retries.
+ */
+export interface PendingChanges {
+  /** New root content; written as version root+1. */
+  root?: Root;
+  /** New top-level targets content; written as the next free version. */
+  targets?: Targets;
+  /** Bin name → new content; each written as the next free version. */
+  bins?: ReadonlyMap<string, Targets>;
+}
+
+export interface CommitResult {
+  /** Storage keys of every metadata file this commit wrote, timestamp.json last. */
+  written: string[];
+  /** Role file name (e.g. `bins-3a.json`) → version now current. */
+  versions: Record<string, number>;
+  snapshotVersion: number;
+  timestampVersion: number;
+  timestampEtag: string;
+}
+
+/**
+ * Orphans of interrupted or losing publishers can occupy the next version of a role; those
+ * numbers are skipped (clients only need versions to increase) up to this many times.
+ */
+const MAX_VERSION_PROBES = 64;
+
+/** Gathers every signer the commit needs before anything is written, so a missing key writes nothing. */
+export async function signersForCommit(state: TrustedState, source: SignerSource, changes: PendingChanges): Promise<CommitSigners> {
+  const root = state.root.signed;
+  const top = async (role: 'root' | 'targets' | 'snapshot' | 'timestamp') => {
+    const r = root.roles[role];
+    if (!r) throw new ProvenantError('E_REPO_TAMPERED', `root defines no ${role} role`, { exitClass: 'verification' });
+    return source.signersFor(role, r.keyIDs, r.threshold);
+  };
+  const succinct = succinctRolesOf((changes.targets ?? state.targets.signed) as Targets);
+  return {
+    root: changes.root ? await top('root') : [],
+    targets: changes.targets ? await top('targets') : [],
+    bins: changes.bins && changes.bins.size > 0 ? await source.signersFor('bins', succinct.keyIDs, succinct.threshold) : [],
+    snapshot: await top('snapshot'),
+    timestamp: await top('timestamp'),
+  };
+}
+
+export interface CommitSigners {
+  root: Signer[];
+  targets: Signer[];
+  bins: Signer[];
+  snapshot: Signer[];
+  timestamp: Signer[];
+}
+
+export async function commitChanges(
+  storage: Storage,
+  state: TrustedState,
+  signers: CommitSigners,
+  changes: PendingChanges,
+  now: Date,
+): Promise<CommitResult> {
+  const { config } = state;
+  const written: string[] = [];
+  const versions: Record<string, number> = {};
+
+  if (changes.root) {
+    const v = state.root.signed.version + 1;
+    const md = await signMetadata(resigned(changes.root, v, changes.root.expires), signers.root, 'root');
+    const key = metadataKey('root', v);
+    try {
+      await storage.putImmutable(key, serializeMetadata(md), objectPropsFor(key));
+    } catch (e) {
+      if (isProvenantError(e) && e.code === 'E_IMMUTABLE_CONFLICT') throw casConflict(key, e);
+      throw e;
+    }
+    written.push(key);
+  }
+  if (changes.targets) {
+    const t = changes.targets;
+    const v = await writeVersioned(storage, 'targets', state.targets.signed.version + 1, (n) => resigned(t, n, t.expires), signers.targets, written);
+    versions['targets.json'] = v.version;
+  }
+  for (const [name, bin] of [...(changes.bins ?? new Map<string, Targets>())].sort(([a], [b]) => a.localeCompare(b))) {
+    const current = state.snapshot.signed.meta[`${name}.json`]?.version ?? 0;
+    const v = await writeVersioned(storage, name, current + 1, (n) => resigned(bin, n, bin.expires), signers.bins, written);
+    versions[`${name}.json`] = v.version;
+  }
+
+  const prevSnap = state.snapshot.signed;
+  const snap = await writeVersioned(
+    storage,
+    'snapshot',
+    prevSnap.version + 1,
+    (n) => nextSnapshot(prevSnap, versions, n, config.specVersion, expiresFor(config, 'snapshot', now)),
+    signers.snapshot,
+    written,
+  );
+
+  const tsVersion = state.timestamp.signed.version + 1;
+  const ts = await signMetadata(
+    nextTimestamp(snap.version, snap.bytes, tsVersion, config.specVersion, expiresFor(config, 'timestamp', now)),
+    signers.timestamp,
+    'timestamp',
+  );
+  const tsKey = metadataKey('timestamp');
+  const etag = await storage.putIfMatch(tsKey, serializeMetadata(ts), objectPropsFor(tsKey), state.timestampEtag);
+  written.push(tsKey);
+  return { written, versions, snapshotVersion: snap.version, timestampVersion: tsVersion, timestampEtag: etag };
+}
+
+async function writeVersioned(
+  storage: Storage,
+  role: string,
+  first: number,
+  make: (version: number) => Signed,
+  signers: readonly Signer[],
+  written: string[],
+): Promise<{ version: number; bytes: Uint8Array; md: Metadata<Signed> }> {
+  let lastConflict: unknown;
+  for (let v = first; v < first + MAX_VERSION_PROBES; v++) {
+    const md = await signMetadata(make(v), signers, role);
+    const bytes = serializeMetadata(md);
+    const key = metadataKey(role, v);
+    try {
+      await storage.putImmutable(key, bytes, objectPropsFor(key));
+      written.push(key);
+      return { version: v, bytes, md };
+    } catch (e) {
+      if (!(isProvenantError(e) && e.code === 'E_IMMUTABLE_CONFLICT')) throw e;
+      lastConflict = e;
+    }
+  }
+  throw casConflict(metadataKey(role, first), lastConflict);
+}
+
+function casConflict(key: string, cause: unknown): ProvenantError {
+  return new ProvenantError('E_CAS_CONFLICT', `${key} was written by another publisher`, { exitClass: 'conflict', file: key, cause });
+}

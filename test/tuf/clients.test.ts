@@ -1,0 +1,89 @@
+import assert from 'node:assert/strict';
+import { copyFile, mkdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { test } from 'node:test';
+import { Updater } from 'tuf-js';
+import { publishReleases } from '../../src/app/publish.ts';
+import { initRepository } from '../../src/app/repo.ts';
+import { pointerTargetPath, POLICY_TARGET } from '../../src/formats/layout.ts';
+import { parsePointer } from '../../src/formats/pointer.ts';
+import { parsePolicy } from '../../src/policy/policy.ts';
+import { FsStorage } from '../../src/storage/fs.ts';
+import { keyStoreSignerSource } from '../../src/tuf/signer-source.ts';
+import { sha256Hex } from '../../src/util/hash.ts';
+import { python, tempDir } from '../helpers/peers.ts';
+import { startStaticServer } from '../helpers/static-server.ts';
+import { syntheticRelease } from '../publish/synthetic.ts';
+
+const PY_CLIENT = `
+import sys
+from tuf.ngclient import Updater
+meta_dir, root_file, base, target_dir, *paths = sys.argv[1:]
+with open(root_file, "rb") as f:
+    bootstrap = f.read()
+u = Updater(metadata_dir=meta_dir, metadata_base_url=base + "/metadata/", target_base_url=base + "/", target_dir=target_dir, bootstrap=bootstrap)
+u.refresh()
+for p in paths:
+    info = u.get_targetinfo(p)
+    if info is None:
+        print("MISSING", p); sys.exit(3)
+    print(p, u.download_target(info), info.custom.get("version") if info.custom else None)
+`;
+
+test('a published repository is accepted by tuf-js and python-tuf starting from 1.root.json', async (t) => {
+  const dir = await tempDir(t);
+  const repoDir = path.join(dir, 'repository');
+  const keysDir = path.join(dir, 'keys');
+  const storage = new FsStorage(repoDir);
+  await initRepository(storage, undefined, { keysDir, binCount: 16, env: {} });
+  const releases = [syntheticRelease('datadog-postgres', '23.2.0'), syntheticRelease('datadog-redis', '1.0.0')];
+  const res = await publishReleases(storage, keyStoreSignerSource(keysDir, {}), releases);
+  assert.equal(res.committed, true);
+  // A second publish on top, so clients walk more than one version of snapshot/timestamp.
+  await publishReleases(storage, keyStoreSignerSource(keysDir, {}), [syntheticRelease('datadog-postgres', '23.3.0')]);
+
+  const srv = await startStaticServer(repoDir, t);
+  const wanted = [pointerTargetPath('datadog-postgres', '23.2.0'), pointerTargetPath('datadog-redis', '1.0.0'), pointerTargetPath('datadog-postgres', '23.3.0'), POLICY_TARGET];
+
+  // tuf-js
+  const jsMeta = path.join(dir, 'js-meta');
+  const jsTargets = path.join(dir, 'js-targets');
+  await mkdir(jsMeta);
+  await mkdir(jsTargets);
+  await copyFile(path.join(repoDir, 'metadata/1.root.json'), path.join(jsMeta, 'root.json'));
+  const updater = new Updater({ metadataDir: jsMeta, metadataBaseUrl: `${srv.url}/metadata`, targetDir: jsTargets, targetBaseUrl: `${srv.url}/` });
+  await updater.refresh();
+  for (const p of wanted) {
+    const info = await updater.getTargetInfo(p);
+    assert.ok(info, `tuf-js finds ${p}`);
+    const file = await updater.downloadTarget(info);
+    const bytes = await readFile(file);
+    assert.equal(sha256Hex(bytes), info.hashes.sha256);
+    if (p === POLICY_TARGET) {
+      assert.ok(Object.keys(parsePolicy(bytes, file).attestation.keys).length === 1);
+    } else {
+      const ptr = parsePointer(bytes.toString('utf8'), file);
+      assert.equal(info.custom.version, ptr.version);
+      assert.deepEqual(info.custom.wheel, { file: `${ptr.name.replace(/-/g, '_')}-${ptr.version}-py3-none-any.whl`, sha256: ptr.digest, length: ptr.length });
+    }
+  }
+  assert.equal(await updater.getTargetInfo(pointerTargetPath('datadog-postgres', '9.9.9')), undefined);
+  // Consistent snapshots: the client fetched the hash-prefixed target paths.
+  assert.ok(srv.requests.some((r) => /^\/pointers\/datadog-postgres\/[0-9a-f]{64}\.datadog-postgres-23\.2\.0\.pointer$/.test(r.path) && r.status === 200));
+
+  // python-tuf
+  const pyMeta = path.join(dir, 'py-meta');
+  const pyTargets = path.join(dir, 'py-targets');
+  await mkdir(pyMeta);
+  await mkdir(pyTargets);
+  // Only 1.root.json is given; python-tuf must find 2.root.json absent and walk the rest itself.
+  const { stdout } = await python(['-c', PY_CLIENT, pyMeta, path.join(repoDir, 'metadata/1.root.json'), srv.url, pyTargets, ...wanted]);
+  const lines = stdout.trim().split('\n');
+  assert.equal(lines.length, wanted.length, stdout);
+  for (const [i, p] of wanted.entries()) {
+    const [got, file] = lines[i]!.split(' ');
+    assert.equal(got, p);
+    const bytes = await readFile(file!);
+    assert.equal(sha256Hex(bytes), sha256Hex(await readFile(path.join(jsTargets, path.basename(file!)))).toString());
+  }
+});
