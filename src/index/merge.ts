@@ -1,5 +1,5 @@
 import { ProvenantError } from '../errors.ts';
-import { isValidVersion, compareVersions } from '../formats/pep440.ts';
+import { compareVersions, isValidVersion, normalizeVersion } from '../formats/pep440.ts';
 import { normalizeProjectName, parseWheelFileName } from '../formats/pep503.ts';
 import type { IndexEntry } from './entry.ts';
 import type { ProjectDoc, RootDoc, SimpleFile } from './model.ts';
@@ -41,7 +41,8 @@ export function addFilesToProject(doc: ProjectDoc, entries: IndexEntry[], now: D
       continue;
     }
     files.push(fileOf(e, now));
-    versions.add(e.version);
+    // Normalised like the version in the wheel's file name (hatchling keeps METADATA's spelling).
+    versions.add(isValidVersion(e.version) ? normalizeVersion(e.version) : e.version);
     added.push(e.fileName);
   }
   if (added.length === 0) return { doc, added, unchanged };
