@@ -1,7 +1,9 @@
 import type { RegisterCommand } from '../context.ts';
 import { register as sign } from './sign.ts';
+import { register as serve } from './serve.ts';
 
 /** Every subcommand, in the order `--help` lists them. Each lives in its own file here. */
 export const commands: RegisterCommand[] = [
   sign,
+  serve,
 ];
