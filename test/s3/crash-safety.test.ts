@@ -1,0 +1,80 @@
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { test } from 'node:test';
+import { publishReleases } from '../../src/app/publish.ts';
+import { initRepository } from '../../src/app/repo.ts';
+import { keyStoreSignerSource } from '../../src/tuf/signer-source.ts';
+import { startMinio } from '../helpers/minio.ts';
+import { tempDir } from '../helpers/peers.ts';
+import { clientView, releaseId } from './checks.ts';
+import { FaultyStorage, InjectedFault, type FaultMode } from './faulty-storage.ts';
+import { makeRelease } from './fixtures.ts';
+
+/**
+ * A publisher can die between any two requests. For every write position k of a publish (found by
+ * counting the writes of an undisturbed run), and both for a write that never happened and for one
+ * that landed without the publisher learning it: after the failure a tuf-js client that already
+ * trusted the repository still verifies every earlier release, sees the new ones either all or
+ * none, and the index never lists a release TUF does not; rerunning the publish completes it.
+ */
+test('crash safety on MinIO: a failure at every write of a publish leaves a verifiable repository, and a rerun completes it', async (t) => {
+  const m = await startMinio(t);
+  const bucket = await m.createBucket();
+  await m.makePublicRead(bucket);
+  const keysDir = path.join(await tempDir(t), 'keys');
+  const signers = keyStoreSignerSource(keysDir);
+  const earlier = [makeRelease('datadog-postgres', '23.1.0'), makeRelease('datadog-nginx', '9.0.0')];
+  // A new version of a known project and a new project: bins, project pages and the root page all change.
+  const next = [makeRelease('datadog-postgres', '23.2.0'), makeRelease('datadog-redisdb', '1.0.0')];
+  const all = [...earlier, ...next];
+
+  let scenario = 0;
+  // One repository per scenario (a prefix of the same bucket), in the state "earlier releases published".
+  async function repository() {
+    const prefix = `crash-${scenario++}`;
+    const storage = m.storage(`s3://${bucket}/${prefix}`);
+    await initRepository(storage, undefined, { keysDir, binCount: 16 });
+    await publishReleases(storage, signers, earlier);
+    const baseUrl = m.httpUrl(bucket, prefix);
+    const trustedRoot = (await storage.get('metadata/1.root.json'))!.bytes;
+    const clientDir = await tempDir(t);
+    const before = await clientView(baseUrl, trustedRoot, clientDir, all);
+    assert.deepEqual([...before.inTuf].sort(), earlier.map(releaseId).sort());
+    return { storage, view: () => clientView(baseUrl, trustedRoot, clientDir, all), before };
+  }
+
+  const probe = await repository();
+  const counting = new FaultyStorage(probe.storage);
+  await publishReleases(counting, signers, next);
+  const writes = counting.writes;
+  assert.ok(writes.includes('metadata/timestamp.json') && writes.length >= 7, `a publish writes objects, metadata and index: ${writes.join(', ')}`);
+  const commitAt = writes.indexOf('metadata/timestamp.json') + 1;
+
+  const seen: string[] = [];
+  for (const mode of ['before', 'after'] as FaultMode[]) {
+    for (let k = 1; k <= writes.length; k++) {
+      const label = `${mode} write #${k} (${writes[k - 1]})`;
+      const repo = await repository();
+      const faulty = new FaultyStorage(repo.storage, k, mode);
+      await assert.rejects(publishReleases(faulty, signers, next), (e) => e instanceof InjectedFault || (e as Error).cause instanceof InjectedFault, label);
+
+      const after = await repo.view();
+      for (const r of earlier) assert.ok(after.inTuf.has(releaseId(r)), `${label}: earlier release ${releaseId(r)} still verifies`);
+      const committed = k > commitAt || (k === commitAt && mode === 'after');
+      for (const r of next) {
+        assert.equal(after.inTuf.has(releaseId(r)), committed, `${label}: ${releaseId(r)} is visible exactly when timestamp.json was swapped`);
+      }
+      for (const id of after.inIndex) assert.ok(after.inTuf.has(id), `${label}: the index lists ${id} only once TUF does`);
+      assert.ok(after.timestampVersion >= repo.before.timestampVersion);
+
+      const rerun = await publishReleases(repo.storage, signers, next);
+      assert.equal(rerun.committed, !committed, `${label}: the rerun commits only what was not committed`);
+      const final = await repo.view();
+      assert.deepEqual([...final.inTuf].sort(), all.map(releaseId).sort(), `${label}: after the rerun tuf-js verifies every release`);
+      assert.deepEqual([...final.inIndex].sort(), all.map(releaseId).sort(), `${label}: after the rerun the index lists every release`);
+      seen.push(label);
+    }
+  }
+  assert.equal(seen.length, 2 * writes.length);
+  t.diagnostic(`publish writes: ${writes.join(', ')}; crashed at all ${seen.length} positions`);
+});
