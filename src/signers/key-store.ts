@@ -137,13 +137,16 @@ export async function loadSigner(keysDir: string, name: string, env: NodeJS.Proc
   return loadEntry(keysDir, name, entry, env);
 }
 
-async function loadEntry(keysDir: string, name: string, entry: KeyEntry, env: NodeJS.ProcessEnv): Promise<Signer> {
+async function loadEntry(keysDir: string, name: string, entry: KeyEntry, env: NodeJS.ProcessEnv, role?: string): Promise<Signer> {
   const file = path.join(keysDir, entry.file);
   let pem: string;
   try {
     pem = await readFile(file, 'utf8');
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw missingKey(keysDir, entry.roles.join(', ') || name, `key file ${entry.file} is missing`, file);
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
+      const forWhat = role ?? (entry.roles.join(', ') || name);
+      throw missingKey(keysDir, forWhat, `key file ${entry.file} (key ${name}, needed for role ${forWhat}) is missing`, file);
+    }
     throw e;
   }
   const hint = `set ${passphraseEnvNames(name).join(' or ')} to the key's passphrase`;
@@ -174,7 +177,7 @@ export async function signersForRole(
   const signers: Signer[] = [];
   for (const [name, entry] of Object.entries(index.keys).sort(([a], [b]) => a.localeCompare(b))) {
     if (signers.length >= threshold) break;
-    if (trusted.has(entry.keyid) && !signers.some((s) => s.keyId === entry.keyid)) signers.push(await loadEntry(keysDir, name, entry, env));
+    if (trusted.has(entry.keyid) && !signers.some((s) => s.keyId === entry.keyid)) signers.push(await loadEntry(keysDir, name, entry, env, role));
   }
   if (signers.length >= threshold) return signers;
   const untrusted = Object.entries(index.keys)

@@ -1,9 +1,13 @@
 import type { RegisterCommand } from '../context.ts';
 import { register as sign } from './sign.ts';
 import { register as serve } from './serve.ts';
+import { register as repo } from './repo.ts';
+import { register as publish } from './publish.ts';
 
 /** Every subcommand, in the order `--help` lists them. Each lives in its own file here. */
 export const commands: RegisterCommand[] = [
+  repo,
+  publish,
   sign,
   serve,
 ];

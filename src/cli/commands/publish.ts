@@ -1,0 +1,70 @@
+import path from 'node:path';
+import type { Command } from 'commander';
+import { publishReleases, type Release } from '../../app/publish.ts';
+import { readReleaseFromDist } from '../../app/publish-inputs.ts';
+import { openWorkspace, selectIntegrations } from '../../app/workspace.ts';
+import { checkKeysOutsideRepository, PASSPHRASE_ENV } from '../../signers/key-store.ts';
+import { FsStorage } from '../../storage/fs.ts';
+import { openStorage } from '../../storage/open.ts';
+import { keyStoreSignerSource } from '../../tuf/signer-source.ts';
+import type { RegisterCommand } from '../context.ts';
+import { printJson } from '../output.ts';
+import { addStorageOptions, storageOptionsFrom, type StorageFlags } from '../storage-options.ts';
+
+const HELP = `
+Publishes what \`build\` and \`sign\` left in each integration's dist/ into a TUF repository:
+the wheel (simple/<project>/<wheel>) and its PEP 658 .metadata, the signed attestation, and
+the pointer as a TUF target in its hashed bin. Only that bin, the snapshot and the timestamp
+are re-signed (online key), whatever the repository's size; timestamp.json is replaced last,
+by compare-and-swap, so a crash or a concurrent publisher never leaves a broken repository.
+Then the simple index (PEP 503 HTML + PEP 691 JSON) is updated.
+
+Releases are immutable: publishing the same bytes again changes nothing; different bytes under
+a published version are refused (E_RELEASE_IMMUTABLE). Encrypted keys read their passphrase
+from ${PASSPHRASE_ENV} or ${PASSPHRASE_ENV}_<NAME> (docs/keys.md).
+
+Examples:
+  provenant publish postgres redis
+  provenant publish --all --repository /srv/repo --keys ~/provenant-keys
+  provenant publish postgres --repository s3://my-bucket/integrations --json
+`;
+
+interface PublishFlags extends StorageFlags {
+  repository: string;
+  keys: string;
+  root?: string;
+  all?: boolean;
+  version?: string;
+}
+
+export const register: RegisterCommand = (program, ctx) => {
+  addStorageOptions(
+    program
+      .command('publish')
+      .description('publish built and signed integrations into a TUF repository and its simple index')
+      .argument('[integration...]', 'integration directory names or project names (e.g. postgres, datadog-postgres)')
+      .option('--all', 'publish every integration under the root')
+      .option('--root <dir>', 'directory holding the integrations (default: current directory, else the bundled examples)')
+      .option('--repository <dir>', 'repository directory or s3://bucket[/prefix]', 'repository')
+      .option('--keys <dir>', 'key store directory (kept outside the repository)', 'keys')
+      .option('--version <version>', 'which built version to publish when dist/ holds several (default: the newest)')
+      .option('--json', 'print the result document on stdout'),
+  )
+    .addHelpText('after', HELP)
+    .action(async (names: string[], opts: PublishFlags, cmd: Command) => {
+      const g = ctx.globals(cmd);
+      const reporter = ctx.reporter(cmd);
+      const storage = openStorage(opts.repository, storageOptionsFrom(opts, ctx));
+      const keysDir = path.resolve(ctx.cwd, opts.keys);
+      if (storage instanceof FsStorage) checkKeysOutsideRepository(keysDir, storage.root);
+      const ws = await openWorkspace({ root: opts.root, cwd: ctx.cwd });
+      const integrations = selectIntegrations(ws, names, Boolean(opts.all));
+      const releases: Release[] = [];
+      for (const i of integrations) releases.push(await readReleaseFromDist(i, opts.version));
+      const res = await publishReleases(storage, keyStoreSignerSource(keysDir, ctx.env), releases, reporter);
+      if (g.json) printJson(ctx.out, { ok: true, ...res });
+      else {
+        for (const r of res.releases) ctx.out.stdout(`${r.status.padEnd(9)} ${r.project} ${r.version} → ${r.target}\n`);
+      }
+    });
+};

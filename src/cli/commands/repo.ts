@@ -1,0 +1,174 @@
+import path from 'node:path';
+import { Option, type Command } from 'commander';
+import { initRepository, refreshRepository, repoStatus, type RepoStatus } from '../../app/repo.ts';
+import { ProvenantError } from '../../errors.ts';
+import { checkKeysOutsideRepository, PASSPHRASE_ENV } from '../../signers/key-store.ts';
+import { FsStorage } from '../../storage/fs.ts';
+import { openStorage } from '../../storage/open.ts';
+import { DurationSchema, SIGNING_ROLES, type SigningRole } from '../../tuf/config.ts';
+import { keyStoreSignerSource } from '../../tuf/signer-source.ts';
+import type { CliContext, RegisterCommand } from '../context.ts';
+import { printJson } from '../output.ts';
+import { addStorageOptions, storageOptionsFrom, type StorageFlags } from '../storage-options.ts';
+
+const INIT_HELP = `
+Creates a TUF repository (spec 1.0.31, consistent snapshots) and the keys to sign it:
+  root (offline; --root-threshold keys), targets (offline), one online key for the hashed bins,
+  snapshot and timestamp, and the attestation key \`provenant sign\` uses.
+Keys go to --keys (default ./keys, never inside the repository): one PKCS#8 PEM file per key
+and keys.json. Keys the store already assigns to a role are reused. Set ${PASSPHRASE_ENV}
+(or ${PASSPHRASE_ENV}_<NAME>, e.g. ${PASSPHRASE_ENV}_ROOT) to encrypt new keys.
+The attestation policy (trusting the attestation key; local and GitHub builders) is published
+as the target policy/attestation-policy.json. Settings are recorded in
+<repository>/provenant-repository.json (docs/repository.md).
+
+Examples:
+  provenant repo init
+  provenant repo init --repository /srv/repo --keys ~/provenant-keys --bins 1024
+  PROVENANT_KEY_PASSPHRASE=... provenant repo init --root-threshold 2 --key-type ecdsa
+  provenant repo init --expires timestamp=12h --expires bins=14d --json
+`;
+
+const STATUS_HELP = `
+Reads the whole repository and checks it the way a client would (every signature, version and
+hash), then prints each role's version and expiry and the number of releases.
+
+Examples:
+  provenant repo status
+  provenant repo status --repository s3://my-bucket/integrations --json
+`;
+
+const REFRESH_HELP = `
+Re-signs roles with less than half of their validity left (or those named with --force) as new
+versions, then snapshot and timestamp. Bins, snapshot and timestamp need the online key; root and
+targets their offline keys, only when they are due. Run it on a schedule shorter than the
+timestamp expiry (default 1d), e.g. hourly from CI.
+
+Examples:
+  provenant repo refresh
+  provenant repo refresh --force timestamp --json
+`;
+
+interface RepoFlags extends StorageFlags {
+  repository: string;
+  keys: string;
+}
+
+function open(ctx: CliContext, opts: RepoFlags) {
+  const storage = openStorage(opts.repository, storageOptionsFrom(opts, ctx));
+  const keysDir = path.resolve(ctx.cwd, opts.keys);
+  if (storage instanceof FsStorage) checkKeysOutsideRepository(keysDir, storage.root);
+  return { storage, keysDir };
+}
+
+export const register: RegisterCommand = (program, ctx) => {
+  const repo = program.command('repo').description('create, inspect and refresh a TUF repository');
+
+  addStorageOptions(
+    repo
+      .command('init')
+      .description('create a repository, its keys and its attestation policy')
+      .option('--repository <dir>', 'repository directory or s3://bucket[/prefix]', 'repository')
+      .option('--keys <dir>', 'key store directory (kept outside the repository)', 'keys')
+      .addOption(new Option('--bins <n>', 'number of hashed bins (power of two, 2..65536)').default(256).argParser(parseIntArg('--bins')))
+      .addOption(new Option('--key-type <type>', 'type of new TUF keys').choices(['ed25519', 'ecdsa']).default('ed25519'))
+      .addOption(new Option('--attestation-key-type <type>', 'type of a new attestation key').choices(['ed25519', 'ecdsa']).default('ecdsa'))
+      .addOption(new Option('--root-threshold <n>', 'root keys to create and require').default(1).argParser(parseIntArg('--root-threshold')))
+      .option('--expires <role=duration>', 'validity per role, e.g. timestamp=12h (repeatable; roles: root, targets, bins, snapshot, timestamp)', collectExpiry, {})
+      .option('--json', 'print the result document on stdout'),
+  )
+    .addHelpText('after', INIT_HELP)
+    .action(
+      async (
+        opts: RepoFlags & { bins: number; keyType: 'ed25519' | 'ecdsa'; attestationKeyType: 'ed25519' | 'ecdsa'; rootThreshold: number; expires: Partial<Record<SigningRole, string>> },
+        cmd: Command,
+      ) => {
+        const g = ctx.globals(cmd);
+        const { storage, keysDir } = open(ctx, opts);
+        const res = await initRepository(storage, ctx.reporter(cmd), {
+          keysDir,
+          env: ctx.env,
+          binCount: opts.bins,
+          keyType: opts.keyType,
+          attestationKeyType: opts.attestationKeyType,
+          rootThreshold: opts.rootThreshold,
+          expires: opts.expires,
+        });
+        if (g.json) printJson(ctx.out, { ok: true, ...res });
+        else ctx.out.stdout(`${res.repository}\n`);
+      },
+    );
+
+  addStorageOptions(
+    repo
+      .command('status')
+      .description('verify the repository and show versions, expiries and release counts')
+      .option('--repository <dir>', 'repository directory or s3://bucket[/prefix]', 'repository')
+      .option('--json', 'print the status document on stdout'),
+  )
+    .addHelpText('after', STATUS_HELP)
+    .action(async (opts: RepoFlags, cmd: Command) => {
+      const g = ctx.globals(cmd);
+      const storage = openStorage(opts.repository, storageOptionsFrom(opts, ctx));
+      const status = await repoStatus(storage);
+      if (g.json) printJson(ctx.out, { ok: true, ...status });
+      else ctx.out.stdout(renderStatus(status));
+    });
+
+  addStorageOptions(
+    repo
+      .command('refresh')
+      .description('re-sign roles close to expiry (new versions)')
+      .option('--repository <dir>', 'repository directory or s3://bucket[/prefix]', 'repository')
+      .option('--keys <dir>', 'key store directory', 'keys')
+      .option('--force <role>', 're-sign this role now (repeatable: root, targets, bins, snapshot, timestamp)', collectRole, [])
+      .option('--json', 'print the result document on stdout'),
+  )
+    .addHelpText('after', REFRESH_HELP)
+    .action(async (opts: RepoFlags & { force: SigningRole[] }, cmd: Command) => {
+      const g = ctx.globals(cmd);
+      const { storage, keysDir } = open(ctx, opts);
+      const res = await refreshRepository(storage, keyStoreSignerSource(keysDir, ctx.env), ctx.reporter(cmd), { force: opts.force });
+      if (g.json) printJson(ctx.out, { ok: true, ...res });
+      else ctx.out.stdout(res.resigned.length > 0 ? `re-signed: ${res.metadataWritten.join(' ')}\n` : 'nothing to re-sign\n');
+    });
+};
+
+function renderStatus(s: RepoStatus): string {
+  const lines = [`repository ${s.repository} (TUF ${s.specVersion}, consistent snapshots ${s.consistentSnapshot ? 'on' : 'off'})`];
+  for (const r of s.roles) {
+    lines.push(`  ${r.role.padEnd(10)} v${String(r.version).padEnd(6)} expires ${r.expires}${r.expired ? '  EXPIRED' : ''}  (${r.threshold} of ${r.keyids.length} key(s))`);
+  }
+  lines.push(`  bins       ${s.bins.count} × ${s.bins.namePrefix}-…, earliest expiry ${s.bins.oldestExpiry}${s.bins.expired ? `  ${s.bins.expired} EXPIRED` : ''}`);
+  lines.push(`  releases   ${s.releases} in ${s.projects} project(s); attestation policy ${s.policyTarget ? 'published' : 'MISSING'}`);
+  return `${lines.join('\n')}\n`;
+}
+
+function parseIntArg(flag: string) {
+  return (v: string): number => {
+    if (!/^\d+$/.test(v)) {
+      throw new ProvenantError('E_USAGE', `${flag} must be a positive integer, not "${v}"`, { exitClass: 'usage', field: flag });
+    }
+    return Number(v);
+  };
+}
+
+function collectExpiry(v: string, prev: Partial<Record<SigningRole, string>>): Partial<Record<SigningRole, string>> {
+  const m = /^([a-z]+)=(.+)$/.exec(v);
+  const role = m?.[1] as SigningRole | undefined;
+  if (!m || !role || !SIGNING_ROLES.includes(role) || !DurationSchema.safeParse(m[2]).success) {
+    throw new ProvenantError('E_USAGE', `--expires takes role=duration, not "${v}"`, {
+      exitClass: 'usage',
+      field: '--expires',
+      hint: `roles: ${SIGNING_ROLES.join(', ')}; durations like 365d, 12h, 30m`,
+    });
+  }
+  return { ...prev, [role]: m[2]! };
+}
+
+function collectRole(v: string, prev: SigningRole[]): SigningRole[] {
+  if (!SIGNING_ROLES.includes(v as SigningRole)) {
+    throw new ProvenantError('E_USAGE', `--force takes a role, not "${v}"`, { exitClass: 'usage', field: '--force', hint: `roles: ${SIGNING_ROLES.join(', ')}` });
+  }
+  return [...prev, v as SigningRole];
+}
