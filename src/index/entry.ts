@@ -53,3 +53,12 @@ export function checkIndexEntry(e: IndexEntry): void {
   if (!Number.isSafeInteger(e.size) || e.size < 0) throw bad('size', 'must be a non-negative integer');
   if (e.uploadTime !== undefined && Number.isNaN(e.uploadTime.getTime())) throw bad('uploadTime', 'is not a valid date');
 }
+
+/** A header of a core metadata file (RFC 822 style; only the header block, before the description). */
+export function coreMetadataField(metadata: Uint8Array, field: string): string | undefined {
+  const text = new TextDecoder().decode(metadata);
+  const head = text.split(/\r?\n\r?\n/, 1)[0] ?? '';
+  const prefix = `${field.toLowerCase()}:`;
+  const line = head.split(/\r?\n/).find((l) => l.toLowerCase().startsWith(prefix));
+  return line?.slice(prefix.length).trim();
+}
