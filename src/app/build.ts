@@ -4,7 +4,7 @@ import type { BuildOptions, BuiltWheel } from '../build/types.ts';
 import { ProvenantError, isProvenantError } from '../errors.ts';
 import { attestationKey, pointerFileName, statementFileName, wheelKey } from '../formats/layout.ts';
 import { renderPointer, type Pointer } from '../formats/pointer.ts';
-import { resolveBuildContext, type BuildContext } from '../provenance/context.ts';
+import { githubContext, isGitHubActions, resolveBuildContext, type BuildContext } from '../provenance/context.ts';
 import { gitCli, type GitAdapter } from '../provenance/git.ts';
 import { makeStatement, renderStatement, type ProvenanceFormat } from '../provenance/statement.ts';
 import { sha256Hex } from '../util/hash.ts';
@@ -210,6 +210,8 @@ export async function buildIntegrations(integrations: readonly Integration[], re
     now: req.now ?? (() => new Date()),
     warned: new Set(),
   };
+  // An incomplete CI environment is the same failure for every integration: refuse it up front.
+  if (isGitHubActions(req.env)) githubContext(req.env);
   const results: BuildResult[] = [];
   for (const i of integrations) {
     results.push(await buildOne(i, req, shared));

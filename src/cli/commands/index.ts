@@ -1,4 +1,5 @@
 import type { RegisterCommand } from '../context.ts';
+import { register as build } from './build.ts';
 import { register as sign } from './sign.ts';
 import { register as serve } from './serve.ts';
 import { register as repo } from './repo.ts';
@@ -6,6 +7,7 @@ import { register as publish } from './publish.ts';
 
 /** Every subcommand, in the order `--help` lists them. Each lives in its own file here. */
 export const commands: RegisterCommand[] = [
+  build,
   repo,
   publish,
   sign,
