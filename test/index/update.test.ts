@@ -134,3 +134,36 @@ test('a corrupt state file stops the update with E_INDEX_CORRUPT and is left as 
   );
   assert.equal(await readFile(path.join(root, 'simple/datadog-postgres/index.json'), 'utf8'), '{"meta": {}}');
 });
+
+test('publishers in separate processes on one directory all land in the index', { timeout: 60_000 }, async (t) => {
+  const root = await tempDir(t);
+  const updateUrl = new URL('../../src/index/update.ts', import.meta.url).href;
+  const fsUrl = new URL('../../src/storage/fs.ts', import.meta.url).href;
+  const procs = 4;
+  const perProc = 3;
+  const script = (p: number) => `
+    import { updateIndex } from ${JSON.stringify(updateUrl)};
+    import { FsStorage } from ${JSON.stringify(fsUrl)};
+    const storage = new FsStorage(${JSON.stringify(root)});
+    const hex = (n) => n.toString(16).padStart(64, '0');
+    for (let i = 0; i < ${perProc}; i++) {
+      const n = ${p} * 100 + i + 1;
+      const v = '${p}.' + i + '.0';
+      await updateIndex(storage, [{ project: 'datadog-postgres', version: v, fileName: 'datadog_postgres-' + v + '-py3-none-any.whl', sha256: hex(n), size: n, metadataSha256: hex(n + 5000) }]);
+    }`;
+  const { spawn } = await import('node:child_process');
+  await Promise.all(
+    Array.from({ length: procs }, (_, p) =>
+      new Promise<void>((resolve, reject) => {
+        const c = spawn(process.execPath, ['--input-type=module', '-e', script(p)], { stdio: ['ignore', 'ignore', 'pipe'] });
+        let err = '';
+        c.stderr.on('data', (d: Buffer) => void (err += d.toString()));
+        c.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`publisher ${p} exited ${code}: ${err}`))));
+      }),
+    ),
+  );
+  const page = await readJson(root, 'simple/datadog-postgres/index.json');
+  assert.equal(fileNames(page).length, procs * perProc);
+  const html = await readFile(path.join(root, 'simple/datadog-postgres/index.html'), 'utf8');
+  assert.equal(html.match(/<a href=/g)?.length, procs * perProc, 'the HTML lists every file too');
+});
