@@ -1,6 +1,6 @@
 /**
  * Which project files go into the wheel, decided the way hatchling decides (gitignore-style
- * patterns via `ignore`):
+ * patterns with pathspec's semantics, see gitignore.ts):
  *   - directories named like `__pycache__`, `.git`, `.venv`, `.tox`… are never entered;
  *   - `.DS_Store` and `.git` files are never shipped;
  *   - a file ships when no exclude pattern matches it and (with `include` set) an include
@@ -8,9 +8,9 @@
  *     (and `.hgignore` glob section) unless `ignore-vcs`, then the project's `exclude`.
  * Pure: the walker (project-reader.ts) asks; nothing here touches the disk.
  */
-import ignore from 'ignore';
-import type { Ignore } from 'ignore';
 import { ProvenantError } from '../errors.ts';
+import { compileGitignoreSpec, GitignorePatternError } from './gitignore.ts';
+import type { GitignoreSpec } from './gitignore.ts';
 import type { FileSelectionConfig } from './pyproject.ts';
 
 /** hatchling's EXCLUDED_DIRECTORIES. */
@@ -66,9 +66,13 @@ export function hgignoreGlobPatterns(text: string): string[] {
   return out;
 }
 
-function spec(patterns: readonly string[]): Ignore {
-  // hatchling's patterns come from readlines(): strip line ends so `ignore` sees bare patterns.
-  return ignore({ allowRelativePaths: true }).add(patterns.map((p) => p.replace(/\r?\n$/, '')));
+function spec(patterns: readonly string[], field: string, file: string): GitignoreSpec {
+  try {
+    return compileGitignoreSpec(patterns);
+  } catch (e) {
+    if (!(e instanceof GitignorePatternError)) throw e;
+    throw new ProvenantError('E_PYPROJECT_FIELD', `invalid pattern: ${e.message}`, { exitClass: 'input', file, field, hint: 'fix or remove the pattern (gitignore syntax)', cause: e });
+  }
 }
 
 export function createFileSelector(inputs: SelectionInputs): FileSelector {
@@ -78,21 +82,21 @@ export function createFileSelector(inputs: SelectionInputs): FileSelector {
 
   let vcs = config.ignoreVcs ? [] : [...inputs.vcsPatterns];
   // hatchling drops the VCS patterns when they would ignore the project root itself.
-  if (vcs.length > 0 && spec(vcs).ignores(inputs.absoluteRoot.replace(/^\/+/, ''))) vcs = [];
+  if (vcs.length > 0 && spec(vcs, '.gitignore', inputs.pyprojectFile).matches(inputs.absoluteRoot)) vcs = [];
 
-  const includeSpec = include && include.length > 0 ? spec(include) : undefined;
-  const excludeSpec = spec([...DEFAULT_EXCLUDES, ...vcs, ...config.exclude]);
+  const includeSpec = include && include.length > 0 ? spec(include, 'tool.hatch.build.targets.wheel.include', inputs.pyprojectFile) : undefined;
+  const excludeSpec = spec([...DEFAULT_EXCLUDES, ...vcs, ...config.exclude], 'tool.hatch.build.targets.wheel.exclude', inputs.pyprojectFile);
 
   return {
     include,
     isDirectoryExcluded(name, relativeDir) {
       if (EXCLUDED_DIRECTORIES.has(name)) return true;
       const rel = relativeDir ? `${relativeDir}/${name}` : name;
-      return config.skipExcludedDirs && excludeSpec.ignores(`${rel}/`);
+      return config.skipExcludedDirs && excludeSpec.matches(`${rel}/`);
     },
     isFileIncluded(relativePath) {
-      if (excludeSpec.ignores(relativePath)) return false;
-      return includeSpec === undefined || includeSpec.ignores(relativePath);
+      if (excludeSpec.matches(relativePath)) return false;
+      return includeSpec === undefined || includeSpec.matches(relativePath);
     },
   };
 }

@@ -1,0 +1,140 @@
+/**
+ * gitignore-style pattern lists with the exact semantics hatchling gets from Python's
+ * `pathspec.GitIgnoreSpec`, which differ from git's (and from the `ignore` npm package) in one
+ * way that changes wheels: a later file-level pattern can override a match that came from a
+ * parent directory (`/pkg` then `!/pkg/skip.py` leaves skip.py out of an include list).
+ *
+ * Each pattern becomes a regex; a match through a parent directory ("dir mark") has priority 1,
+ * a match of the path itself priority 2. Walking the patterns in order, a match replaces the
+ * current verdict when it is a positive directory match or its priority is at least the
+ * current one. Pure.
+ */
+
+interface CompiledPattern {
+  regex: RegExp;
+  /** true: a match selects the path; false: a match (`!pattern`) deselects it. */
+  include: boolean;
+}
+
+export class GitignorePatternError extends Error {}
+
+const DIR_MARK = '(?<dirmark>/)';
+const DIR_MARK_OPT = `(?:${DIR_MARK}|$)`;
+
+function escapeRegex(ch: string): string {
+  return /[\\^$.*+?()[\]{}|/-]/.test(ch) ? `\\${ch}` : ch;
+}
+
+/** One path segment of a glob (no `/`), fnmatch-like with FNM_PATHNAME; `undefined` for an unclosed `[`. */
+function translateSegment(glob: string): string | undefined {
+  let out = '';
+  let escape = false;
+  for (let i = 0; i < glob.length; ) {
+    const ch = glob[i++]!;
+    if (escape) {
+      escape = false;
+      out += escapeRegex(ch);
+    } else if (ch === '\\') escape = true;
+    else if (ch === '*') out += '[^/]*';
+    else if (ch === '?') out += '[^/]';
+    else if (ch === '[') {
+      let j = i;
+      if (j < glob.length && (glob[j] === '!' || glob[j] === '^')) j++;
+      if (j < glob.length && glob[j] === ']') j++;
+      while (j < glob.length && glob[j] !== ']') j++;
+      if (j >= glob.length) return undefined; // git discards patterns with broken ranges
+      j++;
+      let expr = '[';
+      if (glob[i] === '!' || glob[i] === '^') {
+        expr += '^';
+        i++;
+      }
+      expr += glob.slice(i, j).replaceAll('\\', '\\\\');
+      out += expr;
+      i = j;
+    } else out += escapeRegex(ch);
+  }
+  if (escape) throw new GitignorePatternError(`pattern ends with an escape character: ${JSON.stringify(glob)}`);
+  return out;
+}
+
+/** Compiles one line; `undefined` for blank lines, comments, `/` and patterns git ignores. */
+export function compileGitignorePattern(line: string): CompiledPattern | undefined {
+  let p = line.endsWith('\\ ') ? line : line.trimEnd();
+  if (p === '' || p.startsWith('#') || p === '/') return undefined;
+  let include = true;
+  if (p.startsWith('!')) {
+    include = false;
+    p = p.slice(1);
+  }
+  const segs = p.split('/');
+  const isDirPattern = segs[segs.length - 1] === '';
+
+  // Normalise: a leading `/` anchors; a single segment (optionally dir-only) floats at any depth.
+  if (segs[0] === '') segs.shift();
+  else if (segs.length === 1 || (segs.length === 2 && segs[1] === '')) {
+    if (segs[0] !== '**') segs.unshift('**');
+  }
+  if (segs.length === 0) throw new GitignorePatternError(`pattern normalises to nothing: ${JSON.stringify(line)}`);
+  if (segs[segs.length - 1] === '') segs[segs.length - 1] = '**';
+  for (let i = segs.length - 1; i > 0; i--) if (segs[i - 1] === '**' && segs[i] === '**') segs.splice(i, 1);
+
+  let source: string;
+  if (segs.length === 1 && segs[0] === '**') source = isDirPattern ? DIR_MARK : '.';
+  else if (segs.length === 2 && segs[0] === '**' && segs[1] === '*') source = '.';
+  else if (segs.length === 3 && segs[0] === '**' && segs[1] === '*' && segs[2] === '**') source = isDirPattern ? DIR_MARK : '/';
+  else {
+    const parts: string[] = [];
+    let needSlash = false;
+    const end = segs.length - 1;
+    for (const [i, seg] of segs.entries()) {
+      if (seg === '**') {
+        if (i === 0) parts.push('^(?:.+/)?');
+        else if (i < end) {
+          parts.push('(?:/.+)?');
+          needSlash = true;
+        } else parts.push(isDirPattern ? DIR_MARK : '/');
+      } else {
+        if (i === 0) parts.push('^');
+        if (needSlash) parts.push('/');
+        if (seg === '*') parts.push('[^/]+');
+        else {
+          const t = translateSegment(seg);
+          if (t === undefined) return undefined;
+          parts.push(t);
+        }
+        if (i === end) parts.push(DIR_MARK_OPT);
+        needSlash = true;
+      }
+    }
+    source = parts.join('');
+  }
+  return { regex: new RegExp(source, 's'), include };
+}
+
+export interface GitignoreSpec {
+  matches(path: string): boolean;
+}
+
+/** A list of patterns (e.g. the lines of a .gitignore) matched as `pathspec.GitIgnoreSpec` matches them. */
+export function compileGitignoreSpec(lines: readonly string[]): GitignoreSpec {
+  const patterns = lines.map(compileGitignorePattern).filter((p): p is CompiledPattern => p !== undefined);
+  return {
+    matches(path: string): boolean {
+      const file = path.replace(/^\/+/, '');
+      let verdict = false;
+      let priority = 0;
+      for (const p of patterns) {
+        const m = p.regex.exec(file);
+        if (!m) continue;
+        const dirMark = m.groups?.dirmark !== undefined;
+        const prio = dirMark ? 1 : 2;
+        if ((p.include && dirMark) || prio >= priority) {
+          verdict = p.include;
+          priority = prio;
+        }
+      }
+      return verdict;
+    },
+  };
+}

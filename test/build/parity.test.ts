@@ -1,0 +1,111 @@
+// The pure pieces checked against the Python libraries hatchling itself uses (packaging,
+// pathspec, trove-classifiers, hatchling), one Python process per battery.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { sortClassifiers } from '../../src/build/classifiers.ts';
+import { compileGitignoreSpec } from '../../src/build/gitignore.ts';
+import { canonicalizeLicenseExpression } from '../../src/build/license.ts';
+import { formatDependency, normalizeRequirement, parseRequirement } from '../../src/build/requirement.ts';
+import { formatSpecifierSet, parseSpecifierSet } from '../../src/build/specifier.ts';
+import { defaultWheelTag } from '../../src/build/tag.ts';
+import { compareVersions, normalizeVersion } from '../../src/formats/pep440.ts';
+import { python } from '../helpers/peers.ts';
+
+async function py<T>(code: string, input: unknown): Promise<T> {
+  const { stdout } = await python(['-c', `import json, sys\ndata = json.loads(sys.argv[1])\n${code}`, JSON.stringify(input)]);
+  return JSON.parse(stdout) as T;
+}
+
+test('dependencies print exactly as hatchling normalises them', async () => {
+  const deps = [
+    'Requests [Security, socks] >= 2.8.1, == 2.8.*',
+    'PyYAML', 'pyyaml==6.0.2', 'A.B_c ~= 1.0', 'x>=1.0.0-RC1', 'Binary[Extra_One]~=1.0.RC1',
+    "pyodbc==5.2.0; sys_platform != 'darwin' or platform_machine != 'arm64'",
+    "typing_extensions>=4.0 ; (python_version < '3.11') and (os.name == 'posix' or os_name == 'nt')",
+    'foo; python_version>="3" and (os_name=="nt" or sys_platform == "linux")',
+    'a; ((python_version < "3"))', 'a;python_version not  in "2.7 3.4"', 'a; "linux" in sys_platform',
+    'a; python_version<"3" and (os_name=="a" and (sys_platform=="b"))', 'a (>=1, <2)', 'a===Foo.Bar',
+    'a; python_implementation=="CPython"', 'a;extra=="Foo_Bar"', "a; os_name == 'it\"s'",
+    'psycopg[binary,pool]==3.2.3', 'name @ https://example.com/x.whl', 'name[x] @ https://example.com/x.whl ; os_name == "nt"',
+    'b>=1,<2,!=1.5,==1.*',
+  ];
+  const want = await py<string[]>(
+    'from packaging.requirements import Requirement\nfrom hatchling.metadata.utils import get_normalized_dependency\nprint(json.dumps([get_normalized_dependency(Requirement(d)) for d in data]))',
+    deps,
+  );
+  assert.deepEqual(deps.map((d) => formatDependency(normalizeRequirement(parseRequirement(d)))), want);
+});
+
+test('requires-python prints like SpecifierSet and picks hatchling\'s tag', async () => {
+  const specs = ['', '>=3.9', '>=3.9,<4', ' >= 3.8, !=3.9.* ', '>=2.7,!=3.0.*,!=3.1.*', '<3', '<=3.11.4', '==3.*', '~=3.10', '>=3.11.4', '>=3.10,<3.11', '==2.7.*', '>3', '!=3.*', '<=2.7.18'];
+  const want = await py<[string, string][]>(
+    [
+      'import tempfile, os',
+      'from packaging.specifiers import SpecifierSet',
+      'from hatchling.builders.wheel import WheelBuilder',
+      'out = []',
+      'for s in data:',
+      '    d = tempfile.mkdtemp()',
+      "    b = WheelBuilder(d, config={'project': {'name': 'x', 'version': '1', 'requires-python': s}})",
+      '    out.append([str(SpecifierSet(s)), b.get_default_tag()])',
+      'print(json.dumps(out))',
+    ].join('\n'),
+    specs,
+  );
+  specs.forEach((s, i) => {
+    const parsed = parseSpecifierSet(s);
+    assert.ok(typeof parsed !== 'string', s);
+    assert.deepEqual([formatSpecifierSet(parsed), defaultWheelTag(parsed)], want[i], s);
+  });
+});
+
+test('license expressions canonicalise like packaging', async () => {
+  const exprs = ['bsd-3-clause', 'MIT or  apache-2.0', '(MIT OR Apache-2.0) and bsd-3-clause', 'gpl-2.0+ WITH classpath-exception-2.0', '((MIT))', 'licenseref-foo', 'MIT AND (Apache-2.0 OR BSD-2-Clause)', 'GPL-2.0-only', 'LicenseRef-Proprietary OR licenseref-PROPRIETARY'];
+  const want = await py<string[]>('from packaging.licenses import canonicalize_license_expression as c\nprint(json.dumps([str(c(e)) for e in data]))', exprs);
+  assert.deepEqual(exprs.map((e) => {
+    const r = canonicalizeLicenseExpression(e);
+    return r.ok ? r.value : r.error;
+  }), want);
+  for (const bad of ['', 'MIT OR', '(MIT', 'MIT)', 'AND MIT', 'MIT WITH', 'MIT MIT']) assert.equal(canonicalizeLicenseExpression(bad).ok, false, bad);
+});
+
+test('classifiers sort into trove-classifiers\' own order (private first)', async () => {
+  const all = await py<string[]>('import trove_classifiers\nprint(json.dumps(list(trove_classifiers.sorted_classifiers)))', null);
+  assert.ok(all.length > 500);
+  // A deterministic shuffle, then our natural sort must restore the list's order exactly.
+  const shuffled = [...all].map((c, i) => ({ c, k: (i * 7919) % all.length })).sort((a, b) => a.k - b.k).map((x) => x.c);
+  assert.deepEqual(sortClassifiers(['Private :: Do Not Upload', ...shuffled]), ['Private :: Do Not Upload', ...all]);
+});
+
+test('versions normalise and order like packaging.version', async () => {
+  const versions = ['1.0', '1.0.0', 'v1.01', '1.0.0-RC1', '1.0alpha2', '1.0.beta', '1.0c3', '1.0-preview.1', '1.0-1', '1.0.rev2', '1.0post', '1.0-dev', '1!2.0', '0!2.0', '1.0+Ubuntu-1_02', '1.0+abc.5', '1.0+5', '1.0.post1.dev0', '1.0a1.dev0', '2.0', '1.10', '1.9.9', '23.2.0', '37.1.0rc1', '8.1.0-RC.1'];
+  const want = await py<{ norm: string[]; order: string[] }>(
+    'from packaging.version import Version\nprint(json.dumps({"norm": [str(Version(v)) for v in data], "order": sorted(data, key=Version)}))',
+    versions,
+  );
+  assert.deepEqual(versions.map(normalizeVersion), want.norm);
+  const ours = [...versions].sort(compareVersions);
+  // Equal versions (1.0 / 1.0.0) may sit in either order; compare through normalisation of ties.
+  assert.deepEqual(ours.map(normalizeVersion).map((v) => v.replace(/^1\.0\.0$/, '1.0')), want.order.map(normalizeVersion).map((v) => v.replace(/^1\.0\.0$/, '1.0')));
+});
+
+test('gitignore-style matching agrees with pathspec.GitIgnoreSpec, negations included', async () => {
+  const cases: { patterns: string[]; paths: string[] }[] = [
+    { patterns: ['/tricky', '!/tricky/negated.py'], paths: ['tricky/a.py', 'tricky/negated.py', 'tricky', 'other/tricky/a.py'] },
+    { patterns: ['*.py[cdo]', '/dist'], paths: ['a.pyc', 'x/y/z.pyo', 'a.py', 'dist/x.whl', 'sub/dist/x', 'dist'] },
+    { patterns: ['dist/', 'build'], paths: ['dist/a', 'dist', 'x/dist/a', 'build', 'x/build/y', 'builds/x'] },
+    { patterns: ['**/fixtures/**', '!**/fixtures/keep.txt'], paths: ['a/fixtures/x.sql', 'a/fixtures/keep.txt', 'fixtures/b/c', 'a/fixturesx/y'] },
+    { patterns: ['/datadog_checks/__init__.py', '/datadog_checks/base'], paths: ['datadog_checks/__init__.py', 'datadog_checks/base/x.py', 'datadog_checks/basex/y', 'datadog_checks/other.py'] },
+    { patterns: ['a/**/b', '*.log', '!important.log', '\\#literal', '[!x]y', 'ab[c', 'foo\\ '], paths: ['a/b', 'a/x/y/b', 'a/x/b/c', 'x.log', 'd/important.log', '#literal', 'zy', 'xy', 'abc', 'foo '] },
+    { patterns: ['*', '!*/', '!*.py'], paths: ['a.py', 'd/a.py', 'd/e/f.txt', 'x.txt'] },
+    { patterns: ['/pkg/', '!/pkg/keep/', '/pkg/keep/drop.py'], paths: ['pkg/a', 'pkg/keep/b', 'pkg/keep/drop.py'] },
+  ];
+  const want = await py<boolean[][]>(
+    'import pathspec\nprint(json.dumps([[bool(pathspec.GitIgnoreSpec.from_lines(c["patterns"]).match_file(p)) for p in c["paths"]] for c in data]))',
+    cases,
+  );
+  cases.forEach((c, i) => {
+    const spec = compileGitignoreSpec(c.patterns);
+    assert.deepEqual(c.paths.map((p) => spec.matches(p)), want[i], JSON.stringify(c.patterns));
+  });
+});
