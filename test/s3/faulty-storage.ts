@@ -20,13 +20,14 @@ export class FaultyStorage implements Storage {
   private readonly inner: Storage;
   private readonly failAt: number | undefined;
   private readonly mode: FaultMode;
-  private readonly onFault: (() => void) | undefined;
+  private readonly beforeWrite: ((k: number, key: string) => void) | undefined;
 
-  constructor(inner: Storage, failAt?: number, mode: FaultMode = 'before', onFault?: () => void) {
+  /** `beforeWrite` runs before every write (e.g. to cut the network at the k-th one). */
+  constructor(inner: Storage, failAt?: number, mode: FaultMode = 'before', beforeWrite?: (k: number, key: string) => void) {
     this.inner = inner;
     this.failAt = failAt;
     this.mode = mode;
-    this.onFault = onFault;
+    this.beforeWrite = beforeWrite;
   }
 
   get location(): string {
@@ -56,9 +57,9 @@ export class FaultyStorage implements Storage {
   private async write<T>(key: string, op: () => Promise<T>): Promise<T> {
     this.writes.push(key);
     const k = this.writes.length;
+    this.beforeWrite?.(k, key);
     if (k !== this.failAt) return op();
     if (this.mode === 'after') await op();
-    this.onFault?.();
     throw new InjectedFault(k, key, this.mode);
   }
 }
