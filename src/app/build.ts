@@ -50,11 +50,12 @@ export interface BuildResult {
   wheel: BuiltFile;
   pointer: BuiltFile & { uri: string; attestationUri: string };
   statement: BuiltFile & { format: ProvenanceFormat };
+  /** Absent source facts are null (not omitted) so the JSON document always has the same keys. */
   provenance: {
     builderId: string;
-    sourceRepository: string | undefined;
-    ref: string | undefined;
-    commit: string | undefined;
+    sourceRepository: string | null;
+    ref: string | null;
+    commit: string | null;
     sourceTree: BuildContext['sourceTree'];
   };
 }
@@ -182,9 +183,9 @@ async function buildOne(i: Integration, req: BuildRequest, s: RunShared): Promis
       statement: { path: path.join(dist, statementName), fileName: statementName, sha256: statementSha, size: statementBytes.length, format: s.format },
       provenance: {
         builderId: context.builderId,
-        sourceRepository: context.repository,
-        ref: context.ref,
-        commit: context.commit,
+        sourceRepository: context.repository ?? null,
+        ref: context.ref ?? null,
+        commit: context.commit ?? null,
         sourceTree: context.sourceTree,
       },
     };

@@ -35,6 +35,7 @@ interface JsonResult {
   wheel: { path: string; fileName: string; sha256: string; size: number };
   pointer: { path: string; uri: string };
   statement: { path: string; sha256: string; size: number; format: string };
+  provenance: Record<string, unknown>;
 }
 
 test('build --all --json on a copy of the examples: wheel, pointer and statement agree', async (t) => {
@@ -62,6 +63,7 @@ test('build --all --json on a copy of the examples: wheel, pointer and statement
     const facts = provenanceFacts(parseStatement(statementBytes));
     assert.deepEqual(facts.subjects, [{ name: r.wheel.fileName, sha256: r.wheel.sha256 }]);
     assert.equal(facts.builderId, LOCAL_BUILDER_ID);
+    assert.deepEqual(r.provenance, { builderId: LOCAL_BUILDER_ID, sourceRepository: null, ref: null, commit: null, sourceTree: 'unknown' });
   }
   // Human logs go to stderr only when not --json; the document is all of stdout.
   assert.doesNotMatch(o.err, /✅/);
