@@ -1,0 +1,170 @@
+import { ProvenantError, isProvenantError } from '../errors.ts';
+import type { ProvenanceFormat } from '../provenance/statement.ts';
+import type { Signer } from '../signers/signer.ts';
+import { RecordingStorage, type PlannedWrite } from '../storage/recording.ts';
+import type { Storage } from '../storage/storage.ts';
+import type { SignerSource } from '../tuf/signer-source.ts';
+import { buildIntegrations, type WheelBuilder } from './build.ts';
+import { publishReleases, type Release } from './publish.ts';
+import { readReleaseFromDist } from './publish-inputs.ts';
+import { silentReporter, type Reporter } from './reporter.ts';
+import { signIntegrations } from './sign.ts';
+import type { Integration } from './workspace.ts';
+
+/**
+ * The reference pipeline, for real: build → generate attestation → sign attestation → sign pointer
+ * (TUF) → upload → update TUF metadata → update index → test download. Integrations that fail to
+ * build or sign are reported and left out; the rest are published in one commit, then each is
+ * downloaded back through the verifying downloader.
+ */
+export const RELEASE_STEPS = [
+  'build',
+  'generate attestation',
+  'sign attestation',
+  'sign pointer (TUF)',
+  'upload',
+  'update TUF metadata',
+  'update index',
+  'test download',
+] as const;
+export type ReleaseStep = (typeof RELEASE_STEPS)[number];
+
+export interface StepOutcome {
+  step: ReleaseStep;
+  status: 'ok' | 'fail' | 'skip';
+  detail: string;
+}
+
+export interface IntegrationRelease {
+  integration: string;
+  project: string | undefined;
+  version: string | undefined;
+  ok: boolean;
+  steps: StepOutcome[];
+  error?: ReturnType<ProvenantError['toJSON']>;
+  /** Where the verified download landed (absent on dry runs and failures). */
+  downloaded?: string;
+}
+
+export interface ReleaseSummary {
+  repository: string;
+  dryRun: boolean;
+  ok: boolean;
+  integrations: IntegrationRelease[];
+  /** Every write the publish made (or, on a dry run, would have made), in order. */
+  writes: PlannedWrite[];
+  snapshotVersion: number | undefined;
+  timestampVersion: number | undefined;
+}
+
+/** Verifies a published release the way a host would; returns the verified wheel's path. */
+export type DownloadCheck = (project: string, version: string) => Promise<string>;
+
+export interface ReleaseRequest {
+  integrations: readonly Integration[];
+  storage: Storage;
+  signers: SignerSource;
+  attestationSigners: readonly Signer[];
+  buildWheel: WheelBuilder;
+  env: Readonly<Record<string, string | undefined>>;
+  testDownload: DownloadCheck;
+  dryRun?: boolean;
+  format?: ProvenanceFormat;
+  baseUrl?: string;
+  reporter?: Reporter;
+}
+
+export async function releaseIntegrations(req: ReleaseRequest): Promise<ReleaseSummary> {
+  const reporter = req.reporter ?? silentReporter;
+  const records = req.integrations.map((i): IntegrationRelease => ({ integration: i.name, project: i.project, version: undefined, ok: true, steps: [] }));
+  const note = (rec: IntegrationRelease, step: ReleaseStep, status: StepOutcome['status'], detail: string) => {
+    rec.steps.push({ step, status, detail });
+    reporter.step(rec.integration, step, status, detail);
+  };
+  const fail = (rec: IntegrationRelease, step: ReleaseStep, e: unknown) => {
+    const err = asProvenantError(e);
+    rec.ok = false;
+    rec.error = err.toJSON();
+    note(rec, step, 'fail', err.describe());
+    for (const later of RELEASE_STEPS.slice(RELEASE_STEPS.indexOf(step) + 1)) rec.steps.push({ step: later, status: 'skip', detail: `not run: ${step} failed` });
+  };
+
+  // Build and sign touch only each integration's own dist/, so one failure stops only that one.
+  const releases: { rec: IntegrationRelease; release: Release }[] = [];
+  for (const [n, i] of req.integrations.entries()) {
+    const rec = records[n]!;
+    reporter.progress(`releasing: ${i.name}`, n, req.integrations.length);
+    try {
+      const [b] = await buildIntegrations([i], { env: req.env, buildWheel: req.buildWheel, format: req.format, baseUrl: req.baseUrl, reporter: quiet(reporter) });
+      rec.project = b!.project;
+      rec.version = b!.version;
+      note(rec, 'build', 'ok', `${b!.wheel.fileName} (${b!.wheel.size} bytes, sha256 ${b!.wheel.sha256.slice(0, 12)}…)`);
+      note(rec, 'generate attestation', 'ok', `${b!.statement.fileName} (${b!.statement.format}, builder ${b!.provenance.builderId})`);
+    } catch (e) {
+      fail(rec, 'build', e);
+      continue;
+    }
+    try {
+      const [s] = await signIntegrations([i], { signers: req.attestationSigners, version: rec.version, reporter: quiet(reporter) });
+      note(rec, 'sign attestation', 'ok', `${s!.bundle.fileName}, DSSE signed by ${s!.keyIds.map((k) => k.slice(0, 12)).join(', ')}`);
+      releases.push({ rec, release: await readReleaseFromDist(i, rec.version) });
+    } catch (e) {
+      fail(rec, 'sign attestation', e);
+    }
+  }
+  reporter.progress('built and signed', req.integrations.length, req.integrations.length);
+
+  const storage = new RecordingStorage(req.storage, { dryRun: Boolean(req.dryRun) });
+  let snapshotVersion: number | undefined;
+  let timestampVersion: number | undefined;
+  if (releases.length > 0) {
+    try {
+      const res = await publishReleases(storage, req.signers, releases.map((r) => r.release), quiet(reporter));
+      snapshotVersion = res.snapshotVersion;
+      timestampVersion = res.timestampVersion;
+      for (const { rec } of releases) {
+        const o = res.releases.find((x) => x.project === rec.project && x.version === rec.version);
+        const already = o?.status === 'unchanged';
+        note(rec, 'sign pointer (TUF)', 'ok', already ? `already a target in ${o?.bin}` : `${o?.target} in ${o?.bin}`);
+        note(rec, 'upload', 'ok', already ? 'already uploaded (same bytes)' : `${Object.values(o?.objects ?? {}).length} immutable objects`);
+        note(rec, 'update TUF metadata', 'ok', res.committed ? `snapshot v${res.snapshotVersion}, timestamp v${res.timestampVersion}` : 'nothing to change');
+        note(rec, 'update index', 'ok', `${res.indexWritten.length} index objects ${req.dryRun ? 'would be ' : ''}written`);
+      }
+    } catch (e) {
+      for (const { rec } of releases) fail(rec, 'sign pointer (TUF)', e);
+    }
+  }
+
+  for (const { rec } of releases) {
+    if (!rec.ok) continue;
+    if (req.dryRun) {
+      note(rec, 'test download', 'skip', 'dry run: nothing was published to download');
+      continue;
+    }
+    try {
+      rec.downloaded = await req.testDownload(rec.project!, rec.version!);
+      note(rec, 'test download', 'ok', `verified ${rec.downloaded}`);
+    } catch (e) {
+      fail(rec, 'test download', e);
+    }
+  }
+  return {
+    repository: req.storage.location,
+    dryRun: Boolean(req.dryRun),
+    ok: records.every((r) => r.ok),
+    integrations: records,
+    writes: storage.plan,
+    snapshotVersion,
+    timestampVersion,
+  };
+}
+
+/** Pipeline sub-steps report through the release's own step lines; keep only their detail logs. */
+function quiet(r: Reporter): Reporter {
+  return { ...r, step: () => {}, progress: () => {}, info: (m) => r.debug(m) };
+}
+
+function asProvenantError(e: unknown): ProvenantError {
+  if (isProvenantError(e)) return e;
+  return new ProvenantError('E_INTERNAL', e instanceof Error ? e.message : String(e), { exitClass: 'internal', cause: e });
+}
