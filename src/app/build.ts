@@ -31,6 +31,8 @@ export interface BuildRequest {
   git?: GitAdapter;
   reporter?: Reporter;
   now?: () => Date;
+  /** One id for a whole local run when a pipeline calls this once per integration; a fresh urn:uuid otherwise. */
+  invocationId?: string;
 }
 
 export interface BuiltFile {
@@ -205,7 +207,7 @@ export async function buildIntegrations(integrations: readonly Integration[], re
     format: req.format ?? 'slsa-v1',
     baseUrl: normalizeBaseUrl(req.baseUrl),
     sourceDateEpoch: sourceDateEpochFrom(req.env),
-    invocationId: `urn:uuid:${randomUUID()}`,
+    invocationId: req.invocationId ?? `urn:uuid:${randomUUID()}`,
     git: req.git ?? gitCli(),
     reporter: req.reporter ?? silentReporter,
     now: req.now ?? (() => new Date()),

@@ -177,3 +177,15 @@ test('several integrations: one result each, progress reported, a rebuild replac
     assert.equal(names.length, 3, `no temp or old files left: ${names.join(', ')}`);
   }
 });
+
+test('one local run is one invocation: every statement carries the same id, or the one given', async (t) => {
+  const root = await tempDir(t);
+  const all = [await fakeIntegration(root, 'nginx'), await fakeIntegration(root, 'postgres')];
+  const ids = async (results: { statement: { path: string } }[]) =>
+    Promise.all(results.map(async (r) => provenanceFacts(parseStatement(await readFile(r.statement.path))).invocationId));
+  const [a, b] = await ids(await buildIntegrations(all, { env: {}, buildWheel: syntheticBuilder() }));
+  assert.match(a!, /^urn:uuid:[0-9a-f-]{36}$/);
+  assert.equal(a, b);
+  const given = await ids(await buildIntegrations(all, { env: {}, buildWheel: syntheticBuilder(), invocationId: 'urn:uuid:release-1' }));
+  assert.deepEqual(given, ['urn:uuid:release-1', 'urn:uuid:release-1']);
+});
