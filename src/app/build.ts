@@ -218,7 +218,7 @@ export async function buildIntegrations(integrations: readonly Integration[], re
   const results: BuildResult[] = [];
   for (const i of integrations) {
     results.push(await buildOne(i, req, shared));
-    shared.reporter.progress('integrations built', results.length, integrations.length);
+    if (integrations.length > 1) shared.reporter.progress('integrations built', results.length, integrations.length);
   }
   return results;
 }
