@@ -1,8 +1,11 @@
 // `npm run bench`: every benchmark against its peer tool, same input, same run; prints tables.
 import type { Benchmark } from './table.ts';
 import { formatTable } from './table.ts';
+import { s3Benchmark } from './s3.ts';
 
-const benchmarks: Benchmark[] = [];
+const benchmarks: Benchmark[] = [
+  s3Benchmark,
+];
 
 const only = process.argv.slice(2);
 for (const b of benchmarks) {
