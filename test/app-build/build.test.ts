@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
+import { promisify } from 'node:util';
 import { buildIntegrations, DEFAULT_SOURCE_DATE_EPOCH, sourceDateEpochFrom } from '../../src/app/build.ts';
 import type { Reporter } from '../../src/app/reporter.ts';
 import type { BuildOptions } from '../../src/build/types.ts';
@@ -188,4 +190,27 @@ test('one local run is one invocation: every statement carries the same id, or t
   assert.equal(a, b);
   const given = await ids(await buildIntegrations(all, { env: {}, buildWheel: syntheticBuilder(), invocationId: 'urn:uuid:release-1' }));
   assert.deepEqual(given, ['urn:uuid:release-1', 'urn:uuid:release-1']);
+});
+
+test('built inside a git checkout: the statement names the remote, ref and commit', async (t) => {
+  const root = await tempDir(t);
+  const env = { ...process.env, GIT_CONFIG_GLOBAL: '/dev/null', GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@e', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@e' };
+  const git = async (...args: string[]) => (await promisify(execFile)('git', args, { cwd: root, env })).stdout.trim();
+  await git('init', '-q', '-b', 'release');
+  const pg = await fakeIntegration(root, 'postgres');
+  await git('add', '.');
+  await git('commit', '-q', '-m', 'postgres');
+  await git('remote', 'add', 'origin', 'git@github.com:acme/integrations.git');
+  const commit = await git('rev-parse', 'HEAD');
+  const [r] = await buildIntegrations([pg], { env: {}, buildWheel: syntheticBuilder() });
+  const facts = provenanceFacts(parseStatement(await readFile(r!.statement.path)));
+  assert.deepEqual(
+    { repo: facts.sourceRepository, ref: facts.ref, commit: facts.commit },
+    { repo: 'https://github.com/acme/integrations', ref: 'refs/heads/release', commit },
+  );
+  assert.deepEqual(r!.provenance, { builderId: LOCAL_BUILDER_ID, sourceRepository: 'https://github.com/acme/integrations', ref: 'refs/heads/release', commit, sourceTree: 'clean' });
+  const statement = JSON.parse(await readFile(r!.statement.path, 'utf8')) as { predicate: { buildDefinition: { resolvedDependencies: unknown } } };
+  assert.deepEqual(statement.predicate.buildDefinition.resolvedDependencies, [
+    { uri: 'git+https://github.com/acme/integrations@refs/heads/release', digest: { gitCommit: commit } },
+  ]);
 });
