@@ -1,4 +1,4 @@
-import { createReadStream } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -149,8 +149,13 @@ async function handle(root: string, req: IncomingMessage, res: ServerResponse): 
     const dirKey = segments.join('/');
     if (isSimplePage) {
       // PEP 691 lets clients that cannot set headers ask through ?format=.
-      const rep = negotiateSimple(query.get('format') ?? req.headers.accept);
-      if (!rep) return send(406, `not acceptable; this page is available as:\n${SIMPLE_MEDIA_TYPES.join('\n')}\n`, { vary: 'Accept' });
+      const available = (['html', 'json'] as const).filter((f) => existsSync(path.join(fsPath, `index.${f}`)));
+      if (available.length === 0) return send(404, 'not found\n');
+      const rep = negotiateSimple(query.get('format') ?? req.headers.accept, available);
+      if (!rep) {
+        const types = SIMPLE_MEDIA_TYPES.filter((t) => available.some((f) => t.endsWith(f)));
+        return send(406, `not acceptable; this page is available as:\n${types.join('\n')}\n`, { vary: 'Accept' });
+      }
       const key = `${dirKey}/index.${rep.format}`;
       return sendFile(req, res, path.join(fsPath, `index.${rep.format}`), key, rep.contentType, { vary: 'Accept' });
     }

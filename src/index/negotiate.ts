@@ -30,8 +30,6 @@ const OFFERS: Offer[] = [
   },
 ];
 
-const DEFAULT: SimpleRepresentation = { format: 'html', contentType: HTML_CONTENT_TYPE };
-
 interface MediaRange {
   type: string;
   subtype: string;
@@ -71,14 +69,19 @@ function specificity(range: MediaRange, offer: Offer): number {
 
 /**
  * The representation to serve, or undefined when the client accepts none of them (answer 406).
- * No or an empty Accept header gets HTML, the PEP 503 default. An offer's weight comes from the
+ * `available` narrows the choice when a page exists in one format only (an index written by
+ * another tool may have no JSON). No or an empty Accept header gets HTML, the PEP 503 default. An offer's weight comes from the
  * most specific range that covers it (RFC 9110 §12.5.1); ties go to the more specific match,
  * then to the client's order, then to HTML.
  */
-export function negotiateSimple(accept: string | undefined): SimpleRepresentation | undefined {
-  if (accept === undefined || accept.trim() === '') return DEFAULT;
+export function negotiateSimple(
+  accept: string | undefined,
+  available: readonly SimpleRepresentation['format'][] = ['html', 'json'],
+): SimpleRepresentation | undefined {
+  const offers = OFFERS.filter((o) => available.includes(o.format));
+  if (accept === undefined || accept.trim() === '') return offers[0] && { format: offers[0].format, contentType: offers[0].contentType };
   const ranges = parseAccept(accept);
-  const scored = OFFERS.map((offer, pref) => {
+  const scored = offers.map((offer, pref) => {
     let best: { q: number; spec: number; index: number } | undefined;
     for (const r of ranges) {
       const spec = specificity(r, offer);

@@ -50,3 +50,11 @@ for (const [accept, want] of MATRIX) {
     }
   });
 }
+
+test('when a page exists only as HTML, a JSON-preferring client gets HTML and a JSON-only client 406', () => {
+  const pip = `${JSON_V1}, ${HTML_V1}; q=0.1, text/html; q=0.01`;
+  assert.equal(negotiateSimple(pip, ['html'])?.contentType, HTML_V1);
+  assert.equal(negotiateSimple(undefined, ['html'])?.contentType, 'text/html; charset=utf-8');
+  assert.equal(negotiateSimple(JSON_V1, ['html']), undefined);
+  assert.equal(negotiateSimple(undefined, ['json'])?.contentType, JSON_V1, 'no Accept: whatever exists');
+});

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdir, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -155,6 +155,17 @@ test('objects: content types per kind, HEAD, 405, traversal and hidden files ref
 
   assert.ok(log.includes(`HEAD /simple/datadog-postgres/${WHEEL} 200 application/octet-stream`), log.join('\n'));
   assert.ok(log.some((l) => l.startsWith('GET /../secret.txt 403 ')), log.join('\n'));
+});
+
+test('a project page that exists only as HTML (an index written by another tool) is still served', async (t) => {
+  const { server, root } = await fixture(t);
+  await rm(path.join(root, 'simple/datadog-postgres/index.json'));
+  const r = await get(server.url, '/simple/datadog-postgres/', { accept: PIP_ACCEPT });
+  assert.equal(r.status, 200);
+  assert.equal(r.headers['content-type'], 'application/vnd.pypi.simple.v1+html');
+  const jsonOnly = await get(server.url, '/simple/datadog-postgres/', { accept: JSON_V1 });
+  assert.equal(jsonOnly.status, 406);
+  assert.doesNotMatch(jsonOnly.body, /json/);
 });
 
 test('startServer refuses a missing repository with E_REPOSITORY_NOT_FOUND', async (t) => {
