@@ -20,7 +20,7 @@ export function addFilesToProject(doc: ProjectDoc, entries: IndexEntry[], now: D
   const added: string[] = [];
   const unchanged: string[] = [];
   for (const e of entries) {
-    if (normalizeProjectName(e.project) !== doc.name) {
+    if (normalizeProjectName(e.project) !== normalizeProjectName(doc.name)) {
       throw new ProvenantError('E_INDEX_ENTRY', `${e.fileName} belongs to ${e.project}, not to the page of ${doc.name}`, { exitClass: 'internal' });
     }
     const existing = files.find((f) => f.filename === e.fileName);
