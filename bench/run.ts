@@ -2,9 +2,11 @@
 import type { Benchmark } from './table.ts';
 import { formatTable } from './table.ts';
 import { s3Benchmark } from './s3.ts';
+import { buildBenchmark } from './build.ts';
 
 const benchmarks: Benchmark[] = [
   s3Benchmark,
+  buildBenchmark,
 ];
 
 const only = process.argv.slice(2);

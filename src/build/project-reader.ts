@@ -85,7 +85,7 @@ function fnmatchRegex(segment: string): RegExp {
 }
 
 /** Python's glob.glob (not recursive): hidden names only match a pattern segment starting with `.`. */
-export function globFiles(root: string, pattern: string): string[] {
+export function globFiles(root: string, pattern: string, listings = new Map<string, string[]>()): string[] {
   const segments = path.posix.normalize(pattern).split('/').filter((s) => s !== '' && s !== '.');
   let current = [''];
   for (const [i, seg] of segments.entries()) {
@@ -95,14 +95,17 @@ export function globFiles(root: string, pattern: string): string[] {
       const abs = path.join(root, dir);
       if (!/[*?[]/.test(seg)) {
         const candidate = dir ? `${dir}/${seg}` : seg;
-        if (existsSync(path.join(root, candidate))) next.push(candidate);
+        if (statSafe(path.join(root, candidate))) next.push(candidate);
         continue;
       }
-      let names: string[];
-      try {
-        names = readdirSync(abs);
-      } catch {
-        continue;
+      let names = listings.get(abs);
+      if (!names) {
+        try {
+          names = readdirSync(abs);
+        } catch {
+          continue;
+        }
+        listings.set(abs, names);
       }
       const re = fnmatchRegex(seg);
       for (const n of names) {
@@ -117,7 +120,8 @@ export function globFiles(root: string, pattern: string): string[] {
 
 function statSafe(p: string): Stats | undefined {
   try {
-    return statSync(p);
+    // No exception for a missing file: the .gitignore lookup probes several per build.
+    return statSync(p, { throwIfNoEntry: false });
   } catch {
     return undefined;
   }
@@ -167,7 +171,9 @@ function walk(root: string, realRoot: string, selector: FileSelector, pyprojectF
     seen.add(id);
     const dirs: string[] = [];
     const files: string[] = [];
+    const links = new Set<string>();
     for (const entry of readdirSync(absDir, { withFileTypes: true })) {
+      if (entry.isSymbolicLink()) links.add(entry.name);
       const isDir = entry.isDirectory() || (entry.isSymbolicLink() && statSafe(path.join(absDir, entry.name))?.isDirectory());
       (isDir ? dirs : files).push(entry.name);
     }
@@ -177,15 +183,18 @@ function walk(root: string, realRoot: string, selector: FileSelector, pyprojectF
       const rel = relDir ? `${relDir}/${name}` : name;
       if (!selector.isFileIncluded(rel)) continue;
       const abs = path.join(absDir, name);
-      const real = realpathOrFail(abs, rel, pyprojectFile);
-      if (!isInside(realRoot, real)) throw escapes('symlink', rel, pyprojectFile, 'tool.hatch.build.targets.wheel.include', 'replace the symlink with the file itself, or exclude it');
-      const fst = statSync(real);
-      out.push({ relativePath: rel, data: readFileSync(real), mode: normalizeFileMode(fst.mode) });
+      // Only a symlink can leave the project: its parent directory was checked on the way in.
+      if (links.has(name)) {
+        const real = realpathOrFail(abs, rel, pyprojectFile);
+        if (!isInside(realRoot, real)) throw escapes('symlink', rel, pyprojectFile, 'tool.hatch.build.targets.wheel.include', 'replace the symlink with the file itself, or exclude it');
+      }
+      const fst = statSyncOrFail(abs, rel, pyprojectFile);
+      out.push({ relativePath: rel, data: readFileSync(abs), mode: normalizeFileMode(fst.mode) });
     }
     for (const name of dirs.filter((d) => !selector.isDirectoryExcluded(d, relDir)).sort(codePointCompare)) {
       const abs = path.join(absDir, name);
       const rel = relDir ? `${relDir}/${name}` : name;
-      const real = realpathOrFail(abs, rel, pyprojectFile);
+      const real = links.has(name) ? realpathOrFail(abs, rel, pyprojectFile) : realRoot;
       if (!isInside(realRoot, real)) {
         // Only a problem when something below it would be shipped.
         if (selector.include === undefined || selector.include.length === 0 || selector.isFileIncluded(`${rel}/x`)) {
@@ -200,9 +209,15 @@ function walk(root: string, realRoot: string, selector: FileSelector, pyprojectF
   return out;
 }
 
+function statSyncOrFail(abs: string, rel: string, pyprojectFile: string): Stats {
+  const st = statSafe(abs);
+  if (!st) realpathOrFail(abs, rel, pyprojectFile); // throws the broken-symlink error
+  return st!;
+}
+
 function realpathOrFail(abs: string, rel: string, pyprojectFile: string): string {
   try {
-    return realpathSync(abs);
+    return realpathSync.native(abs);
   } catch (e) {
     throw new ProvenantError('E_PATH_ESCAPES', `${JSON.stringify(rel)} is a broken symlink`, {
       exitClass: 'input', file: pyprojectFile, field: 'tool.hatch.build.targets.wheel.include',
@@ -229,7 +244,7 @@ export function readProject(projectDir: string): ProjectSource {
     throw e;
   }
   const config = readPyprojectConfig(parsePyprojectToml(text, pyprojectFile), pyprojectFile);
-  const realRoot = realpathSync(root);
+  const realRoot = realpathSync.native(root);
   const p = config.project;
 
   let rawVersion: string;
@@ -302,15 +317,16 @@ export function readProject(projectDir: string): ProjectSource {
 
   const globs = p['license-files'] ?? DEFAULT_LICENSE_GLOBS;
   const licensePaths = new Set<string>();
+  const listings = new Map<string, string[]>();
   globs.forEach((g, i) => {
     if (path.posix.normalize(g).split('/').includes('..') || path.isAbsolute(g)) {
       throw escapes('license-files pattern', g, pyprojectFile, `project.license-files[${i}]`, 'list license files relative to the project root');
     }
-    for (const f of globFiles(root, g)) licensePaths.add(f);
+    for (const f of globFiles(root, g, listings)) licensePaths.add(f);
   });
   const licenseFiles = [...licensePaths].sort(codePointCompare);
   const licenses = licenseFiles.map((rel) => {
-    const real = realpathSync(path.join(root, rel));
+    const real = realpathSync.native(path.join(root, rel));
     if (!isInside(realRoot, real)) throw escapes('license file', rel, pyprojectFile, 'project.license-files', 'replace the symlink with the file itself');
     return { relativePath: rel, data: readFileSync(real) };
   });

@@ -76,10 +76,21 @@ function prefixMatches(candidate: Version, prefix: Version): boolean {
   return true;
 }
 
+const parsedSpecVersions = new WeakMap<Specifier, Version>();
+
+function specVersion(spec: Specifier): Version {
+  let v = parsedSpecVersions.get(spec);
+  if (!v) {
+    v = parseVersion(spec.version.endsWith('.*') ? spec.version.slice(0, -2) : spec.version)!;
+    parsedSpecVersions.set(spec, v);
+  }
+  return v;
+}
+
 function matches(candidate: Version, spec: Specifier): boolean {
   if (spec.op === '===') return false; // arbitrary equality never matches a computed version
   const wildcard = spec.version.endsWith('.*');
-  const v = parseVersion(wildcard ? spec.version.slice(0, -2) : spec.version)!;
+  const v = specVersion(spec);
   switch (spec.op) {
     case '==':
       return wildcard ? prefixMatches(candidate, v) : compareParsed(v.local ? candidate : publicOf(candidate), v) === 0;
@@ -101,8 +112,8 @@ function matches(candidate: Version, spec: Specifier): boolean {
 }
 
 /** Whether a final-release version satisfies every specifier (pre-releases are never asked about here). */
-export function specifierSetContains(specs: readonly Specifier[], version: string): boolean {
-  const candidate = parseVersion(version);
+export function specifierSetContains(specs: readonly Specifier[], version: string | Version): boolean {
+  const candidate = typeof version === 'string' ? parseVersion(version) : version;
   if (!candidate) return false;
   return specs.every((s) => matches(candidate, s));
 }

@@ -6,13 +6,16 @@
  */
 import { specifierSetContains } from './specifier.ts';
 import type { Specifier } from './specifier.ts';
+import type { Version } from '../formats/pep440.ts';
+
+const release = (major: number, minor: number, patch: number): Version => ({ epoch: 0, release: [major, minor, patch], pre: undefined, post: undefined, dev: undefined, local: undefined });
 
 const MAJORS = [2, 3];
 const LIMIT = 100;
 
 export function defaultWheelTag(requiresPython: readonly Specifier[]): string {
   const supported = MAJORS.filter((major) => {
-    for (let minor = 0; minor < LIMIT; minor++) if (specifierSetContains(requiresPython, `${major}.${minor}.${LIMIT}`)) return true;
+    for (let minor = 0; minor < LIMIT; minor++) if (specifierSetContains(requiresPython, release(major, minor, LIMIT))) return true;
     return false;
   });
   const majors =
@@ -20,7 +23,7 @@ export function defaultWheelTag(requiresPython: readonly Specifier[]): string {
       ? supported
       : MAJORS.filter((major) => {
           for (let minor = 0; minor < LIMIT; minor++)
-            for (let patch = 0; patch < LIMIT; patch++) if (specifierSetContains(requiresPython, `${major}.${minor}.${patch}`)) return true;
+            for (let patch = 0; patch < LIMIT; patch++) if (specifierSetContains(requiresPython, release(major, minor, patch))) return true;
           return false;
         });
   return `${majors.map((m) => `py${m}`).join('.')}-none-any`;

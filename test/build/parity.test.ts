@@ -9,7 +9,9 @@ import { formatDependency, normalizeRequirement, parseRequirement } from '../../
 import { formatSpecifierSet, parseSpecifierSet } from '../../src/build/specifier.ts';
 import { defaultWheelTag } from '../../src/build/tag.ts';
 import { compareVersions, normalizeVersion } from '../../src/formats/pep440.ts';
-import { python } from '../helpers/peers.ts';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { python, tempDir } from '../helpers/peers.ts';
 
 async function py<T>(code: string, input: unknown): Promise<T> {
   const { stdout } = await python(['-c', `import json, sys\ndata = json.loads(sys.argv[1])\n${code}`, JSON.stringify(input)]);
@@ -108,4 +110,21 @@ test('gitignore-style matching agrees with pathspec.GitIgnoreSpec, negations inc
     const spec = compileGitignoreSpec(c.patterns);
     assert.deepEqual(c.paths.map((p) => spec.matches(p)), want[i], JSON.stringify(c.patterns));
   });
+});
+
+test('raw deflate equals CPython zlib (level 6, wbits -15) on small, large and incompressible inputs', async (t) => {
+  const { deflateLikeZlib } = await import('../../src/build/zip.ts');
+  let seed = 12345;
+  const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 16) & 0xff;
+  const text = new TextEncoder().encode('def check(self, instance):\n    self.gauge("x", 1)\n'.repeat(5000));
+  const noise = Uint8Array.from({ length: 300_000 }, rand);
+  const inputs = [new Uint8Array(0), new TextEncoder().encode('a'), text, noise, new Uint8Array(70_000)];
+  // Too big for argv: the inputs travel through a file.
+  const file = path.join(await tempDir(t), 'inputs.json');
+  await writeFile(file, JSON.stringify(inputs.map((b) => Buffer.from(b).toString('base64'))));
+  const want = await py<string[]>(
+    'import base64, zlib\ndata = json.load(open(data))\nout = []\nfor b in data:\n    c = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -15)\n    raw = base64.b64decode(b)\n    out.append(base64.b64encode(b"".join(c.compress(raw[i:i + 16384]) for i in range(0, len(raw), 16384)) + c.flush()).decode())\nprint(json.dumps(out))',
+    file,
+  );
+  inputs.forEach((b, i) => assert.equal(Buffer.from(deflateLikeZlib(b)).toString('base64'), want[i], `input #${i} (${b.length} bytes)`));
 });
