@@ -2,7 +2,7 @@
 // process, and `python -m build --wheel --no-isolation` per wheel), same sources, same
 // SOURCE_DATE_EPOCH. Fails if any tool's bytes differ from provenant's.
 import { execFile } from 'node:child_process';
-import { cp, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -60,8 +60,14 @@ export const buildBenchmark: Benchmark = {
         const w = await buildWheel(r, { sourceDateEpoch: EPOCH });
         ours.set(w.fileName, sha256Hex(w.bytes));
       }
+      // Each wheel is written out, as hatchling's loop writes its wheels.
+      const oursOut = await mkdtemp(path.join(work, 'ours-'));
       const [oursSecs] = await time(async () => {
-        for (let i = 0; i < n; i++) for (const r of roots) await buildWheel(r, { sourceDateEpoch: EPOCH });
+        for (let i = 0; i < n; i++)
+          for (const r of roots) {
+            const w = await buildWheel(r, { sourceDateEpoch: EPOCH });
+            await writeFile(path.join(oursOut, w.fileName), w.bytes);
+          }
       });
 
       // hatchling's builder API in one Python process (interpreter start-up excluded).

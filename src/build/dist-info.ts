@@ -3,6 +3,7 @@
  * metadata 2.4 or 2.5; identical apart from the version line while no import names are
  * declared), WHEEL, entry_points.txt and RECORD. Pure: metadata in, text out.
  */
+import { hash } from 'node:crypto';
 import type { CoreMetadata } from './project-metadata.ts';
 import { splitLines } from './project-metadata.ts';
 import { codePointCompare } from './specifier.ts';
@@ -83,8 +84,8 @@ export interface RecordRow {
 }
 
 /** PEP 376/427 RECORD hash of some bytes: urlsafe base64 of the sha256, padding stripped. */
-export function recordHash(sha256Digest: Uint8Array): string {
-  return `sha256=${Buffer.from(sha256Digest).toString('base64url')}`;
+export function recordHash(data: Uint8Array): string {
+  return `sha256=${hash('sha256', data, 'base64url')}`;
 }
 
 function csvField(v: string): string {

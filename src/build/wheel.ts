@@ -3,7 +3,7 @@
  * byte what hatchling 1.33 builds from the same source and SOURCE_DATE_EPOCH. Nothing is
  * written to disk here; the caller (app/build.ts) decides where the bytes go.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { ProvenantError } from '../errors.ts';
 import { wheelFileName, wheelNameComponent } from '../formats/pep503.ts';
 import { DEFAULT_GENERATOR, recordHash, renderEntryPoints, renderMetadata, renderRecord, renderWheelFile } from './dist-info.ts';
@@ -63,7 +63,7 @@ export function assembleWheel(project: ProjectSource, opts: BuildOptions): Wheel
   const rows: RecordRow[] = [];
   const add = (name: string, data: Uint8Array, mode: number) => {
     entries.push({ name, data, mode });
-    rows.push({ path: name, hash: recordHash(createHash('sha256').update(data).digest()), size: String(data.length) });
+    rows.push({ path: name, hash: recordHash(data), size: String(data.length) });
   };
 
   for (const f of project.sources) add(f.relativePath, f.data, f.mode);
@@ -87,7 +87,7 @@ export function assembleWheel(project: ProjectSource, opts: BuildOptions): Wheel
     bytes,
     metadata,
     requiresPython: core.requiresPython || undefined,
-    sha256: createHash('sha256').update(bytes).digest('hex'),
+    sha256: hash('sha256', bytes, 'hex'),
     entries: entries.map((e) => e.name),
   };
 }
