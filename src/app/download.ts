@@ -1,0 +1,234 @@
+import { mkdir, mkdtemp, rename, rm, rmdir, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { ProvenantError, isProvenantError } from '../errors.ts';
+import { pointerTargetPath, POLICY_TARGET } from '../formats/layout.ts';
+import { normalizeProjectName } from '../formats/pep503.ts';
+import type { FetchStats, Fetcher } from '../net/fetcher.ts';
+import { openFetcher, type NetOptions } from '../net/open-fetcher.ts';
+import { parsePolicy, type Policy } from '../policy/policy.ts';
+import { downloadPinnedAttestation, downloadPinnedWheel } from '../verify/artifact.ts';
+import { checkAttestationSignature, checkProvenancePolicy, checkStatementTypes, checkSubject } from '../verify/attestation-check.ts';
+import { CHECKS, type CheckName } from '../verify/checks.ts';
+import { checkPointer } from '../verify/pointer-check.ts';
+import { repositoryBaseUrl } from '../verify/repository-url.ts';
+import { repositoryStateDir, stateBaseDir } from '../verify/state-dir.ts';
+import { TufClient } from '../verify/tuf-client.ts';
+import { pickRelease, projectPointerPrefix, releasesOf, type PublishedRelease } from '../verify/versions.ts';
+import { silentReporter, type Reporter } from './reporter.ts';
+
+export interface DownloadRequest {
+  /** Project name in any spelling (`datadog-postgres`, `datadog_postgres`). */
+  project: string;
+  /** Exact version; default the newest final release. */
+  version?: string | undefined;
+  /** Allow pre-releases when picking the newest. */
+  pre?: boolean;
+  /** Repository root: http(s) URL, file:// URL or local directory. */
+  repository: string;
+  /** root.json to trust when the state directory has none (else PROVENANT_ROOT). */
+  root?: string | undefined;
+  /** Where the wheel goes; default a new directory under the system temp dir (kept). */
+  dest?: string | undefined;
+  /** Base of the per-repository state directories (else PROVENANT_STATE_DIR, XDG_STATE_HOME). */
+  stateDir?: string | undefined;
+  /** Network settings; `caFile` defaults to PROVENANT_CA_BUNDLE. */
+  net?: NetOptions;
+  /** Break glass: skip the attestation and provenance checks, if the TUF-distributed policy allows it. */
+  unsafeDisableVerification?: boolean;
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  reporter?: Reporter;
+  /** A fetcher of one's own (tests, embedding); default one built from `net`. */
+  fetcher?: Fetcher;
+}
+
+export interface DownloadResult {
+  ok: true;
+  /** Absolute path of the verified wheel. */
+  path: string;
+  project: string;
+  version: string;
+  wheel: { fileName: string; sha256: string; length: number };
+  /** False only with --unsafe-disable-verification. */
+  verified: boolean;
+  checks: CheckName[];
+  skipped: CheckName[];
+  attestation?: {
+    keyIds: string[];
+    format: string;
+    builderId: string;
+    sourceRepository: string | undefined;
+    ref: string | undefined;
+    commit: string | undefined;
+  };
+  repository: string;
+  stateDir: string;
+  tuf: { root: number; timestamp: number | undefined; snapshot: number | undefined };
+  network: FetchStats;
+}
+
+/**
+ * `provenant download`: TUF refresh, then every check of ARCHITECTURE.md in order; the wheel
+ * reaches the destination (by rename from a temp file beside it) only once all have passed.
+ * On failure nothing is left at the destination and the error names the check.
+ */
+export async function downloadWheel(req: DownloadRequest): Promise<DownloadResult> {
+  const env = req.env ?? process.env;
+  const reporter = req.reporter ?? silentReporter;
+  const project = normalizeProjectName(req.project.trim());
+  if (!project) throw new ProvenantError('E_USAGE', 'no project given', { exitClass: 'usage', field: 'project', hint: 'e.g. provenant download datadog-postgres --repository ./repository' });
+  if (req.unsafeDisableVerification && !req.version) {
+    throw new ProvenantError('E_UNSAFE_NEEDS_VERSION', '--unsafe-disable-verification requires --version', {
+      exitClass: 'usage',
+      field: '--version',
+      hint: 'name the exact version to fetch without verification',
+    });
+  }
+  const repositoryUrl = repositoryBaseUrl(req.repository, req.cwd ?? process.cwd());
+  const stateDir = repositoryStateDir(stateBaseDir(env, req.stateDir), repositoryUrl);
+  const caFile = req.net?.caFile ?? (env.PROVENANT_CA_BUNDLE || undefined);
+  const fetcher =
+    req.fetcher ??
+    (await openFetcher({
+      env,
+      ...req.net,
+      ...(caFile ? { caFile } : {}),
+      onRetry: (r) => reporter.debug(`retry ${r.retry} of ${r.url} in ${r.delayMs} ms (${r.reason})`),
+    }));
+  const passed: CheckName[] = [];
+  const pass = (check: CheckName, detail: string) => {
+    passed.push(check);
+    reporter.debug(`✓ ${check}: ${detail}`);
+  };
+  let tempWheel: string | undefined;
+  let dest: { dir: string; created: string | undefined } | undefined;
+  let ok = false;
+  try {
+    const tuf = await TufClient.open({ repositoryUrl, stateDir, rootFile: req.root ?? (env.PROVENANT_ROOT || undefined), fetcher, reporter });
+    await tuf.refresh();
+    const v = tuf.versions();
+    pass('tuf refresh', `root v${v.root}, timestamp v${v.timestamp}, snapshot v${v.snapshot} (state ${stateDir})`);
+
+    const policy = await readPolicy(tuf);
+    if (req.unsafeDisableVerification && !policy.allowUnsafeDisableVerification) {
+      throw new ProvenantError('E_UNSAFE_REFUSED', '--unsafe-disable-verification is refused: the repository policy forbids it', {
+        exitClass: 'verification',
+        file: POLICY_TARGET,
+        field: 'allowUnsafeDisableVerification',
+        hint: 'download with verification, or have the repository owners publish a policy that allows break-glass downloads',
+      });
+    }
+
+    const release = await resolveRelease(tuf, project, req);
+    const pointerBytes = await tuf.fetchTarget(release.target);
+    pass('pointer target', `${release.target.path} (${release.target.length} bytes, sha256 ${release.target.hashes.sha256?.slice(0, 12)}…)`);
+    const checked = checkPointer(pointerBytes, release.target, { project, version: release.version }, repositoryUrl);
+    const pointer = checked.pointer;
+    pass('pointer schema', `${checked.wheelFileName}, ${pointer.length} bytes`);
+
+    dest = await prepareDestination(req.dest, req.cwd ?? process.cwd());
+    tempWheel = await downloadPinnedWheel(fetcher, { url: checked.wheelUrl, length: pointer.length, sha256: pointer.digest }, dest.dir, checked.wheelFileName);
+    pass('wheel length', `${pointer.length} bytes`);
+    pass('wheel sha256', pointer.digest);
+
+    let attestation: DownloadResult['attestation'];
+    if (req.unsafeDisableVerification) {
+      reporter.warn(
+        `!!! --unsafe-disable-verification: the attestation and provenance checks of ${project} ${release.version} were SKIPPED. ` +
+          'Its origin is NOT verified; use this only to get out of an incident, and never on a machine you cannot rebuild.',
+      );
+    } else {
+      const pin = { url: checked.attestationUrl, length: pointer.attestation.length, sha256: pointer.attestation.digest };
+      const bundle = await downloadPinnedAttestation(fetcher, pin);
+      pass('attestation length and digest', `${pin.length} bytes, sha256 ${pin.sha256.slice(0, 12)}…`);
+      const signed = checkAttestationSignature(bundle, policy, pin.url);
+      pass('attestation signature', `signed by policy key(s) ${signed.keyIds.map((k) => k.slice(0, 12)).join(', ')}`);
+      const facts = checkStatementTypes(signed.payload, pin.url);
+      pass('statement types', facts.format);
+      checkSubject(facts, checked.wheelFileName, pointer.digest, pin.url);
+      pass('subject', `${checked.wheelFileName} sha256 ${pointer.digest.slice(0, 12)}…`);
+      checkProvenancePolicy(facts, policy, pin.url);
+      pass('provenance policy', `builder ${facts.builderId}${facts.sourceRepository ? `, source ${facts.sourceRepository}` : ''}${facts.ref ? ` @ ${facts.ref}` : ''}`);
+      attestation = {
+        keyIds: signed.keyIds,
+        format: facts.format,
+        builderId: facts.builderId,
+        sourceRepository: facts.sourceRepository,
+        ref: facts.ref,
+        commit: facts.commit,
+      };
+    }
+
+    const finalPath = path.join(dest.dir, checked.wheelFileName);
+    await rename(tempWheel, finalPath);
+    tempWheel = undefined;
+    ok = true;
+    reporter.step(project, 'download', 'ok', `${release.version} ${req.unsafeDisableVerification ? 'UNVERIFIED' : `verified (${passed.length} checks)`} → ${finalPath}`);
+    return {
+      ok: true,
+      path: finalPath,
+      project,
+      version: release.version,
+      wheel: { fileName: checked.wheelFileName, sha256: pointer.digest, length: pointer.length },
+      verified: !req.unsafeDisableVerification,
+      checks: passed,
+      skipped: CHECKS.filter((c) => !passed.includes(c)),
+      ...(attestation ? { attestation } : {}),
+      repository: repositoryUrl,
+      stateDir,
+      tuf: tuf.versions(),
+      network: { ...fetcher.stats },
+    };
+  } finally {
+    if (tempWheel) await rm(tempWheel, { force: true });
+    if (!ok && dest?.created) await rmdir(dest.created).catch(() => undefined);
+    if (!req.fetcher) fetcher.close();
+  }
+}
+
+async function readPolicy(tuf: TufClient): Promise<Policy> {
+  const info = await tuf.targetInfo(POLICY_TARGET);
+  if (!info) {
+    throw new ProvenantError('E_POLICY_MISSING', `the repository publishes no attestation policy (TUF target ${POLICY_TARGET})`, {
+      exitClass: 'verification',
+      file: POLICY_TARGET,
+      hint: 'without a policy signed by the targets role no attestation can be trusted; the repository owners must publish one',
+    });
+  }
+  const bytes = await tuf.fetchTarget(info);
+  try {
+    return parsePolicy(bytes, POLICY_TARGET);
+  } catch (e) {
+    if (isProvenantError(e)) throw new ProvenantError(e.code, e.message, { exitClass: 'verification', file: e.file, field: e.field, hint: e.hint, cause: e });
+    throw e;
+  }
+}
+
+/** An exact version is looked up directly (one bin); otherwise, or on a miss, every bin is listed. */
+async function resolveRelease(tuf: TufClient, project: string, req: DownloadRequest): Promise<PublishedRelease> {
+  if (req.version !== undefined) {
+    const info = await tuf.targetInfo(pointerTargetPath(project, req.version));
+    if (info) return { version: req.version, target: info };
+  }
+  const listed = await tuf.listTargets(projectPointerPrefix(project));
+  return pickRelease(releasesOf(listed, project), project, { version: req.version, pre: req.pre ?? false });
+}
+
+/** The destination directory; a default one is new and private. Remembers what it created, to undo on failure. */
+async function prepareDestination(dest: string | undefined, cwd: string): Promise<{ dir: string; created: string | undefined }> {
+  if (dest === undefined) {
+    const dir = await mkdtemp(path.join(tmpdir(), 'provenant-download-'));
+    return { dir, created: dir };
+  }
+  const dir = path.resolve(cwd, dest);
+  try {
+    const st = await stat(dir);
+    if (!st.isDirectory()) throw new ProvenantError('E_DEST', `${dir} exists and is not a directory`, { exitClass: 'input', file: dir, field: '--dest', hint: 'give a directory' });
+    return { dir, created: undefined };
+  } catch (e) {
+    if (isProvenantError(e) || (e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+  const created = await mkdir(dir, { recursive: true });
+  return { dir, created };
+}

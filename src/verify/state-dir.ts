@@ -1,0 +1,33 @@
+import { createHash } from 'node:crypto';
+import { homedir } from 'node:os';
+import path from 'node:path';
+
+/**
+ * Where the downloader keeps what it trusts, per repository: XDG's state directory
+ * (~/.local/state/provenant by default), or PROVENANT_STATE_DIR / --state-dir. Keeping it
+ * between runs is what lets a rollback or freeze be caught on the next run.
+ */
+export function stateBaseDir(env: NodeJS.ProcessEnv, explicit?: string): string {
+  if (explicit) return path.resolve(explicit);
+  if (env.PROVENANT_STATE_DIR) return path.resolve(env.PROVENANT_STATE_DIR);
+  const xdg = env.XDG_STATE_HOME && path.isAbsolute(env.XDG_STATE_HOME) ? env.XDG_STATE_HOME : path.join(env.HOME || homedir(), '.local', 'state');
+  return path.join(xdg, 'provenant');
+}
+
+/**
+ * One directory name per repository URL: readable (the URL with anything unusual turned into
+ * `_`, shortened) and unique (a hash of the whole URL), so two repositories never share trust.
+ */
+export function repositoryStateName(repositoryUrl: string): string {
+  const readable = repositoryUrl
+    .replace(/^[a-z]+:\/\//i, '')
+    .replace(/[^A-Za-z0-9.-]+/g, '_')
+    .replace(/^[_.]+|_+$/g, '')
+    .slice(0, 80);
+  const hash = createHash('sha256').update(repositoryUrl).digest('hex').slice(0, 16);
+  return `${readable || 'repository'}-${hash}`;
+}
+
+export function repositoryStateDir(base: string, repositoryUrl: string): string {
+  return path.join(base, repositoryStateName(repositoryUrl));
+}

@@ -1,0 +1,231 @@
+import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { mkdir, readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { Metadata, MetadataKind, type Root, type Snapshot, type TargetFile, type Targets, type Timestamp } from '@tufjs/models';
+import { Updater } from 'tuf-js';
+import type { Reporter } from '../app/reporter.ts';
+import { ProvenantError } from '../errors.ts';
+import { consistentTargetPath, METADATA_DIR } from '../formats/layout.ts';
+import { readAll, type Fetcher } from '../net/fetcher.ts';
+import { TufFetcherAdapter } from '../net/tuf-fetcher.ts';
+import { writeFileAtomic } from '../util/atomic-write.ts';
+import { sha256Hex } from '../util/hash.ts';
+import { fromTufError } from './tuf-errors.ts';
+
+export interface TufClientOptions {
+  /** Repository root URL, ending in `/` (repositoryBaseUrl). */
+  repositoryUrl: string;
+  /** This repository's state directory (repositoryStateDir): trusted metadata lives here. */
+  stateDir: string;
+  /** A root.json to start trusting from, when the state directory has none yet. */
+  rootFile?: string | undefined;
+  fetcher: Fetcher;
+  reporter: Reporter;
+}
+
+/** What the updater keeps private and the downloader needs: the trusted set and per-role loading. */
+interface UpdaterInternals {
+  trustedSet: { root: Metadata<Root>; targets?: Metadata<Targets>; timestamp?: Metadata<Timestamp>; snapshot?: Metadata<Snapshot> };
+  loadTargets(role: string, parentRole: string): Promise<Metadata<Targets> | undefined>;
+  persistMetadata(name: string, bytes: Buffer): void;
+}
+
+/**
+ * The TUF client side of the downloader: tuf-js's Updater (the spec's client workflow) over our
+ * fetcher, with its metadata directory in the per-repository state directory. Trust starts only
+ * from a root.json given by the user or already in the state, never from the network.
+ */
+export class TufClient {
+  readonly repositoryUrl: string;
+  readonly stateDir: string;
+  private readonly updater: Updater;
+  private readonly internals: UpdaterInternals;
+  private readonly adapter: TufFetcherAdapter;
+  private readonly fetcher: Fetcher;
+
+  private constructor(opts: TufClientOptions, updater: Updater, adapter: TufFetcherAdapter) {
+    this.repositoryUrl = opts.repositoryUrl;
+    this.stateDir = opts.stateDir;
+    this.updater = updater;
+    this.adapter = adapter;
+    this.fetcher = opts.fetcher;
+    this.internals = updater as unknown as UpdaterInternals;
+    if (typeof this.internals.loadTargets !== 'function' || typeof this.internals.persistMetadata !== 'function') {
+      throw new ProvenantError('E_INTERNAL', 'the installed tuf-js does not have the Updater internals provenant relies on', { exitClass: 'internal' });
+    }
+    // tuf-js persists with a plain writeFileSync: a crash would leave a torn file. Replace it
+    // with write-temp, fsync, rename (synchronous, as tuf-js calls it without awaiting).
+    this.internals.persistMetadata = (name, bytes) => writeFileAtomicSync(path.join(this.stateDir, `${encodeURIComponent(name)}.json`), bytes);
+  }
+
+  static async open(opts: TufClientOptions): Promise<TufClient> {
+    await mkdir(opts.stateDir, { recursive: true });
+    await ensureTrustedRoot(opts);
+    const adapter = new TufFetcherAdapter(opts.fetcher);
+    let updater: Updater;
+    try {
+      updater = new Updater({
+        metadataDir: opts.stateDir,
+        metadataBaseUrl: `${opts.repositoryUrl}${METADATA_DIR}/`,
+        targetBaseUrl: opts.repositoryUrl,
+        fetcher: adapter,
+      });
+    } catch (e) {
+      throw new ProvenantError('E_TUF_ROOT_INVALID', `the trusted root in ${opts.stateDir} is not valid TUF root metadata: ${(e as Error).message}`, {
+        exitClass: 'input',
+        file: path.join(opts.stateDir, 'root.json'),
+        hint: 'remove the state directory and start again from a root.json you trust (--root)',
+        cause: e,
+      });
+    }
+    return new TufClient(opts, updater, adapter);
+  }
+
+  /** The TUF client workflow: root rotation, timestamp, snapshot, top-level targets. */
+  async refresh(): Promise<void> {
+    await this.guard(() => this.updater.refresh());
+  }
+
+  /** The target's trusted info, found through the delegation to its bin; undefined when not listed. */
+  async targetInfo(targetPath: string): Promise<TargetFile | undefined> {
+    return this.guard(() => this.updater.getTargetInfo(targetPath));
+  }
+
+  /**
+   * Every target under `prefix`, from every delegated bin (each checked against the snapshot
+   * like any role tuf-js loads). Bins already in the state directory and still current are not
+   * fetched again, so only the first listing of a repository reads them all.
+   */
+  async listTargets(prefix: string, concurrency = 8): Promise<TargetFile[]> {
+    const targets = this.internals.trustedSet.targets;
+    if (!targets) await this.refresh();
+    const top = this.internals.trustedSet.targets!.signed;
+    const found: TargetFile[] = Object.values(top.targets).filter((t) => t.path.startsWith(prefix));
+    const succinct = top.delegations?.succinctRoles;
+    const roles = succinct ? [...succinct.getRoles()] : Object.keys(top.delegations?.roles ?? {});
+    let next = 0;
+    const worker = async () => {
+      while (next < roles.length) {
+        const role = roles[next++]!;
+        const md = await this.guard(() => this.internals.loadTargets(role, MetadataKind.Targets));
+        for (const t of Object.values(md?.signed.targets ?? {})) {
+          if (!t.path.startsWith(prefix)) continue;
+          // A bin may only speak for the paths delegated to it; anything else is ignored, as tuf-js would.
+          const delegated = succinct ? succinct.getRoleForTarget(t.path) === role : top.delegations!.roles![role]!.isDelegatedPath(t.path);
+          if (delegated) found.push(t);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, roles.length) }, worker));
+    return found;
+  }
+
+  /** The target's bytes, checked against its trusted length and hashes (small targets only). */
+  async fetchTarget(info: TargetFile): Promise<Uint8Array> {
+    const consistent = this.internals.trustedSet.root.signed.consistentSnapshot;
+    const sha256 = info.hashes.sha256;
+    if (!sha256) {
+      throw new ProvenantError('E_TARGET_DIGEST', `target ${info.path} has no sha256 in TUF metadata`, { exitClass: 'verification', file: info.path });
+    }
+    const key = consistent ? consistentTargetPath(info.path, sha256) : info.path;
+    const url = `${this.repositoryUrl}${key.split('/').map(encodeURIComponent).join('/')}`;
+    let bytes: Buffer;
+    try {
+      bytes = await readAll(this.fetcher, url, info.length);
+    } catch (e) {
+      if (e instanceof ProvenantError && e.code === 'E_LENGTH_EXCEEDED') throw targetMismatch('E_TARGET_LENGTH', info, `is longer than the ${info.length} bytes TUF pins`);
+      throw e;
+    }
+    if (bytes.length !== info.length) throw targetMismatch('E_TARGET_LENGTH', info, `is ${bytes.length} bytes, TUF pins ${info.length}`);
+    const actual = sha256Hex(bytes);
+    if (actual !== sha256) throw targetMismatch('E_TARGET_DIGEST', info, `has sha256 ${actual}, TUF pins ${sha256}`);
+    return bytes;
+  }
+
+  /** Versions of the trusted top-level metadata, for reports. */
+  versions(): { root: number; timestamp: number | undefined; snapshot: number | undefined } {
+    const s = this.internals.trustedSet;
+    return { root: s.root.signed.version, timestamp: s.timestamp?.signed.version, snapshot: s.snapshot?.signed.version };
+  }
+
+  private async guard<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (e) {
+      throw fromTufError(e, this.adapter.thrown, this.repositoryUrl);
+    }
+  }
+}
+
+function targetMismatch(code: string, info: TargetFile, why: string): ProvenantError {
+  return new ProvenantError(code, `${info.path} ${why}: the file was tampered with or mixed from another publish`, {
+    exitClass: 'verification',
+    file: info.path,
+    hint: 'do not install from this repository until its maintainers republish it',
+  });
+}
+
+/**
+ * Root bootstrap: keep the state's root.json (it may have been rotated since); else copy the
+ * user's file in after checking it is a root that signs itself. Never fetched on first use.
+ */
+async function ensureTrustedRoot(opts: TufClientOptions): Promise<void> {
+  const trusted = path.join(opts.stateDir, 'root.json');
+  if (await exists(trusted)) {
+    if (opts.rootFile) opts.reporter.debug(`using the trusted root already in ${opts.stateDir}; --root only initialises a new state directory`);
+    return;
+  }
+  if (!opts.rootFile) {
+    throw new ProvenantError('E_TUF_ROOT_MISSING', `no trusted root for ${opts.repositoryUrl} in ${opts.stateDir}`, {
+      exitClass: 'usage',
+      field: '--root',
+      hint: 'pass --root FILE (or PROVENANT_ROOT) with the repository\'s root.json obtained out of band, e.g. repository/metadata/1.root.json',
+    });
+  }
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(opts.rootFile);
+  } catch (e) {
+    throw new ProvenantError('E_TUF_ROOT_INVALID', `cannot read the root file: ${(e as Error).message}`, { exitClass: 'input', file: opts.rootFile, field: '--root', cause: e });
+  }
+  try {
+    const md = Metadata.fromJSON(MetadataKind.Root, JSON.parse(bytes.toString('utf8')));
+    md.verifyDelegate(MetadataKind.Root, md);
+  } catch (e) {
+    throw new ProvenantError('E_TUF_ROOT_INVALID', `the root file is not TUF root metadata signed by its own keys: ${(e as Error).message}`, {
+      exitClass: 'input',
+      file: opts.rootFile,
+      field: '--root',
+      hint: 'give the repository\'s metadata/1.root.json (or a later N.root.json you trust)',
+      cause: e,
+    });
+  }
+  await writeFileAtomic(trusted, bytes);
+  opts.reporter.debug(`initialised trust for ${opts.repositoryUrl} from ${opts.rootFile}`);
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    return (await stat(file)).isFile();
+  } catch {
+    return false;
+  }
+}
+
+function writeFileAtomicSync(file: string, bytes: Uint8Array): void {
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
+  try {
+    const fd = openSync(tmp, 'wx', 0o644);
+    try {
+      for (let off = 0; off < bytes.byteLength; ) off += writeSync(fd, bytes, off);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, file);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+}

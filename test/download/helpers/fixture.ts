@@ -1,0 +1,201 @@
+import { cp, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Targets } from '@tufjs/models';
+import { buildIntegrations } from '../../../src/app/build.ts';
+import { readReleaseFromDist } from '../../../src/app/publish-inputs.ts';
+import { publishReleases, type Release } from '../../../src/app/publish.ts';
+import { initRepository } from '../../../src/app/repo.ts';
+import { signIntegrations } from '../../../src/app/sign.ts';
+import { listIntegrations } from '../../../src/app/workspace.ts';
+import { signAttestation } from '../../../src/attest/sign.ts';
+import { renderBundle } from '../../../src/attest/bundle.ts';
+import { buildWheel } from '../../../src/build/wheel.ts';
+import { attestationKey, bundleFileName, consistentTargetPath, POLICY_TARGET, wheelKey } from '../../../src/formats/layout.ts';
+import { preAuthEncoding, toBase64 } from '../../../src/formats/dsse.ts';
+import { renderPointer } from '../../../src/formats/pointer.ts';
+import { defaultPolicy, renderPolicy, type DefaultPolicyOptions } from '../../../src/policy/policy.ts';
+import type { BuildContext } from '../../../src/provenance/context.ts';
+import { makeStatement, renderStatement, type ProvenanceFormat } from '../../../src/provenance/statement.ts';
+import { generatePrivateKey, keyObjectSigner } from '../../../src/signers/key-file.ts';
+import { loadSigner } from '../../../src/signers/key-store.ts';
+import type { Signer } from '../../../src/signers/signer.ts';
+import { objectPropsFor } from '../../../src/storage/object-props.ts';
+import { FsStorage } from '../../../src/storage/fs.ts';
+import { targetFile } from '../../../src/tuf/changes.ts';
+import { keyStoreSignerSource, type SignerSource } from '../../../src/tuf/signer-source.ts';
+import { loadTrustedState } from '../../../src/tuf/trusted-state.ts';
+import { commitChanges, signersForCommit } from '../../../src/tuf/writer.ts';
+import { sha256Hex } from '../../../src/util/hash.ts';
+import { REPO_ROOT, tempDir } from '../../helpers/peers.ts';
+
+/**
+ * Repositories for the downloader's tests, made by provenant's own publish path: `repo init`'s
+ * initRepository, real DSSE signatures by the repository's attestation key, publishReleases.
+ * Attacks are then applied to the published files (or to what a server sends).
+ */
+export interface RepoFixture {
+  dir: string;
+  repoDir: string;
+  keysDir: string;
+  storage: FsStorage;
+  signers: SignerSource;
+  attestation: Signer;
+  online: Signer;
+  /** The root a user is given out of band. */
+  rootFile: string;
+}
+
+type T = { after(fn: () => unknown): void };
+
+export async function repoFixture(t: T, opts: { now?: Date; binCount?: number } = {}): Promise<RepoFixture> {
+  const dir = await tempDir(t, 'provenant-dl-');
+  const repoDir = path.join(dir, 'repository');
+  const keysDir = path.join(dir, 'keys');
+  const storage = new FsStorage(repoDir);
+  const now = opts.now;
+  await initRepository(storage, undefined, { keysDir, binCount: opts.binCount ?? 16, env: {}, ...(now ? { now: () => now } : {}) });
+  return {
+    dir,
+    repoDir,
+    keysDir,
+    storage,
+    signers: keyStoreSignerSource(keysDir, {}),
+    attestation: await loadSigner(keysDir, 'attestation', {}),
+    online: await loadSigner(keysDir, 'online', {}),
+    rootFile: path.join(repoDir, 'metadata/1.root.json'),
+  };
+}
+
+const enc = (s: string) => new TextEncoder().encode(s);
+
+export function localContext(over: Partial<BuildContext> = {}): BuildContext {
+  return {
+    environment: 'local',
+    builderId: 'https://provenant.dev/builders/local@v1',
+    invocationId: 'urn:uuid:00000000-0000-4000-8000-000000000000',
+    repository: 'https://github.com/DataDog/integrations-core',
+    ref: 'refs/heads/master',
+    commit: '0123456789abcdef0123456789abcdef01234567',
+    sourceTree: 'clean',
+    notes: [],
+    ...over,
+  };
+}
+
+export interface ReleaseOptions {
+  format?: ProvenanceFormat;
+  context?: Partial<BuildContext>;
+  /** Wheel size in bytes (synthetic content). */
+  size?: number;
+  /** The statement's subject name, if not the wheel's. */
+  subjectName?: string;
+  /** Rewrites the statement JSON before it is signed. */
+  editStatement?: (s: Record<string, unknown>) => void;
+  /** Signs with these instead of the repository's attestation key. */
+  signers?: Signer[];
+  /** Post-processes the signed bundle (e.g. to forge its key hint). */
+  editBundle?: (bundle: Record<string, unknown>, statement: Uint8Array) => Promise<void> | void;
+  /** Pins this attestation instead of one made for this release. */
+  attestation?: { fileName: string; bytes: Uint8Array };
+}
+
+/** A release with a synthetic wheel and a real, signed attestation about it. */
+export async function signedRelease(fx: RepoFixture, project: string, version: string, o: ReleaseOptions = {}): Promise<Release> {
+  const fileName = `${project.replace(/-/g, '_')}-${version}-py3-none-any.whl`;
+  const wheel = syntheticWheel(`${project} ${version}`, o.size ?? 4096);
+  const metadata = enc(`Metadata-Version: 2.1\nName: ${project}\nVersion: ${version}\nRequires-Python: >=3.9\n\n`);
+  let attestation = o.attestation;
+  if (!attestation) {
+    const statement = makeStatement(o.format ?? 'slsa-v1', {
+      subject: { name: o.subjectName ?? fileName, sha256: sha256Hex(wheel) },
+      integration: project.replace(/^datadog-/, ''),
+      context: localContext(o.context),
+      sourceDateEpoch: 1580601600,
+      startedOn: new Date('2026-01-01T00:00:00Z'),
+      finishedOn: new Date('2026-01-01T00:00:01Z'),
+    });
+    let statementBytes = renderStatement(statement);
+    if (o.editStatement) {
+      const json = JSON.parse(new TextDecoder().decode(statementBytes)) as Record<string, unknown>;
+      o.editStatement(json);
+      statementBytes = enc(JSON.stringify(json));
+    }
+    const signed = await signAttestation(statementBytes, o.signers ?? [fx.attestation]);
+    let bytes = signed.bytes;
+    if (o.editBundle) {
+      const json = JSON.parse(new TextDecoder().decode(bytes)) as Record<string, unknown>;
+      await o.editBundle(json, statementBytes);
+      bytes = enc(JSON.stringify(json));
+    }
+    attestation = { fileName: bundleFileName(project, version), bytes };
+  }
+  const pointer = enc(
+    renderPointer({
+      name: project,
+      version,
+      uri: wheelKey(project, fileName),
+      digest: sha256Hex(wheel),
+      length: wheel.byteLength,
+      attestation: { uri: attestationKey(project, attestation.fileName), digest: sha256Hex(attestation.bytes), length: attestation.bytes.byteLength },
+    }),
+  );
+  return { project, version, wheel: { fileName, bytes: wheel, metadata }, pointer, attestation };
+}
+
+/** Deterministic bytes of a given size (not a real zip: the downloader only checks digests). */
+export function syntheticWheel(seed: string, size: number): Uint8Array {
+  const out = new Uint8Array(size);
+  const block = enc(`PK synthetic wheel ${seed}\n`);
+  for (let i = 0; i < size; i++) out[i] = block[i % block.length]!;
+  return out;
+}
+
+export async function publish(fx: RepoFixture, releases: Release[], now?: Date) {
+  return publishReleases(fx.storage, fx.signers, releases, undefined, { updateIndex: null, ...(now ? { now: () => now } : {}) });
+}
+
+/** Publishes a new attestation policy (a new targets.json signed by the targets key). */
+export async function publishPolicy(fx: RepoFixture, over: Partial<DefaultPolicyOptions>, now = new Date()): Promise<void> {
+  const bytes = renderPolicy(defaultPolicy({ attestationKeys: [fx.attestation], ...over }));
+  const target = targetFile(POLICY_TARGET, bytes);
+  const key = consistentTargetPath(POLICY_TARGET, target.hashes.sha256!);
+  await fx.storage.putImmutable(key, bytes, objectPropsFor(key));
+  const state = await loadTrustedState(fx.storage);
+  const json = state.targets.signed.toJSON() as { targets: Record<string, unknown> };
+  json.targets[POLICY_TARGET] = target.toJSON();
+  const targets = Targets.fromJSON(json as never);
+  const signers = await signersForCommit(state, fx.signers, { targets });
+  await commitChanges(fx.storage, state, signers, { targets }, now);
+}
+
+/** A signer for a key the repository has never heard of. */
+export function rogueSigner(type: 'ed25519' | 'ecdsa' = 'ecdsa'): Signer {
+  return keyObjectSigner(generatePrivateKey(type));
+}
+
+/** Replaces the bundle's DSSE signature with one by `signer` over another payloadType. */
+export async function resignWithPayloadType(bundle: Record<string, unknown>, statement: Uint8Array, payloadType: string, signer: Signer): Promise<void> {
+  const env = bundle.dsseEnvelope as { payloadType: string; signatures: { sig: string; keyid: string }[] };
+  env.payloadType = payloadType;
+  env.signatures = [{ sig: toBase64(await signer.sign(preAuthEncoding(payloadType, statement))), keyid: env.signatures[0]?.keyid ?? '' }];
+}
+
+/** The real examples, built, attested and signed by provenant in a copy, then published. */
+export async function publishExamples(fx: RepoFixture, format: ProvenanceFormat = 'slsa-v1'): Promise<{ project: string; version: string }[]> {
+  const root = path.join(fx.dir, 'integrations');
+  await cp(path.join(REPO_ROOT, 'examples/integrations'), root, { recursive: true });
+  const integrations = await listIntegrations(root);
+  const env = { SOURCE_DATE_EPOCH: '1580601600' };
+  const built = await buildIntegrations(integrations, { env, buildWheel, format });
+  await signIntegrations(integrations, { signers: [fx.attestation] });
+  const releases: Release[] = [];
+  for (const i of integrations) releases.push(await readReleaseFromDist(i));
+  await publish(fx, releases);
+  return built.map((b) => ({ project: b.project, version: b.version }));
+}
+
+export async function readRepoFile(fx: RepoFixture, key: string): Promise<Buffer> {
+  return readFile(path.join(fx.repoDir, key));
+}
+
+export { bundleFileName, renderBundle };
