@@ -35,6 +35,14 @@ export interface S3StorageOptions {
   requestTimeoutMs?: number;
 }
 
+export interface S3ObjectStream {
+  /** Content-Length as the server declared it (not trusted: callers cap what they read). */
+  declaredLength: number | undefined;
+  etag: string;
+  chunks: AsyncIterable<Uint8Array>;
+  cancel(): void;
+}
+
 const S3_URL = /^s3:\/\/([^/]+)(?:\/(.*))?$/;
 // Bucket naming rules (lower case, digits, dots, hyphens; 3–63 chars), loose enough for S3-compatible servers.
 const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
@@ -104,6 +112,30 @@ export class S3Storage implements Storage {
       if (isNoSuchKey(e)) return undefined;
       throw this.fail(e, 'GetObject', key);
     }
+  }
+
+  /**
+   * Streams an object instead of buffering it (for downloads through `s3://` with credentials):
+   * undefined when the key does not exist. The caller reads `chunks` to the end or calls cancel().
+   */
+  async stream(key: string): Promise<S3ObjectStream | undefined> {
+    let res;
+    try {
+      res = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.keyOf(key) }));
+    } catch (e) {
+      if (isNoSuchKey(e)) return undefined;
+      throw this.fail(e, 'GetObject', key);
+    }
+    const body = res.Body as (AsyncIterable<Uint8Array> & { destroy?: () => void }) | undefined;
+    async function* chunks(): AsyncIterable<Uint8Array> {
+      if (body) yield* body;
+    }
+    return {
+      declaredLength: res.ContentLength,
+      etag: res.ETag ?? '',
+      chunks: chunks(),
+      cancel: () => body?.destroy?.(),
+    };
   }
 
   async putImmutable(key: string, bytes: Uint8Array, props: ObjectProps): Promise<ImmutablePutResult> {

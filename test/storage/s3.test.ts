@@ -89,6 +89,25 @@ describe('S3 storage specifics', () => {
     assert.equal(objectPropsFor('simple/x/index.json').contentType, 'application/vnd.pypi.simple.v1+json');
   });
 
+  test('stream: an object read chunk by chunk, undefined when missing, errors mapped like get', async () => {
+    const m = await minio();
+    const bucket = await m.createBucket();
+    const s = m.storage(`s3://${bucket}/p`);
+    const big = new Uint8Array(3 << 20).map((_, i) => (i * 7) % 251);
+    await s.putImmutable('simple/x/x-1-py3-none-any.whl', big, objectPropsFor('simple/x/x-1-py3-none-any.whl'));
+    const st = await s.stream('simple/x/x-1-py3-none-any.whl');
+    assert.ok(st);
+    assert.equal(st.declaredLength, big.byteLength);
+    const parts: Uint8Array[] = [];
+    for await (const c of st.chunks) parts.push(c);
+    assert.ok(parts.length > 1, 'the body arrives in several chunks, not one buffer');
+    assert.deepEqual(Buffer.concat(parts), Buffer.from(big));
+    assert.equal(await s.stream('simple/x/missing.whl'), undefined);
+    const cancelled = await s.stream('simple/x/x-1-py3-none-any.whl');
+    cancelled!.cancel();
+    await assert.rejects(m.storage('s3://no-such-bucket').stream('a/b'), expectCode('E_S3_NO_BUCKET'));
+  });
+
   test('wrong credentials: E_S3_CREDENTIALS, and nothing is written', async () => {
     const m = await minio();
     const bucket = await m.createBucket();
