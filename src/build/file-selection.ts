@@ -9,7 +9,7 @@
  * Pure: the walker (project-reader.ts) asks; nothing here touches the disk.
  */
 import { ProvenantError } from '../errors.ts';
-import { compileGitignoreSpec, GitignorePatternError } from './gitignore.ts';
+import { compileGitignoreSpec, directoryMayContainMatches, GitignorePatternError } from './gitignore.ts';
 import type { GitignoreSpec } from './gitignore.ts';
 import type { FileSelectionConfig } from './pyproject.ts';
 
@@ -25,6 +25,8 @@ export const DEFAULT_EXCLUDES = ['*.py[cdo]', '/dist'];
 export interface FileSelector {
   isDirectoryExcluded(name: string, relativeDir: string): boolean;
   isFileIncluded(relativePath: string): boolean;
+  /** false when no file below this directory can be included: the walk may skip it (output unchanged). */
+  mayContainIncluded(relativeDir: string): boolean;
   /** The include patterns in effect (for error messages and docs), `undefined` = everything. */
   readonly include: readonly string[] | undefined;
 }
@@ -93,6 +95,9 @@ export function createFileSelector(inputs: SelectionInputs): FileSelector {
       if (EXCLUDED_DIRECTORIES.has(name)) return true;
       const rel = relativeDir ? `${relativeDir}/${name}` : name;
       return config.skipExcludedDirs && excludeSpec.matches(`${rel}/`);
+    },
+    mayContainIncluded(relativeDir) {
+      return includeSpec === undefined || directoryMayContainMatches(include!, relativeDir);
     },
     isFileIncluded(relativePath) {
       if (excludeSpec.matches(relativePath)) return false;

@@ -58,6 +58,52 @@ function translateSegment(glob: string): string | undefined {
   return out;
 }
 
+/**
+ * Pattern segments after gitignore normalisation: a leading `/` anchors; a single segment
+ * (optionally dir-only) floats at any depth (`**` in front); a trailing `/` becomes `**`.
+ */
+function normalizeSegments(p: string, line: string): { segs: string[]; isDirPattern: boolean } {
+  const segs = p.split('/');
+  const isDirPattern = segs[segs.length - 1] === '';
+  if (segs[0] === '') segs.shift();
+  else if (segs.length === 1 || (segs.length === 2 && segs[1] === '')) {
+    if (segs[0] !== '**') segs.unshift('**');
+  }
+  if (segs.length === 0) throw new GitignorePatternError(`pattern normalises to nothing: ${JSON.stringify(line)}`);
+  if (segs[segs.length - 1] === '') segs[segs.length - 1] = '**';
+  for (let i = segs.length - 1; i > 0; i--) if (segs[i - 1] === '**' && segs[i] === '**') segs.splice(i, 1);
+  return { segs, isDirPattern };
+}
+
+/**
+ * Whether some path below directory `dir` could match one of these (positive) patterns. Used to
+ * skip walking directories an include list can never reach; answers `true` whenever unsure.
+ */
+export function directoryMayContainMatches(lines: readonly string[], dir: string): boolean {
+  const dirSegs = dir.split('/').filter(Boolean);
+  for (const line of lines) {
+    const p = line.endsWith('\\ ') ? line : line.trimEnd();
+    if (p === '' || p.startsWith('#') || p === '/' || p.startsWith('!')) continue;
+    const { segs } = normalizeSegments(p, line);
+    let possible = true;
+    for (let i = 0; i < segs.length && i < dirSegs.length; i++) {
+      const seg = segs[i]!;
+      if (seg === '**') return true;
+      const re = translateSegment(seg);
+      if (re === undefined) {
+        possible = false; // a pattern git discards matches nothing
+        break;
+      }
+      if (!new RegExp(`^${seg === '*' ? '[^/]+' : re}$`, 's').test(dirSegs[i]!)) {
+        possible = false;
+        break;
+      }
+    }
+    if (possible) return true;
+  }
+  return false;
+}
+
 /** Compiles one line; `undefined` for blank lines, comments, `/` and patterns git ignores. */
 export function compileGitignorePattern(line: string): CompiledPattern | undefined {
   let p = line.endsWith('\\ ') ? line : line.trimEnd();
@@ -67,17 +113,7 @@ export function compileGitignorePattern(line: string): CompiledPattern | undefin
     include = false;
     p = p.slice(1);
   }
-  const segs = p.split('/');
-  const isDirPattern = segs[segs.length - 1] === '';
-
-  // Normalise: a leading `/` anchors; a single segment (optionally dir-only) floats at any depth.
-  if (segs[0] === '') segs.shift();
-  else if (segs.length === 1 || (segs.length === 2 && segs[1] === '')) {
-    if (segs[0] !== '**') segs.unshift('**');
-  }
-  if (segs.length === 0) throw new GitignorePatternError(`pattern normalises to nothing: ${JSON.stringify(line)}`);
-  if (segs[segs.length - 1] === '') segs[segs.length - 1] = '**';
-  for (let i = segs.length - 1; i > 0; i--) if (segs[i - 1] === '**' && segs[i] === '**') segs.splice(i, 1);
+  const { segs, isDirPattern } = normalizeSegments(p, line);
 
   let source: string;
   if (segs.length === 1 && segs[0] === '**') source = isDirPattern ? DIR_MARK : '.';

@@ -194,6 +194,7 @@ function walk(root: string, realRoot: string, selector: FileSelector, pyprojectF
     for (const name of dirs.filter((d) => !selector.isDirectoryExcluded(d, relDir)).sort(codePointCompare)) {
       const abs = path.join(absDir, name);
       const rel = relDir ? `${relDir}/${name}` : name;
+      if (!selector.mayContainIncluded(rel)) continue;
       const real = links.has(name) ? realpathOrFail(abs, rel, pyprojectFile) : realRoot;
       if (!isInside(realRoot, real)) {
         // Only a problem when something below it would be shipped.

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { sortClassifiers } from '../../src/build/classifiers.ts';
-import { compileGitignoreSpec } from '../../src/build/gitignore.ts';
+import { compileGitignoreSpec, directoryMayContainMatches } from '../../src/build/gitignore.ts';
 import { canonicalizeLicenseExpression } from '../../src/build/license.ts';
 import { formatDependency, normalizeRequirement, parseRequirement } from '../../src/build/requirement.ts';
 import { formatSpecifierSet, parseSpecifierSet } from '../../src/build/specifier.ts';
@@ -109,7 +109,20 @@ test('gitignore-style matching agrees with pathspec.GitIgnoreSpec, negations inc
   cases.forEach((c, i) => {
     const spec = compileGitignoreSpec(c.patterns);
     assert.deepEqual(c.paths.map((p) => spec.matches(p)), want[i], JSON.stringify(c.patterns));
+    // The walk's pruning may only skip directories holding no matching path.
+    c.paths.forEach((p, j) => {
+      if (!want[i]![j]) return;
+      const parts = p.split('/');
+      for (let k = 1; k < parts.length; k++) {
+        const dir = parts.slice(0, k).join('/');
+        assert.ok(directoryMayContainMatches(c.patterns, dir), `${JSON.stringify(c.patterns)} would prune ${dir} above ${p}`);
+      }
+    });
   });
+  assert.equal(directoryMayContainMatches(['/datadog_checks/postgres'], 'tests'), false);
+  assert.equal(directoryMayContainMatches(['/datadog_checks/postgres'], 'datadog_checks'), true);
+  assert.equal(directoryMayContainMatches(['/datadog_checks/postgres'], 'datadog_checks/postgres/data'), true);
+  assert.equal(directoryMayContainMatches(['/datadog_checks/postgres'], 'datadog_checks/redisdb'), false);
 });
 
 test('raw deflate equals CPython zlib (level 6, wbits -15) on small, large and incompressible inputs', async (t) => {
