@@ -52,7 +52,7 @@ export function resolveInside(uri: string, repositoryUrl: string, file: string, 
       field,
       hint: 'pointer URIs must be repository keys (relative) or absolute URLs under the repository root',
     });
-  if (/[\\\0-\x1f]/.test(uri) || /%(2f|5c|2e|00)/i.test(uri)) throw bad('has an encoded or control character');
+  if (uri.includes('\\') || [...uri].some((c) => c.charCodeAt(0) < 0x20) || /%(2f|5c|2e|00)/i.test(uri)) throw bad('has an encoded or control character');
   if (uri.split(/[/?#]/).some((seg) => seg === '..' || seg === '.')) throw bad('has a . or .. segment');
   let resolved: URL;
   try {

@@ -4,6 +4,7 @@ import { register as sign } from './sign.ts';
 import { register as serve } from './serve.ts';
 import { register as repo } from './repo.ts';
 import { register as publish } from './publish.ts';
+import { register as download } from './download.ts';
 
 /** Every subcommand, in the order `--help` lists them. Each lives in its own file here. */
 export const commands: RegisterCommand[] = [
@@ -12,4 +13,5 @@ export const commands: RegisterCommand[] = [
   publish,
   sign,
   serve,
+  download,
 ];
