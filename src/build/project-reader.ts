@@ -280,6 +280,11 @@ export function readProject(projectDir: string): ProjectSource {
   }
 
   let readme: ProjectFiles['readme'];
+  if (typeof p.readme === 'object' && (p.readme.file === undefined) === (p.readme.text === undefined)) {
+    throw new ProvenantError('E_PYPROJECT_FIELD', 'the readme table needs exactly one of `file` and `text`', {
+      exitClass: 'input', file: pyprojectFile, field: 'project.readme', hint: 'write readme = "README.md", or a table with either `file` or `text`',
+    });
+  }
   if (typeof p.readme === 'string' || (p.readme && p.readme.file !== undefined)) {
     const rel = typeof p.readme === 'string' ? p.readme : p.readme.file!;
     let contentType: string;
