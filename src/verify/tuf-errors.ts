@@ -26,11 +26,21 @@ export function fromTufError(e: unknown, fetcherThrown: readonly Error[], reposi
       cause: e,
     });
   }
-  if (e instanceof BadVersionError || /version/i.test(message)) {
-    return new ProvenantError('E_TUF_ROLLBACK', `TUF metadata went back in version or does not match (rollback or mix-and-match): ${message}`, {
+  // tuf-js's BadVersionError, possibly flattened into a RuntimeError message: tell a version
+  // going backwards (rollback) from a file that is not the version its referrer names (mix-and-match).
+  if (/less than current version|Expected version \d+, got/i.test(message)) {
+    return new ProvenantError('E_TUF_ROLLBACK', `TUF metadata went back in version (rollback attack): ${message}`, {
       exitClass: 'verification',
       ...where,
       hint: 'the server offers older metadata than this machine already trusts; do not install from it',
+      cause: e,
+    });
+  }
+  if (e instanceof BadVersionError || /version \d+ of .* does not match|version doesn't match/i.test(message)) {
+    return new ProvenantError('E_TUF_MIX_AND_MATCH', `TUF metadata is not the version its referrer pins (mix-and-match attack): ${message}`, {
+      exitClass: 'verification',
+      ...where,
+      hint: 'the server mixes metadata from different publishes; do not install from it',
       cause: e,
     });
   }
