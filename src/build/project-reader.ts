@@ -245,6 +245,15 @@ export function readProject(projectDir: string): ProjectSource {
     throw e;
   }
   const config = readPyprojectConfig(parsePyprojectToml(text, pyprojectFile), pyprojectFile);
+  // hatchling would merge these into the metadata; provenant does not read them, so it refuses
+  // rather than build a wheel that differs from hatchling's.
+  for (const [name, what] of [['hatch.toml', 'a hatch.toml beside pyproject.toml'], ['PKG-INFO', 'a PKG-INFO file (an unpacked sdist)']] as const) {
+    if (statSafe(path.join(root, name))?.isFile()) {
+      throw new ProvenantError('E_PYPROJECT_FIELD', `${what} is not supported by provenant's wheel builder`, {
+        exitClass: 'input', file: path.join(root, name), hint: name === 'hatch.toml' ? 'move its settings into [tool.hatch] in pyproject.toml' : 'build from the source tree, not from an unpacked sdist',
+      });
+    }
+  }
   const realRoot = realpathSync.native(root);
   const p = config.project;
 

@@ -77,6 +77,10 @@ test('E_PYPROJECT_FIELD: an invalid dependency, an unknown license syntax, an un
   await editPyproject(opt, (s) => s.replace('[tool.hatch.build.targets.wheel]', '[tool.hatch.build.targets.wheel]\npackages = ["datadog_checks"]'));
   await expectBuildError(opt, 'E_PYPROJECT_FIELD', { field: /^tool\.hatch\.build\.targets\.wheel\.packages$/ });
 
+  const hatchToml = await copyExample(t, 'nginx');
+  await writeFile(path.join(hatchToml, 'hatch.toml'), '[build.targets.wheel]\npackages = ["datadog_checks"]\n');
+  await expectBuildError(hatchToml, 'E_PYPROJECT_FIELD', { file: /hatch\.toml$/ });
+
   const noProject = await copyExample(t, 'nginx');
   await writeFile(path.join(noProject, 'pyproject.toml'), '[build-system]\nrequires = ["hatchling"]\n');
   await expectBuildError(noProject, 'E_PYPROJECT_FIELD', { field: /^project$/ });
