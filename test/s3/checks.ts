@@ -1,17 +1,20 @@
 import assert from 'node:assert/strict';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Updater } from 'tuf-js';
 import { parse as parseYaml } from 'yaml';
+import { downloadWheel } from '../../src/app/download.ts';
 import type { Release } from '../../src/app/publish.ts';
+import { isProvenantError } from '../../src/errors.ts';
 import { pointerTargetPath } from '../../src/formats/layout.ts';
 import { sha256Hex } from '../../src/util/hash.ts';
 
 /**
  * What a client can see of a repository served over HTTP, checked with independent components:
  * tuf-js for the TUF metadata and pointers (then the wheel each pointer pins, by digest and
- * length), and the PEP 691 JSON and PEP 503 HTML pages for the index.
+ * length), the PEP 691 JSON and PEP 503 HTML pages for the index, and `provenant download`.
  */
 export interface ClientView {
   /** Releases tuf-js verifies end to end (pointer target, then the wheel it pins). */
@@ -69,4 +72,27 @@ export async function clientView(baseUrl: string, trustedRoot: Uint8Array, clien
   }
   const ts = JSON.parse(await readFile(path.join(metadataDir, 'timestamp.json'), 'utf8')) as { signed: { version: number; meta: Record<string, { version: number }> } };
   return { inTuf, inIndex, timestampVersion: ts.signed.version, snapshotVersion: ts.signed.meta['snapshot.json']!.version };
+}
+
+/**
+ * `provenant download` (the library call behind the command) for each release, as a user with the
+ * repository's root.json would run it; `stateDir` keeps its trusted metadata between calls.
+ * Returns the ids that downloaded and verified; others must fail as "not found", never otherwise.
+ */
+export async function provenantDownloads(baseUrl: string, rootFile: string, stateDir: string, releases: readonly Release[]): Promise<Set<string>> {
+  const ok = new Set<string>();
+  for (const r of releases) {
+    const dest = await mkdtemp(path.join(tmpdir(), 'provenant-s3-dl-'));
+    try {
+      const res = await downloadWheel({ project: r.project, version: r.version, repository: baseUrl, root: rootFile, stateDir, dest, env: {} });
+      assert.equal(res.verified, true);
+      assert.equal(res.wheel.sha256, sha256Hex(r.wheel.bytes), `${releaseId(r)}: provenant download verified the published wheel`);
+      ok.add(releaseId(r));
+    } catch (e) {
+      assert.ok(isProvenantError(e) && e.exitClass === 'not-found', `${releaseId(r)}: download fails only as not found, got ${String(e)}`);
+    } finally {
+      await rm(dest, { recursive: true, force: true });
+    }
+  }
+  return ok;
 }

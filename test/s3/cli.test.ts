@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { cp } from 'node:fs/promises';
+import { cp, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
@@ -14,10 +14,10 @@ const run = promisify(execFile);
 /**
  * The whole path a user takes, through the real CLI in its own process (so credentials reach the
  * AWS SDK the way they do in CI: from the environment), against MinIO: repo init in a bucket,
- * build and sign every bundled example, publish them all, then install each with pip and verify
- * each pointer with tuf-js.
+ * build and sign every bundled example, publish them all, then verify each pointer with tuf-js,
+ * download each with `provenant download` over the bucket's HTTP endpoint and install each with pip.
  */
-test('CLI on MinIO: repo init, build, sign, publish --all to s3://, then pip installs every example', async (t) => {
+test('CLI on MinIO: repo init, build, sign, publish --all to s3://; provenant download and pip install every example', async (t) => {
   const m = await startMinio(t);
   const bucket = await m.createBucket();
   await m.makePublicRead(bucket);
@@ -64,6 +64,20 @@ test('CLI on MinIO: repo init, build, sign, publish --all to s3://, then pip ins
   const trustedRoot = new Uint8Array(await (await fetch(`${baseUrl}/metadata/1.root.json`)).arrayBuffer());
   const pointers = await fetchVerifiedTargets({ baseUrl, trustedRoot, dir: await tempDir(t) }, published.releases.map((r) => r.target));
   assert.equal(pointers.size, 4);
+
+  // `provenant download` over the bucket's HTTP endpoint, trusting the root.json given once.
+  const rootFile = path.join(await tempDir(t), 'root.json');
+  await writeFile(rootFile, trustedRoot);
+  const stateDir = await tempDir(t);
+  for (const r of published.releases) {
+    const dest = await tempDir(t);
+    const got = JSON.parse(
+      await cli('download', r.project, '--version', r.version, '--repository', baseUrl, '--root', rootFile, '--state-dir', stateDir, '--dest', dest, '--json'),
+    ) as { path: string; verified: boolean; version: string };
+    assert.equal(got.verified, true);
+    assert.equal(got.version, r.version);
+    assert.equal(path.dirname(got.path), dest);
+  }
 
   const proxy = await startIndexProxy(m.port);
   t.after(() => proxy.close());

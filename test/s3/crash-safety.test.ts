@@ -3,18 +3,21 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { publishReleases } from '../../src/app/publish.ts';
 import { initRepository } from '../../src/app/repo.ts';
+import { writeFile } from 'node:fs/promises';
+import { createKey, loadSigner } from '../../src/signers/key-store.ts';
 import { keyStoreSignerSource } from '../../src/tuf/signer-source.ts';
 import { startMinio } from '../helpers/minio.ts';
 import { tempDir } from '../helpers/peers.ts';
-import { clientView, releaseId } from './checks.ts';
+import { clientView, provenantDownloads, releaseId } from './checks.ts';
 import { FaultyStorage, InjectedFault, type FaultMode } from './faulty-storage.ts';
-import { makeRelease } from './fixtures.ts';
+import { makeSignedRelease } from './fixtures.ts';
 
 /**
  * A publisher can die between any two requests. For every write position k of a publish (found by
  * counting the writes of an undisturbed run), and both for a write that never happened and for one
  * that landed without the publisher learning it: after the failure a tuf-js client that already
- * trusted the repository still verifies every earlier release, sees the new ones either all or
+ * trusted the repository (and `provenant download`, with its own kept state) still verifies every
+ * earlier release, sees the new ones either all or
  * none, and the index never lists a release TUF does not; rerunning the publish completes it.
  */
 test('crash safety on MinIO: a failure at every write of a publish leaves a verifiable repository, and a rerun completes it', async (t) => {
@@ -23,9 +26,13 @@ test('crash safety on MinIO: a failure at every write of a publish leaves a veri
   await m.makePublicRead(bucket);
   const keysDir = path.join(await tempDir(t), 'keys');
   const signers = keyStoreSignerSource(keysDir);
-  const earlier = [makeRelease('datadog-postgres', '23.1.0'), makeRelease('datadog-nginx', '9.0.0')];
+  // Every repository below is initialised with this attestation key, so the releases' signed
+  // attestations satisfy each repository's default policy.
+  await createKey(keysDir, 'attestation', { type: 'ecdsa', roles: ['attestation'] });
+  const attestationKey = await loadSigner(keysDir, 'attestation', {});
+  const earlier = [await makeSignedRelease('datadog-postgres', '23.1.0', attestationKey), await makeSignedRelease('datadog-nginx', '9.0.0', attestationKey)];
   // A new version of a known project and a new project: bins, project pages and the root page all change.
-  const next = [makeRelease('datadog-postgres', '23.2.0'), makeRelease('datadog-redisdb', '1.0.0')];
+  const next = [await makeSignedRelease('datadog-postgres', '23.2.0', attestationKey), await makeSignedRelease('datadog-redisdb', '1.0.0', attestationKey)];
   const all = [...earlier, ...next];
 
   let scenario = 0;
@@ -38,9 +45,18 @@ test('crash safety on MinIO: a failure at every write of a publish leaves a veri
     const baseUrl = m.httpUrl(bucket, prefix);
     const trustedRoot = (await storage.get('metadata/1.root.json'))!.bytes;
     const clientDir = await tempDir(t);
+    const rootFile = `${clientDir}/trusted-root.json`;
+    await writeFile(rootFile, trustedRoot);
+    const downloadState = await tempDir(t);
     const before = await clientView(baseUrl, trustedRoot, clientDir, all);
     assert.deepEqual([...before.inTuf].sort(), earlier.map(releaseId).sort());
-    return { storage, view: () => clientView(baseUrl, trustedRoot, clientDir, all), before };
+    assert.deepEqual([...(await provenantDownloads(baseUrl, rootFile, downloadState, all))].sort(), earlier.map(releaseId).sort());
+    return {
+      storage,
+      before,
+      view: () => clientView(baseUrl, trustedRoot, clientDir, all),
+      downloads: () => provenantDownloads(baseUrl, rootFile, downloadState, all),
+    };
   }
 
   const probe = await repository();
@@ -66,12 +82,14 @@ test('crash safety on MinIO: a failure at every write of a publish leaves a veri
       }
       for (const id of after.inIndex) assert.ok(after.inTuf.has(id), `${label}: the index lists ${id} only once TUF does`);
       assert.ok(after.timestampVersion >= repo.before.timestampVersion);
+      assert.deepEqual([...(await repo.downloads())].sort(), [...after.inTuf].sort(), `${label}: provenant download verifies exactly what tuf-js does`);
 
       const rerun = await publishReleases(repo.storage, signers, next);
       assert.equal(rerun.committed, !committed, `${label}: the rerun commits only what was not committed`);
       const final = await repo.view();
       assert.deepEqual([...final.inTuf].sort(), all.map(releaseId).sort(), `${label}: after the rerun tuf-js verifies every release`);
       assert.deepEqual([...final.inIndex].sort(), all.map(releaseId).sort(), `${label}: after the rerun the index lists every release`);
+      assert.deepEqual([...(await repo.downloads())].sort(), all.map(releaseId).sort(), `${label}: after the rerun provenant download verifies every release`);
       seen.push(label);
     }
   }

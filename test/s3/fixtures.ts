@@ -1,19 +1,32 @@
+import { createHash } from 'node:crypto';
 import type { Release } from '../../src/app/publish.ts';
+import { signAttestation } from '../../src/attest/sign.ts';
 import { writeZip } from '../../src/build/zip.ts';
+import { attestationKey, wheelKey } from '../../src/formats/layout.ts';
 import { normalizeProjectName } from '../../src/formats/pep503.ts';
 import { renderPointer } from '../../src/formats/pointer.ts';
-import { attestationKey, wheelKey } from '../../src/formats/layout.ts';
+import { LOCAL_BUILDER_ID } from '../../src/provenance/builders.ts';
+import { makeStatement, renderStatement } from '../../src/provenance/statement.ts';
+import type { Signer } from '../../src/signers/signer.ts';
 import { sha256Hex } from '../../src/util/hash.ts';
-import { createHash } from 'node:crypto';
 
 /**
  * A small but real, pip-installable wheel and its release (pointer pinning wheel and attestation),
- * made in memory so the S3 tests can publish dozens of releases quickly. The attestation is an
- * unsigned placeholder document: these tests check storage, TUF and the index, not provenance.
+ * made in memory so the S3 tests can publish dozens of releases quickly. `makeRelease` carries an
+ * unsigned placeholder attestation (enough for TUF, the index and pip); `makeSignedRelease` a real
+ * SLSA v1 statement signed with the repository's attestation key, which `provenant download` accepts.
  */
 const enc = (s: string) => new TextEncoder().encode(s);
 
-export function makeRelease(projectName: string, version: string): Release {
+interface Wheel {
+  project: string;
+  version: string;
+  fileName: string;
+  bytes: Uint8Array;
+  metadata: Uint8Array;
+}
+
+function makeWheel(projectName: string, version: string): Wheel {
   const project = normalizeProjectName(projectName);
   const dist = project.replace(/-/g, '_');
   const fileName = `${dist}-${version}-py3-none-any.whl`;
@@ -26,23 +39,50 @@ export function makeRelease(projectName: string, version: string): Release {
   ];
   const record = [...files.map(([n, d]) => `${n},sha256=${recordHash(d)},${d.byteLength}`), `${info}/RECORD,,`, ''].join('\n');
   files.push([`${info}/RECORD`, enc(record)]);
-  const wheel = writeZip(
+  const bytes = writeZip(
     files.map(([name, data]) => ({ name, data, mode: 0o100644 })),
     1_700_000_000,
   );
-  const attestationFile = `${project}-${version}-attestation.sigstore.json`;
-  const attestation = enc(`${JSON.stringify({ placeholder: true, subject: fileName, sha256: sha256Hex(wheel) })}\n`);
+  return { project, version, fileName, bytes, metadata };
+}
+
+function assemble(w: Wheel, attestation: Uint8Array): Release {
+  const attestationFile = `${w.project}-${w.version}-attestation.sigstore.json`;
   const pointer = enc(
     renderPointer({
-      name: project,
-      version,
-      uri: wheelKey(project, fileName),
-      digest: sha256Hex(wheel),
-      length: wheel.byteLength,
-      attestation: { uri: attestationKey(project, attestationFile), digest: sha256Hex(attestation), length: attestation.byteLength },
+      name: w.project,
+      version: w.version,
+      uri: wheelKey(w.project, w.fileName),
+      digest: sha256Hex(w.bytes),
+      length: w.bytes.byteLength,
+      attestation: { uri: attestationKey(w.project, attestationFile), digest: sha256Hex(attestation), length: attestation.byteLength },
     }),
   );
-  return { project, version, wheel: { fileName, bytes: wheel, metadata }, pointer, attestation: { fileName: attestationFile, bytes: attestation } };
+  return {
+    project: w.project,
+    version: w.version,
+    wheel: { fileName: w.fileName, bytes: w.bytes, metadata: w.metadata },
+    pointer,
+    attestation: { fileName: attestationFile, bytes: attestation },
+  };
+}
+
+export function makeRelease(projectName: string, version: string): Release {
+  const w = makeWheel(projectName, version);
+  return assemble(w, enc(`${JSON.stringify({ placeholder: true, subject: w.fileName, sha256: sha256Hex(w.bytes) })}\n`));
+}
+
+export async function makeSignedRelease(projectName: string, version: string, signer: Signer): Promise<Release> {
+  const w = makeWheel(projectName, version);
+  const statement = makeStatement('slsa-v1', {
+    subject: { name: w.fileName, sha256: sha256Hex(w.bytes) },
+    integration: w.project,
+    context: { environment: 'local', builderId: LOCAL_BUILDER_ID, invocationId: `test-${w.project}-${version}`, sourceTree: 'unknown', notes: [] },
+    sourceDateEpoch: 1_700_000_000,
+    startedOn: new Date(1_700_000_000_000),
+    finishedOn: new Date(1_700_000_001_000),
+  });
+  return assemble(w, (await signAttestation(renderStatement(statement), [signer])).bytes);
 }
 
 function recordHash(data: Uint8Array): string {
