@@ -48,6 +48,7 @@ async function measure(backend: Backend, keysDir: string) {
   // PUBLISHERS at once, ROUNDS times, each with a different release.
   const racing = await backend.fresh();
   await initRepository(racing(), undefined, { keysDir });
+  const metadataBefore = (await racing().list('metadata/')).length;
   const results: PublishResult[] = [];
   const [total] = await seconds(async () => {
     for (let round = 0; round < ROUNDS; round++) {
@@ -61,12 +62,16 @@ async function measure(backend: Backend, keysDir: string) {
   const status = await repoStatus(racing());
   if (status.releases !== PUBLISHERS * ROUNDS) throw new Error(`${backend.name}: ${status.releases} releases in TUF, expected ${PUBLISHERS * ROUNDS}`);
   const retries = results.map((r) => r.attempts - 1);
+  // Versioned metadata written by publishers that then lost the race: never referenced, never removed.
+  const referenced = results.reduce((n, r) => n + r.metadataWritten.filter((k) => !k.endsWith('/timestamp.json')).length, 0);
+  const orphans = (await racing().list('metadata/')).length - metadataBefore - referenced;
   return {
     median: quantile(single, 0.5),
     p90: quantile(single, 0.9),
     perMinute: (PUBLISHERS * ROUNDS * 60) / total,
     retries: retries.reduce((a, b) => a + b, 0),
     maxAttempts: Math.max(...results.map((r) => r.attempts)),
+    orphans,
   };
 }
 
@@ -102,7 +107,7 @@ export const s3Benchmark: Benchmark = {
       for (const b of backends) {
         const r = await measure(b, keysDir);
         rows.push([b.name, r.median * 1000, r.p90 * 1000]);
-        raceRows.push([b.name, r.perMinute, r.retries, r.maxAttempts]);
+        raceRows.push([b.name, r.perMinute, r.retries, r.maxAttempts, r.orphans]);
       }
       return [
         {
@@ -113,11 +118,12 @@ export const s3Benchmark: Benchmark = {
         },
         {
           title: `${PUBLISHERS} concurrent publishers, ${ROUNDS} rounds (${PUBLISHERS * ROUNDS} releases)`,
-          columns: ['repository', 'releases/minute', 'CAS retries', 'max attempts'],
+          columns: ['repository', 'releases/minute', 'CAS retries', 'max attempts', 'orphaned metadata'],
           rows: raceRows,
           notes: [
             'Each publisher has its own client; a lost compare-and-swap on timestamp.json re-reads, rebases and re-signs.',
             'The local directory serialises publishers with a lock file, so it never retries.',
+            'Orphaned metadata: versioned bins/snapshots written by publishers that then lost the race (unreferenced, harmless, never deleted).',
             'Every run is checked afterwards: all releases present in the TUF metadata.',
           ],
         },
