@@ -172,6 +172,28 @@ describe('S3 storage specifics', () => {
     assert.ok(Date.now() - t0 < 20_000);
   });
 
+  test('no credentials anywhere in the SDK chain: E_S3_CREDENTIALS naming the ways to provide them', async () => {
+    const m = await minio();
+    const saved = { ...process.env };
+    for (const k of Object.keys(process.env)) if (k.startsWith('AWS_')) delete process.env[k];
+    Object.assign(process.env, {
+      AWS_CONFIG_FILE: '/nonexistent/provenant-test-config',
+      AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/provenant-test-credentials',
+      AWS_EC2_METADATA_DISABLED: 'true',
+    });
+    try {
+      const s = new S3Storage(`s3://${await m.createBucket()}`, { region: 'us-east-1', endpointUrl: m.endpoint });
+      cleanups.push(() => s.close());
+      await assert.rejects(s.get('metadata/timestamp.json'), (e) => {
+        expectCode('E_S3_CREDENTIALS', 'input')(e);
+        assert.match((e as ProvenantError).hint ?? '', /AWS_ACCESS_KEY_ID/);
+        return true;
+      });
+    } finally {
+      process.env = saved;
+    }
+  });
+
   test('no region anywhere: E_S3_REGION naming --region', async () => {
     const saved = { ...process.env };
     for (const k of ['AWS_REGION', 'AWS_DEFAULT_REGION', 'AWS_PROFILE']) delete process.env[k];
