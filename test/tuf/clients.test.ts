@@ -4,7 +4,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { Updater } from 'tuf-js';
 import { publishReleases } from '../../src/app/publish.ts';
-import { initRepository } from '../../src/app/repo.ts';
+import { initRepository, refreshRepository, type InitOptions } from '../../src/app/repo.ts';
 import { pointerTargetPath, POLICY_TARGET } from '../../src/formats/layout.ts';
 import { parsePointer } from '../../src/formats/pointer.ts';
 import { parsePolicy } from '../../src/policy/policy.ts';
@@ -30,15 +30,27 @@ for p in paths:
     print(p, u.download_target(info), info.custom.get("version") if info.custom else None)
 `;
 
-test('a published repository is accepted by tuf-js and python-tuf starting from 1.root.json', async (t) => {
+const SETUPS: { name: string; init: Partial<InitOptions>; refresh: boolean }[] = [
+  { name: 'ed25519, 16 bins', init: { binCount: 16 }, refresh: false },
+  // Two root keys (threshold 2), ECDSA everywhere, and a refresh that rotates in root v2 and targets v2.
+  { name: 'ECDSA, root threshold 2, 4 bins, refreshed root and targets', init: { binCount: 4, keyType: 'ecdsa', rootThreshold: 2 }, refresh: true },
+];
+
+for (const setup of SETUPS) test(`a published repository (${setup.name}) is accepted by tuf-js and python-tuf starting from 1.root.json`, async (t) => {
   const dir = await tempDir(t);
   const repoDir = path.join(dir, 'repository');
   const keysDir = path.join(dir, 'keys');
   const storage = new FsStorage(repoDir);
-  await initRepository(storage, undefined, { keysDir, binCount: 16, env: {} });
+  await initRepository(storage, undefined, { keysDir, env: {}, ...setup.init });
   const releases = [syntheticRelease('datadog-postgres', '23.2.0'), syntheticRelease('datadog-redis', '1.0.0')];
   const res = await publishReleases(storage, keyStoreSignerSource(keysDir, {}), releases);
   assert.equal(res.committed, true);
+  if (setup.refresh) {
+    const r = await refreshRepository(storage, keyStoreSignerSource(keysDir, {}), undefined, { force: ['root', 'targets'] });
+    assert.ok(r.metadataWritten.includes('metadata/2.root.json') && r.metadataWritten.includes('metadata/2.targets.json'), r.metadataWritten.join());
+    const root2 = JSON.parse(await readFile(path.join(repoDir, 'metadata/2.root.json'), 'utf8')) as { signatures: unknown[] };
+    assert.equal(root2.signatures.length, 2);
+  }
   // A second publish on top, so clients walk more than one version of snapshot/timestamp.
   await publishReleases(storage, keyStoreSignerSource(keysDir, {}), [syntheticRelease('datadog-postgres', '23.3.0')]);
 
@@ -86,4 +98,8 @@ test('a published repository is accepted by tuf-js and python-tuf starting from 
     const bytes = await readFile(file!);
     assert.equal(sha256Hex(bytes), sha256Hex(await readFile(path.join(jsTargets, path.basename(file!)))).toString());
   }
+  // Both clients walked the root chain: the rotated root when there is one, then a 404 ends it.
+  const lastRoot = setup.refresh ? 2 : 1;
+  if (setup.refresh) assert.equal(srv.count('/metadata/2.root.json'), 2);
+  assert.equal(srv.count(`/metadata/${lastRoot + 1}.root.json`), 2);
 });
