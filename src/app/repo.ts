@@ -88,6 +88,27 @@ export async function initRepository(storage: Storage, reporter: Reporter = sile
   }
   const rootThreshold = opts.rootThreshold ?? 1;
   const keyType = opts.keyType ?? 'ed25519';
+  const expires = { ...DEFAULT_EXPIRY, ...opts.expires };
+  const role = (r: SigningRole, keyids: string[], threshold = 1) => ({ threshold, expires: expires[r], keyids });
+  const makeConfig = (ids: Record<'root' | 'targets' | 'online' | 'attestation', string[]>) =>
+    parseOrThrow({
+      configVersion: 1,
+      specVersion: SPEC_VERSION,
+      consistentSnapshot: true,
+      bins: { count: opts.binCount ?? DEFAULT_BIN_COUNT, namePrefix: DEFAULT_BIN_PREFIX },
+      roles: {
+        root: role('root', ids.root, rootThreshold),
+        targets: role('targets', ids.targets),
+        bins: role('bins', ids.online),
+        snapshot: role('snapshot', ids.online),
+        timestamp: role('timestamp', ids.online),
+      },
+      attestation: { keyids: ids.attestation, threshold: 1 },
+    });
+  // Settings are checked before any key is generated: a bad flag must leave nothing behind.
+  const placeholder = (n: number) => Array.from({ length: n }, (_, i) => i.toString(16).padStart(64, '0'));
+  makeConfig({ root: placeholder(rootThreshold), targets: placeholder(1), online: placeholder(1), attestation: placeholder(1) });
+
   const roleKeys = {
     root: await ensureKeys(opts.keysDir, 'root', rootThreshold, keyType, ['root'], env),
     targets: await ensureKeys(opts.keysDir, 'targets', 1, keyType, ['targets'], env),
@@ -97,24 +118,8 @@ export async function initRepository(storage: Storage, reporter: Reporter = sile
   for (const k of Object.values(roleKeys).flat()) {
     reporter.step(k.name, 'key', 'ok', `${k.created ? 'generated' : 'reused'} ${k.keyid.slice(0, 12)}… for ${k.roles.join(', ')}${k.encrypted ? ' (encrypted)' : ''}`);
   }
-
   const ids = (ks: { keyid: string }[]) => ks.map((k) => k.keyid);
-  const expires = { ...DEFAULT_EXPIRY, ...opts.expires };
-  const role = (r: SigningRole, keyids: string[], threshold = 1) => ({ threshold, expires: expires[r], keyids });
-  const config = parseOrThrow({
-    configVersion: 1,
-    specVersion: SPEC_VERSION,
-    consistentSnapshot: true,
-    bins: { count: opts.binCount ?? DEFAULT_BIN_COUNT, namePrefix: DEFAULT_BIN_PREFIX },
-    roles: {
-      root: role('root', ids(roleKeys.root), rootThreshold),
-      targets: role('targets', ids(roleKeys.targets)),
-      bins: role('bins', ids(roleKeys.online)),
-      snapshot: role('snapshot', ids(roleKeys.online)),
-      timestamp: role('timestamp', ids(roleKeys.online)),
-    },
-    attestation: { keyids: ids(roleKeys.attestation), threshold: 1 },
-  });
+  const config = makeConfig({ root: ids(roleKeys.root), targets: ids(roleKeys.targets), online: ids(roleKeys.online), attestation: ids(roleKeys.attestation) });
 
   // Load every signer before writing anything: a wrong passphrase must leave nothing behind.
   const signer = (name: string) => loadSigner(opts.keysDir, name, env);
