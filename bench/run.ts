@@ -3,10 +3,12 @@ import type { Benchmark } from './table.ts';
 import { formatTable } from './table.ts';
 import { s3Benchmark } from './s3.ts';
 import { buildBenchmark } from './build.ts';
+import { downloadBenchmark } from './download.ts';
 
 const benchmarks: Benchmark[] = [
   s3Benchmark,
   buildBenchmark,
+  downloadBenchmark,
 ];
 
 const only = process.argv.slice(2);

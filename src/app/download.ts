@@ -110,7 +110,10 @@ export async function downloadWheel(req: DownloadRequest): Promise<DownloadResul
     const v = tuf.versions();
     pass('tuf refresh', `root v${v.root}, timestamp v${v.timestamp}, snapshot v${v.snapshot} (state ${stateDir})`);
 
-    const policy = await readPolicy(tuf);
+    // Independent fetches overlap; results are still taken, and checks decided, in order.
+    const policyP = later(readPolicy(tuf));
+    const releaseP = later(resolveRelease(tuf, project, req));
+    const policy = await policyP();
     if (req.unsafeDisableVerification && !policy.allowUnsafeDisableVerification) {
       throw new ProvenantError('E_UNSAFE_REFUSED', '--unsafe-disable-verification is refused: the repository policy forbids it', {
         exitClass: 'verification',
@@ -120,27 +123,29 @@ export async function downloadWheel(req: DownloadRequest): Promise<DownloadResul
       });
     }
 
-    const release = await resolveRelease(tuf, project, req);
+    const release = await releaseP();
     const pointerBytes = await tuf.fetchTarget(release.target);
     pass('pointer target', `${release.target.path} (${release.target.length} bytes, sha256 ${release.target.hashes.sha256?.slice(0, 12)}…)`);
     const checked = checkPointer(pointerBytes, release.target, { project, version: release.version }, repositoryUrl);
     const pointer = checked.pointer;
     pass('pointer schema', `${checked.wheelFileName}, ${pointer.length} bytes`);
 
+    const attestationPin = { url: checked.attestationUrl, length: pointer.attestation.length, sha256: pointer.attestation.digest };
+    const attestationP = req.unsafeDisableVerification ? undefined : later(downloadPinnedAttestation(fetcher, attestationPin));
     dest = await prepareDestination(req.dest, req.cwd ?? process.cwd());
     tempWheel = await downloadPinnedWheel(fetcher, { url: checked.wheelUrl, length: pointer.length, sha256: pointer.digest }, dest.dir, checked.wheelFileName);
     pass('wheel length', `${pointer.length} bytes`);
     pass('wheel sha256', pointer.digest);
 
     let attestation: DownloadResult['attestation'];
-    if (req.unsafeDisableVerification) {
+    if (!attestationP) {
       reporter.warn(
         `!!! --unsafe-disable-verification: the attestation and provenance checks of ${project} ${release.version} were SKIPPED. ` +
           'Its origin is NOT verified; use this only to get out of an incident, and never on a machine you cannot rebuild.',
       );
     } else {
-      const pin = { url: checked.attestationUrl, length: pointer.attestation.length, sha256: pointer.attestation.digest };
-      const bundle = await downloadPinnedAttestation(fetcher, pin);
+      const pin = attestationPin;
+      const bundle = await attestationP();
       pass('attestation length and digest', `${pin.length} bytes, sha256 ${pin.sha256.slice(0, 12)}…`);
       const signed = checkAttestationSignature(bundle, policy, pin.url);
       pass('attestation signature', `signed by policy key(s) ${signed.keyIds.map((k) => k.slice(0, 12)).join(', ')}`);
@@ -185,6 +190,22 @@ export async function downloadWheel(req: DownloadRequest): Promise<DownloadResul
     if (!ok && dest?.created) await rmdir(dest.created).catch(() => undefined);
     if (!req.fetcher) fetcher.close();
   }
+}
+
+/**
+ * Starts `p` now and returns a function to await its outcome later. The rejection is held, not
+ * left unhandled, in case an earlier step fails first and the result is never asked for.
+ */
+function later<T>(p: Promise<T>): () => Promise<T> {
+  const settled = p.then(
+    (value) => ({ ok: true as const, value }),
+    (error: unknown) => ({ ok: false as const, error }),
+  );
+  return async () => {
+    const r = await settled;
+    if (r.ok) return r.value;
+    throw r.error;
+  };
 }
 
 async function readPolicy(tuf: TufClient): Promise<Policy> {

@@ -12,6 +12,7 @@ import { TufFetcherAdapter } from '../net/tuf-fetcher.ts';
 import { writeFileAtomic } from '../util/atomic-write.ts';
 import { sha256Hex } from '../util/hash.ts';
 import { fromTufError } from './tuf-errors.ts';
+import './tuf-models-linear.ts';
 
 export interface TufClientOptions {
   /** Repository root URL, ending in `/` (repositoryBaseUrl). */
