@@ -54,6 +54,7 @@ export function resolveInside(uri: string, repositoryUrl: string, file: string, 
     });
   if (uri.includes('\\') || [...uri].some((c) => c.charCodeAt(0) < 0x20) || /%(2f|5c|2e|00)/i.test(uri)) throw bad('has an encoded or control character');
   if (uri.split(/[/?#]/).some((seg) => seg === '..' || seg === '.')) throw bad('has a . or .. segment');
+  if (uri.startsWith('//')) throw bad('names another host');
   let resolved: URL;
   try {
     // A leading `/` would resolve to the host root, not the repository root.
