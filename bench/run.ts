@@ -4,11 +4,13 @@ import { formatTable } from './table.ts';
 import { s3Benchmark } from './s3.ts';
 import { buildBenchmark } from './build.ts';
 import { downloadBenchmark } from './download.ts';
+import { publishBenchmark } from './publish.ts';
 
 const benchmarks: Benchmark[] = [
   s3Benchmark,
   buildBenchmark,
   downloadBenchmark,
+  publishBenchmark,
 ];
 
 const only = process.argv.slice(2);
