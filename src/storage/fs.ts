@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { link, mkdir, open, readFile, readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ProvenantError } from '../errors.ts';
@@ -104,8 +105,13 @@ export class FsStorage implements Storage {
     return path.join(this.root, '.provenant', 'locks', `${name}.lock`);
   }
 
-  /** Runs `fn` holding a named repository-wide lock (e.g. one publisher at a time). */
+  /**
+   * Runs `fn` holding a named repository-wide lock (e.g. one publisher at a time). Without a
+   * repository directory there is nothing to protect, and creating one for the lock would leave
+   * a stray directory behind when `fn` fails (e.g. publishing to a mistyped path).
+   */
   withLock<T>(name: string, fn: () => Promise<T>, timeoutMs?: number): Promise<T> {
+    if (!existsSync(this.root)) return fn();
     return withFileLock(this.lockPath(name), fn, timeoutMs);
   }
 }

@@ -96,6 +96,7 @@ test('repo init, build, sign, publish and status through the CLI on the examples
   const noRepo = await run(['publish', 'postgres', '--root', ints, '--repository', 'nowhere'], dir);
   assert.equal(noRepo.code, 4);
   assert.match(noRepo.err, /E_REPO_NOT_INITIALIZED/);
+  assert.equal(existsSync(path.join(dir, 'nowhere')), false, 'nothing is created at a mistyped repository path');
 });
 
 test('repo and publish --help teach with examples', async () => {

@@ -104,6 +104,12 @@ test('tampered metadata stops publish with the repository unchanged', async (t) 
     await expectRefused(repoDir, () => publishReleases(storage, signers, [target]), code);
     await restore();
   }
+  // A timestamp validly signed, but by a key this repository does not trust (another repository's online key).
+  const other = await freshRepository(t);
+  const ours = await readFile(path.join(repoDir, 'metadata/timestamp.json'));
+  await writeFile(path.join(repoDir, 'metadata/timestamp.json'), await readFile(path.join(other.repoDir, 'metadata/timestamp.json')));
+  await expectRefused(repoDir, () => publishReleases(storage, signers, [rel]), 'E_REPO_TAMPERED');
+  await writeFile(path.join(repoDir, 'metadata/timestamp.json'), ours);
   // Missing metadata the timestamp refers to.
   await rm(path.join(repoDir, 'metadata/2.snapshot.json'));
   await expectRefused(repoDir, () => publishReleases(storage, signers, [rel]), 'E_REPO_INCOMPLETE');
