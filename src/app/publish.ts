@@ -137,7 +137,10 @@ async function publishLocked(
     }
     const commitSigners = await signersForCommit(state, source, { bins: plan.bins });
     if (!uploaded) {
-      for (const p of plan.added) await uploadObjects(storage, p, reporter);
+      for (const [k, p] of plan.added.entries()) {
+        await uploadObjects(storage, p, reporter);
+        reporter.progress('releases uploaded', k + 1, plan.added.length);
+      }
       uploaded = true;
     }
     try {

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readdir } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
@@ -88,4 +90,26 @@ test('static server: serves files, 404s missing and hidden, counts requests', as
   assert.equal((await fetch(`${srv.url}/.provenant/locks/x`)).status, 404);
   assert.equal(srv.count(), 3);
   assert.equal(srv.count(/root\.json$/), 2);
+});
+
+test('fs storage: a lock left by a dead process is broken; a live holder makes others wait', async (t) => {
+  const s = new FsStorage(await tempDir(t));
+  await s.put('x', enc('x'), props);
+  // A crashed publisher's lock: same host, a pid that no longer exists.
+  const dead = await run(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']);
+  await mkdir(path.dirname(s.lockPath('publish')), { recursive: true });
+  await writeFile(s.lockPath('publish'), JSON.stringify({ host: hostname(), pid: Number(dead.stdout), time: Date.now(), nonce: 'dead' }));
+  assert.equal(await s.withLock('publish', async () => 'ran', 2000), 'ran');
+  assert.equal(existsSync(s.lockPath('publish')), false, 'released afterwards');
+
+  // While one holder runs, a second waits for it (and times out with a clear error if too slow).
+  const order: string[] = [];
+  let release!: () => void;
+  const held = s.withLock('publish', () => new Promise<void>((r) => (release = () => (order.push('first done'), r()))));
+  await new Promise((r) => setTimeout(r, 20));
+  await assert.rejects(s.withLock('publish', async () => order.push('never'), 100), { code: 'E_LOCK_TIMEOUT', exitClass: 'conflict' });
+  const second = s.withLock('publish', async () => order.push('second'), 5000);
+  setTimeout(() => release(), 50);
+  await Promise.all([held, second]);
+  assert.deepEqual(order, ['first done', 'second']);
 });
