@@ -16,22 +16,7 @@ import type { BuildOptions, BuiltWheel } from './types.ts';
 import { writeZip } from './zip.ts';
 import type { ZipEntry } from './zip.ts';
 
-/** hatchling's default when SOURCE_DATE_EPOCH is unset (2020-02-02T00:00:00Z). */
-export const DEFAULT_SOURCE_DATE_EPOCH = 1580601600;
-
 export type WheelBuildResult = BuiltWheel & { sha256: string; entries: string[] };
-
-/** SOURCE_DATE_EPOCH from an environment, hatchling's default when unset; E_SOURCE_DATE_EPOCH when not an integer. */
-export function sourceDateEpochFromEnv(env: Record<string, string | undefined>): number {
-  const raw = env.SOURCE_DATE_EPOCH;
-  if (raw === undefined || raw === '') return DEFAULT_SOURCE_DATE_EPOCH;
-  if (!/^\s*[0-9]+\s*$/.test(raw)) {
-    throw new ProvenantError('E_SOURCE_DATE_EPOCH', `SOURCE_DATE_EPOCH=${JSON.stringify(raw)} is not a number of seconds`, {
-      exitClass: 'usage', field: 'SOURCE_DATE_EPOCH', hint: 'set it to an integer such as `git log -1 --format=%ct`, or unset it',
-    });
-  }
-  return Number.parseInt(raw, 10);
-}
 
 const encoder = new TextEncoder();
 const META_MODE = 0o644; // hatchling's write_file(): permission bits only, no file-type bits

@@ -59,11 +59,3 @@ test('the returned description matches the example', async (t) => {
   assert.ok(base.entries.includes('datadog_checks_base-37.1.0.dist-info/licenses/LICENSE'));
   assert.ok(!base.entries.some((e) => e.startsWith('tests/')));
 });
-
-test('SOURCE_DATE_EPOCH from the environment: hatchling\'s default when unset, an error when not a number', async () => {
-  const { DEFAULT_SOURCE_DATE_EPOCH, sourceDateEpochFromEnv } = await import('../../src/build/wheel.ts');
-  assert.equal(sourceDateEpochFromEnv({}), 1580601600);
-  assert.equal(DEFAULT_SOURCE_DATE_EPOCH, 1580601600);
-  assert.equal(sourceDateEpochFromEnv({ SOURCE_DATE_EPOCH: '1700000000' }), 1700000000);
-  assert.throws(() => sourceDateEpochFromEnv({ SOURCE_DATE_EPOCH: 'yesterday' }), (e: { code?: string }) => e.code === 'E_SOURCE_DATE_EPOCH');
-});
