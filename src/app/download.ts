@@ -112,7 +112,9 @@ export async function downloadWheel(req: DownloadRequest): Promise<DownloadResul
 
     // Independent fetches overlap; results are still taken, and checks decided, in order.
     const policyP = later(readPolicy(tuf));
-    const releaseP = later(resolveRelease(tuf, project, req));
+    const releaseP = later(
+      resolveRelease(tuf, project, req).then(async (release) => ({ release, pointerBytes: await tuf.fetchTarget(release.target) })),
+    );
     const policy = await policyP();
     if (req.unsafeDisableVerification && !policy.allowUnsafeDisableVerification) {
       throw new ProvenantError('E_UNSAFE_REFUSED', '--unsafe-disable-verification is refused: the repository policy forbids it', {
@@ -123,8 +125,7 @@ export async function downloadWheel(req: DownloadRequest): Promise<DownloadResul
       });
     }
 
-    const release = await releaseP();
-    const pointerBytes = await tuf.fetchTarget(release.target);
+    const { release, pointerBytes } = await releaseP();
     pass('pointer target', `${release.target.path} (${release.target.length} bytes, sha256 ${release.target.hashes.sha256?.slice(0, 12)}…)`);
     const checked = checkPointer(pointerBytes, release.target, { project, version: release.version }, repositoryUrl);
     const pointer = checked.pointer;
