@@ -188,8 +188,20 @@ export async function downloadWheel(req: DownloadRequest): Promise<DownloadResul
     };
   } finally {
     if (tempWheel) await rm(tempWheel, { force: true });
-    if (!ok && dest?.created) await rmdir(dest.created).catch(() => undefined);
+    if (!ok && dest?.created) await removeCreated(dest.dir, dest.created);
     if (!req.fetcher) fetcher.close();
+  }
+}
+
+/** Removes the directories this run created for the destination, deepest first, each only if empty. */
+async function removeCreated(dir: string, topCreated: string): Promise<void> {
+  for (let d = dir; ; d = path.dirname(d)) {
+    try {
+      await rmdir(d);
+    } catch {
+      return;
+    }
+    if (d === topCreated || path.dirname(d) === d) return;
   }
 }
 

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
-import { readFile, truncate, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat, truncate, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
+import { downloadWheel } from '../../src/app/download.ts';
 import { attestationKey, consistentTargetPath, pointerTargetPath, wheelKey } from '../../src/formats/layout.ts';
 import { sha256Hex } from '../../src/util/hash.ts';
 import { publish, publishPolicy, repoFixture, resignWithPayloadType, rogueSigner, signedRelease, type RepoFixture } from './helpers/fixture.ts';
@@ -150,4 +151,15 @@ test('ref not allowed by the policy: E_PROVENANCE_REF; the allowed ref passes', 
   const server = await serveRepository(t, fx.repoDir);
   await expectRefused(fx, server.url, P, 'E_PROVENANCE_REF', 'verification', { version: V });
   assert.equal((await download(fx, server.url, P)).version, '1.1.0');
+});
+
+test('a failed download removes the destination directories it created, and only those', async (t) => {
+  const { fx } = await published(t);
+  await flipByte(fx, wheelKey(P, WHEEL));
+  const parent = path.join(fx.dir, 'existing');
+  await mkdir(parent);
+  const dest = path.join(parent, 'a', 'b', 'c');
+  await assert.rejects(downloadWheel({ project: P, repository: fx.repoDir, root: fx.rootFile, stateDir: path.join(fx.dir, 'state'), dest, env: {} }), (e) => (e as { code: string }).code === 'E_WHEEL_DIGEST');
+  assert.ok((await stat(parent)).isDirectory());
+  assert.deepEqual(await readdir(parent), []);
 });
