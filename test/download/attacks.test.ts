@@ -163,3 +163,21 @@ test('a failed download removes the destination directories it created, and only
   assert.ok((await stat(parent)).isDirectory());
   assert.deepEqual(await readdir(parent), []);
 });
+
+test('certificate embedded in the bundle (instead of a policy key hint): E_ATTESTATION_KEY_UNTRUSTED', async (t) => {
+  const { fx } = await published(t, {
+    signers: [rogueSigner()],
+    editBundle: (b) => {
+      const vm = b.verificationMaterial as Record<string, unknown>;
+      delete vm.publicKey;
+      vm.certificate = { rawBytes: Buffer.from('a certificate the policy never saw').toString('base64') };
+    },
+  });
+  await expectRefused(fx, fx.repoDir, P, 'E_ATTESTATION_KEY_UNTRUSTED', 'verification');
+});
+
+test('pinned attestation that is not a Sigstore bundle: E_ATTESTATION_MALFORMED', async (t) => {
+  const fx = await repoFixture(t);
+  await publish(fx, [await signedRelease(fx, P, V, { attestation: { fileName: 'datadog-demo-1.0.0-attestation.sigstore.json', bytes: new TextEncoder().encode('{"hello": "world"}') } })]);
+  await expectRefused(fx, fx.repoDir, P, 'E_ATTESTATION_MALFORMED', 'verification');
+});
