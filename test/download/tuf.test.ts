@@ -5,9 +5,11 @@ import net from 'node:net';
 import path from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
-import { Metadata, MetadataKind, type Timestamp } from '@tufjs/models';
+import { Metadata, MetadataKind, Root, type Timestamp } from '@tufjs/models';
 import { metadataKey, serializeMetadata, signMetadata } from '../../src/tuf/sign.ts';
 import { nextTimestamp } from '../../src/tuf/changes.ts';
+import { loadTrustedState } from '../../src/tuf/trusted-state.ts';
+import { commitChanges, signersForCommit } from '../../src/tuf/writer.ts';
 import { REPO_ROOT } from '../helpers/peers.ts';
 import { publish, publishPolicy, repoFixture, signedRelease, type RepoFixture } from './helpers/fixture.ts';
 import { download, expectRefused, freshDest } from './helpers/run.ts';
@@ -190,4 +192,19 @@ test('no trusted root and no --root: E_TUF_ROOT_MISSING (usage), nothing fetched
   const server = await serveRepository(t, fx.repoDir);
   await expectRefused(fx, server.url, P, 'E_TUF_ROOT_MISSING', 'usage', { root: undefined });
   assert.deepEqual(server.requests, []);
+});
+
+test('a new root version is followed (N+1.root.json until 404) and kept in the state', async (t) => {
+  const fx = await repoFixture(t);
+  await publish(fx, [await signedRelease(fx, P, '1.0.0')]);
+  const server = await serveRepository(t, fx.repoDir);
+  assert.equal((await download(fx, server.url, P)).tuf.root, 1);
+  const state = await loadTrustedState(fx.storage);
+  const root = Root.fromJSON(state.root.signed.toJSON() as never);
+  await commitChanges(fx.storage, state, await signersForCommit(state, fx.signers, { root }), { root }, new Date());
+  const r = await download(fx, server.url, P);
+  assert.equal(r.tuf.root, 2);
+  assert.ok(server.requests.includes('/metadata/3.root.json'), 'the root probe must continue to the first missing version');
+  const kept = JSON.parse(await readFile(path.join(r.stateDir, 'root.json'), 'utf8')) as { signed: { version: number } };
+  assert.equal(kept.signed.version, 2);
 });
