@@ -13,7 +13,7 @@ import { CHECKS, type CheckName } from '../verify/checks.ts';
 import { checkPointer } from '../verify/pointer-check.ts';
 import { repositoryBaseUrl } from '../verify/repository-url.ts';
 import { repositoryStateDir, stateBaseDir } from '../verify/state-dir.ts';
-import { TufClient } from '../verify/tuf-client.ts';
+import { ensureTrustedRoot, TufClient } from '../verify/tuf-client.ts';
 import { pickRelease, projectPointerPrefix, releasesOf, type PublishedRelease } from '../verify/versions.ts';
 import { silentReporter, type Reporter } from './reporter.ts';
 
@@ -276,4 +276,17 @@ async function prepareDestination(dest: string | undefined, cwd: string): Promis
 export function downloadCheck(opts: { repository: string; root: string; stateDir: string; dest: string; env?: NodeJS.ProcessEnv; cwd?: string; reporter?: Reporter }) {
   return async (project: string, version: string): Promise<string> =>
     (await downloadWheel({ project, version, repository: opts.repository, root: opts.root, stateDir: opts.stateDir, dest: opts.dest, env: opts.env ?? {}, cwd: opts.cwd, reporter: opts.reporter })).path;
+}
+
+/**
+ * Records `rootFile` as the trusted root for `repository` in the downloader's state, as
+ * `--root` does on a first download: for tools that create a repository (or ship a root) and
+ * want `provenant download` to work afterwards without --root. A state that already trusts a
+ * root for this repository is left alone. Returns the repository's state directory.
+ */
+export async function trustRepositoryRoot(opts: { repository: string; rootFile: string; stateDir?: string; env?: NodeJS.ProcessEnv; cwd?: string; reporter?: Reporter }): Promise<string> {
+  const repositoryUrl = repositoryBaseUrl(opts.repository, opts.cwd ?? process.cwd());
+  const stateDir = repositoryStateDir(stateBaseDir(opts.env ?? process.env, opts.stateDir), repositoryUrl);
+  await ensureTrustedRoot({ repositoryUrl, stateDir, rootFile: opts.rootFile, reporter: opts.reporter ?? silentReporter });
+  return stateDir;
 }

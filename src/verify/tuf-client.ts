@@ -182,8 +182,9 @@ function targetMismatch(code: string, info: TargetFile, why: string): ProvenantE
  * Root bootstrap: keep the state's root.json (it may have been rotated since); else copy the
  * user's file in after checking it is a root that signs itself. Never fetched on first use.
  */
-async function ensureTrustedRoot(opts: TufClientOptions): Promise<void> {
+export async function ensureTrustedRoot(opts: Pick<TufClientOptions, 'repositoryUrl' | 'stateDir' | 'rootFile' | 'reporter'>): Promise<void> {
   const trusted = path.join(opts.stateDir, 'root.json');
+  await mkdir(opts.stateDir, { recursive: true });
   if (await exists(trusted)) {
     if (opts.rootFile) opts.reporter.debug(`using the trusted root already in ${opts.stateDir}; --root only initialises a new state directory`);
     return;

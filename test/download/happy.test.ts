@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import { sha256Hex } from '../../src/util/hash.ts';
-import { downloadCheck } from '../../src/app/download.ts';
+import { downloadCheck, trustRepositoryRoot } from '../../src/app/download.ts';
 import { CHECKS } from '../../src/verify/checks.ts';
 import { publish, repoFixture, signedRelease } from './helpers/fixture.ts';
 import { download } from './helpers/run.ts';
@@ -44,4 +44,13 @@ test('downloadCheck (the release pipeline step) returns the verified path for a 
   const check = downloadCheck({ repository: fx.repoDir, root: fx.rootFile, stateDir: path.join(fx.dir, 'release-state'), dest: path.join(fx.dir, 'release-dest') });
   assert.equal(path.basename(await check('datadog-demo', '1.0.0')), 'datadog_demo-1.0.0-py3-none-any.whl');
   await assert.rejects(check('datadog-demo', '3.0.0'), (e) => (e as { code: string }).code === 'E_VERSION_UNKNOWN');
+});
+
+test('trustRepositoryRoot records the root so later downloads need no --root', async (t) => {
+  const fx = await repoFixture(t);
+  await publish(fx, [await signedRelease(fx, 'datadog-demo', '1.0.0')]);
+  const stateDir = path.join(fx.dir, 'state');
+  await trustRepositoryRoot({ repository: fx.repoDir, rootFile: fx.rootFile, stateDir, env: {} });
+  const r = await download(fx, fx.repoDir, 'datadog-demo', { root: undefined });
+  assert.equal(r.version, '1.0.0');
 });
