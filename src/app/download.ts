@@ -102,8 +102,10 @@ export async function downloadWheel(req: DownloadRequest): Promise<DownloadResul
     reporter.debug(`✓ ${check}: ${detail}`);
   };
   let tempWheel: string | undefined;
-  let dest: { dir: string; created: string | undefined } | undefined;
   let ok = false;
+  // The destination is made ready while TUF works (file-system latency off the critical
+  // path); whatever this run creates there is removed again if any check fails.
+  const destP = later(prepareDestination(req.dest, req.cwd ?? process.cwd()));
   try {
     const tuf = await TufClient.open({ repositoryUrl, stateDir, rootFile: req.root ?? (env.PROVENANT_ROOT || undefined), fetcher, reporter });
     await tuf.refresh();
@@ -133,7 +135,7 @@ export async function downloadWheel(req: DownloadRequest): Promise<DownloadResul
 
     const attestationPin = { url: checked.attestationUrl, length: pointer.attestation.length, sha256: pointer.attestation.digest };
     const attestationP = req.unsafeDisableVerification ? undefined : later(downloadPinnedAttestation(fetcher, attestationPin));
-    dest = await prepareDestination(req.dest, req.cwd ?? process.cwd());
+    const dest = await destP();
     tempWheel = await downloadPinnedWheel(fetcher, { url: checked.wheelUrl, length: pointer.length, sha256: pointer.digest }, dest.dir, checked.wheelFileName);
     pass('wheel length', `${pointer.length} bytes`);
     pass('wheel sha256', pointer.digest);
@@ -188,7 +190,10 @@ export async function downloadWheel(req: DownloadRequest): Promise<DownloadResul
     };
   } finally {
     if (tempWheel) await rm(tempWheel, { force: true });
-    if (!ok && dest?.created) await removeCreated(dest.dir, dest.created);
+    if (!ok) {
+      const dest = await destP().catch(() => undefined);
+      if (dest?.created) await removeCreated(dest.dir, dest.created);
+    }
     if (!req.fetcher) fetcher.close();
   }
 }
