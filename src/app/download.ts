@@ -7,6 +7,7 @@ import { normalizeProjectName } from '../formats/pep503.ts';
 import type { FetchStats, Fetcher } from '../net/fetcher.ts';
 import { openFetcher, type NetOptions } from '../net/open-fetcher.ts';
 import { parsePolicy, type Policy } from '../policy/policy.ts';
+import type { S3StorageOptions } from '../storage/s3.ts';
 import { downloadPinnedAttestation, downloadPinnedWheel } from '../verify/artifact.ts';
 import { checkAttestationSignature, checkProvenancePolicy, checkStatementTypes, checkSubject } from '../verify/attestation-check.ts';
 import { CHECKS, type CheckName } from '../verify/checks.ts';
@@ -34,6 +35,8 @@ export interface DownloadRequest {
   stateDir?: string | undefined;
   /** Network settings; `caFile` defaults to PROVENANT_CA_BUNDLE. */
   net?: NetOptions;
+  /** For an `s3://bucket/prefix` repository: region, endpoint; credentials from the AWS SDK chain. */
+  s3?: S3StorageOptions;
   /** Break glass: skip the attestation and provenance checks, if the TUF-distributed policy allows it. */
   unsafeDisableVerification?: boolean;
   env?: NodeJS.ProcessEnv;
@@ -90,6 +93,7 @@ export async function downloadWheel(req: DownloadRequest): Promise<DownloadResul
   const caFile = req.net?.caFile ?? (env.PROVENANT_CA_BUNDLE || undefined);
   const fetcher =
     req.fetcher ??
+    (repositoryUrl.startsWith('s3:') ? await s3Fetcher(req.s3) : undefined) ??
     (await openFetcher({
       env,
       ...req.net,
@@ -196,6 +200,12 @@ export async function downloadWheel(req: DownloadRequest): Promise<DownloadResul
     }
     if (!req.fetcher) fetcher.close();
   }
+}
+
+/** A private bucket read with AWS credentials; the SDK is only loaded for s3:// repositories. */
+async function s3Fetcher(options: S3StorageOptions | undefined): Promise<Fetcher> {
+  const { S3Fetcher } = await import('../storage/s3-fetcher.ts');
+  return new S3Fetcher(options ?? {});
 }
 
 /** Removes the directories this run created for the destination, deepest first, each only if empty. */

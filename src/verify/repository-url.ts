@@ -3,7 +3,7 @@ import { pathToFileURL } from 'node:url';
 import { ProvenantError } from '../errors.ts';
 
 /**
- * The repository root as a URL ending in `/`: http(s) and file URLs as given, a local path made
+ * The repository root as a URL ending in `/`: http(s), s3 and file URLs as given, a local path made
  * absolute. Everything the downloader fetches is this URL joined with a repository key.
  */
 export function repositoryBaseUrl(input: string, cwd: string): string {
@@ -16,7 +16,7 @@ export function repositoryBaseUrl(input: string, cwd: string): string {
     } catch {
       throw usage(`--repository ${JSON.stringify(raw)} is not a valid URL`);
     }
-    if (!['http:', 'https:', 'file:'].includes(u.protocol)) throw usage(`--repository scheme ${u.protocol} is not supported (http, https, file or a path)`);
+    if (!['http:', 'https:', 'file:', 's3:'].includes(u.protocol)) throw usage(`--repository scheme ${u.protocol} is not supported (http, https, s3, file or a path)`);
     if (u.search || u.hash) throw usage('--repository must not have a query or fragment');
     u.pathname = u.pathname.endsWith('/') ? u.pathname : `${u.pathname}/`;
     return u.href;

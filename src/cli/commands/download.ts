@@ -2,6 +2,7 @@ import { InvalidArgumentError, Option } from 'commander';
 import { downloadWheel } from '../../app/download.ts';
 import type { RegisterCommand } from '../context.ts';
 import { printJson } from '../output.ts';
+import { addStorageOptions, storageOptionsFrom, type StorageFlags } from '../storage-options.ts';
 
 const HELP = `
 Fetches a wheel from a provenant repository and verifies it before it reaches --dest: TUF
@@ -22,9 +23,10 @@ Examples:
   provenant download datadog-postgres --version 23.2.0 --repository https://packages.example.com/integrations/
   pip install "$(provenant download datadog-postgres --repository ./repository --dest ./wheels)"
   provenant download datadog-redisdb --pre -vv --json --repository http://127.0.0.1:8000/
+  provenant download datadog-postgres --repository s3://my-bucket/integrations --region eu-north-1
 `;
 
-interface DownloadOpts {
+interface DownloadOpts extends StorageFlags {
   version?: string;
   pre?: boolean;
   repository: string;
@@ -38,13 +40,13 @@ interface DownloadOpts {
 }
 
 export const register: RegisterCommand = (program, ctx) => {
-  program
+  const cmd = program
     .command('download')
     .description('download a wheel and verify it (TUF, digests, signed provenance, policy); prints its path')
     .argument('<project>', 'project name, e.g. datadog-postgres')
     .option('--version <version>', 'exact version (PEP 440); default the newest release')
     .option('--pre', 'allow pre-releases when picking the newest version')
-    .option('--repository <url|dir>', 'repository root: http(s) URL or local directory (env PROVENANT_REPOSITORY)', ctx.env.PROVENANT_REPOSITORY || 'repository')
+    .option('--repository <url|dir>', 'repository root: http(s) URL, s3://bucket/prefix or local directory (env PROVENANT_REPOSITORY)', ctx.env.PROVENANT_REPOSITORY || 'repository')
     .option('--root <file>', 'root.json to trust on first use of this repository (env PROVENANT_ROOT)')
     .option('--dest <dir>', 'where to put the verified wheel (default: a new directory under the system temp dir)')
     .option('--state-dir <dir>', 'where trusted metadata is kept (env PROVENANT_STATE_DIR)')
@@ -52,7 +54,8 @@ export const register: RegisterCommand = (program, ctx) => {
     .addOption(new Option('--timeout <seconds>', 'connect and read timeout').default(30).argParser(positiveNumber('--timeout')))
     .addOption(new Option('--retries <n>', 'retries on 5xx, 429 and connection errors').default(3).argParser(count('--retries')))
     .option('--unsafe-disable-verification', 'BREAK GLASS: skip attestation and provenance checks (needs --version; refused unless the policy allows it)')
-    .option('--json', 'print the result document on stdout instead of the path')
+    .option('--json', 'print the result document on stdout instead of the path');
+  addStorageOptions(cmd)
     .addHelpText('after', HELP)
     .action(async (project: string, opts: DownloadOpts, cmd) => {
       const g = ctx.globals(cmd);
@@ -72,6 +75,7 @@ export const register: RegisterCommand = (program, ctx) => {
           retry: { retries: opts.retries, baseDelayMs: 200, maxDelayMs: 5000 },
         },
         unsafeDisableVerification: Boolean(opts.unsafeDisableVerification),
+        s3: s3Options(opts, ctx),
         env: ctx.env,
         cwd: ctx.cwd,
         reporter,
@@ -80,6 +84,15 @@ export const register: RegisterCommand = (program, ctx) => {
       else ctx.out.stdout(`${result.path}\n`);
     });
 };
+
+/** S3 settings as the other commands read them: flags first, then the AWS environment variables. */
+function s3Options(flags: StorageFlags, ctx: { cwd: string; env: NodeJS.ProcessEnv }) {
+  const o = storageOptionsFrom(flags, ctx);
+  const env = ctx.env;
+  const region = o.region ?? (env.AWS_REGION || env.AWS_DEFAULT_REGION || undefined);
+  const endpointUrl = o.endpointUrl ?? (env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL || undefined);
+  return { ...(region ? { region } : {}), ...(endpointUrl ? { endpointUrl } : {}), ...(o.forcePathStyle !== undefined ? { forcePathStyle: o.forcePathStyle } : {}) };
+}
 
 function positiveNumber(flag: string) {
   return (value: string): number => {
