@@ -1,12 +1,11 @@
 /**
  * A deterministic zip writer laid out byte for byte like CPython's `zipfile` writing to a seekable
  * file (which is what hatchling does): local header with final sizes and CRC, no data descriptor,
- * no extra fields, version 2.0 made on Unix, deflate through pako at zlib's default level so the
- * compressed stream equals CPython zlib's. Pure: entries in, bytes out.
+ * no extra fields, version 2.0 made on Unix, deflated by zlib itself (WebAssembly) at its default
+ * level so the compressed stream equals CPython zlib's. Pure: entries in, bytes out.
  */
 import { crc32 } from 'node:zlib';
-import zlibDeflate from 'pako/lib/zlib/deflate.js';
-import ZStream from 'pako/lib/zlib/zstream.js';
+import { deflateRaw } from './zlib-deflate.ts';
 
 export interface ZipEntry {
   /** Archive path with `/` separators. */
@@ -30,71 +29,9 @@ export function dosDateTime(epochSeconds: number): { date: number; time: number 
   return { date, time };
 }
 
-const Z_DEFLATED = 8;
-const Z_FINISH = 4;
-const Z_OK = 0;
-const Z_STREAM_END = 1;
-const EMPTY_HEAD = new Uint16Array(0);
-
-/**
- * Raw deflate with zlib's defaults (level 6, window 15, memLevel 8, default strategy, zlib's
- * classic hash), on pako's zlib port. One stream is reset per entry instead of allocated: the
- * ~200 KiB of window and hash tables per stream dominated small-wheel build time.
- */
-export class RawDeflater {
-  private readonly strm = new ZStream();
-  private scratch = new Uint8Array(64 * 1024);
-
-  constructor() {
-    const rc = zlibDeflate.deflateInit2(this.strm, 6, Z_DEFLATED, -15, 8, 0, true);
-    if (rc !== Z_OK) throw new Error(`deflateInit2 failed: ${rc} ${this.strm.msg}`);
-  }
-
-  deflate(data: Uint8Array): Uint8Array {
-    const strm = this.strm;
-    // deflateReset clears the 32 Ki-entry hash head with a JS loop; hand it an empty table and
-    // clear the real one natively instead (same result, a tenth of the time for small files).
-    const state = (strm as unknown as { state: { head: Uint16Array } }).state;
-    const head = state.head;
-    state.head = EMPTY_HEAD;
-    const rc = zlibDeflate.deflateReset(strm);
-    state.head = head;
-    head.fill(0);
-    if (rc !== Z_OK) throw new Error(`deflateReset failed: ${strm.msg}`);
-    // Larger than deflate's worst case (stored blocks: 5 bytes per 16 KiB plus a little); one
-    // scratch buffer reused across entries keeps the garbage collector out of small builds.
-    const bound = data.length + (data.length >> 3) + 64;
-    if (this.scratch.length < bound) this.scratch = new Uint8Array(Math.max(bound, this.scratch.length * 2));
-    let out = this.scratch;
-    strm.input = data;
-    strm.next_in = 0;
-    strm.avail_in = data.length;
-    strm.output = out;
-    strm.next_out = 0;
-    strm.avail_out = out.length;
-    for (;;) {
-      const rc = zlibDeflate.deflate(strm, Z_FINISH);
-      if (rc === Z_STREAM_END) break;
-      if (rc !== Z_OK) throw new Error(`deflate failed: ${rc} ${strm.msg}`);
-      const grown = new Uint8Array(out.length * 2);
-      grown.set(out.subarray(0, strm.next_out));
-      out = grown;
-      this.scratch = grown;
-      strm.output = out;
-      strm.avail_out = out.length - strm.next_out;
-    }
-    const result = out.slice(0, strm.next_out);
-    strm.input = null;
-    strm.output = null;
-    return result;
-  }
-}
-
-let shared: RawDeflater | undefined;
-
+/** Raw deflate exactly as CPython's zlib produces it (see zlib-deflate.ts). */
 export function deflateLikeZlib(data: Uint8Array): Uint8Array {
-  shared ??= new RawDeflater();
-  return shared.deflate(data);
+  return deflateRaw(data);
 }
 
 const encoder = new TextEncoder();

@@ -141,3 +141,45 @@ test('raw deflate equals CPython zlib (level 6, wbits -15) on small, large and i
   );
   inputs.forEach((b, i) => assert.equal(Buffer.from(deflateLikeZlib(b)).toString('base64'), want[i], `input #${i} (${b.length} bytes)`));
 });
+
+test('raw deflate equals CPython zlib on every file of the peer venv\'s hatchling, packaging, pathspec and pip, and on edge-size inputs', async (t) => {
+  const { deflateLikeZlib } = await import('../../src/build/zip.ts');
+  const { readdir, readFile } = await import('node:fs/promises');
+  const { createHash } = await import('node:crypto');
+  const { stdout } = await python(['-c', 'import sysconfig; print(sysconfig.get_paths()["purelib"])']);
+  const site = stdout.trim();
+  const files: string[] = [];
+  for (const pkg of ['hatchling', 'packaging', 'pathspec', 'pip']) {
+    for (const e of await readdir(path.join(site, pkg), { recursive: true, withFileTypes: true })) {
+      if (e.isFile() && !e.name.endsWith('.pyc')) files.push(path.join(e.parentPath, e.name));
+    }
+  }
+  assert.ok(files.length > 500, `only ${files.length} files found under ${site}`);
+  // Sizes around deflate's internal boundaries (window, lookahead, 16 Ki-symbol blocks), text
+  // with sparse edits, and runs: the shapes where two deflate engines would first disagree.
+  let seed = 7;
+  const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 16) & 0xff;
+  const base = await readFile(files[0]!);
+  const synthetic: Uint8Array[] = [];
+  for (const n of [1, 2, 3, 257, 258, 259, 262, 16383, 16384, 16385, 32767, 32768, 32769, 65536, 65537, 200_000]) {
+    const b = new Uint8Array(n);
+    for (let i = 0; i < n; i++) b[i] = i % 97 === 0 ? rand() : (base[i % Math.max(base.length, 1)] ?? 0x20);
+    synthetic.push(b);
+  }
+  synthetic.push(new Uint8Array(100_000).fill(0x61), Uint8Array.from({ length: 70_000 }, (_, i) => (i * 31) & 0xff));
+  const dir = await tempDir(t);
+  await Promise.all(synthetic.map((b, i) => writeFile(path.join(dir, `s${i}`), b)));
+  const all = [...files, ...synthetic.map((_, i) => path.join(dir, `s${i}`))];
+  const listFile = path.join(dir, 'list.json');
+  await writeFile(listFile, JSON.stringify(all));
+  const want = await py<string[]>(
+    'import hashlib, zlib\nout = []\nfor f in json.load(open(data)):\n    c = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -15)\n    out.append(hashlib.sha256(c.compress(open(f, "rb").read()) + c.flush()).hexdigest())\nprint(json.dumps(out))',
+    listFile,
+  );
+  const mismatched: string[] = [];
+  for (const [i, f] of all.entries()) {
+    const got = createHash('sha256').update(deflateLikeZlib(await readFile(f))).digest('hex');
+    if (got !== want[i]) mismatched.push(f);
+  }
+  assert.deepEqual(mismatched, [], `${mismatched.length} of ${all.length} inputs deflate differently from CPython's zlib`);
+});
