@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { ProvenantError, isProvenantError } from '../errors.ts';
 import type { ProvenanceFormat } from '../provenance/statement.ts';
 import type { Signer } from '../signers/signer.ts';
@@ -7,7 +8,7 @@ import type { SignerSource } from '../tuf/signer-source.ts';
 import { buildIntegrations, type WheelBuilder } from './build.ts';
 import { publishReleases, type Release } from './publish.ts';
 import { readReleaseFromDist } from './publish-inputs.ts';
-import { silentReporter, type Reporter } from './reporter.ts';
+import { nestedReporter, silentReporter, type Reporter } from './reporter.ts';
 import { signIntegrations } from './sign.ts';
 import type { Integration } from './workspace.ts';
 
@@ -42,7 +43,7 @@ export interface IntegrationRelease {
   ok: boolean;
   steps: StepOutcome[];
   error?: ReturnType<ProvenantError['toJSON']>;
-  /** Where the verified download landed (absent on dry runs and failures). */
+  /** Where the test download put the verified wheel (a scratch path; absent on dry runs and failures). */
   downloaded?: string;
 }
 
@@ -76,6 +77,8 @@ export interface ReleaseRequest {
 
 export async function releaseIntegrations(req: ReleaseRequest): Promise<ReleaseSummary> {
   const reporter = req.reporter ?? silentReporter;
+  const inner = nestedReporter(reporter);
+  const invocationId = `urn:uuid:${randomUUID()}`;
   const records = req.integrations.map((i): IntegrationRelease => ({ integration: i.name, project: i.project, version: undefined, ok: true, steps: [] }));
   const note = (rec: IntegrationRelease, step: ReleaseStep, status: StepOutcome['status'], detail: string) => {
     rec.steps.push({ step, status, detail });
@@ -95,7 +98,7 @@ export async function releaseIntegrations(req: ReleaseRequest): Promise<ReleaseS
     const rec = records[n]!;
     reporter.progress(`releasing: ${i.name}`, n, req.integrations.length);
     try {
-      const [b] = await buildIntegrations([i], { env: req.env, buildWheel: req.buildWheel, format: req.format, baseUrl: req.baseUrl, reporter: quiet(reporter) });
+      const [b] = await buildIntegrations([i], { env: req.env, buildWheel: req.buildWheel, format: req.format, baseUrl: req.baseUrl, invocationId, reporter: inner });
       rec.project = b!.project;
       rec.version = b!.version;
       note(rec, 'build', 'ok', `${b!.wheel.fileName} (${b!.wheel.size} bytes, sha256 ${b!.wheel.sha256.slice(0, 12)}…)`);
@@ -105,7 +108,7 @@ export async function releaseIntegrations(req: ReleaseRequest): Promise<ReleaseS
       continue;
     }
     try {
-      const [s] = await signIntegrations([i], { signers: req.attestationSigners, version: rec.version, reporter: quiet(reporter) });
+      const [s] = await signIntegrations([i], { signers: req.attestationSigners, version: rec.version, reporter: inner });
       note(rec, 'sign attestation', 'ok', `${s!.bundle.fileName}, DSSE signed by ${s!.keyIds.map((k) => k.slice(0, 12)).join(', ')}`);
       releases.push({ rec, release: await readReleaseFromDist(i, rec.version) });
     } catch (e) {
@@ -119,14 +122,14 @@ export async function releaseIntegrations(req: ReleaseRequest): Promise<ReleaseS
   let timestampVersion: number | undefined;
   if (releases.length > 0) {
     try {
-      const res = await publishReleases(storage, req.signers, releases.map((r) => r.release), quiet(reporter));
+      const res = await publishReleases(storage, req.signers, releases.map((r) => r.release), inner);
       snapshotVersion = res.snapshotVersion;
       timestampVersion = res.timestampVersion;
       for (const { rec } of releases) {
         const o = res.releases.find((x) => x.project === rec.project && x.version === rec.version);
         const already = o?.status === 'unchanged';
         note(rec, 'sign pointer (TUF)', 'ok', already ? `already a target in ${o?.bin}` : `${o?.target} in ${o?.bin}`);
-        note(rec, 'upload', 'ok', already ? 'already uploaded (same bytes)' : `${Object.values(o?.objects ?? {}).length} immutable objects`);
+        note(rec, 'upload', 'ok', already ? 'already published (same wheel; the published attestation stays)' : `${Object.values(o?.objects ?? {}).length} immutable objects`);
         note(rec, 'update TUF metadata', 'ok', res.committed ? `snapshot v${res.snapshotVersion}, timestamp v${res.timestampVersion}` : 'nothing to change');
         note(rec, 'update index', 'ok', `${res.indexWritten.length} index objects ${req.dryRun ? 'would be ' : ''}written`);
       }
@@ -143,7 +146,7 @@ export async function releaseIntegrations(req: ReleaseRequest): Promise<ReleaseS
     }
     try {
       rec.downloaded = await req.testDownload(rec.project!, rec.version!);
-      note(rec, 'test download', 'ok', `verified ${rec.downloaded}`);
+      note(rec, 'test download', 'ok', `fetched back from the repository and verified (TUF, digests, signature, provenance policy)`);
     } catch (e) {
       fail(rec, 'test download', e);
     }
@@ -157,11 +160,6 @@ export async function releaseIntegrations(req: ReleaseRequest): Promise<ReleaseS
     snapshotVersion,
     timestampVersion,
   };
-}
-
-/** Pipeline sub-steps report through the release's own step lines; keep only their detail logs. */
-function quiet(r: Reporter): Reporter {
-  return { ...r, step: () => {}, progress: () => {}, info: (m) => r.debug(m) };
 }
 
 function asProvenantError(e: unknown): ProvenantError {

@@ -22,3 +22,22 @@ export const silentReporter: Reporter = {
   debug() {},
   warn() {},
 };
+
+/**
+ * For a use case run inside another (release runs build, sign, publish, download): the outer
+ * one reports the steps, so the inner one's steps and progress are dropped, its info becomes
+ * detail (-v), and a warning repeated across runs is shown once.
+ */
+export function nestedReporter(outer: Reporter, seenWarnings = new Set<string>()): Reporter {
+  return {
+    step() {},
+    progress() {},
+    info: (m) => outer.debug(m),
+    debug: (m, level) => outer.debug(m, level),
+    warn(m) {
+      if (seenWarnings.has(m)) return;
+      seenWarnings.add(m);
+      outer.warn(m);
+    },
+  };
+}

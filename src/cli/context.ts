@@ -10,6 +10,8 @@ export interface CliContext {
   /** Global options merged with the command's own (--json is per command, -v global). */
   globals(cmd: Command): GlobalOptions;
   reporter(cmd: Command): Reporter;
+  /** Exit code for a command that already printed its own (failed) result document. */
+  exitCode: number;
 }
 
 export function makeContext(out: Output, env: NodeJS.ProcessEnv, cwd: string): CliContext {
@@ -17,7 +19,7 @@ export function makeContext(out: Output, env: NodeJS.ProcessEnv, cwd: string): C
     const all = cmd.optsWithGlobals() as { verbose?: number; json?: boolean };
     return { verbose: all.verbose ?? 0, json: Boolean(all.json) };
   };
-  return { out, env, cwd, globals, reporter: (cmd) => cliReporter(out, globals(cmd)) };
+  return { out, env, cwd, globals, reporter: (cmd) => cliReporter(out, globals(cmd)), exitCode: 0 };
 }
 
 /** A command module: adds its subcommand to the program. */

@@ -23,7 +23,7 @@ export async function main(argv: string[], out: Output = processOutput, env = pr
   for (const register of commands) register(program, ctx);
   try {
     await program.parseAsync(argv, { from: 'user' });
-    return 0;
+    return ctx.exitCode;
   } catch (err) {
     if (err instanceof CommanderError) {
       // Help and version are successful exits; anything else commander reports is a usage error.

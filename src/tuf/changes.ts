@@ -98,18 +98,28 @@ export type TargetChange = 'added' | 'unchanged';
 
 /**
  * Whether adding `t` to `bin` adds it or changes nothing. Targets are immutable: the same path
- * with other bytes is E_RELEASE_IMMUTABLE.
+ * with another wheel is E_RELEASE_IMMUTABLE. The same wheel with a fresh attestation (every
+ * build records its own run, so rebuilding identical bytes gives a new pointer) is the same
+ * release: it changes nothing, and the published attestation stays.
  */
 export function classifyTarget(bin: Targets, t: TargetFile): TargetChange {
   const existing = bin.targets[t.path];
   if (!existing) return 'added';
   if (existing.length === t.length && existing.hashes.sha256 === t.hashes.sha256) return 'unchanged';
+  if (sameWheel(existing, t)) return 'unchanged';
   throw new ProvenantError('E_RELEASE_IMMUTABLE', `${t.path} is already published with different content`, {
     exitClass: 'conflict',
     file: t.path,
     field: 'sha256',
     hint: `releases are immutable (published sha256 ${existing.hashes.sha256 ?? '?'}, new ${t.hashes.sha256 ?? '?'}); publish a new version instead`,
   });
+}
+
+function sameWheel(a: TargetFile, b: TargetFile): boolean {
+  const wheel = (t: TargetFile) => (t.custom as { wheel?: { file?: unknown; sha256?: unknown; length?: unknown } } | undefined)?.wheel;
+  const x = wheel(a);
+  const y = wheel(b);
+  return typeof x?.sha256 === 'string' && x.sha256 === y?.sha256 && x.length === y?.length && x.file === y?.file;
 }
 
 /** The next version of a bin with `add` included. */

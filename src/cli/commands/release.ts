@@ -1,0 +1,173 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Option, type Command } from 'commander';
+import { downloadCheck } from '../../app/download.ts';
+import { releaseIntegrations, type ReleaseSummary } from '../../app/release.ts';
+import { initRepository } from '../../app/repo.ts';
+import { nestedReporter, type Reporter } from '../../app/reporter.ts';
+import { openWorkspace, selectIntegrations } from '../../app/workspace.ts';
+import { buildWheel } from '../../build/wheel.ts';
+import { ProvenantError } from '../../errors.ts';
+import { PROVENANCE_FORMATS, type ProvenanceFormat } from '../../provenance/statement.ts';
+import { checkKeysOutsideRepository, loadSigner, PASSPHRASE_ENV } from '../../signers/key-store.ts';
+import { FsStorage } from '../../storage/fs.ts';
+import { openStorage } from '../../storage/open.ts';
+import type { Storage } from '../../storage/storage.ts';
+import { metadataKey } from '../../tuf/sign.ts';
+import { keyStoreSignerSource } from '../../tuf/signer-source.ts';
+import type { CliContext, RegisterCommand } from '../context.ts';
+import { printJson } from '../output.ts';
+import { addStorageOptions, storageOptionsFrom, type StorageFlags } from '../storage-options.ts';
+
+const HELP = `
+The whole pipeline, one step at a time, for each integration:
+  build                 wheel, byte-identical to hatchling, reproducible (SOURCE_DATE_EPOCH)
+  generate attestation  in-toto statement with SLSA provenance (how, where, from which commit)
+  sign attestation      DSSE envelope in a Sigstore bundle, attestation key
+  sign pointer (TUF)    the pointer (wheel + attestation digests) becomes a target in its hashed bin
+  upload                wheel, PEP 658 metadata, attestation, pointer: create-only objects
+  update TUF metadata   bin, snapshot, then timestamp.json by compare-and-swap (the commit point)
+  update index          PEP 503 HTML and PEP 691 JSON pages
+  test download         the verifying downloader fetches each release back from the repository
+All integrations are published in one commit. One that fails to build or sign is reported and
+left out; the exit code is then non-zero.
+
+A local --repository that does not exist yet is created first (as \`provenant repo init\` would,
+keys in --keys); S3 repositories must be created with \`repo init\`. Encrypted keys read their
+passphrase from ${PASSPHRASE_ENV} (docs/keys.md).
+
+--dry-run runs every step against the real repository but keeps all writes in memory: it prints
+what would have been written (key, size, content type) and writes nothing to the repository
+(build and sign still write the integration's dist/).
+
+Examples:
+  provenant release --all
+  provenant release postgres redisdb --repository /srv/repo --keys ~/provenant-keys
+  provenant release --all --dry-run --json
+  provenant release postgres --repository s3://my-bucket/integrations --region eu-north-1
+`;
+
+interface ReleaseFlags extends StorageFlags {
+  all?: boolean;
+  root?: string;
+  repository: string;
+  keys: string;
+  baseUrl?: string;
+  provenance: ProvenanceFormat;
+  dryRun?: boolean;
+  json?: boolean;
+}
+
+export const register: RegisterCommand = (program, ctx) => {
+  addStorageOptions(
+    program
+      .command('release')
+      .description('build, attest, sign, publish and download-verify integrations, step by step')
+      .argument('[integration...]', 'integration directory names or project names (e.g. postgres, datadog-postgres)')
+      .option('--all', 'release every integration under the root')
+      .option('--root <dir>', 'directory holding the integrations (default: current directory, else the bundled examples)')
+      .option('--repository <dir>', 'repository directory or s3://bucket[/prefix]', 'repository')
+      .option('--keys <dir>', 'key store directory (kept outside the repository)', 'keys')
+      .option('--base-url <url>', 'public base URL written into pointers (env PROVENANT_BASE_URL; default: relative URIs)')
+      .addOption(new Option('--provenance <format>', 'statement format').choices([...PROVENANCE_FORMATS]).default('slsa-v1'))
+      .option('--dry-run', 'run every step but write nothing to the repository; print the plan')
+      .option('--json', 'print the release summary on stdout'),
+  )
+    .addHelpText('after', HELP)
+    .action(async (names: string[], opts: ReleaseFlags, cmd: Command) => {
+      const g = ctx.globals(cmd);
+      const reporter = ctx.reporter(cmd);
+      const storage = openStorage(opts.repository, storageOptionsFrom(opts, ctx));
+      const keysDir = path.resolve(ctx.cwd, opts.keys);
+      if (storage instanceof FsStorage) checkKeysOutsideRepository(keysDir, storage.root);
+      const ws = await openWorkspace({ root: opts.root, cwd: ctx.cwd });
+      const integrations = selectIntegrations(ws, names, Boolean(opts.all));
+      await ensureRepository(storage, keysDir, Boolean(opts.dryRun), ctx, reporter);
+
+      const scratch = await mkdtemp(path.join(tmpdir(), 'provenant-release-'));
+      try {
+        const summary = await releaseIntegrations({
+          integrations,
+          storage,
+          signers: keyStoreSignerSource(keysDir, ctx.env),
+          attestationSigners: [await loadSigner(keysDir, 'attestation', ctx.env)],
+          buildWheel,
+          env: ctx.env,
+          baseUrl: opts.baseUrl ?? ctx.env.PROVENANT_BASE_URL,
+          format: opts.provenance,
+          dryRun: Boolean(opts.dryRun),
+          reporter,
+          testDownload: await selfCheck(storage, scratch, ctx, reporter),
+        });
+        if (!g.json) printSummary(ctx, summary);
+        if (summary.ok) {
+          if (g.json) printJson(ctx.out, summary);
+          return;
+        }
+        const err = releaseFailed(summary);
+        if (!g.json) throw err;
+        // The summary is the --json result even on failure; the exit code still says it failed.
+        printJson(ctx.out, summary);
+        ctx.out.stderr(`provenant: ${err.describe()}\n`);
+        ctx.exitCode = err.exitCode;
+      } finally {
+        await rm(scratch, { recursive: true, force: true });
+      }
+    });
+};
+
+/** The embedded default must work from nothing: a local repository is created on first use. */
+async function ensureRepository(storage: Storage, keysDir: string, dryRun: boolean, ctx: CliContext, reporter: Reporter): Promise<void> {
+  if (await storage.get(metadataKey('timestamp'))) return;
+  if (!(storage instanceof FsStorage)) return; // publish names the problem: E_REPO_NOT_INITIALIZED
+  if (dryRun) {
+    throw new ProvenantError('E_REPO_NOT_INITIALIZED', `no repository at ${storage.location} to dry-run a release against`, {
+      exitClass: 'not-found',
+      hint: 'run `provenant repo init` (or a release without --dry-run) first',
+    });
+  }
+  const res = await initRepository(storage, reporter, { keysDir, env: ctx.env });
+  reporter.info(`created a new repository at ${res.repository} (keys in ${res.keysDir}); hosts trust ${path.join(res.repository, 'metadata', '1.root.json')}`);
+}
+
+/**
+ * The test-download step verifies through the real downloader, starting from the repository's
+ * first root (which the publisher holds the keys to) with a state of its own, so it walks the
+ * whole root chain every time and never touches a user's trusted state.
+ */
+async function selfCheck(storage: Storage, scratch: string, ctx: CliContext, reporter: Reporter) {
+  const rootFile = path.join(scratch, '1.root.json');
+  const repository = storage instanceof FsStorage ? storage.root : storage.location;
+  const check = downloadCheck({ repository, root: rootFile, stateDir: path.join(scratch, 'state'), dest: path.join(scratch, 'wheels'), env: ctx.env, cwd: ctx.cwd, reporter: nestedReporter(reporter) });
+  return async (project: string, version: string) => {
+    const root = await storage.get(metadataKey('root', 1));
+    if (!root) throw new ProvenantError('E_REPO_NOT_INITIALIZED', `${storage.location} has no metadata/1.root.json`, { exitClass: 'not-found' });
+    await writeFile(rootFile, root.bytes);
+    return check(project, version);
+  };
+}
+
+function printSummary(ctx: CliContext, s: ReleaseSummary): void {
+  const lines = [`${s.dryRun ? 'dry run against' : 'released to'} ${s.repository}`];
+  for (const r of s.integrations) {
+    const failed = r.steps.find((x) => x.status === 'fail');
+    lines.push(`${r.ok ? '✅' : '❌'} ${r.project ?? r.integration} ${r.version ?? ''}${failed ? ` — ${failed.step}: ${failed.detail}` : ''}`.trimEnd());
+  }
+  if (s.dryRun) {
+    lines.push(`would write ${s.writes.length} objects:`);
+    for (const w of s.writes) lines.push(`  ${w.kind.padEnd(7)} ${w.key} (${w.size} bytes, ${w.contentType})`);
+  } else if (s.timestampVersion !== undefined) {
+    lines.push(`${s.writes.length} objects written; timestamp v${s.timestampVersion}, snapshot v${s.snapshotVersion}`);
+  }
+  ctx.out.stdout(`${lines.join('\n')}\n`);
+}
+
+function releaseFailed(s: ReleaseSummary): ProvenantError {
+  const failed = s.integrations.filter((r) => !r.ok);
+  const first = failed[0]!.error;
+  return new ProvenantError('E_RELEASE_FAILED', `${failed.length} of ${s.integrations.length} integration(s) not released: ${failed.map((r) => r.integration).join(', ')}`, {
+    exitClass: (first?.exitClass as ProvenantError['exitClass'] | undefined) ?? 'internal',
+    hint: 'see the ❌ step above for each; fix it and run the release again (published releases are kept)',
+  });
+}
