@@ -3,8 +3,8 @@
  * and walks the project tree in hatchling's order (each directory's files sorted, then its
  * subdirectories sorted, depth first, following symlinks that stay inside the project).
  */
-import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
-import type { Stats } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readdirSync, readFileSync, readSync, realpathSync, statSync } from 'node:fs';
+import type { Dirent, Stats } from 'node:fs';
 import path from 'node:path';
 import { ProvenantError } from '../errors.ts';
 import { createFileSelector, EXCLUDED_FILES, hgignoreGlobPatterns } from './file-selection.ts';
@@ -127,41 +127,115 @@ function statSafe(p: string): Stats | undefined {
   }
 }
 
-/** hatchling's locate_file: walk up from the root to the first `name`, stopping at a directory holding `boundary`. */
-function locateUp(root: string, name: string, boundary: string): string | undefined {
-  let dir = root;
-  for (;;) {
-    const candidate = path.join(dir, name);
-    if (statSafe(candidate)?.isFile()) return candidate;
-    if (existsSync(path.join(dir, boundary))) return undefined;
-    const parent = path.dirname(dir);
-    if (parent === dir) return undefined;
-    dir = parent;
+/**
+ * The project root's entries, read once and shared by every lookup that would otherwise stat a
+ * name in the root (hatch.toml, PKG-INFO, .gitignore, .git, license globs, the walk itself).
+ */
+class RootListing {
+  readonly root: string;
+  readonly entries: Dirent[];
+  private readonly byName: Map<string, Dirent>;
+
+  constructor(root: string) {
+    this.root = root;
+    this.entries = readdirSync(root, { withFileTypes: true });
+    this.byName = new Map(this.entries.map((e) => [e.name, e]));
+  }
+
+  names(): string[] {
+    return this.entries.map((e) => e.name);
+  }
+
+  exists(name: string): boolean {
+    return this.byName.has(name);
+  }
+
+  /** What stat() would say: a symlink is resolved, anything else is answered from the listing. */
+  isFile(name: string): boolean {
+    const e = this.byName.get(name);
+    if (e === undefined) return false;
+    return e.isSymbolicLink() ? statSafe(path.join(this.root, name))?.isFile() === true : e.isFile();
+  }
+
+  isSymlink(name: string): boolean {
+    return this.byName.get(name)?.isSymbolicLink() === true;
   }
 }
 
-function vcsPatterns(root: string): string[] {
+/** hatchling's locate_file: walk up from the root to the first `name`, stopping at a directory holding `boundary`. */
+function locateUp(listing: RootListing, name: string, boundary: string): string | undefined {
+  if (listing.isFile(name)) return path.join(listing.root, name);
+  if (listing.exists(boundary)) return undefined;
+  let dir = listing.root;
+  for (;;) {
+    const parent = path.dirname(dir);
+    if (parent === dir) return undefined;
+    dir = parent;
+    const candidate = path.join(dir, name);
+    if (statSafe(candidate)?.isFile()) return candidate;
+    if (existsSync(path.join(dir, boundary))) return undefined;
+  }
+}
+
+function vcsPatterns(listing: RootListing): string[] {
   const out: string[] = [];
-  const gitignore = locateUp(root, '.gitignore', '.git');
+  const gitignore = locateUp(listing, '.gitignore', '.git');
   if (gitignore) out.push(...readText(gitignore).split(/(?<=\n)/));
-  const hgignore = locateUp(root, '.hgignore', '.hg');
+  const hgignore = locateUp(listing, '.hgignore', '.hg');
   if (hgignore) out.push(...hgignoreGlobPatterns(readText(hgignore)));
   return out;
 }
 
 /** hatchling's selection when no include is configured: the package named like the project. */
-function defaultInclude(root: string, rawName: string, name: string): string[] | undefined {
+function defaultInclude(listing: RootListing, rawName: string, name: string): string[] | undefined {
+  const root = listing.root;
   const candidates = [...new Set([rawName, name].map((n) => n.replace(/[^\p{L}\p{N}_.]+/gu, '_')))];
   for (const c of candidates) {
     if (statSafe(path.join(root, c, '__init__.py'))?.isFile()) return [`/${c}/`];
-    if (statSafe(path.join(root, `${c}.py`))?.isFile()) return [`/${c}.py`];
-    const namespaces = readdirSync(root).filter((d) => statSafe(path.join(root, d, c, '__init__.py'))?.isFile());
+    if (listing.isFile(`${c}.py`)) return [`/${c}.py`];
+    const namespaces = listing.names().filter((d) => statSafe(path.join(root, d, c, '__init__.py'))?.isFile());
     if (namespaces.length === 1) return [`/${namespaces[0]}/`];
   }
   return undefined;
 }
 
-function walk(root: string, realRoot: string, selector: FileSelector, pyprojectFile: string): SourceFile[] {
+/**
+ * A file's bytes and the mode stat() would report, from one open(): fstat on the descriptor
+ * instead of a separate stat of the path. `undefined` when the path does not resolve (a
+ * dangling symlink).
+ */
+function readFileAndMode(abs: string): { data: Uint8Array; mode: number } | undefined {
+  let fd: number;
+  try {
+    fd = openSync(abs, 'r');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+  try {
+    const st = fstatSync(fd);
+    // As readFileSync does: exactly st.size bytes, or until EOF when the size is unknown (0).
+    if (st.size === 0) {
+      const chunks: Buffer[] = [];
+      for (let chunk = Buffer.allocUnsafe(8192), got; (got = readSync(fd, chunk, 0, chunk.length, null)) > 0; chunk = Buffer.allocUnsafe(8192)) {
+        chunks.push(chunk.subarray(0, got));
+      }
+      return { data: Buffer.concat(chunks), mode: st.mode };
+    }
+    const data = Buffer.allocUnsafe(st.size);
+    let n = 0;
+    while (n < data.length) {
+      const got = readSync(fd, data, n, data.length - n, null);
+      if (got === 0) break;
+      n += got;
+    }
+    return { data: n === data.length ? data : data.subarray(0, n), mode: st.mode };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function walk(listing: RootListing, realRoot: () => string, selector: FileSelector, pyprojectFile: string): SourceFile[] {
   const out: SourceFile[] = [];
   const seen = new Set<string>();
   const visit = (absDir: string, relDir: string) => {
@@ -172,7 +246,7 @@ function walk(root: string, realRoot: string, selector: FileSelector, pyprojectF
     const dirs: string[] = [];
     const files: string[] = [];
     const links = new Set<string>();
-    for (const entry of readdirSync(absDir, { withFileTypes: true })) {
+    for (const entry of relDir === '' ? listing.entries : readdirSync(absDir, { withFileTypes: true })) {
       if (entry.isSymbolicLink()) links.add(entry.name);
       const isDir = entry.isDirectory() || (entry.isSymbolicLink() && statSafe(path.join(absDir, entry.name))?.isDirectory());
       (isDir ? dirs : files).push(entry.name);
@@ -186,17 +260,18 @@ function walk(root: string, realRoot: string, selector: FileSelector, pyprojectF
       // Only a symlink can leave the project: its parent directory was checked on the way in.
       if (links.has(name)) {
         const real = realpathOrFail(abs, rel, pyprojectFile);
-        if (!isInside(realRoot, real)) throw escapes('symlink', rel, pyprojectFile, 'tool.hatch.build.targets.wheel.include', 'replace the symlink with the file itself, or exclude it');
+        if (!isInside(realRoot(), real)) throw escapes('symlink', rel, pyprojectFile, 'tool.hatch.build.targets.wheel.include', 'replace the symlink with the file itself, or exclude it');
       }
-      const fst = statSyncOrFail(abs, rel, pyprojectFile);
-      out.push({ relativePath: rel, data: readFileSync(abs), mode: normalizeFileMode(fst.mode) });
+      const file = readFileAndMode(abs);
+      if (file === undefined) realpathOrFail(abs, rel, pyprojectFile); // throws the broken-symlink error
+      out.push({ relativePath: rel, data: file!.data, mode: normalizeFileMode(file!.mode) });
     }
     for (const name of dirs.filter((d) => !selector.isDirectoryExcluded(d, relDir)).sort(codePointCompare)) {
       const abs = path.join(absDir, name);
       const rel = relDir ? `${relDir}/${name}` : name;
       if (!selector.mayContainIncluded(rel)) continue;
-      const real = links.has(name) ? realpathOrFail(abs, rel, pyprojectFile) : realRoot;
-      if (!isInside(realRoot, real)) {
+      const real = links.has(name) ? realpathOrFail(abs, rel, pyprojectFile) : undefined;
+      if (real !== undefined && !isInside(realRoot(), real)) {
         // Only a problem when something below it would be shipped.
         if (selector.include === undefined || selector.include.length === 0 || selector.isFileIncluded(`${rel}/x`)) {
           throw escapes('symlink', rel, pyprojectFile, 'tool.hatch.build.targets.wheel.include', 'replace the symlinked directory with real files, or exclude it');
@@ -206,14 +281,8 @@ function walk(root: string, realRoot: string, selector: FileSelector, pyprojectF
       visit(abs, rel);
     }
   };
-  visit(root, '');
+  visit(listing.root, '');
   return out;
-}
-
-function statSyncOrFail(abs: string, rel: string, pyprojectFile: string): Stats {
-  const st = statSafe(abs);
-  if (!st) realpathOrFail(abs, rel, pyprojectFile); // throws the broken-symlink error
-  return st!;
 }
 
 function realpathOrFail(abs: string, rel: string, pyprojectFile: string): string {
@@ -247,14 +316,17 @@ export function readProject(projectDir: string): ProjectSource {
   const config = readPyprojectConfig(parsePyprojectToml(text, pyprojectFile), pyprojectFile);
   // hatchling would merge these into the metadata; provenant does not read them, so it refuses
   // rather than build a wheel that differs from hatchling's.
+  const listing = new RootListing(root);
   for (const [name, what] of [['hatch.toml', 'a hatch.toml beside pyproject.toml'], ['PKG-INFO', 'a PKG-INFO file (an unpacked sdist)']] as const) {
-    if (statSafe(path.join(root, name))?.isFile()) {
+    if (listing.isFile(name)) {
       throw new ProvenantError('E_PYPROJECT_FIELD', `${what} is not supported by provenant's wheel builder`, {
         exitClass: 'input', file: path.join(root, name), hint: name === 'hatch.toml' ? 'move its settings into [tool.hatch] in pyproject.toml' : 'build from the source tree, not from an unpacked sdist',
       });
     }
   }
-  const realRoot = realpathSync.native(root);
+  // Only symlinks need the resolved root, and most projects have none.
+  let resolvedRoot: string | undefined;
+  const realRoot = () => (resolvedRoot ??= realpathSync.native(root));
   const p = config.project;
 
   let rawVersion: string;
@@ -332,7 +404,7 @@ export function readProject(projectDir: string): ProjectSource {
 
   const globs = p['license-files'] ?? DEFAULT_LICENSE_GLOBS;
   const licensePaths = new Set<string>();
-  const listings = new Map<string, string[]>();
+  const listings = new Map<string, string[]>([[root, listing.names()]]);
   globs.forEach((g, i) => {
     if (path.posix.normalize(g).split('/').includes('..') || path.isAbsolute(g)) {
       throw escapes('license-files pattern', g, pyprojectFile, `project.license-files[${i}]`, 'list license files relative to the project root');
@@ -341,16 +413,21 @@ export function readProject(projectDir: string): ProjectSource {
   });
   const licenseFiles = [...licensePaths].sort(codePointCompare);
   const licenses = licenseFiles.map((rel) => {
-    const real = realpathSync.native(path.join(root, rel));
-    if (!isInside(realRoot, real)) throw escapes('license file', rel, pyprojectFile, 'project.license-files', 'replace the symlink with the file itself');
-    return { relativePath: rel, data: readFileSync(real) };
+    const abs = path.join(root, rel);
+    // A root-level name that is not a symlink is inside the project; anything else is resolved.
+    if (rel.includes('/') || listing.isSymlink(rel)) {
+      const real = realpathSync.native(abs);
+      if (!isInside(realRoot(), real)) throw escapes('license file', rel, pyprojectFile, 'project.license-files', 'replace the symlink with the file itself');
+      return { relativePath: rel, data: readFileSync(real) };
+    }
+    return { relativePath: rel, data: readFileSync(abs) };
   });
 
   const selector = createFileSelector({
     config: config.selection,
-    vcsPatterns: config.selection.ignoreVcs ? [] : vcsPatterns(root),
+    vcsPatterns: config.selection.ignoreVcs ? [] : vcsPatterns(listing),
     absoluteRoot: root,
-    defaultInclude: config.selection.include === undefined ? defaultInclude(root, p.name, p.name.replace(/[-_.]+/g, '-').toLowerCase()) : undefined,
+    defaultInclude: config.selection.include === undefined ? defaultInclude(listing, p.name, p.name.replace(/[-_.]+/g, '-').toLowerCase()) : undefined,
     pyprojectFile,
   });
   if (config.selection.include === undefined && selector.include === undefined) {
@@ -359,7 +436,7 @@ export function readProject(projectDir: string): ProjectSource {
       hint: 'add [tool.hatch.build.targets.wheel] include = ["/datadog_checks/<name>"]',
     });
   }
-  const sources = walk(root, realRoot, selector, pyprojectFile);
+  const sources = walk(listing, realRoot, selector, pyprojectFile);
 
   return { root, pyprojectFile, config, files: { rawVersion, versionOrigin, readme, licenseText, licenseFiles }, sources, licenses };
 }
