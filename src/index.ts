@@ -1,6 +1,41 @@
-/** Library API: the same use cases the CLI runs, with adapters passed in. */
+/** Library API: the same use cases the CLI runs, with adapters (storage, signers, fetchers) passed in. */
 export * from './errors.ts';
 export type { Reporter, StepStatus } from './app/reporter.ts';
 export { silentReporter } from './app/reporter.ts';
+
+// Build: wheels, provenance, pointers.
+export { buildWheel } from './build/wheel.ts';
+export type { BuiltWheel, BuildOptions } from './build/types.ts';
+export { buildIntegrations, type BuildRequest, type BuildResult } from './app/build.ts';
+export { openWorkspace, selectIntegrations, type Integration, type Workspace } from './app/workspace.ts';
+export { parseStatement, provenanceFacts } from './provenance/parse.ts';
+export { parsePointer, renderPointer, type Pointer } from './formats/pointer.ts';
+export { compareVersions, isPrerelease, newestVersion, normalizeVersion } from './formats/pep440.ts';
+export { normalizeProjectName } from './formats/pep503.ts';
+
+// Attestations and policy.
+export { signAttestation } from './attest/sign.ts';
+export { verifyAttestationBundle } from './attest/verify.ts';
+export { signIntegrations, type SignRequest, type SignResult } from './app/sign.ts';
+export { defaultPolicy, parsePolicy, renderPolicy, type Policy } from './policy/policy.ts';
+
+// Repository: TUF, publish, release, index.
+export { initRepository, refreshRepository, repoStatus } from './app/repo.ts';
+export { publishReleases, type Release, type PublishResult } from './app/publish.ts';
+export { releaseIntegrations, type ReleaseRequest, type ReleaseSummary } from './app/release.ts';
+export { updateIndex } from './index/update.ts';
+export { rebuildIndex } from './index/rebuild.ts';
+export { startServer } from './app/serve.ts';
+export { keyStoreSignerSource, fixedSignerSource, type SignerSource } from './tuf/signer-source.ts';
+export { loadSigner } from './signers/key-store.ts';
+
+// Download.
+export { downloadWheel, type DownloadRequest, type DownloadResult } from './app/download.ts';
+
+// Adapters.
 export type { Storage, ObjectProps, StoredObject } from './storage/storage.ts';
+export { openStorage } from './storage/open.ts';
+export { FsStorage } from './storage/fs.ts';
+export { S3Storage } from './storage/s3.ts';
+export { RecordingStorage } from './storage/recording.ts';
 export type { Signer, PublicKeyInfo } from './signers/signer.ts';

@@ -1,52 +1,16 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { cp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { startServer } from '../../src/app/serve.ts';
-import { main } from '../../src/cli/main.ts';
-import type { ReleaseSummary } from '../../src/app/release.ts';
-import { freshVenv, REPO_ROOT, tempDir } from '../helpers/peers.ts';
+import { freshVenv } from '../helpers/peers.ts';
+import { treeHash, workspace } from './workspace.ts';
 
 const run = promisify(execFile);
 const EXAMPLES = ['datadog_checks_base', 'nginx', 'postgres', 'redisdb'];
 const PIP_ENV = { ...process.env, PIP_CONFIG_FILE: '/dev/null', PIP_DISABLE_PIP_VERSION_CHECK: '1', PIP_NO_INPUT: '1', PIP_NO_CACHE_DIR: '1' };
-
-function capture() {
-  const o = { out: '', err: '', interactive: false, stdout: (t: string) => void (o.out += t), stderr: (t: string) => void (o.err += t) };
-  return o;
-}
-
-/** A workspace with a copy of the examples, a repository and a key store, all temporary. */
-async function workspace(t: { after(fn: () => unknown): void }) {
-  const dir = await tempDir(t);
-  await cp(path.join(REPO_ROOT, 'examples/integrations'), path.join(dir, 'integrations'), {
-    recursive: true,
-    filter: (src) => !src.split(path.sep).includes('dist'),
-  });
-  const env = { PATH: process.env.PATH, HOME: dir, SOURCE_DATE_EPOCH: '1700000000' };
-  const release = async (...args: string[]) => {
-    const o = capture();
-    const code = await main(['release', '--root', 'integrations', '--json', ...args], o, env, dir);
-    return { code, out: o.out, err: o.err, summary: o.out ? (JSON.parse(o.out) as ReleaseSummary) : undefined };
-  };
-  return { dir, env, release, repo: path.join(dir, 'repository') };
-}
-
-async function treeHash(dir: string): Promise<string> {
-  const h = createHash('sha256');
-  const walk = async (d: string): Promise<void> => {
-    for (const e of (await readdir(d, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name))) {
-      const p = path.join(d, e.name);
-      if (e.isDirectory()) await walk(p);
-      else h.update(`${path.relative(dir, p)}\0`).update(await readFile(p));
-    }
-  };
-  await walk(dir);
-  return h.digest('hex');
-}
 
 test('release --all: every step of every integration passes, then pip installs them from the published index', async (t) => {
   const w = await workspace(t);

@@ -6,6 +6,7 @@ import { openWorkspace, selectIntegrations } from '../../app/workspace.ts';
 import { checkKeysOutsideRepository, PASSPHRASE_ENV } from '../../signers/key-store.ts';
 import { FsStorage } from '../../storage/fs.ts';
 import { openStorage } from '../../storage/open.ts';
+import { RecordingStorage } from '../../storage/recording.ts';
 import { keyStoreSignerSource } from '../../tuf/signer-source.ts';
 import type { RegisterCommand } from '../context.ts';
 import { printJson } from '../output.ts';
@@ -27,6 +28,7 @@ Examples:
   provenant publish postgres redis
   provenant publish --all --repository /srv/repo --keys ~/provenant-keys
   provenant publish postgres --repository s3://my-bucket/integrations --json
+  provenant publish --all --dry-run          # the plan only: no write request is made
 `;
 
 interface PublishFlags extends StorageFlags {
@@ -35,6 +37,7 @@ interface PublishFlags extends StorageFlags {
   root?: string;
   all?: boolean;
   version?: string;
+  dryRun?: boolean;
 }
 
 export const register: RegisterCommand = (program, ctx) => {
@@ -48,6 +51,7 @@ export const register: RegisterCommand = (program, ctx) => {
       .option('--repository <dir>', 'repository directory or s3://bucket[/prefix]', 'repository')
       .option('--keys <dir>', 'key store directory (kept outside the repository)', 'keys')
       .option('--version <version>', 'which built version to publish when dist/ holds several (default: the newest)')
+      .option('--dry-run', 'run the whole protocol but keep every write in memory: print the plan (objects, sizes, content types), write nothing')
       .option('--json', 'print the result document on stdout'),
   )
     .addHelpText('after', HELP)
@@ -61,10 +65,15 @@ export const register: RegisterCommand = (program, ctx) => {
       const integrations = selectIntegrations(ws, names, Boolean(opts.all));
       const releases: Release[] = [];
       for (const i of integrations) releases.push(await readReleaseFromDist(i, opts.version));
-      const res = await publishReleases(storage, keyStoreSignerSource(keysDir, ctx.env), releases, reporter);
-      if (g.json) printJson(ctx.out, { ok: true, ...res });
+      const recording = new RecordingStorage(storage, { dryRun: Boolean(opts.dryRun) });
+      const res = await publishReleases(recording, keyStoreSignerSource(keysDir, ctx.env), releases, reporter);
+      if (g.json) printJson(ctx.out, { ok: true, dryRun: recording.dryRun, ...res, writes: recording.plan });
       else {
-        for (const r of res.releases) ctx.out.stdout(`${r.status.padEnd(9)} ${r.project} ${r.version} → ${r.target}\n`);
+        for (const r of res.releases) ctx.out.stdout(`${opts.dryRun ? `would be ${r.status}` : r.status.padEnd(9)} ${r.project} ${r.version} → ${r.target}\n`);
+        if (opts.dryRun) {
+          ctx.out.stdout(`dry run: would write ${recording.plan.length} objects to ${storage.location}, wrote none:\n`);
+          for (const w of recording.plan) ctx.out.stdout(`  ${w.kind.padEnd(7)} ${w.key} (${w.size} bytes, ${w.contentType}, ${w.cacheControl ?? 'no cache-control'})\n`);
+        }
       }
     });
 };
