@@ -13,8 +13,10 @@ link=.peers/bin/minio
 
 mkdir -p .peers/bin
 if [ ! -x "$bin" ]; then
+  # A CI shell may not have the toolchain's directory on PATH; look where Go installs itself.
+  command -v go >/dev/null 2>&1 || PATH="/usr/local/go/bin:$PATH"
   if ! command -v go >/dev/null 2>&1; then
-    echo "peers: minio: 'go' is not on PATH; install Go >= 1.24 (https://go.dev/dl/) to build MinIO" >&2
+    echo "peers: minio: 'go' is not on PATH or in /usr/local/go/bin; install Go >= 1.24 to build MinIO" >&2
     exit 1
   fi
   echo "peers: minio: building github.com/minio/minio@$version with $(go version | cut -d' ' -f3) (first run on this machine: several minutes)" >&2
