@@ -3,7 +3,7 @@
  * and walks the project tree in hatchling's order (each directory's files sorted, then its
  * subdirectories sorted, depth first, following symlinks that stay inside the project).
  */
-import { closeSync, existsSync, fstatSync, openSync, readdirSync, readFileSync, readSync, realpathSync, statSync } from 'node:fs';
+import { closeSync, constants, existsSync, fstatSync, openSync, readdirSync, readFileSync, readSync, realpathSync, statSync } from 'node:fs';
 import type { Dirent, Stats } from 'node:fs';
 import path from 'node:path';
 import { ProvenantError } from '../errors.ts';
@@ -46,6 +46,10 @@ export function normalizeFileMode(stMode: number): number {
 /** Python's text-mode read: UTF-8, universal newlines. */
 function readText(file: string): string {
   return readFileSync(file, 'utf8').replace(/\r\n?/g, '\n');
+}
+
+function decodeText(data: Buffer): string {
+  return data.toString('utf8').replace(/\r\n?/g, '\n');
 }
 
 function isInside(root: string, target: string): boolean {
@@ -199,15 +203,35 @@ function defaultInclude(listing: RootListing, rawName: string, name: string): st
   return undefined;
 }
 
+interface FileRead {
+  data: Buffer;
+  mode: number;
+}
+
+const S_IFMT = 0o170000;
+const S_IFREG = 0o100000;
+
+/**
+ * The bytes of a file the configuration names (version file, readme, license), or `undefined`
+ * when it is missing or not a regular file. O_NONBLOCK so that a FIFO in its place is refused,
+ * not waited on; the bytes are kept in `reads` so the walk does not read the file again.
+ */
+function readNamedFile(abs: string, reads: Map<string, FileRead>): FileRead | undefined {
+  const file = readFileAndMode(abs, constants.O_RDONLY | constants.O_NONBLOCK);
+  if (file === undefined || (file.mode & S_IFMT) !== S_IFREG) return undefined;
+  reads.set(abs, file);
+  return file;
+}
+
 /**
  * A file's bytes and the mode stat() would report, from one open(): fstat on the descriptor
  * instead of a separate stat of the path. `undefined` when the path does not resolve (a
  * dangling symlink).
  */
-function readFileAndMode(abs: string): { data: Uint8Array; mode: number } | undefined {
+function readFileAndMode(abs: string, flags: number = constants.O_RDONLY): FileRead | undefined {
   let fd: number;
   try {
-    fd = openSync(abs, 'r');
+    fd = openSync(abs, flags);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw e;
@@ -235,7 +259,8 @@ function readFileAndMode(abs: string): { data: Uint8Array; mode: number } | unde
   }
 }
 
-function walk(listing: RootListing, realRoot: () => string, selector: FileSelector, pyprojectFile: string): SourceFile[] {
+/** `reads`: files this build already read (version file, readme, licenses), by absolute path. */
+function walk(listing: RootListing, realRoot: () => string, selector: FileSelector, pyprojectFile: string, reads: ReadonlyMap<string, FileRead>): SourceFile[] {
   const out: SourceFile[] = [];
   const seen = new Set<string>();
   const visit = (absDir: string, relDir: string) => {
@@ -262,7 +287,7 @@ function walk(listing: RootListing, realRoot: () => string, selector: FileSelect
         const real = realpathOrFail(abs, rel, pyprojectFile);
         if (!isInside(realRoot(), real)) throw escapes('symlink', rel, pyprojectFile, 'tool.hatch.build.targets.wheel.include', 'replace the symlink with the file itself, or exclude it');
       }
-      const file = readFileAndMode(abs);
+      const file = reads.get(abs) ?? readFileAndMode(abs);
       if (file === undefined) realpathOrFail(abs, rel, pyprojectFile); // throws the broken-symlink error
       out.push({ relativePath: rel, data: file!.data, mode: normalizeFileMode(file!.mode) });
     }
@@ -327,6 +352,8 @@ export function readProject(projectDir: string): ProjectSource {
   // Only symlinks need the resolved root, and most projects have none.
   let resolvedRoot: string | undefined;
   const realRoot = () => (resolvedRoot ??= realpathSync.native(root));
+  // Each file is read once per build: what the configuration names is reused by the walk.
+  const reads = new Map<string, FileRead>();
   const p = config.project;
 
   let rawVersion: string;
@@ -334,14 +361,15 @@ export function readProject(projectDir: string): ProjectSource {
   if (config.versionSource) {
     const field = 'tool.hatch.version.path';
     const versionFile = projectPath(root, config.versionSource.path, pyprojectFile, field);
-    if (!statSafe(versionFile)?.isFile()) {
+    const versionRead = readNamedFile(versionFile, reads);
+    if (versionRead === undefined) {
       throw new ProvenantError('E_VERSION_NOT_FOUND', `version file ${config.versionSource.path} does not exist`, {
         exitClass: 'input', file: pyprojectFile, field, hint: `create ${config.versionSource.path} with \`__version__ = "1.0.0"\`, or fix the path`,
       });
     }
     let found: string | undefined;
     try {
-      found = extractVersion(readText(versionFile), config.versionSource.pattern);
+      found = extractVersion(decodeText(versionRead.data), config.versionSource.pattern);
     } catch (e) {
       throw new ProvenantError('E_PYPROJECT_FIELD', `bad version pattern: ${(e as Error).message}`, {
         exitClass: 'input', file: pyprojectFile, field: 'tool.hatch.version.pattern', hint: 'use a regular expression with a named group `version`', cause: e,
@@ -380,10 +408,11 @@ export function readProject(projectDir: string): ProjectSource {
       contentType = byExt;
     } else contentType = p.readme.file !== undefined ? p.readme['content-type'] : 'text/markdown';
     const abs = projectPath(root, rel, pyprojectFile, 'project.readme');
-    if (!statSafe(abs)?.isFile()) {
+    const readmeRead = readNamedFile(abs, reads);
+    if (readmeRead === undefined) {
       throw new ProvenantError('E_PYPROJECT_FIELD', `readme file ${rel} does not exist`, { exitClass: 'input', file: pyprojectFile, field: 'project.readme', hint: 'create it or fix the path' });
     }
-    readme = { text: readText(abs), contentType };
+    readme = { text: decodeText(readmeRead.data), contentType };
   } else if (p.readme && p.readme.text !== undefined) {
     readme = { text: p.readme.text, contentType: p.readme['content-type'] };
   }
@@ -396,10 +425,11 @@ export function readProject(projectDir: string): ProjectSource {
   let licenseText: string | undefined;
   if (typeof p.license === 'object' && p.license.file !== undefined) {
     const abs = projectPath(root, p.license.file, pyprojectFile, 'project.license.file');
-    if (!statSafe(abs)?.isFile()) {
+    const licenseRead = readNamedFile(abs, reads);
+    if (licenseRead === undefined) {
       throw new ProvenantError('E_PYPROJECT_FIELD', `license file ${p.license.file} does not exist`, { exitClass: 'input', file: pyprojectFile, field: 'project.license.file', hint: 'create it or fix the path' });
     }
-    licenseText = readText(abs);
+    licenseText = decodeText(licenseRead.data);
   }
 
   const globs = p['license-files'] ?? DEFAULT_LICENSE_GLOBS;
@@ -420,7 +450,7 @@ export function readProject(projectDir: string): ProjectSource {
       if (!isInside(realRoot(), real)) throw escapes('license file', rel, pyprojectFile, 'project.license-files', 'replace the symlink with the file itself');
       return { relativePath: rel, data: readFileSync(real) };
     }
-    return { relativePath: rel, data: readFileSync(abs) };
+    return { relativePath: rel, data: (reads.get(abs) ?? readNamedFile(abs, reads) ?? { data: readFileSync(abs) }).data };
   });
 
   const selector = createFileSelector({
@@ -436,7 +466,7 @@ export function readProject(projectDir: string): ProjectSource {
       hint: 'add [tool.hatch.build.targets.wheel] include = ["/datadog_checks/<name>"]',
     });
   }
-  const sources = walk(listing, realRoot, selector, pyprojectFile);
+  const sources = walk(listing, realRoot, selector, pyprojectFile, reads);
 
   return { root, pyprojectFile, config, files: { rawVersion, versionOrigin, readme, licenseText, licenseFiles }, sources, licenses };
 }
