@@ -44,75 +44,72 @@ function isAscii(s: string): boolean {
 /** Writes entries in the given order; every entry gets the same timestamp. */
 export function writeZip(entries: readonly ZipEntry[], epochSeconds: number): Uint8Array {
   const { date, time } = dosDateTime(epochSeconds);
-  const locals: Uint8Array[] = [];
-  const centrals: Uint8Array[] = [];
-  let offset = 0;
-
+  // First pass: compress and measure; second pass: lay everything out in one buffer.
+  const names: Uint8Array[] = [];
+  const compressed: Uint8Array[] = [];
+  const crcs: number[] = [];
+  let localSize = 0;
+  let centralSize = 0;
   for (const e of entries) {
     const name = encoder.encode(e.name);
-    const flags = isAscii(e.name) ? 0 : UTF8_NAME;
-    const compressed = deflateLikeZlib(e.data);
-    const crc = crc32(e.data) >>> 0;
-    if (e.data.length >= 0xffffffff || compressed.length >= 0xffffffff || offset >= 0xffffffff) {
+    const deflated = deflateLikeZlib(e.data);
+    if (e.data.length >= 0xffffffff || deflated.length >= 0xffffffff || localSize >= 0xffffffff) {
       throw new RangeError(`zip entry ${e.name} needs zip64, which the wheel builder does not write`);
     }
-
-    const local = new Uint8Array(30 + name.length + compressed.length);
-    const lv = new DataView(local.buffer);
-    lv.setUint32(0, 0x04034b50, true);
-    lv.setUint8(4, VERSION);
-    lv.setUint8(5, 0);
-    lv.setUint16(6, flags, true);
-    lv.setUint16(8, DEFLATED, true);
-    lv.setUint16(10, time, true);
-    lv.setUint16(12, date, true);
-    lv.setUint32(14, crc, true);
-    lv.setUint32(18, compressed.length, true);
-    lv.setUint32(22, e.data.length, true);
-    lv.setUint16(26, name.length, true);
-    lv.setUint16(28, 0, true);
-    local.set(name, 30);
-    local.set(compressed, 30 + name.length);
-
-    const central = new Uint8Array(46 + name.length);
-    const cv = new DataView(central.buffer);
-    cv.setUint32(0, 0x02014b50, true);
-    cv.setUint8(4, VERSION);
-    cv.setUint8(5, MADE_ON_UNIX);
-    cv.setUint8(6, VERSION);
-    cv.setUint8(7, 0);
-    cv.setUint16(8, flags, true);
-    cv.setUint16(10, DEFLATED, true);
-    cv.setUint16(12, time, true);
-    cv.setUint16(14, date, true);
-    cv.setUint32(16, crc, true);
-    cv.setUint32(20, compressed.length, true);
-    cv.setUint32(24, e.data.length, true);
-    cv.setUint16(28, name.length, true);
-    // extra length, comment length, disk number, internal attributes: all zero
-    cv.setUint32(38, ((e.mode & 0xffff) << 16) >>> 0, true);
-    cv.setUint32(42, offset, true);
-    central.set(name, 46);
-
-    locals.push(local);
-    centrals.push(central);
-    offset += local.length;
+    names.push(name);
+    compressed.push(deflated);
+    crcs.push(crc32(e.data) >>> 0);
+    localSize += 30 + name.length + deflated.length;
+    centralSize += 46 + name.length;
   }
 
-  const centralSize = centrals.reduce((n, c) => n + c.length, 0);
-  const end = new Uint8Array(22);
-  const ev = new DataView(end.buffer);
-  ev.setUint32(0, 0x06054b50, true);
-  ev.setUint16(8, entries.length, true);
-  ev.setUint16(10, entries.length, true);
-  ev.setUint32(12, centralSize, true);
-  ev.setUint32(16, offset, true);
-
-  const out = new Uint8Array(offset + centralSize + end.length);
+  const out = new Uint8Array(localSize + centralSize + 22);
+  const v = new DataView(out.buffer);
   let at = 0;
-  for (const part of [...locals, ...centrals, end]) {
-    out.set(part, at);
-    at += part.length;
-  }
+  const offsets: number[] = [];
+  entries.forEach((e, i) => {
+    const name = names[i]!;
+    const data = compressed[i]!;
+    offsets.push(at);
+    v.setUint32(at, 0x04034b50, true);
+    v.setUint8(at + 4, VERSION);
+    v.setUint16(at + 6, isAscii(e.name) ? 0 : UTF8_NAME, true);
+    v.setUint16(at + 8, DEFLATED, true);
+    v.setUint16(at + 10, time, true);
+    v.setUint16(at + 12, date, true);
+    v.setUint32(at + 14, crcs[i]!, true);
+    v.setUint32(at + 18, data.length, true);
+    v.setUint32(at + 22, e.data.length, true);
+    v.setUint16(at + 26, name.length, true);
+    // byte 5 (version's high byte) and the extra length at 28 stay zero
+    out.set(name, at + 30);
+    out.set(data, at + 30 + name.length);
+    at += 30 + name.length + data.length;
+  });
+  entries.forEach((e, i) => {
+    const name = names[i]!;
+    v.setUint32(at, 0x02014b50, true);
+    v.setUint8(at + 4, VERSION);
+    v.setUint8(at + 5, MADE_ON_UNIX);
+    v.setUint8(at + 6, VERSION);
+    v.setUint16(at + 8, isAscii(e.name) ? 0 : UTF8_NAME, true);
+    v.setUint16(at + 10, DEFLATED, true);
+    v.setUint16(at + 12, time, true);
+    v.setUint16(at + 14, date, true);
+    v.setUint32(at + 16, crcs[i]!, true);
+    v.setUint32(at + 20, compressed[i]!.length, true);
+    v.setUint32(at + 24, e.data.length, true);
+    v.setUint16(at + 28, name.length, true);
+    // extra length, comment length, disk number, internal attributes: all zero
+    v.setUint32(at + 38, ((e.mode & 0xffff) << 16) >>> 0, true);
+    v.setUint32(at + 42, offsets[i]!, true);
+    out.set(name, at + 46);
+    at += 46 + name.length;
+  });
+  v.setUint32(at, 0x06054b50, true);
+  v.setUint16(at + 8, entries.length, true);
+  v.setUint16(at + 10, entries.length, true);
+  v.setUint32(at + 12, centralSize, true);
+  v.setUint32(at + 16, localSize, true);
   return out;
 }
