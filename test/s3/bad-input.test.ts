@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { publishReleases } from '../../src/app/publish.ts';
 import { initRepository } from '../../src/app/repo.ts';
 import { isProvenantError } from '../../src/errors.ts';
@@ -9,7 +9,7 @@ import { S3Storage } from '../../src/storage/s3.ts';
 import { keyStoreSignerSource } from '../../src/tuf/signer-source.ts';
 import { MINIO_REGION, type MinioServer, startMinio } from '../helpers/minio.ts';
 import { tempDir } from '../helpers/peers.ts';
-import { clientView, releaseId } from './checks.ts';
+import { clientView, releaseId, snapshotBucket } from './checks.ts';
 import { FaultyStorage } from './faulty-storage.ts';
 import { makeRelease } from './fixtures.ts';
 import { startTcpProxy } from './tcp-proxy.ts';
@@ -22,17 +22,6 @@ function rejectsWith(code: string, exitClass: string) {
     assert.ok(e.hint, `${code} tells the user what to do`);
     return true;
   };
-}
-
-/** Every object of a bucket with its bytes: "unchanged" means exactly this stays equal. */
-async function snapshotBucket(client: S3Client, bucket: string): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
-  const listed = await client.send(new ListObjectsV2Command({ Bucket: bucket }));
-  for (const o of listed.Contents ?? []) {
-    const obj = await client.send(new GetObjectCommand({ Bucket: bucket, Key: o.Key! }));
-    out.set(o.Key!, Buffer.from(await obj.Body!.transformToByteArray()).toString('base64'));
-  }
-  return out;
 }
 
 async function setUp(t: { after(fn: () => unknown): void }) {

@@ -1,3 +1,4 @@
+import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -95,4 +96,15 @@ export async function provenantDownloads(baseUrl: string, rootFile: string, stat
     }
   }
   return ok;
+}
+
+/** Every object of a bucket with its bytes: "unchanged" means exactly this stays equal. */
+export async function snapshotBucket(client: S3Client, bucket: string): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  const listed = await client.send(new ListObjectsV2Command({ Bucket: bucket }));
+  for (const o of listed.Contents ?? []) {
+    const obj = await client.send(new GetObjectCommand({ Bucket: bucket, Key: o.Key! }));
+    out.set(o.Key!, Buffer.from(await obj.Body!.transformToByteArray()).toString('base64'));
+  }
+  return out;
 }
