@@ -9,8 +9,8 @@
  * Pure: the walker (project-reader.ts) asks; nothing here touches the disk.
  */
 import { ProvenantError } from '../errors.ts';
-import { compileGitignoreSpec, directoryMayContainMatches, GitignorePatternError } from './gitignore.ts';
-import type { GitignoreSpec } from './gitignore.ts';
+import { compileDirectoryFilter, compileGitignorePatterns, gitignoreSpec, GitignorePatternError } from './gitignore.ts';
+import type { CompiledPattern } from './gitignore.ts';
 import type { FileSelectionConfig } from './pyproject.ts';
 
 /** hatchling's EXCLUDED_DIRECTORIES. */
@@ -21,6 +21,7 @@ export const EXCLUDED_DIRECTORIES: ReadonlySet<string> = new Set([
 export const EXCLUDED_FILES: ReadonlySet<string> = new Set(['.DS_Store', '.git']);
 /** hatchling's default_global_exclude(), already sorted. */
 export const DEFAULT_EXCLUDES = ['*.py[cdo]', '/dist'];
+const DEFAULT_EXCLUDE_PATTERNS = compileGitignorePatterns(DEFAULT_EXCLUDES);
 
 export interface FileSelector {
   isDirectoryExcluded(name: string, relativeDir: string): boolean;
@@ -68,9 +69,9 @@ export function hgignoreGlobPatterns(text: string): string[] {
   return out;
 }
 
-function spec(patterns: readonly string[], field: string, file: string): GitignoreSpec {
+function compile(patterns: readonly string[], field: string, file: string): CompiledPattern[] {
   try {
-    return compileGitignoreSpec(patterns);
+    return compileGitignorePatterns(patterns);
   } catch (e) {
     if (!(e instanceof GitignorePatternError)) throw e;
     throw new ProvenantError('E_PYPROJECT_FIELD', `invalid pattern: ${e.message}`, { exitClass: 'input', file, field, hint: 'fix or remove the pattern (gitignore syntax)', cause: e });
@@ -82,12 +83,14 @@ export function createFileSelector(inputs: SelectionInputs): FileSelector {
   const include = config.include ?? inputs.defaultInclude;
   assertPatternsStayInside(include ?? [], 'tool.hatch.build.targets.wheel.include', inputs.pyprojectFile);
 
-  let vcs = config.ignoreVcs ? [] : [...inputs.vcsPatterns];
+  let vcs = config.ignoreVcs || inputs.vcsPatterns.length === 0 ? [] : compile(inputs.vcsPatterns, '.gitignore', inputs.pyprojectFile);
   // hatchling drops the VCS patterns when they would ignore the project root itself.
-  if (vcs.length > 0 && spec(vcs, '.gitignore', inputs.pyprojectFile).matches(inputs.absoluteRoot)) vcs = [];
+  if (vcs.length > 0 && gitignoreSpec(vcs).matches(inputs.absoluteRoot)) vcs = [];
 
-  const includeSpec = include && include.length > 0 ? spec(include, 'tool.hatch.build.targets.wheel.include', inputs.pyprojectFile) : undefined;
-  const excludeSpec = spec([...DEFAULT_EXCLUDES, ...vcs, ...config.exclude], 'tool.hatch.build.targets.wheel.exclude', inputs.pyprojectFile);
+  const includeField = 'tool.hatch.build.targets.wheel.include';
+  const includeSpec = include && include.length > 0 ? gitignoreSpec(compile(include, includeField, inputs.pyprojectFile)) : undefined;
+  const includeDirs = includeSpec && include ? compileDirectoryFilter(include) : undefined;
+  const excludeSpec = gitignoreSpec([...DEFAULT_EXCLUDE_PATTERNS, ...vcs, ...compile(config.exclude, 'tool.hatch.build.targets.wheel.exclude', inputs.pyprojectFile)]);
 
   return {
     include,
@@ -97,7 +100,7 @@ export function createFileSelector(inputs: SelectionInputs): FileSelector {
       return config.skipExcludedDirs && excludeSpec.matches(`${rel}/`);
     },
     mayContainIncluded(relativeDir) {
-      return includeSpec === undefined || directoryMayContainMatches(include!, relativeDir);
+      return includeDirs === undefined || includeDirs(relativeDir);
     },
     isFileIncluded(relativePath) {
       if (excludeSpec.matches(relativePath)) return false;

@@ -10,7 +10,7 @@
  * current one. Pure.
  */
 
-interface CompiledPattern {
+export interface CompiledPattern {
   regex: RegExp;
   /** true: a match selects the path; false: a match (`!pattern`) deselects it. */
   include: boolean;
@@ -75,33 +75,46 @@ function normalizeSegments(p: string, line: string): { segs: string[]; isDirPatt
   return { segs, isDirPattern };
 }
 
+/** Per pattern, per segment: `**`, a segment regex, or `null` for a segment git discards. */
+type SegmentMatcher = '**' | RegExp | null;
+
 /**
- * Whether some path below directory `dir` could match one of these (positive) patterns. Used to
- * skip walking directories an include list can never reach; answers `true` whenever unsure.
+ * Whether some path below a directory could match one of these (positive) patterns, with the
+ * patterns compiled once. Used to skip walking directories an include list can never reach;
+ * answers `true` whenever unsure.
  */
-export function directoryMayContainMatches(lines: readonly string[], dir: string): boolean {
-  const dirSegs = dir.split('/').filter(Boolean);
+export function compileDirectoryFilter(lines: readonly string[]): (dir: string) => boolean {
+  const patterns: SegmentMatcher[][] = [];
   for (const line of lines) {
     const p = line.endsWith('\\ ') ? line : line.trimEnd();
     if (p === '' || p.startsWith('#') || p === '/' || p.startsWith('!')) continue;
-    const { segs } = normalizeSegments(p, line);
-    let possible = true;
-    for (let i = 0; i < segs.length && i < dirSegs.length; i++) {
-      const seg = segs[i]!;
-      if (seg === '**') return true;
+    patterns.push(normalizeSegments(p, line).segs.map((seg) => {
+      if (seg === '**') return '**';
       const re = translateSegment(seg);
-      if (re === undefined) {
-        possible = false; // a pattern git discards matches nothing
-        break;
-      }
-      if (!new RegExp(`^${seg === '*' ? '[^/]+' : re}$`, 's').test(dirSegs[i]!)) {
-        possible = false;
-        break;
-      }
-    }
-    if (possible) return true;
+      return re === undefined ? null : new RegExp(`^${seg === '*' ? '[^/]+' : re}$`, 's');
+    }));
   }
-  return false;
+  return (dir) => {
+    const dirSegs = dir.split('/').filter(Boolean);
+    for (const segs of patterns) {
+      let possible = true;
+      for (let i = 0; i < segs.length && i < dirSegs.length; i++) {
+        const seg = segs[i]!;
+        if (seg === '**') return true;
+        // null: a pattern git discards matches nothing
+        if (seg === null || !seg.test(dirSegs[i]!)) {
+          possible = false;
+          break;
+        }
+      }
+      if (possible) return true;
+    }
+    return false;
+  };
+}
+
+export function directoryMayContainMatches(lines: readonly string[], dir: string): boolean {
+  return compileDirectoryFilter(lines)(dir);
 }
 
 /** Compiles one line; `undefined` for blank lines, comments, `/` and patterns git ignores. */
@@ -152,9 +165,18 @@ export interface GitignoreSpec {
   matches(path: string): boolean;
 }
 
+/** Compiles lines (e.g. of a .gitignore), dropping blanks, comments and patterns git ignores. */
+export function compileGitignorePatterns(lines: readonly string[]): CompiledPattern[] {
+  return lines.map(compileGitignorePattern).filter((p): p is CompiledPattern => p !== undefined);
+}
+
 /** A list of patterns (e.g. the lines of a .gitignore) matched as `pathspec.GitIgnoreSpec` matches them. */
 export function compileGitignoreSpec(lines: readonly string[]): GitignoreSpec {
-  const patterns = lines.map(compileGitignorePattern).filter((p): p is CompiledPattern => p !== undefined);
+  return gitignoreSpec(compileGitignorePatterns(lines));
+}
+
+/** The matcher over already compiled patterns, in order. */
+export function gitignoreSpec(patterns: readonly CompiledPattern[]): GitignoreSpec {
   return {
     matches(path: string): boolean {
       const file = path.replace(/^\/+/, '');
