@@ -1,9 +1,12 @@
 """The reference downloader's shape, for the download benchmark: python-tuf's ngclient
 Updater from a trusted root, the pointer target through TUF, then the wheel and the
 attestation checked by length and sha256 with hashlib (no DSSE signature, no policy: the
-reference mocks those). Loops in one process so interpreter start-up is not timed.
+reference mocks those). Loops in one process so interpreter start-up is not timed; like the
+provenant side, one untimed download first (imports, caches, and the warm state) unless
+WARMUP is 0, which the per-process benchmark uses (one download per interpreter).
 
-usage: download_reference.py REPO_URL ROOT_JSON TARGET_PATH ITERATIONS cold|warm WORKDIR
+usage: download_reference.py REPO_URL ROOT_JSON TARGET_PATH ITERATIONS cold|warm WORKDIR [WARMUP]
+cold: metadata reset to root.json before every download; warm: kept (made from root.json if absent).
 prints one JSON line: {"elapsed": seconds, "iterations": n, "maxrss_kb": peak RSS}
 """
 import hashlib
@@ -68,31 +71,38 @@ def peak_rss_kib():
 def main():
     repo, root, target_path, n, mode, work = sys.argv[1:7]
     n = int(n)
+    warmup = len(sys.argv) < 8 or sys.argv[7] != "0"
     metadata_dir = os.path.join(work, "metadata")
+    if warmup:
+        download(repo, root, target_path, mode, work, metadata_dir, -1)
     start = time.perf_counter()
     for i in range(n):
-        if mode == "cold" or i == 0:
-            shutil.rmtree(metadata_dir, ignore_errors=True)
-            os.makedirs(metadata_dir)
-            shutil.copy(root, os.path.join(metadata_dir, "root.json"))
-        # bootstrap=None: trust the root.json in metadata_dir (copied from the given root when cold).
-        targets_dir = os.path.join(work, f"targets-{i}")
-        os.makedirs(targets_dir, exist_ok=True)
-        updater = Updater(metadata_dir=metadata_dir, metadata_base_url=repo + "metadata/", target_base_url=repo, target_dir=targets_dir, bootstrap=None)
-        updater.refresh()
-        info = updater.get_targetinfo(target_path)
-        if info is None:
-            raise SystemExit(f"{target_path} not found")
-        pointer_file = updater.download_target(info)
-        with open(pointer_file) as f:
-            p = parse_pointer(f.read())
-        wheel = os.path.join(targets_dir, p["uri"].rsplit("/", 1)[-1])
-        fetch_checked(repo + p["uri"], int(p["length"]), p["digest"], wheel)
-        a = p["attestation"]
-        fetch_checked(repo + a["uri"], int(a["length"]), a["digest"], wheel + ".attestation")
-        shutil.rmtree(targets_dir)
+        download(repo, root, target_path, mode, work, metadata_dir, i)
     elapsed = time.perf_counter() - start
     print(json.dumps({"elapsed": elapsed, "iterations": n, "maxrss_kb": peak_rss_kib()}))
+
+
+def download(repo, root, target_path, mode, work, metadata_dir, i):
+    if mode == "cold" or not os.path.exists(os.path.join(metadata_dir, "root.json")):
+        shutil.rmtree(metadata_dir, ignore_errors=True)
+        os.makedirs(metadata_dir)
+        shutil.copy(root, os.path.join(metadata_dir, "root.json"))
+    # bootstrap=None: trust the root.json in metadata_dir (copied from the given root when cold).
+    targets_dir = os.path.join(work, f"targets-{i}")
+    os.makedirs(targets_dir, exist_ok=True)
+    updater = Updater(metadata_dir=metadata_dir, metadata_base_url=repo + "metadata/", target_base_url=repo, target_dir=targets_dir, bootstrap=None)
+    updater.refresh()
+    info = updater.get_targetinfo(target_path)
+    if info is None:
+        raise SystemExit(f"{target_path} not found")
+    pointer_file = updater.download_target(info)
+    with open(pointer_file) as f:
+        p = parse_pointer(f.read())
+    wheel = os.path.join(targets_dir, p["uri"].rsplit("/", 1)[-1])
+    fetch_checked(repo + p["uri"], int(p["length"]), p["digest"], wheel)
+    a = p["attestation"]
+    fetch_checked(repo + a["uri"], int(a["length"]), a["digest"], wheel + ".attestation")
+    shutil.rmtree(targets_dir)
 
 
 if __name__ == "__main__":
