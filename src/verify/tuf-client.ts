@@ -13,6 +13,7 @@ import { writeFileAtomic } from '../util/atomic-write.ts';
 import { sha256Hex } from '../util/hash.ts';
 import { fromTufError } from './tuf-errors.ts';
 import './tuf-models-linear.ts';
+import './tuf-models-verify-cache.ts';
 
 export interface TufClientOptions {
   /** Repository root URL, ending in `/` (repositoryBaseUrl). */

@@ -9,6 +9,7 @@ import { checkPointer, resolveInside } from '../../src/verify/pointer-check.ts';
 import { repositoryBaseUrl } from '../../src/verify/repository-url.ts';
 import { repositoryStateName, stateBaseDir } from '../../src/verify/state-dir.ts';
 import '../../src/verify/tuf-models-linear.ts';
+import '../../src/verify/tuf-models-verify-cache.ts';
 import { pickRelease } from '../../src/verify/versions.ts';
 import { publish, repoFixture, signedRelease } from './helpers/fixture.ts';
 import { expectRefused } from './helpers/run.ts';
@@ -112,4 +113,25 @@ test('linear @tufjs/models (de)serialisation round-trips snapshot and targets me
   root.verifyDelegate('snapshot', Metadata.fromJSON(MetadataKind.Snapshot, snapJson as never));
   assert.throws(() => Snapshot.fromJSON({ ...snapJson.signed, meta: [] } as never), TypeError);
   assert.throws(() => Targets.fromJSON({ ...binJson.signed, targets: 'x' } as never), TypeError);
+});
+
+test('remembered TUF signature checks: a repeat of a good check passes, any change to the signed bytes or signature is checked again and fails', async (t) => {
+  const fx = await repoFixture(t, { binCount: 16 });
+  await publish(fx, [await signedRelease(fx, 'datadog-demo', '1.0.0')]);
+  const root = Metadata.fromJSON(MetadataKind.Root, JSON.parse(await readFile(fx.rootFile, 'utf8')));
+  const snapText = await readFile(path.join(fx.repoDir, 'metadata/2.snapshot.json'), 'utf8');
+  const good = () => Metadata.fromJSON(MetadataKind.Snapshot, JSON.parse(snapText));
+  root.verifyDelegate('snapshot', good());
+  root.verifyDelegate('snapshot', good()); // answered from the memo
+  const bumped = good();
+  (bumped.signed as { version: number }).version += 1;
+  assert.throws(() => root.verifyDelegate('snapshot', bumped), /signed by 0\/1 keys/);
+  const mutated = good();
+  root.verifyDelegate('snapshot', mutated);
+  (mutated.signed as { expires: string }).expires = '2099-01-01T00:00:00Z';
+  assert.throws(() => root.verifyDelegate('snapshot', mutated), /signed by 0\/1 keys/, 'the same object changed after a good check');
+  const forged = good();
+  for (const s of Object.values(forged.signatures)) (s as { sig: string }).sig = s.sig.replace(/^./, (c) => (c === '0' ? '1' : '0'));
+  assert.throws(() => root.verifyDelegate('snapshot', forged), /signed by 0\/1 keys/);
+  root.verifyDelegate('snapshot', good()); // and the good one still passes
 });
