@@ -1,5 +1,9 @@
 import type { Command } from 'commander';
-import type { OpenStorageOptions } from '../storage/open.ts';
+import path from 'node:path';
+import { checkKeysOutsideRepository } from '../signers/key-store.ts';
+import { FsStorage } from '../storage/fs.ts';
+import { openStorage, type OpenStorageOptions } from '../storage/open.ts';
+import type { Storage } from '../storage/storage.ts';
 
 /**
  * The flags every command taking `--repository` shares for S3 repositories, so they are spelled
@@ -26,4 +30,17 @@ export function storageOptionsFrom(flags: StorageFlags, ctx: { cwd: string; env:
     ...(flags.endpointUrl ? { endpointUrl: flags.endpointUrl } : {}),
     ...(flags.pathStyle === false ? { forcePathStyle: false } : {}),
   };
+}
+
+export interface RepositoryFlags extends StorageFlags {
+  repository: string;
+  keys: string;
+}
+
+/** The repository a command writes to and the key store that signs it (never inside it). */
+export function openRepository(ctx: { cwd: string; env: NodeJS.ProcessEnv }, flags: RepositoryFlags): { storage: Storage; keysDir: string } {
+  const storage = openStorage(flags.repository, storageOptionsFrom(flags, ctx));
+  const keysDir = path.resolve(ctx.cwd, flags.keys);
+  if (storage instanceof FsStorage) checkKeysOutsideRepository(keysDir, storage.root);
+  return { storage, keysDir };
 }

@@ -1,16 +1,13 @@
-import path from 'node:path';
 import type { Command } from 'commander';
 import { publishReleases, type Release } from '../../app/publish.ts';
 import { readReleaseFromDist } from '../../app/publish-inputs.ts';
 import { openWorkspace, selectIntegrations } from '../../app/workspace.ts';
-import { checkKeysOutsideRepository, PASSPHRASE_ENV } from '../../signers/key-store.ts';
-import { FsStorage } from '../../storage/fs.ts';
-import { openStorage } from '../../storage/open.ts';
+import { PASSPHRASE_ENV } from '../../signers/key-store.ts';
 import { RecordingStorage } from '../../storage/recording.ts';
 import { keyStoreSignerSource } from '../../tuf/signer-source.ts';
 import type { RegisterCommand } from '../context.ts';
 import { printJson } from '../output.ts';
-import { addStorageOptions, storageOptionsFrom, type StorageFlags } from '../storage-options.ts';
+import { addStorageOptions, openRepository, type RepositoryFlags } from '../storage-options.ts';
 
 const HELP = `
 Publishes what \`build\` and \`sign\` left in each integration's dist/ into a TUF repository:
@@ -31,9 +28,7 @@ Examples:
   provenant publish --all --dry-run          # the plan only: no write request is made
 `;
 
-interface PublishFlags extends StorageFlags {
-  repository: string;
-  keys: string;
+interface PublishFlags extends RepositoryFlags {
   root?: string;
   all?: boolean;
   version?: string;
@@ -58,9 +53,7 @@ export const register: RegisterCommand = (program, ctx) => {
     .action(async (names: string[], opts: PublishFlags, cmd: Command) => {
       const g = ctx.globals(cmd);
       const reporter = ctx.reporter(cmd);
-      const storage = openStorage(opts.repository, storageOptionsFrom(opts, ctx));
-      const keysDir = path.resolve(ctx.cwd, opts.keys);
-      if (storage instanceof FsStorage) checkKeysOutsideRepository(keysDir, storage.root);
+      const { storage, keysDir } = openRepository(ctx, opts);
       const ws = await openWorkspace({ root: opts.root, cwd: ctx.cwd });
       const integrations = selectIntegrations(ws, names, Boolean(opts.all));
       const releases: Release[] = [];

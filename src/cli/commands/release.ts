@@ -10,15 +10,14 @@ import { openWorkspace, selectIntegrations } from '../../app/workspace.ts';
 import { buildWheel } from '../../build/wheel.ts';
 import { ProvenantError } from '../../errors.ts';
 import { PROVENANCE_FORMATS, type ProvenanceFormat } from '../../provenance/statement.ts';
-import { checkKeysOutsideRepository, loadSigner, PASSPHRASE_ENV } from '../../signers/key-store.ts';
+import { loadSigner, PASSPHRASE_ENV } from '../../signers/key-store.ts';
 import { FsStorage } from '../../storage/fs.ts';
-import { openStorage } from '../../storage/open.ts';
 import type { Storage } from '../../storage/storage.ts';
 import { metadataKey } from '../../tuf/sign.ts';
 import { keyStoreSignerSource } from '../../tuf/signer-source.ts';
 import type { CliContext, RegisterCommand } from '../context.ts';
 import { printJson } from '../output.ts';
-import { addStorageOptions, storageOptionsFrom, type StorageFlags } from '../storage-options.ts';
+import { addStorageOptions, openRepository, type RepositoryFlags } from '../storage-options.ts';
 
 const HELP = `
 The whole pipeline, one step at a time, for each integration:
@@ -48,11 +47,9 @@ Examples:
   provenant release postgres --repository s3://my-bucket/integrations --region eu-north-1
 `;
 
-interface ReleaseFlags extends StorageFlags {
+interface ReleaseFlags extends RepositoryFlags {
   all?: boolean;
   root?: string;
-  repository: string;
-  keys: string;
   baseUrl?: string;
   provenance: ProvenanceFormat;
   dryRun?: boolean;
@@ -78,9 +75,7 @@ export const register: RegisterCommand = (program, ctx) => {
     .action(async (names: string[], opts: ReleaseFlags, cmd: Command) => {
       const g = ctx.globals(cmd);
       const reporter = ctx.reporter(cmd);
-      const storage = openStorage(opts.repository, storageOptionsFrom(opts, ctx));
-      const keysDir = path.resolve(ctx.cwd, opts.keys);
-      if (storage instanceof FsStorage) checkKeysOutsideRepository(keysDir, storage.root);
+      const { storage, keysDir } = openRepository(ctx, opts);
       const ws = await openWorkspace({ root: opts.root, cwd: ctx.cwd });
       const integrations = selectIntegrations(ws, names, Boolean(opts.all));
       await ensureRepository(storage, keysDir, Boolean(opts.dryRun), ctx, reporter);

@@ -1,15 +1,13 @@
-import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { initRepository, refreshRepository, repoStatus, type RepoStatus } from '../../app/repo.ts';
 import { ProvenantError } from '../../errors.ts';
-import { checkKeysOutsideRepository, PASSPHRASE_ENV } from '../../signers/key-store.ts';
-import { FsStorage } from '../../storage/fs.ts';
-import { openStorage } from '../../storage/open.ts';
+import { PASSPHRASE_ENV } from '../../signers/key-store.ts';
 import { DurationSchema, SIGNING_ROLES, type SigningRole } from '../../tuf/config.ts';
 import { keyStoreSignerSource } from '../../tuf/signer-source.ts';
-import type { CliContext, RegisterCommand } from '../context.ts';
+import type { RegisterCommand } from '../context.ts';
 import { printJson } from '../output.ts';
-import { addStorageOptions, storageOptionsFrom, type StorageFlags } from '../storage-options.ts';
+import { openStorage } from '../../storage/open.ts';
+import { addStorageOptions, openRepository, storageOptionsFrom, type RepositoryFlags } from '../storage-options.ts';
 
 const INIT_HELP = `
 Creates a TUF repository (spec 1.0.31, consistent snapshots) and the keys to sign it:
@@ -49,17 +47,6 @@ Examples:
   provenant repo refresh --force timestamp --json
 `;
 
-interface RepoFlags extends StorageFlags {
-  repository: string;
-  keys: string;
-}
-
-function open(ctx: CliContext, opts: RepoFlags) {
-  const storage = openStorage(opts.repository, storageOptionsFrom(opts, ctx));
-  const keysDir = path.resolve(ctx.cwd, opts.keys);
-  if (storage instanceof FsStorage) checkKeysOutsideRepository(keysDir, storage.root);
-  return { storage, keysDir };
-}
 
 export const register: RegisterCommand = (program, ctx) => {
   const repo = program.command('repo').description('create, inspect and refresh a TUF repository');
@@ -80,11 +67,11 @@ export const register: RegisterCommand = (program, ctx) => {
     .addHelpText('after', INIT_HELP)
     .action(
       async (
-        opts: RepoFlags & { bins: number; keyType: 'ed25519' | 'ecdsa'; attestationKeyType: 'ed25519' | 'ecdsa'; rootThreshold: number; expires: Partial<Record<SigningRole, string>> },
+        opts: RepositoryFlags & { bins: number; keyType: 'ed25519' | 'ecdsa'; attestationKeyType: 'ed25519' | 'ecdsa'; rootThreshold: number; expires: Partial<Record<SigningRole, string>> },
         cmd: Command,
       ) => {
         const g = ctx.globals(cmd);
-        const { storage, keysDir } = open(ctx, opts);
+        const { storage, keysDir } = openRepository(ctx, opts);
         const res = await initRepository(storage, ctx.reporter(cmd), {
           keysDir,
           env: ctx.env,
@@ -107,10 +94,9 @@ export const register: RegisterCommand = (program, ctx) => {
       .option('--json', 'print the status document on stdout'),
   )
     .addHelpText('after', STATUS_HELP)
-    .action(async (opts: RepoFlags, cmd: Command) => {
+    .action(async (opts: RepositoryFlags, cmd: Command) => {
       const g = ctx.globals(cmd);
-      const storage = openStorage(opts.repository, storageOptionsFrom(opts, ctx));
-      const status = await repoStatus(storage);
+      const status = await repoStatus(openStorage(opts.repository, storageOptionsFrom(opts, ctx)));
       if (g.json) printJson(ctx.out, { ok: true, ...status });
       else ctx.out.stdout(renderStatus(status));
     });
@@ -125,9 +111,9 @@ export const register: RegisterCommand = (program, ctx) => {
       .option('--json', 'print the result document on stdout'),
   )
     .addHelpText('after', REFRESH_HELP)
-    .action(async (opts: RepoFlags & { force: SigningRole[] }, cmd: Command) => {
+    .action(async (opts: RepositoryFlags & { force: SigningRole[] }, cmd: Command) => {
       const g = ctx.globals(cmd);
-      const { storage, keysDir } = open(ctx, opts);
+      const { storage, keysDir } = openRepository(ctx, opts);
       const res = await refreshRepository(storage, keyStoreSignerSource(keysDir, ctx.env), ctx.reporter(cmd), { force: opts.force });
       if (g.json) printJson(ctx.out, { ok: true, ...res });
       else ctx.out.stdout(res.resigned.length > 0 ? `re-signed: ${res.metadataWritten.join(' ')}\n` : 'nothing to re-sign\n');
