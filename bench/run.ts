@@ -14,6 +14,11 @@ const benchmarks: Benchmark[] = [
 ];
 
 const only = process.argv.slice(2);
+const unknown = only.filter((n) => !benchmarks.some((b) => b.name === n));
+if (unknown.length > 0) {
+  process.stderr.write(`bench: unknown benchmark ${unknown.join(', ')}; choose from ${benchmarks.map((b) => b.name).join(', ')}\n`);
+  process.exit(2);
+}
 for (const b of benchmarks) {
   if (only.length > 0 && !only.includes(b.name)) continue;
   process.stderr.write(`bench: ${b.name}…\n`);
