@@ -1,5 +1,6 @@
-import http from 'node:http';
-import https from 'node:https';
+import type * as Http from 'node:http';
+import type * as Https from 'node:https';
+import { createRequire } from 'node:module';
 import { isIP, type Socket } from 'node:net';
 import tls from 'node:tls';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -27,6 +28,13 @@ export interface HttpFetcherOptions {
 
 const MAX_REDIRECTS = 5;
 
+// Loaded with require, not import: an ES import of node:http builds its namespace by reading
+// every export, and one of them is a lazy getter that loads undici (fetch), ~35 ms of start-up
+// this downloader never uses.
+const require = createRequire(import.meta.url);
+const http = require('node:http') as typeof Http;
+const https = require('node:https') as typeof Https;
+
 /**
  * GET over node:http/https with connect and idle timeouts, bounded retries with backoff on
  * 5xx/429/connection errors, proxies (CONNECT tunnels for https) and an extra CA bundle.
@@ -42,8 +50,8 @@ export class HttpFetcher implements Fetcher {
   private readonly userAgent: string;
   private readonly onRetry: HttpFetcherOptions['onRetry'];
   private readonly random: () => number;
-  private readonly httpAgent: http.Agent;
-  private readonly httpsAgent: https.Agent;
+  private readonly httpAgent: Http.Agent;
+  private readonly httpsAgent: Https.Agent;
 
   constructor(opts: HttpFetcherOptions = {}, stats: FetchStats = newStats()) {
     this.stats = stats;
@@ -93,7 +101,7 @@ export class HttpFetcher implements Fetcher {
     this.httpsAgent.destroy();
   }
 
-  private body(url: string, res: http.IncomingMessage, maxLength: number | undefined): FetchBody {
+  private body(url: string, res: Http.IncomingMessage, maxLength: number | undefined): FetchBody {
     const declared = header(res, 'content-length');
     const declaredLength = declared !== undefined && /^\d+$/.test(declared) ? Number(declared) : undefined;
     if (maxLength !== undefined && declaredLength !== undefined && declaredLength > maxLength) {
@@ -104,7 +112,7 @@ export class HttpFetcher implements Fetcher {
   }
 
   /** One request, following redirects (never from https down to http). */
-  private async follow(target: URL): Promise<http.IncomingMessage> {
+  private async follow(target: URL): Promise<Http.IncomingMessage> {
     let current = target;
     for (let hop = 0; ; hop++) {
       const res = await this.requestOnce(current);
@@ -123,7 +131,7 @@ export class HttpFetcher implements Fetcher {
     }
   }
 
-  private requestOnce(target: URL): Promise<http.IncomingMessage> {
+  private requestOnce(target: URL): Promise<Http.IncomingMessage> {
     if (target.protocol !== 'http:' && target.protocol !== 'https:') {
       return Promise.reject(new ProvenantError('E_NET_UNSUPPORTED_URL', `unsupported URL scheme: ${target.href}`, { exitClass: 'usage' }));
     }
@@ -132,8 +140,8 @@ export class HttpFetcher implements Fetcher {
     const url = target.href;
     return new Promise((resolve, reject) => {
       let settled = false;
-      let req: http.ClientRequest | undefined;
-      let res: http.IncomingMessage | undefined;
+      let req: Http.ClientRequest | undefined;
+      let res: Http.IncomingMessage | undefined;
       let socket: Socket | undefined;
       const fail = (err: unknown) => {
         clearTimeout(connectTimer);
@@ -148,9 +156,9 @@ export class HttpFetcher implements Fetcher {
       };
       const connectTimer = setTimeout(() => fail(timeoutError(url, 'connect', this.connectTimeoutMs)), this.connectTimeoutMs);
       const connected = () => clearTimeout(connectTimer);
-      const headers: http.OutgoingHttpHeaders = { 'user-agent': this.userAgent, accept: '*/*' };
+      const headers: Http.OutgoingHttpHeaders = { 'user-agent': this.userAgent, accept: '*/*' };
 
-      const start = (options: https.RequestOptions, secure: boolean, connectedAlready: boolean) => {
+      const start = (options: Https.RequestOptions, secure: boolean, connectedAlready: boolean) => {
         req = (secure ? https : http).request({ ...options, method: 'GET', headers: { ...headers, ...options.headers } });
         req.on('socket', (s: Socket) => {
           socket = s;
@@ -227,7 +235,7 @@ function sni(target: URL): { servername?: string } {
   return isIP(target.hostname.replace(/^\[|\]$/g, '')) ? {} : { servername: target.hostname };
 }
 
-function header(res: http.IncomingMessage, name: string): string | undefined {
+function header(res: Http.IncomingMessage, name: string): string | undefined {
   const v = res.headers[name];
   return Array.isArray(v) ? v[0] : v;
 }
