@@ -4,18 +4,25 @@ import { makeContext } from './context.ts';
 import { commands } from './commands/index.ts';
 import { processOutput, renderError, type Output } from './output.ts';
 
-const DESCRIPTION = `Build, attest, sign, publish and verify Python integration wheels.
+const DESCRIPTION = 'Build, attest, sign, publish and verify Python integration wheels.';
 
-Typical flow (local repository in ./repository):
-  provenant repo init                 create a TUF repository and its keys
-  provenant release --all             build, attest, sign and publish every integration
-  provenant download datadog-postgres verify and fetch a wheel; prints its path`;
+const FLOW = `
+Typical flow (repository in ./repository, keys in ./keys, integrations in the current
+directory or else the bundled examples):
+  provenant release --all               build, attest, sign, publish, test-download each one
+  provenant download datadog-postgres --root repository/metadata/1.root.json
+                                        verify and fetch a wheel; prints its path
+  provenant serve                       then: pip install --index-url http://127.0.0.1:8000/simple/ datadog-postgres
+
+Step by step: repo init, then build, sign, publish. Every command has --help with examples,
+--json for machines and -v for detail. Exit codes: docs/exit-codes.md.`;
 
 /** Runs the CLI in-process and returns the exit code (tests call this directly). */
 export async function main(argv: string[], out: Output = processOutput, env = process.env, cwd = process.cwd()): Promise<number> {
   const ctx = makeContext(out, env, cwd);
   const program = new Command('provenant')
     .description(DESCRIPTION)
+    .addHelpText('after', FLOW)
     .option('-v, --verbose', 'more detail on stderr (repeat for more: -vv)', (_v: string, prev: number) => prev + 1, 0)
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeOut: (s) => out.stdout(s), writeErr: (s) => out.stderr(s) })

@@ -12,10 +12,11 @@ test('--help teaches the typical flow and exits 0', async () => {
   const o = capture();
   assert.equal(await main(['--help'], o), 0);
   assert.match(o.out, /Typical flow/);
+  assert.match(o.out, /provenant release --all/);
 });
 
 test('an unknown command is a usage error (exit 2)', async () => {
   const o = capture();
   assert.equal(await main(['no-such-command'], o), 2);
-  assert.match(o.err, /unknown command|too many arguments/);
+  assert.match(o.err, /unknown command 'no-such-command'/);
 });

@@ -11,9 +11,9 @@ import { register as download } from './download.ts';
 export const commands: RegisterCommand[] = [
   release,
   build,
-  repo,
-  publish,
   sign,
+  publish,
+  repo,
   serve,
   download,
 ];
