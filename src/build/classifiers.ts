@@ -42,6 +42,8 @@ export function sortClassifiers(classifiers: readonly string[]): string[] {
   const unique = [...new Set(classifiers)];
   const priv = unique.filter(isPrivateClassifier);
   const pub = unique.filter((c) => !isPrivateClassifier(c));
-  pub.sort((a, b) => compareKeys(naturalKey(a), naturalKey(b)));
-  return [...priv, ...pub];
+  // Keys computed once per classifier, not per comparison; the sort is stable, like Python's.
+  const keyed = pub.map((c) => ({ c, key: naturalKey(c) }));
+  keyed.sort((a, b) => compareKeys(a.key, b.key));
+  return [...priv, ...keyed.map((k) => k.c)];
 }

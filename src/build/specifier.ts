@@ -54,6 +54,25 @@ export function formatSpecifierSet(specs: readonly Specifier[]): string {
 export function codePointCompare(a: string, b: string): number {
   // Python compares str by code point; JS `<` compares UTF-16 units, which differs only past U+FFFF.
   if (a === b) return 0;
+  // Fast path: up to the first differing unit the strings agree, so when neither differing unit
+  // is a surrogate the units are the code points and their order is Python's.
+  const m = Math.min(a.length, b.length);
+  let i = 0;
+  while (i < m && a.charCodeAt(i) === b.charCodeAt(i)) i++;
+  if (i === m) {
+    // One is a prefix of the other: the longer is greater, unless the cut splits a surrogate pair
+    // (then the slow path decides).
+    const next = (a.length > m ? a : b).charCodeAt(m);
+    if (!(next >= 0xdc00 && next <= 0xdfff)) return a.length - b.length;
+  } else {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if ((x < 0xd800 || x > 0xdfff) && (y < 0xd800 || y > 0xdfff)) return x - y;
+  }
+  return codePointCompareSlow(a, b);
+}
+
+function codePointCompareSlow(a: string, b: string): number {
   const ai = [...a];
   const bi = [...b];
   const n = Math.min(ai.length, bi.length);

@@ -183,3 +183,20 @@ test('raw deflate equals CPython zlib on every file of the peer venv\'s hatchlin
   }
   assert.deepEqual(mismatched, [], `${mismatched.length} of ${all.length} inputs deflate differently from CPython's zlib`);
 });
+
+test('codePointCompare sorts like Python\'s str ordering, astral characters and lone surrogates included', async () => {
+  const { codePointCompare } = await import('../../src/build/specifier.ts');
+  const alphabet = ['a', 'b', 'Z', '/', '_', '\u00e9', '\uffff', '\ue000', '\ud83d\ude00', '\ud83d\ude01', '\ud800\udc00', '\ud800', '\udfff'];
+  let seed = 99;
+  const rand = () => (seed = (seed * 1103515245 + 12345) >>> 0) >>> 8;
+  const words = Array.from({ length: 400 }, () => Array.from({ length: rand() % 5 }, () => alphabet[rand() % alphabet.length]).join(''));
+  for (let i = 0; i < 100; i++) words.push(words[i]! + words[i + 100]!);
+  // Lone surrogates do not survive JSON as UTF-8, so each word travels as its UTF-16 code units.
+  const units = words.map((w) => Array.from({ length: w.length }, (_, i) => w.charCodeAt(i)));
+  const order = await py<number[]>(
+    "import struct\nws = [struct.pack('<%dH' % len(u), *u).decode('utf-16-le', 'surrogatepass') for u in data]\nprint(json.dumps(sorted(range(len(ws)), key=lambda i: ws[i])))",
+    units,
+  );
+  const ours = words.map((_, i) => i).sort((a, b) => codePointCompare(words[a]!, words[b]!) || a - b);
+  assert.deepEqual(ours, order);
+});
