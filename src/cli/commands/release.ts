@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
-import { downloadCheck } from '../../app/download.ts';
+import { downloadWheel } from '../../app/download.ts';
 import { releaseIntegrations, type ReleaseSummary } from '../../app/release.ts';
 import { initRepository } from '../../app/repo.ts';
 import { nestedReporter, type Reporter } from '../../app/reporter.ts';
@@ -17,7 +17,7 @@ import { metadataKey } from '../../tuf/sign.ts';
 import { keyStoreSignerSource } from '../../tuf/signer-source.ts';
 import type { CliContext, RegisterCommand } from '../context.ts';
 import { printJson } from '../output.ts';
-import { addStorageOptions, openRepository, type RepositoryFlags } from '../storage-options.ts';
+import { addStorageOptions, openRepository, storageOptionsFrom, type RepositoryFlags, type StorageFlags } from '../storage-options.ts';
 
 const HELP = `
 The whole pipeline, one step at a time, for each integration:
@@ -93,7 +93,7 @@ export const register: RegisterCommand = (program, ctx) => {
           format: opts.provenance,
           dryRun: Boolean(opts.dryRun),
           reporter,
-          testDownload: await selfCheck(storage, scratch, ctx, reporter),
+          testDownload: selfCheck(storage, scratch, ctx, opts, reporter),
         });
         if (!g.json) printSummary(ctx, summary);
         if (summary.ok) {
@@ -115,7 +115,12 @@ export const register: RegisterCommand = (program, ctx) => {
 /** The embedded default must work from nothing: a local repository is created on first use. */
 async function ensureRepository(storage: Storage, keysDir: string, dryRun: boolean, ctx: CliContext, reporter: Reporter): Promise<void> {
   if (await storage.get(metadataKey('timestamp'))) return;
-  if (!(storage instanceof FsStorage)) return; // publish names the problem: E_REPO_NOT_INITIALIZED
+  if (!(storage instanceof FsStorage)) {
+    throw new ProvenantError('E_REPO_NOT_INITIALIZED', `no provenant repository at ${storage.location}`, {
+      exitClass: 'not-found',
+      hint: `create it once with \`provenant repo init --repository ${storage.location}\` (remote repositories are never created implicitly)`,
+    });
+  }
   if (dryRun) {
     throw new ProvenantError('E_REPO_NOT_INITIALIZED', `no repository at ${storage.location} to dry-run a release against`, {
       exitClass: 'not-found',
@@ -131,15 +136,26 @@ async function ensureRepository(storage: Storage, keysDir: string, dryRun: boole
  * first root (which the publisher holds the keys to) with a state of its own, so it walks the
  * whole root chain every time and never touches a user's trusted state.
  */
-async function selfCheck(storage: Storage, scratch: string, ctx: CliContext, reporter: Reporter) {
+function selfCheck(storage: Storage, scratch: string, ctx: CliContext, flags: StorageFlags, reporter: Reporter) {
   const rootFile = path.join(scratch, '1.root.json');
   const repository = storage instanceof FsStorage ? storage.root : storage.location;
-  const check = downloadCheck({ repository, root: rootFile, stateDir: path.join(scratch, 'state'), dest: path.join(scratch, 'wheels'), env: ctx.env, cwd: ctx.cwd, reporter: nestedReporter(reporter) });
   return async (project: string, version: string) => {
     const root = await storage.get(metadataKey('root', 1));
     if (!root) throw new ProvenantError('E_REPO_NOT_INITIALIZED', `${storage.location} has no metadata/1.root.json`, { exitClass: 'not-found' });
     await writeFile(rootFile, root.bytes);
-    return check(project, version);
+    const res = await downloadWheel({
+      project,
+      version,
+      repository,
+      root: rootFile,
+      stateDir: path.join(scratch, 'state'),
+      dest: path.join(scratch, 'wheels'),
+      s3: storageOptionsFrom(flags, ctx),
+      env: ctx.env,
+      cwd: ctx.cwd,
+      reporter: nestedReporter(reporter),
+    });
+    return res.path;
   };
 }
 
