@@ -53,7 +53,7 @@ async function timeWithCpu(fn: () => Promise<void>): Promise<{ wall: number; cpu
 export const buildBenchmark: Benchmark = {
   name: 'build',
   async run(): Promise<BenchTable[]> {
-    const n = Number(process.env.PROVENANT_BENCH_BUILD_N ?? 100);
+    const n = Number(process.env.PROVENANT_BENCH_BUILD_N ?? 200);
     const cliRounds = Number(process.env.PROVENANT_BENCH_BUILD_CLI_N ?? 2);
     // Sources, outputs and hatchling's temporary files all live on one file system, a RAM one
     // where there is one: on a shared VM, disk journaling would otherwise dominate both tools'
@@ -72,10 +72,11 @@ export const buildBenchmark: Benchmark = {
       const env = { ...process.env, SOURCE_DATE_EPOCH: String(EPOCH), TMPDIR: work };
 
       const loadBefore = loadavg()[0]!;
-      // provenant, in-process. Warm-up rounds first so that JIT compilation and module loading
-      // are not timed (hatchling's loop gets one warm-up round for its imports and plugins).
+      // provenant, in-process. 100 warm-up rounds first so that JIT compilation (JS and wasm tiers)
+      // and module loading are not timed (hatchling's loop gets a warm-up round for its imports
+      // and plugins; its per-build work has no JIT to warm).
       const ours = new Map<string, string>();
-      for (let i = 0; i < 20; i++) {
+      for (let i = 0; i < 100; i++) {
         for (const r of roots) {
           const w = await buildWheel(r, { sourceDateEpoch: EPOCH });
           ours.set(w.fileName, sha256Hex(w.bytes));

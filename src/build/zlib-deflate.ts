@@ -2,8 +2,8 @@
  * Raw deflate by zlib 1.2.13 itself, compiled to WebAssembly (zlib/deflate.wasm, rebuilt by
  * zlib/build.sh). hatchling's wheels are compressed by CPython's zlib, and only zlib's own
  * algorithm gives its bytes: Node's zlib is Chromium's fork, whose output differs for most
- * inputs. This is about twice as fast as pako's JavaScript port of the same code and gives the
- * same bytes (test/build/parity.test.ts compares both engines with CPython).
+ * inputs. It is about twice as fast as pako's JavaScript port of zlib, which the builder used
+ * before; test/build/parity.test.ts compares its output with CPython's zlib.
  */
 import { readFileSync } from 'node:fs';
 
