@@ -4,13 +4,16 @@ import path from 'node:path';
 import { ProvenantError, isProvenantError } from '../errors.ts';
 import { pointerTargetPath, POLICY_TARGET } from '../formats/layout.ts';
 import { normalizeProjectName } from '../formats/pep503.ts';
+import type { TargetFile } from '@tufjs/models';
 import type { FetchStats, Fetcher } from '../net/fetcher.ts';
 import { openFetcher, type NetOptions } from '../net/open-fetcher.ts';
+import { PrefetchingFetcher } from '../net/prefetching-fetcher.ts';
 import { parsePolicy, type Policy } from '../policy/policy.ts';
 import type { S3StorageOptions } from '../storage/s3.ts';
-import { downloadPinnedAttestation, downloadPinnedWheel } from '../verify/artifact.ts';
+import { downloadPinnedAttestation, downloadPinnedWheel, MAX_ATTESTATION_BYTES } from '../verify/artifact.ts';
 import { checkAttestationSignature, checkProvenancePolicy, checkStatementTypes, checkSubject } from '../verify/attestation-check.ts';
 import { CHECKS, type CheckName } from '../verify/checks.ts';
+import { hintKey, readHints, recordHint, usableHint } from '../verify/download-hints.ts';
 import { checkPointer } from '../verify/pointer-check.ts';
 import { repositoryBaseUrl } from '../verify/repository-url.ts';
 import { repositoryStateDir, stateBaseDir } from '../verify/state-dir.ts';
@@ -110,9 +113,25 @@ export async function downloadWheel(req: DownloadRequest): Promise<DownloadResul
   // The destination is made ready while TUF works (file-system latency off the critical
   // path); whatever this run creates there is removed again if any check fails.
   const destP = later(prepareDestination(req.dest, req.cwd ?? process.cwd()));
+  const net = new PrefetchingFetcher(fetcher);
   try {
-    const tuf = await TufClient.open({ repositoryUrl, stateDir, rootFile: req.root ?? (env.PROVENANT_ROOT || undefined), fetcher, reporter });
-    await tuf.refresh();
+    const knownP = readHints(stateDir);
+    const tuf = await TufClient.open({ repositoryUrl, stateDir, rootFile: req.root ?? (env.PROVENANT_ROOT || undefined), fetcher: net, reporter });
+    const refreshP = later(tuf.refresh());
+    // The small objects the last run of the same request read (pointer, policy, attestation)
+    // are requested now, while TUF refreshes, after the timestamp request, which stays first
+    // in line. Each is handed over only if the verified metadata then asks for exactly that
+    // URL and length cap, and is checked as if just fetched (PrefetchingFetcher). The wheel
+    // still starts only once the pointer has passed, so nothing reaches the destination before.
+    const known = await knownP;
+    const key = hintKey(project, req.version, req.pre ?? false);
+    const hint = usableHint(known[key], repositoryUrl);
+    if (hint) {
+      net.prefetch(hint.pointer.url, hint.pointer.length);
+      net.prefetch(hint.policy.url, hint.policy.length);
+      if (!req.unsafeDisableVerification && hint.attestation.length <= MAX_ATTESTATION_BYTES) net.prefetch(hint.attestation.url, hint.attestation.length);
+    }
+    await refreshP();
     const v = tuf.versions();
     pass('tuf refresh', `root v${v.root}, timestamp v${v.timestamp}, snapshot v${v.snapshot} (state ${stateDir})`);
 
@@ -121,7 +140,7 @@ export async function downloadWheel(req: DownloadRequest): Promise<DownloadResul
     const releaseP = later(
       resolveRelease(tuf, project, req).then(async (release) => ({ release, pointerBytes: await tuf.fetchTarget(release.target) })),
     );
-    const policy = await policyP();
+    const { policy, info: policyInfo } = await policyP();
     if (req.unsafeDisableVerification && !policy.allowUnsafeDisableVerification) {
       throw new ProvenantError('E_UNSAFE_REFUSED', '--unsafe-disable-verification is refused: the repository policy forbids it', {
         exitClass: 'verification',
@@ -138,9 +157,10 @@ export async function downloadWheel(req: DownloadRequest): Promise<DownloadResul
     pass('pointer schema', `${checked.wheelFileName}, ${pointer.length} bytes`);
 
     const attestationPin = { url: checked.attestationUrl, length: pointer.attestation.length, sha256: pointer.attestation.digest };
-    const attestationP = req.unsafeDisableVerification ? undefined : later(downloadPinnedAttestation(fetcher, attestationPin));
+    const attestationP = req.unsafeDisableVerification ? undefined : later(downloadPinnedAttestation(net, attestationPin));
     const dest = await destP();
-    tempWheel = await downloadPinnedWheel(fetcher, { url: checked.wheelUrl, length: pointer.length, sha256: pointer.digest }, dest.dir, checked.wheelFileName);
+    const wheelPin = { url: checked.wheelUrl, length: pointer.length, sha256: pointer.digest };
+    tempWheel = await downloadPinnedWheel(fetcher, wheelPin, dest.dir, checked.wheelFileName);
     pass('wheel length', `${pointer.length} bytes`);
     pass('wheel sha256', pointer.digest);
 
@@ -176,6 +196,12 @@ export async function downloadWheel(req: DownloadRequest): Promise<DownloadResul
     await rename(tempWheel, finalPath);
     tempWheel = undefined;
     ok = true;
+    const pin = (url: string, info: { length: number; hashes: Record<string, string> }) => ({ url, length: info.length, sha256: info.hashes.sha256 ?? '' });
+    await recordHint(stateDir, known, key, {
+      pointer: pin(tuf.targetUrl(release.target), release.target),
+      policy: pin(tuf.targetUrl(policyInfo), policyInfo),
+      attestation: attestationPin,
+    });
     reporter.step(project, 'download', 'ok', `${release.version} ${req.unsafeDisableVerification ? 'UNVERIFIED' : `verified (${passed.length} checks)`} → ${finalPath}`);
     return {
       ok: true,
@@ -193,6 +219,7 @@ export async function downloadWheel(req: DownloadRequest): Promise<DownloadResul
       network: { ...fetcher.stats },
     };
   } finally {
+    net.close();
     if (tempWheel) await rm(tempWheel, { force: true });
     if (!ok) {
       const dest = await destP().catch(() => undefined);
@@ -236,7 +263,7 @@ function later<T>(p: Promise<T>): () => Promise<T> {
   };
 }
 
-async function readPolicy(tuf: TufClient): Promise<Policy> {
+async function readPolicy(tuf: TufClient): Promise<{ policy: Policy; info: TargetFile }> {
   const info = await tuf.targetInfo(POLICY_TARGET);
   if (!info) {
     throw new ProvenantError('E_POLICY_MISSING', `the repository publishes no attestation policy (TUF target ${POLICY_TARGET})`, {
@@ -247,7 +274,7 @@ async function readPolicy(tuf: TufClient): Promise<Policy> {
   }
   const bytes = await tuf.fetchTarget(info);
   try {
-    return parsePolicy(bytes, POLICY_TARGET);
+    return { policy: parsePolicy(bytes, POLICY_TARGET), info };
   } catch (e) {
     if (isProvenantError(e)) throw new ProvenantError(e.code, e.message, { exitClass: 'verification', file: e.file, field: e.field, hint: e.hint, cause: e });
     throw e;

@@ -134,15 +134,21 @@ export class TufClient {
     return found;
   }
 
+  /** Where the target is fetched from: its consistent-snapshot name when the root says so. */
+  targetUrl(info: TargetFile): string {
+    const consistent = this.internals.trustedSet.root.signed.consistentSnapshot;
+    const sha256 = info.hashes.sha256;
+    const key = consistent && sha256 ? consistentTargetPath(info.path, sha256) : info.path;
+    return `${this.repositoryUrl}${key.split('/').map(encodeURIComponent).join('/')}`;
+  }
+
   /** The target's bytes, checked against its trusted length and hashes (small targets only). */
   async fetchTarget(info: TargetFile): Promise<Uint8Array> {
-    const consistent = this.internals.trustedSet.root.signed.consistentSnapshot;
     const sha256 = info.hashes.sha256;
     if (!sha256) {
       throw new ProvenantError('E_TARGET_DIGEST', `target ${info.path} has no sha256 in TUF metadata`, { exitClass: 'verification', file: info.path });
     }
-    const key = consistent ? consistentTargetPath(info.path, sha256) : info.path;
-    const url = `${this.repositoryUrl}${key.split('/').map(encodeURIComponent).join('/')}`;
+    const url = this.targetUrl(info);
     let bytes: Buffer;
     try {
       bytes = await readAll(this.fetcher, url, info.length);
