@@ -109,6 +109,7 @@ export async function downloadWheel(req: DownloadRequest): Promise<DownloadResul
     reporter.debug(`✓ ${check}: ${detail}`);
   };
   let tempWheel: string | undefined;
+  let tuf: TufClient | undefined;
   let ok = false;
   // The destination is made ready while TUF works (file-system latency off the critical
   // path); whatever this run creates there is removed again if any check fails.
@@ -116,8 +117,9 @@ export async function downloadWheel(req: DownloadRequest): Promise<DownloadResul
   const net = new PrefetchingFetcher(fetcher);
   try {
     const knownP = readHints(stateDir);
-    const tuf = await TufClient.open({ repositoryUrl, stateDir, rootFile: req.root ?? (env.PROVENANT_ROOT || undefined), fetcher: net, reporter });
-    const refreshP = later(tuf.refresh());
+    tuf = await TufClient.open({ repositoryUrl, stateDir, rootFile: req.root ?? (env.PROVENANT_ROOT || undefined), fetcher: net, reporter });
+    const client = tuf;
+    const refreshP = later(client.refresh());
     // The small objects the last run of the same request read (pointer, policy, attestation)
     // are requested now, while TUF refreshes, after the timestamp request, which stays first
     // in line. Each is handed over only if the verified metadata then asks for exactly that
@@ -136,9 +138,9 @@ export async function downloadWheel(req: DownloadRequest): Promise<DownloadResul
     pass('tuf refresh', `root v${v.root}, timestamp v${v.timestamp}, snapshot v${v.snapshot} (state ${stateDir})`);
 
     // Independent fetches overlap; results are still taken, and checks decided, in order.
-    const policyP = later(readPolicy(tuf));
+    const policyP = later(readPolicy(client));
     const releaseP = later(
-      resolveRelease(tuf, project, req).then(async (release) => ({ release, pointerBytes: await tuf.fetchTarget(release.target) })),
+      resolveRelease(client, project, req).then(async (release) => ({ release, pointerBytes: await client.fetchTarget(release.target) })),
     );
     const { policy, info: policyInfo } = await policyP();
     if (req.unsafeDisableVerification && !policy.allowUnsafeDisableVerification) {
@@ -192,6 +194,8 @@ export async function downloadWheel(req: DownloadRequest): Promise<DownloadResul
       };
     }
 
+    // The trust state this run learnt is on disk before the wheel is handed over.
+    await tuf.flush();
     const finalPath = path.join(dest.dir, checked.wheelFileName);
     await rename(tempWheel, finalPath);
     tempWheel = undefined;
@@ -219,6 +223,8 @@ export async function downloadWheel(req: DownloadRequest): Promise<DownloadResul
       network: { ...fetcher.stats },
     };
   } finally {
+    // On failure too, what tuf-js verified is kept; a write error is not the failure to report then.
+    if (!ok) await tuf?.flush().catch(() => undefined);
     net.close();
     if (tempWheel) await rm(tempWheel, { force: true });
     if (!ok) {

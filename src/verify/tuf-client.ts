@@ -1,7 +1,5 @@
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { Metadata, MetadataKind, type Root, type Snapshot, type TargetFile, type Targets, type Timestamp } from '@tufjs/models';
 import { Updater } from 'tuf-js';
 import type { Reporter } from '../app/reporter.ts';
@@ -49,6 +47,9 @@ export class TufClient {
   private readonly internals: UpdaterInternals;
   private readonly adapter: TufFetcherAdapter;
   private readonly fetcher: Fetcher;
+  /** The last state write queued per file: writes to one file land in the order tuf-js made them. */
+  private readonly writes = new Map<string, Promise<void>>();
+  private writeError: { file: string; error: unknown } | undefined;
 
   private constructor(opts: TufClientOptions, updater: Updater, adapter: TufFetcherAdapter) {
     this.repositoryUrl = opts.repositoryUrl;
@@ -62,8 +63,38 @@ export class TufClient {
       throw new ProvenantError('E_INTERNAL', 'the installed tuf-js does not have the Updater internals provenant relies on', { exitClass: 'internal' });
     }
     // tuf-js persists with a plain writeFileSync: a crash would leave a torn file. Replace it
-    // with write-temp, fsync, rename (synchronous, as tuf-js calls it without awaiting).
-    this.internals.persistMetadata = (name, bytes) => writeFileAtomicSync(path.join(this.stateDir, `${encodeURIComponent(name)}.json`), bytes);
+    // with write-temp, fsync, rename, started at once but not waited for: the fsync (a few ms)
+    // then overlaps the next request instead of stopping the event loop. tuf-js never reads
+    // back a file it persisted in the same run (it keeps the verified role in memory), and
+    // flush() waits for every write before a download may succeed.
+    this.internals.persistMetadata = (name, bytes) => this.persist(path.join(this.stateDir, `${encodeURIComponent(name)}.json`), bytes);
+  }
+
+  private persist(file: string, bytes: Uint8Array): void {
+    const copy = Uint8Array.from(bytes);
+    const next = (this.writes.get(file) ?? Promise.resolve()).then(() =>
+      writeFileAtomic(file, copy).catch((error: unknown) => {
+        this.writeError ??= { file, error };
+      }),
+    );
+    this.writes.set(file, next);
+  }
+
+  /**
+   * Waits until every metadata file tuf-js persisted is on disk (temp file, fsync, rename).
+   * Fails if any write failed: a download must not succeed on trust state it could not keep.
+   */
+  async flush(): Promise<void> {
+    await Promise.all(this.writes.values());
+    if (this.writeError) {
+      const { file, error } = this.writeError;
+      throw new ProvenantError('E_TUF_STATE_WRITE', `cannot write trusted metadata to ${file}: ${(error as Error).message}`, {
+        exitClass: 'input',
+        file,
+        hint: 'check that the state directory (--state-dir, PROVENANT_STATE_DIR) is writable and its disk not full',
+        cause: error,
+      });
+    }
   }
 
   static async open(opts: TufClientOptions): Promise<TufClient> {
@@ -230,22 +261,5 @@ async function exists(file: string): Promise<boolean> {
     return (await stat(file)).isFile();
   } catch {
     return false;
-  }
-}
-
-function writeFileAtomicSync(file: string, bytes: Uint8Array): void {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
-  try {
-    const fd = openSync(tmp, 'wx', 0o644);
-    try {
-      for (let off = 0; off < bytes.byteLength; ) off += writeSync(fd, bytes, off);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, file);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw e;
   }
 }
