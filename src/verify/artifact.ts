@@ -5,8 +5,11 @@ import { ProvenantError } from '../errors.ts';
 import { readAll, type Fetcher } from '../net/fetcher.ts';
 import { sha256Hex } from '../util/hash.ts';
 import { checkFailed } from './checks.ts';
+import { collectYoungGarbage } from './young-garbage.ts';
 
 const WRITE_BATCH = 1 << 20;
+/** Network buffers freed every this many bytes of wheel (young-garbage.ts): caps peak memory. */
+const COLLECT_EVERY = 8 << 20;
 
 export interface Pinned {
   url: string;
@@ -31,6 +34,7 @@ export async function downloadPinnedWheel(fetcher: Fetcher, pin: Pinned, dir: st
     // number of file-system calls down while memory stays bounded.
     let batch: Uint8Array[] = [];
     let batched = 0;
+    let collectAt = COLLECT_EVERY;
     const flush = async () => {
       if (batched === 0) return;
       await fh.writev(batch);
@@ -45,6 +49,10 @@ export async function downloadPinnedWheel(fetcher: Fetcher, pin: Pinned, dir: st
         batch.push(chunk);
         batched += chunk.length;
         if (batched >= WRITE_BATCH) await flush();
+        if (total >= collectAt && batched === 0) {
+          collectYoungGarbage();
+          collectAt = total + COLLECT_EVERY;
+        }
         onProgress?.(total);
       }
       await flush();
