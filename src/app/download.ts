@@ -4,22 +4,23 @@ import path from 'node:path';
 import { ProvenantError, isProvenantError } from '../errors.ts';
 import { pointerTargetPath, POLICY_TARGET } from '../formats/layout.ts';
 import { normalizeProjectName } from '../formats/pep503.ts';
-import type { TargetFile } from '@tufjs/models';
 import type { FetchStats, Fetcher } from '../net/fetcher.ts';
 import { openFetcher, type NetOptions } from '../net/open-fetcher.ts';
-import { PrefetchingFetcher } from '../net/prefetching-fetcher.ts';
 import { parsePolicy, type Policy } from '../policy/policy.ts';
 import type { S3StorageOptions } from '../storage/s3.ts';
-import { downloadPinnedAttestation, downloadPinnedWheel, MAX_ATTESTATION_BYTES } from '../verify/artifact.ts';
+import { downloadPinnedAttestation, downloadPinnedWheel } from '../verify/artifact.ts';
 import { checkAttestationSignature, checkProvenancePolicy, checkStatementTypes, checkSubject } from '../verify/attestation-check.ts';
 import { CHECKS, type CheckName } from '../verify/checks.ts';
-import { hintKey, readHints, recordHint, usableHint } from '../verify/download-hints.ts';
 import { checkPointer } from '../verify/pointer-check.ts';
 import { repositoryBaseUrl } from '../verify/repository-url.ts';
 import { repositoryStateDir, stateBaseDir } from '../verify/state-dir.ts';
+import { cachedOr, TargetCache } from '../verify/target-cache.ts';
 import { ensureTrustedRoot, TufClient } from '../verify/tuf-client.ts';
 import { pickRelease, projectPointerPrefix, releasesOf, type PublishedRelease } from '../verify/versions.ts';
 import { silentReporter, type Reporter } from './reporter.ts';
+
+/** Under each repository's state directory; not `<role>.json`, which is where tuf-js keeps roles. */
+const TARGET_CACHE_DIR = 'verified-objects';
 
 export interface DownloadRequest {
   /** Project name in any spelling (`datadog-postgres`, `datadog_postgres`). */
@@ -114,26 +115,13 @@ export async function downloadWheel(req: DownloadRequest): Promise<DownloadResul
   // The destination is made ready while TUF works (file-system latency off the critical
   // path); whatever this run creates there is removed again if any check fails.
   const destP = later(prepareDestination(req.dest, req.cwd ?? process.cwd()));
-  const net = new PrefetchingFetcher(fetcher);
+  // Pointers, the policy and attestations already verified once, by sha256 (target-cache.ts):
+  // a warm download then needs no request for them when their pins have not changed.
+  const cache = new TargetCache(path.join(stateDir, TARGET_CACHE_DIR));
   try {
-    const knownP = readHints(stateDir);
-    tuf = await TufClient.open({ repositoryUrl, stateDir, rootFile: req.root ?? (env.PROVENANT_ROOT || undefined), fetcher: net, reporter });
+    tuf = await TufClient.open({ repositoryUrl, stateDir, rootFile: req.root ?? (env.PROVENANT_ROOT || undefined), fetcher, reporter, cache });
     const client = tuf;
-    const refreshP = later(client.refresh());
-    // The small objects the last run of the same request read (pointer, policy, attestation)
-    // are requested now, while TUF refreshes, after the timestamp request, which stays first
-    // in line. Each is handed over only if the verified metadata then asks for exactly that
-    // URL and length cap, and is checked as if just fetched (PrefetchingFetcher). The wheel
-    // still starts only once the pointer has passed, so nothing reaches the destination before.
-    const known = await knownP;
-    const key = hintKey(project, req.version, req.pre ?? false);
-    const hint = usableHint(known[key], repositoryUrl);
-    if (hint) {
-      net.prefetch(hint.pointer.url, hint.pointer.length);
-      net.prefetch(hint.policy.url, hint.policy.length);
-      if (!req.unsafeDisableVerification && hint.attestation.length <= MAX_ATTESTATION_BYTES) net.prefetch(hint.attestation.url, hint.attestation.length);
-    }
-    await refreshP();
+    await client.refresh();
     const v = tuf.versions();
     pass('tuf refresh', `root v${v.root}, timestamp v${v.timestamp}, snapshot v${v.snapshot} (state ${stateDir})`);
 
@@ -142,7 +130,7 @@ export async function downloadWheel(req: DownloadRequest): Promise<DownloadResul
     const releaseP = later(
       resolveRelease(client, project, req).then(async (release) => ({ release, pointerBytes: await client.fetchTarget(release.target) })),
     );
-    const { policy, info: policyInfo } = await policyP();
+    const policy = await policyP();
     if (req.unsafeDisableVerification && !policy.allowUnsafeDisableVerification) {
       throw new ProvenantError('E_UNSAFE_REFUSED', '--unsafe-disable-verification is refused: the repository policy forbids it', {
         exitClass: 'verification',
@@ -159,7 +147,7 @@ export async function downloadWheel(req: DownloadRequest): Promise<DownloadResul
     pass('pointer schema', `${checked.wheelFileName}, ${pointer.length} bytes`);
 
     const attestationPin = { url: checked.attestationUrl, length: pointer.attestation.length, sha256: pointer.attestation.digest };
-    const attestationP = req.unsafeDisableVerification ? undefined : later(downloadPinnedAttestation(net, attestationPin));
+    const attestationP = req.unsafeDisableVerification ? undefined : later(cachedOr(cache, attestationPin, () => downloadPinnedAttestation(fetcher, attestationPin)));
     const dest = await destP();
     const wheelPin = { url: checked.wheelUrl, length: pointer.length, sha256: pointer.digest };
     tempWheel = await downloadPinnedWheel(fetcher, wheelPin, dest.dir, checked.wheelFileName);
@@ -200,12 +188,6 @@ export async function downloadWheel(req: DownloadRequest): Promise<DownloadResul
     await rename(tempWheel, finalPath);
     tempWheel = undefined;
     ok = true;
-    const pin = (url: string, info: { length: number; hashes: Record<string, string> }) => ({ url, length: info.length, sha256: info.hashes.sha256 ?? '' });
-    await recordHint(stateDir, known, key, {
-      pointer: pin(tuf.targetUrl(release.target), release.target),
-      policy: pin(tuf.targetUrl(policyInfo), policyInfo),
-      attestation: attestationPin,
-    });
     reporter.step(project, 'download', 'ok', `${release.version} ${req.unsafeDisableVerification ? 'UNVERIFIED' : `verified (${passed.length} checks)`} → ${finalPath}`);
     return {
       ok: true,
@@ -225,7 +207,7 @@ export async function downloadWheel(req: DownloadRequest): Promise<DownloadResul
   } finally {
     // On failure too, what tuf-js verified is kept; a write error is not the failure to report then.
     if (!ok) await tuf?.flush().catch(() => undefined);
-    net.close();
+    await cache.settle();
     if (tempWheel) await rm(tempWheel, { force: true });
     if (!ok) {
       const dest = await destP().catch(() => undefined);
@@ -269,7 +251,7 @@ function later<T>(p: Promise<T>): () => Promise<T> {
   };
 }
 
-async function readPolicy(tuf: TufClient): Promise<{ policy: Policy; info: TargetFile }> {
+async function readPolicy(tuf: TufClient): Promise<Policy> {
   const info = await tuf.targetInfo(POLICY_TARGET);
   if (!info) {
     throw new ProvenantError('E_POLICY_MISSING', `the repository publishes no attestation policy (TUF target ${POLICY_TARGET})`, {
@@ -280,7 +262,7 @@ async function readPolicy(tuf: TufClient): Promise<{ policy: Policy; info: Targe
   }
   const bytes = await tuf.fetchTarget(info);
   try {
-    return { policy: parsePolicy(bytes, POLICY_TARGET), info };
+    return parsePolicy(bytes, POLICY_TARGET);
   } catch (e) {
     if (isProvenantError(e)) throw new ProvenantError(e.code, e.message, { exitClass: 'verification', file: e.file, field: e.field, hint: e.hint, cause: e });
     throw e;

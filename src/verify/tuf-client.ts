@@ -9,6 +9,7 @@ import { readAll, type Fetcher } from '../net/fetcher.ts';
 import { TufFetcherAdapter } from '../net/tuf-fetcher.ts';
 import { writeFileAtomic } from '../util/atomic-write.ts';
 import { sha256Hex } from '../util/hash.ts';
+import type { TargetCache } from './target-cache.ts';
 import { fromTufError } from './tuf-errors.ts';
 import './tuf-models-linear.ts';
 import './tuf-models-verify-cache.ts';
@@ -22,6 +23,8 @@ export interface TufClientOptions {
   rootFile?: string | undefined;
   fetcher: Fetcher;
   reporter: Reporter;
+  /** Where targets already verified once are kept by sha256, to skip fetching them again. */
+  cache?: TargetCache | undefined;
 }
 
 /** tuf-js's default cap for timestamp.json, named so the prefetch asks for the same. */
@@ -47,6 +50,7 @@ export class TufClient {
   private readonly internals: UpdaterInternals;
   private readonly adapter: TufFetcherAdapter;
   private readonly fetcher: Fetcher;
+  private readonly cache: TargetCache | undefined;
   /** The last state write queued per file: writes to one file land in the order tuf-js made them. */
   private readonly writes = new Map<string, Promise<void>>();
   private writeError: { file: string; error: unknown } | undefined;
@@ -58,6 +62,7 @@ export class TufClient {
     this.updater = updater;
     this.adapter = adapter;
     this.fetcher = opts.fetcher;
+    this.cache = opts.cache;
     this.internals = updater as unknown as UpdaterInternals;
     if (typeof this.internals.loadTargets !== 'function' || typeof this.internals.persistMetadata !== 'function') {
       throw new ProvenantError('E_INTERNAL', 'the installed tuf-js does not have the Updater internals provenant relies on', { exitClass: 'internal' });
@@ -173,12 +178,17 @@ export class TufClient {
     return `${this.repositoryUrl}${key.split('/').map(encodeURIComponent).join('/')}`;
   }
 
-  /** The target's bytes, checked against its trusted length and hashes (small targets only). */
+  /**
+   * The target's bytes, checked against its trusted length and hashes (small targets only):
+   * from the cache when it holds exactly those bytes, else fetched, checked and cached.
+   */
   async fetchTarget(info: TargetFile): Promise<Uint8Array> {
     const sha256 = info.hashes.sha256;
     if (!sha256) {
       throw new ProvenantError('E_TARGET_DIGEST', `target ${info.path} has no sha256 in TUF metadata`, { exitClass: 'verification', file: info.path });
     }
+    const cached = await this.cache?.get(info.length, sha256);
+    if (cached) return cached;
     const url = this.targetUrl(info);
     let bytes: Buffer;
     try {
@@ -190,6 +200,7 @@ export class TufClient {
     if (bytes.length !== info.length) throw targetMismatch('E_TARGET_LENGTH', info, `is ${bytes.length} bytes, TUF pins ${info.length}`);
     const actual = sha256Hex(bytes);
     if (actual !== sha256) throw targetMismatch('E_TARGET_DIGEST', info, `has sha256 ${actual}, TUF pins ${sha256}`);
+    this.cache?.put(sha256, bytes);
     return bytes;
   }
 
