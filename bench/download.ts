@@ -189,7 +189,7 @@ export const downloadBenchmark: Benchmark = {
           columns: ['wheel', 'metadata', 'provenant / s', 'python-tuf ngclient + hashlib / s', 'ratio'],
           rows: wanRows,
           notes: [
-            `Median of ${wanRounds} alternating rounds of ${wanN} in-process downloads. Here the number of round trips in a row decides: provenant overlaps independent requests and, warm, requests what the last identical download read while TUF refreshes.`,
+            `Median of ${wanRounds} alternating rounds of ${wanN} in-process downloads. Here the number of round trips in a row decides: provenant overlaps independent requests and, warm, reads the pointer, policy and attestation it verified before from its state (three requests per download: root probe, timestamp, wheel).`,
           ],
         },
         {

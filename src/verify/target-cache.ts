@@ -14,6 +14,7 @@ import { sha256Hex } from '../util/hash.ts';
 export class TargetCache {
   readonly dir: string;
   private readonly pending: Promise<void>[] = [];
+  private made: Promise<unknown> | undefined;
 
   constructor(dir: string) {
     this.dir = dir;
@@ -45,7 +46,7 @@ export class TargetCache {
     const file = path.join(this.dir, sha256);
     const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
     try {
-      await mkdir(this.dir, { recursive: true });
+      await (this.made ??= mkdir(this.dir, { recursive: true }));
       await writeFile(tmp, bytes, { flag: 'wx' });
       await rename(tmp, file);
     } catch {
