@@ -8,5 +8,9 @@ if (major < 22 || (major === 22 && minor < 22)) {
   );
   process.exit(2);
 }
+// Compiled code is cached between runs (in the OS temp dir): a host running one download per
+// process should not pay for compiling the verifier every time.
+const { enableCompileCache } = await import('node:module');
+enableCompileCache?.();
 const { main } = await import('../src/cli/main.ts');
 process.exitCode = await main(process.argv.slice(2));

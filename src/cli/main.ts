@@ -1,7 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { ProvenantError } from '../errors.ts';
 import { makeContext } from './context.ts';
-import { commands } from './commands/index.ts';
+import { loadCommands } from './commands/index.ts';
 import { processOutput, renderError, type Output } from './output.ts';
 
 const DESCRIPTION = 'Build, attest, sign, publish and verify Python integration wheels.';
@@ -27,7 +27,7 @@ export async function main(argv: string[], out: Output = processOutput, env = pr
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeOut: (s) => out.stdout(s), writeErr: (s) => out.stderr(s) })
     .exitOverride();
-  for (const register of commands) register(program, ctx);
+  for (const register of await loadCommands(argv)) register(program, ctx);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return ctx.exitCode;

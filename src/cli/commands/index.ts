@@ -1,19 +1,25 @@
 import type { RegisterCommand } from '../context.ts';
-import { register as build } from './build.ts';
-import { register as release } from './release.ts';
-import { register as sign } from './sign.ts';
-import { register as serve } from './serve.ts';
-import { register as repo } from './repo.ts';
-import { register as publish } from './publish.ts';
-import { register as download } from './download.ts';
 
-/** Every subcommand, in the order `--help` lists them. Each lives in its own file here. */
-export const commands: RegisterCommand[] = [
-  release,
-  build,
-  sign,
-  publish,
-  repo,
-  serve,
-  download,
-];
+type CommandModule = Promise<{ register: RegisterCommand }>;
+
+/**
+ * Every subcommand, in the order `--help` lists them, each in its own file here. Loaded on
+ * demand: a command only pays for its own code at start-up (a download on a host should not
+ * load the wheel builder, the AWS SDK or the TUF writer).
+ */
+export const commandLoaders: Readonly<Record<string, () => CommandModule>> = {
+  release: () => import('./release.ts'),
+  build: () => import('./build.ts'),
+  sign: () => import('./sign.ts'),
+  publish: () => import('./publish.ts'),
+  repo: () => import('./repo.ts'),
+  serve: () => import('./serve.ts'),
+  download: () => import('./download.ts'),
+};
+
+/** The commands needed for `argv`: the one named, or all of them (help, or an unknown name). */
+export async function loadCommands(argv: readonly string[]): Promise<RegisterCommand[]> {
+  const named = argv.find((a) => !a.startsWith('-'));
+  const names = named !== undefined && named in commandLoaders ? [named] : Object.keys(commandLoaders);
+  return Promise.all(names.map(async (n) => (await commandLoaders[n]!()).register));
+}
