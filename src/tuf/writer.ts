@@ -76,6 +76,11 @@ export async function commitChanges(
   const { config } = state;
   const written: string[] = [];
   const versions: Record<string, number> = {};
+  // A taken version number is either an orphan (a publisher that crashed or lost before its
+  // commit: skip past it) or a rival's commit in progress. Once the commit point has moved,
+  // this attempt can only lose its compare-and-swap: give up now and rebase, instead of
+  // signing and writing one more orphan per version probed.
+  const overtaken = async () => (await storage.get(metadataKey('timestamp')))?.etag !== state.timestampEtag;
 
   if (changes.root) {
     const v = state.root.signed.version + 1;
@@ -91,12 +96,12 @@ export async function commitChanges(
   }
   if (changes.targets) {
     const t = changes.targets;
-    const v = await writeVersioned(storage, 'targets', state.targets.signed.version + 1, (n) => resigned(t, n, t.expires), signers.targets, written);
+    const v = await writeVersioned(storage, 'targets', state.targets.signed.version + 1, (n) => resigned(t, n, t.expires), signers.targets, written, overtaken);
     versions['targets.json'] = v.version;
   }
   for (const [name, bin] of [...(changes.bins ?? new Map<string, Targets>())].sort(([a], [b]) => a.localeCompare(b))) {
     const current = state.snapshot.signed.meta[`${name}.json`]?.version ?? 0;
-    const v = await writeVersioned(storage, name, current + 1, (n) => resigned(bin, n, bin.expires), signers.bins, written);
+    const v = await writeVersioned(storage, name, current + 1, (n) => resigned(bin, n, bin.expires), signers.bins, written, overtaken);
     versions[`${name}.json`] = v.version;
   }
 
@@ -108,6 +113,7 @@ export async function commitChanges(
     (n) => nextSnapshot(prevSnap, versions, n, config.specVersion, expiresFor(config, 'snapshot', now)),
     signers.snapshot,
     written,
+    overtaken,
   );
 
   const tsVersion = state.timestamp.signed.version + 1;
@@ -129,6 +135,7 @@ async function writeVersioned(
   make: (version: number) => Signed,
   signers: readonly Signer[],
   written: string[],
+  overtaken: () => Promise<boolean>,
 ): Promise<{ version: number; bytes: Uint8Array; md: Metadata<Signed> }> {
   let lastConflict: unknown;
   for (let v = first; v < first + MAX_VERSION_PROBES; v++) {
@@ -141,6 +148,7 @@ async function writeVersioned(
       return { version: v, bytes, md };
     } catch (e) {
       if (!(isProvenantError(e) && e.code === 'E_IMMUTABLE_CONFLICT')) throw e;
+      if (await overtaken()) throw casConflict(key, e);
       lastConflict = e;
     }
   }
