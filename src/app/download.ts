@@ -298,17 +298,6 @@ async function prepareDestination(dest: string | undefined, cwd: string): Promis
 }
 
 /**
- * The release pipeline's "test download" step (app/release.ts `DownloadCheck`): downloads each
- * just-published release through every check above, with its own state directory so the
- * publisher's own runs never touch a user's trusted state. `root` is the root.json the
- * publisher trusts (for a local repository it created: `<repository>/metadata/1.root.json`).
- */
-export function downloadCheck(opts: { repository: string; root: string; stateDir: string; dest: string; env?: NodeJS.ProcessEnv; cwd?: string; reporter?: Reporter }) {
-  return async (project: string, version: string): Promise<string> =>
-    (await downloadWheel({ project, version, repository: opts.repository, root: opts.root, stateDir: opts.stateDir, dest: opts.dest, env: opts.env ?? {}, cwd: opts.cwd, reporter: opts.reporter })).path;
-}
-
-/**
  * Records `rootFile` as the trusted root for `repository` in the downloader's state, as
  * `--root` does on a first download: for tools that create a repository (or ship a root) and
  * want `provenant download` to work afterwards without --root. A state that already trusts a

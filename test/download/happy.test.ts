@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import { sha256Hex } from '../../src/util/hash.ts';
-import { downloadCheck, trustRepositoryRoot } from '../../src/app/download.ts';
+import { trustRepositoryRoot } from '../../src/app/download.ts';
 import { CHECKS } from '../../src/verify/checks.ts';
 import { publish, repoFixture, signedRelease } from './helpers/fixture.ts';
 import { download } from './helpers/run.ts';
@@ -36,14 +36,6 @@ test('happy path for a v0.2-format attestation (the reference guide format), fro
   const r = await download(fx, fx.repoDir, 'datadog-old');
   assert.equal(r.attestation?.format, 'slsa-v0.2');
   assert.deepEqual(r.checks, [...CHECKS]);
-});
-
-test('downloadCheck (the release pipeline step) returns the verified path for a published version', async (t) => {
-  const fx = await repoFixture(t);
-  await publish(fx, [await signedRelease(fx, 'datadog-demo', '1.0.0'), await signedRelease(fx, 'datadog-demo', '1.1.0')]);
-  const check = downloadCheck({ repository: fx.repoDir, root: fx.rootFile, stateDir: path.join(fx.dir, 'release-state'), dest: path.join(fx.dir, 'release-dest') });
-  assert.equal(path.basename(await check('datadog-demo', '1.0.0')), 'datadog_demo-1.0.0-py3-none-any.whl');
-  await assert.rejects(check('datadog-demo', '3.0.0'), (e) => (e as { code: string }).code === 'E_VERSION_UNKNOWN');
 });
 
 test('trustRepositoryRoot records the root so later downloads need no --root', async (t) => {
