@@ -1,7 +1,6 @@
-import { renderPointer } from '../../src/formats/pointer.ts';
-import { attestationKey, bundleFileName, wheelKey } from '../../src/formats/layout.ts';
+import { bundleFileName } from '../../src/formats/layout.ts';
 import type { Release } from '../../src/app/publish.ts';
-import { sha256Hex } from '../../src/util/hash.ts';
+import { pinnedRelease } from '../helpers/release.ts';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 
@@ -16,15 +15,5 @@ export function syntheticRelease(project: string, version: string, salt = ''): R
   const metadata = enc(`Metadata-Version: 2.1\nName: ${project}\nVersion: ${version}\nRequires-Python: >=3.9\n\nSynthetic.\n`);
   const bundleName = bundleFileName(project, version);
   const attestation = enc(JSON.stringify({ synthetic: true, project, version, salt }));
-  const pointer = enc(
-    renderPointer({
-      name: project,
-      version,
-      uri: wheelKey(project, fileName),
-      digest: sha256Hex(wheel),
-      length: wheel.byteLength,
-      attestation: { uri: attestationKey(project, bundleName), digest: sha256Hex(attestation), length: attestation.byteLength },
-    }),
-  );
-  return { project, version, wheel: { fileName, bytes: wheel, metadata }, pointer, attestation: { fileName: bundleName, bytes: attestation } };
+  return pinnedRelease(project, version, { fileName, bytes: wheel, metadata }, { fileName: bundleName, bytes: attestation });
 }

@@ -2,13 +2,12 @@ import { createHash } from 'node:crypto';
 import type { Release } from '../../src/app/publish.ts';
 import { signAttestation } from '../../src/attest/sign.ts';
 import { writeZip } from '../../src/build/zip.ts';
-import { attestationKey, wheelKey } from '../../src/formats/layout.ts';
 import { normalizeProjectName } from '../../src/formats/pep503.ts';
-import { renderPointer } from '../../src/formats/pointer.ts';
 import { LOCAL_BUILDER_ID } from '../../src/provenance/builders.ts';
 import { makeStatement, renderStatement } from '../../src/provenance/statement.ts';
 import type { Signer } from '../../src/signers/signer.ts';
 import { sha256Hex } from '../../src/util/hash.ts';
+import { pinnedRelease } from '../helpers/release.ts';
 
 /**
  * A small but real, pip-installable wheel and its release (pointer pinning wheel and attestation),
@@ -48,23 +47,7 @@ function makeWheel(projectName: string, version: string): Wheel {
 
 function assemble(w: Wheel, attestation: Uint8Array): Release {
   const attestationFile = `${w.project}-${w.version}-attestation.sigstore.json`;
-  const pointer = enc(
-    renderPointer({
-      name: w.project,
-      version: w.version,
-      uri: wheelKey(w.project, w.fileName),
-      digest: sha256Hex(w.bytes),
-      length: w.bytes.byteLength,
-      attestation: { uri: attestationKey(w.project, attestationFile), digest: sha256Hex(attestation), length: attestation.byteLength },
-    }),
-  );
-  return {
-    project: w.project,
-    version: w.version,
-    wheel: { fileName: w.fileName, bytes: w.bytes, metadata: w.metadata },
-    pointer,
-    attestation: { fileName: attestationFile, bytes: attestation },
-  };
+  return pinnedRelease(w.project, w.version, { fileName: w.fileName, bytes: w.bytes, metadata: w.metadata }, { fileName: attestationFile, bytes: attestation });
 }
 
 export function makeRelease(projectName: string, version: string): Release {

@@ -10,9 +10,8 @@ import { listIntegrations } from '../../../src/app/workspace.ts';
 import { signAttestation } from '../../../src/attest/sign.ts';
 import { renderBundle } from '../../../src/attest/bundle.ts';
 import { buildWheel } from '../../../src/build/wheel.ts';
-import { attestationKey, bundleFileName, consistentTargetPath, POLICY_TARGET, wheelKey } from '../../../src/formats/layout.ts';
+import { bundleFileName, consistentTargetPath, POLICY_TARGET } from '../../../src/formats/layout.ts';
 import { preAuthEncoding, toBase64 } from '../../../src/formats/dsse.ts';
-import { renderPointer } from '../../../src/formats/pointer.ts';
 import { defaultPolicy, renderPolicy, type DefaultPolicyOptions } from '../../../src/policy/policy.ts';
 import type { BuildContext } from '../../../src/provenance/context.ts';
 import { makeStatement, renderStatement, type ProvenanceFormat } from '../../../src/provenance/statement.ts';
@@ -26,6 +25,7 @@ import { keyStoreSignerSource, type SignerSource } from '../../../src/tuf/signer
 import { loadTrustedState } from '../../../src/tuf/trusted-state.ts';
 import { commitChanges, signersForCommit } from '../../../src/tuf/writer.ts';
 import { sha256Hex } from '../../../src/util/hash.ts';
+import { pinnedRelease } from '../../helpers/release.ts';
 import { REPO_ROOT, tempDir } from '../../helpers/peers.ts';
 
 /**
@@ -129,17 +129,7 @@ export async function signedRelease(fx: RepoFixture, project: string, version: s
     }
     attestation = { fileName: bundleFileName(project, version), bytes };
   }
-  const pointer = enc(
-    renderPointer({
-      name: project,
-      version,
-      uri: wheelKey(project, fileName),
-      digest: sha256Hex(wheel),
-      length: wheel.byteLength,
-      attestation: { uri: attestationKey(project, attestation.fileName), digest: sha256Hex(attestation.bytes), length: attestation.bytes.byteLength },
-    }),
-  );
-  return { project, version, wheel: { fileName, bytes: wheel, metadata }, pointer, attestation };
+  return pinnedRelease(project, version, { fileName, bytes: wheel, metadata }, attestation);
 }
 
 /** Deterministic bytes of a given size (not a real zip: the downloader only checks digests). */
