@@ -217,3 +217,15 @@ function sha256(s: string): string {
 function hmac(key: string | Buffer, data: string): Buffer {
   return createHmac('sha256', key).update(data).digest();
 }
+
+/** The environment a CLI process needs to reach `m` with its root credentials (the AWS SDK's default chain). */
+export function minioCliEnv(m: MinioServer, home: string): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH,
+    HOME: home,
+    AWS_ACCESS_KEY_ID: m.credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: m.credentials.secretAccessKey,
+    AWS_REGION: MINIO_REGION,
+    AWS_EC2_METADATA_DISABLED: 'true',
+  };
+}

@@ -4,7 +4,7 @@ import { cp, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
-import { startMinio } from '../helpers/minio.ts';
+import { minioCliEnv, startMinio } from '../helpers/minio.ts';
 import { REPO_ROOT, freshVenv, tempDir } from '../helpers/peers.ts';
 import { fetchVerifiedTargets } from './tuf-client.ts';
 import { startIndexProxy } from './index-proxy.ts';
@@ -25,14 +25,7 @@ test('CLI on MinIO: repo init, build, sign, publish --all to s3://; provenant do
   await cp(path.join(REPO_ROOT, 'examples/integrations'), root, { recursive: true });
   const keys = path.join(await tempDir(t), 'keys');
   const repository = `s3://${bucket}/integrations`;
-  const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH,
-    HOME: await tempDir(t),
-    AWS_ACCESS_KEY_ID: m.credentials.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: m.credentials.secretAccessKey,
-    AWS_REGION: 'us-east-1',
-    AWS_EC2_METADATA_DISABLED: 'true',
-  };
+  const env = minioCliEnv(m, await tempDir(t));
   const cli = async (...args: string[]) => {
     try {
       return (await run(process.execPath, [path.join(REPO_ROOT, 'bin/provenant.js'), ...args], { env, cwd: root, maxBuffer: 16 << 20 })).stdout;

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
 import type { ReleaseSummary } from '../../src/app/release.ts';
-import { startMinio } from '../helpers/minio.ts';
+import { minioCliEnv, startMinio } from '../helpers/minio.ts';
 import { REPO_ROOT, tempDir } from '../helpers/peers.ts';
 
 const run = promisify(execFile);
@@ -20,14 +20,7 @@ test('CLI on MinIO: release --all into a private s3:// repository, every step pa
   const root = await tempDir(t);
   await cp(path.join(REPO_ROOT, 'examples/integrations'), root, { recursive: true, filter: (src) => !src.split(path.sep).includes('dist') });
   const keys = path.join(await tempDir(t), 'keys');
-  const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH,
-    HOME: await tempDir(t),
-    AWS_ACCESS_KEY_ID: m.credentials.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: m.credentials.secretAccessKey,
-    AWS_REGION: 'us-east-1',
-    AWS_EC2_METADATA_DISABLED: 'true',
-  };
+  const env = minioCliEnv(m, await tempDir(t));
   const cli = (...args: string[]) => run(process.execPath, [path.join(REPO_ROOT, 'bin/provenant.js'), ...args], { env, cwd: root, maxBuffer: 16 << 20 });
   const s3 = ['--repository', `s3://${bucket}/stable`, '--endpoint-url', m.endpoint, '--keys', keys];
 
