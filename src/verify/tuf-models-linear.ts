@@ -13,10 +13,10 @@ function isRecord(v: unknown): v is Json {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+// Object.fromEntries defines own properties, as the library's spread does: a plain assignment
+// would let a `__proto__` entry set the map's prototype and drop out of the signed bytes.
 function mapValues<T>(o: Record<string, T>, f: (k: string, v: T) => unknown): Json {
-  const out: Json = {};
-  for (const k of Object.keys(o)) out[k] = f(k, o[k]!);
-  return out;
+  return Object.fromEntries(Object.keys(o).map((k) => [k, f(k, o[k]!)]));
 }
 
 interface Patchable {

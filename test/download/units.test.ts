@@ -113,6 +113,14 @@ test('linear @tufjs/models (de)serialisation round-trips snapshot and targets me
   root.verifyDelegate('snapshot', Metadata.fromJSON(MetadataKind.Snapshot, snapJson as never));
   assert.throws(() => Snapshot.fromJSON({ ...snapJson.signed, meta: [] } as never), TypeError);
   assert.throws(() => Targets.fromJSON({ ...binJson.signed, targets: 'x' } as never), TypeError);
+  // An unsigned `__proto__` entry slipped into signed metadata must break the signature, not vanish from the signed bytes.
+  const rootRole = Metadata.fromJSON(MetadataKind.Root, JSON.parse(await readFile(fx.rootFile, 'utf8')));
+  const topText = await readFile(path.join(fx.repoDir, 'metadata/1.targets.json'), 'utf8');
+  const injected = topText.replace('"targets":{', '"targets":{"__proto__":{"length":999,"hashes":{"sha256":"00"}},');
+  assert.notEqual(injected, topText);
+  const md = Metadata.fromJSON(MetadataKind.Targets, JSON.parse(injected) as never);
+  assert.ok(Object.hasOwn(md.signed.targets, '__proto__'), 'kept as an own entry');
+  assert.throws(() => rootRole.verifyDelegate('targets', md), /signed by 0\/1 keys/);
 });
 
 test('remembered TUF signature checks: a repeat of a good check passes, any change to the signed bytes or signature is checked again and fails', async (t) => {
