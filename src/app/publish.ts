@@ -118,7 +118,7 @@ async function publishLocked(
   const maxAttempts = options.maxAttempts ?? 10;
   let uploaded = false;
   for (let attempt = 1; ; attempt++) {
-    const state = await loadTrustedState(storage);
+    const state = await loadTrustedState(storage, await source.trustedRoot());
     const plan = await planAdditions(storage, state, prepared, now);
     const outcomes = prepared.map((p) => outcome(p, plan));
     if (plan.added.length === 0) {

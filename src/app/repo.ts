@@ -1,8 +1,11 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import type { Metadata, Targets } from '@tufjs/models';
 import { ProvenantError } from '../errors.ts';
 import { POLICY_TARGET, consistentTargetPath } from '../formats/layout.ts';
 import { defaultPolicy, renderPolicy } from '../policy/policy.ts';
 import { assignRoles, createKey, loadSigner, passphraseFor, readKeyIndex } from '../signers/key-store.ts';
+import { TRUSTED_ROOT_FILE, writeTrustedRoot } from '../signers/trusted-root.ts';
 import type { KeyType, Signer } from '../signers/signer.ts';
 import { objectPropsFor } from '../storage/object-props.ts';
 import type { Storage } from '../storage/storage.ts';
@@ -86,6 +89,13 @@ export async function initRepository(storage: Storage, reporter: Reporter = sile
       hint: 'remove the directory (nothing in it was ever valid) and run init again',
     });
   }
+  if (existsSync(path.join(opts.keysDir, TRUSTED_ROOT_FILE))) {
+    throw new ProvenantError('E_KEYS_IN_USE', `the key store ${opts.keysDir} already belongs to a repository (it holds that repository's trusted root)`, {
+      exitClass: 'conflict',
+      file: path.join(opts.keysDir, TRUSTED_ROOT_FILE),
+      hint: 'use one key store per repository: pass another --keys directory',
+    });
+  }
   const rootThreshold = opts.rootThreshold ?? 1;
   const keyType = opts.keyType ?? 'ed25519';
   const expires = { ...DEFAULT_EXPIRY, ...opts.expires };
@@ -141,7 +151,8 @@ export async function initRepository(storage: Storage, reporter: Reporter = sile
   const targets = initialTargets(config, [pub(onlineSigner)], [policyTarget], now);
 
   const writes: [string, Uint8Array][] = [];
-  writes.push([metadataKey('root', 1), serializeMetadata(await signMetadata(root, rootSigners, 'root'))]);
+  const rootBytes = serializeMetadata(await signMetadata(root, rootSigners, 'root'));
+  writes.push([metadataKey('root', 1), rootBytes]);
   writes.push([metadataKey('targets', 1), serializeMetadata(await signMetadata(targets, [targetsSigner], 'targets'))]);
   const versions: Record<string, number> = { 'targets.json': 1 };
   const names = binNames(targets);
@@ -160,6 +171,8 @@ export async function initRepository(storage: Storage, reporter: Reporter = sile
   await storage.putImmutable(policyKey, policyBytes, objectPropsFor(policyKey));
   for (const [key, bytes] of writes) await storage.putImmutable(key, bytes, objectPropsFor(key));
   await storage.putIfMatch(metadataKey('timestamp'), timestampBytes, objectPropsFor(metadataKey('timestamp')), undefined);
+  // From now on every publish and refresh checks the repository's root chain from this copy.
+  await writeTrustedRoot(opts.keysDir, rootBytes);
   reporter.step(storage.location, 'init', 'ok', `root, targets, ${names.length} bins, snapshot, timestamp; policy ${POLICY_TARGET}`);
 
   const keyIndex = await readKeyIndex(opts.keysDir);
@@ -239,12 +252,14 @@ export interface RepoStatus {
   projects: number;
   policyTarget: boolean;
   config: RepositoryConfig;
+  /** Whether the root chain was checked from a trusted root given by the caller (the key store's). */
+  anchored: boolean;
 }
 
 /** Reads and verifies the whole repository (every bin), so it is also an integrity check. */
-export async function repoStatus(storage: Storage, opts: { now?: () => Date } = {}): Promise<RepoStatus> {
+export async function repoStatus(storage: Storage, opts: { now?: () => Date; trustedRoot?: Uint8Array } = {}): Promise<RepoStatus> {
   const now = (opts.now ?? (() => new Date()))();
-  const state = await loadTrustedState(storage);
+  const state = await loadTrustedState(storage, opts.trustedRoot);
   const root = state.root.signed;
   const roleStatus = (role: string, md: { signed: { version: number; expires: string } }, threshold: number, keyids: string[]): RoleStatus => {
     const remaining = Math.floor((Date.parse(md.signed.expires) - now.getTime()) / 1000);
@@ -279,6 +294,7 @@ export async function repoStatus(storage: Storage, opts: { now?: () => Date } = 
     releases,
     projects: projects.size,
     policyTarget: POLICY_TARGET in state.targets.signed.targets,
+    anchored: opts.trustedRoot !== undefined,
     config: state.config,
   };
 }
@@ -313,7 +329,7 @@ export async function refreshRepository(
   const share = opts.threshold ?? 0.5;
   const force = new Set(opts.force ?? []);
   for (let attempt = 1; ; attempt++) {
-    const state = await loadTrustedState(storage);
+    const state = await loadTrustedState(storage, await signers.trustedRoot());
     const { config } = state;
     const due = (role: SigningRole, expires: string) =>
       force.has(role) || Date.parse(expires) - now.getTime() < durationSeconds(config.roles[role].expires) * 1000 * share;
@@ -346,6 +362,7 @@ export async function refreshRepository(
     const commitSigners = await signersForCommit(state, signers, changes);
     try {
       const commit = await commitChanges(storage, state, commitSigners, changes, now);
+      if (commit.root) await signers.trustRoot(commit.root);
       reporter.step(storage.location, 'refresh', 'ok', `re-signed ${summarize(resignedRoles)}`);
       return { repository: storage.location, resigned: resignedRoles, metadataWritten: commit.written };
     } catch (e) {

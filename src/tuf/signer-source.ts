@@ -1,5 +1,6 @@
 import { ProvenantError } from '../errors.ts';
 import { signersForRole } from '../signers/key-store.ts';
+import { readTrustedRoot, writeTrustedRoot } from '../signers/trusted-root.ts';
 import type { Signer } from '../signers/signer.ts';
 
 /**
@@ -10,9 +11,13 @@ import type { Signer } from '../signers/signer.ts';
 export interface SignerSource {
   /** At least `threshold` signers among `keyIds`, or E_KEY_MISSING / E_KEY_UNKNOWN naming `role`. */
   signersFor(role: string, keyIds: readonly string[], threshold: number): Promise<Signer[]>;
+  /** The root metadata the operator trusts: where the repository's root chain is checked from. */
+  trustedRoot(): Promise<Uint8Array>;
+  /** Records a newer root this operator signed (after a root refresh or rotation). */
+  trustRoot(root: Uint8Array): Promise<void>;
 }
 
-/** Signers from a key-store directory (docs/keys.md), each key read and decrypted once. */
+/** Signers and the trusted root from a key-store directory (docs/keys.md), each key read and decrypted once. */
 export function keyStoreSignerSource(keysDir: string, env: NodeJS.ProcessEnv = process.env): SignerSource {
   const cache = new Map<string, Promise<Signer[]>>();
   return {
@@ -26,12 +31,17 @@ export function keyStoreSignerSource(keysDir: string, env: NodeJS.ProcessEnv = p
       }
       return p;
     },
+    trustedRoot: () => readTrustedRoot(keysDir),
+    trustRoot: (root) => writeTrustedRoot(keysDir, root),
   };
 }
 
-/** Signers already in memory (tests, or a caller that loaded keys itself). */
-export function fixedSignerSource(signers: readonly Signer[]): SignerSource {
+/** Signers and a trusted root already in memory (tests, or a caller that loaded keys itself). */
+export function fixedSignerSource(signers: readonly Signer[], root: Uint8Array): SignerSource {
+  let trusted = root;
   return {
+    trustedRoot: async () => trusted,
+    trustRoot: async (r) => void (trusted = r),
     async signersFor(role, keyIds, threshold) {
       const chosen = signers.filter((s) => keyIds.includes(s.keyId)).slice(0, threshold);
       if (chosen.length < threshold) {

@@ -7,7 +7,9 @@ import { metadataKey } from './sign.ts';
 
 /**
  * The repository as it stands, read from Storage and checked the way a client would before
- * anything is added to it: the root chain from 1.root.json (each version signed by the previous
+ * anything is added to it: the root chain from the operator's trusted root (`anchor`, kept in the
+ * key store; without one, from the repository's own 1.root.json, which only `repo status` and
+ * read-only tools accept) (each version signed by the previous
  * root's keys and its own), timestamp, snapshot and targets signed by the keys root names, the
  * snapshot matching the length and hash the timestamp pins, and every version the one the
  * referring metadata names. Bins are loaded (and checked) on demand, so a publish reads a
@@ -23,7 +25,7 @@ export interface TrustedState {
   targets: Metadata<Targets>;
 }
 
-export async function loadTrustedState(storage: Storage): Promise<TrustedState> {
+export async function loadTrustedState(storage: Storage, anchor?: Uint8Array): Promise<TrustedState> {
   // Timestamp first: its etag must be the one read before anything it points to.
   const tsObj = await storage.get(metadataKey('timestamp'));
   const firstRoot = await storage.get(metadataKey('root', 1));
@@ -38,10 +40,10 @@ export async function loadTrustedState(storage: Storage): Promise<TrustedState> 
 
   const config = await loadConfig(storage);
 
-  let root = parse(MetadataKind.Root, firstRoot.bytes, metadataKey('root', 1), storage);
-  verify(root, 'root', root, metadataKey('root', 1), storage);
-  expectVersion(root.signed.version, 1, metadataKey('root', 1), storage);
-  for (let n = 2; ; n++) {
+  let root = anchor ? await anchoredRoot(storage, anchor) : parse(MetadataKind.Root, firstRoot.bytes, metadataKey('root', 1), storage);
+  verify(root, 'root', root, metadataKey('root', root.signed.version), storage);
+  if (!anchor) expectVersion(root.signed.version, 1, metadataKey('root', 1), storage);
+  for (let n = root.signed.version + 1; ; n++) {
     const key = metadataKey('root', n);
     const obj = await storage.get(key);
     if (!obj) break;
@@ -80,6 +82,32 @@ export async function loadTrustedState(storage: Storage): Promise<TrustedState> 
 
   checkConfigAgrees(config, root.signed, targets.signed, storage);
   return { config, root, timestamp, timestampEtag: tsObj.etag, snapshot, targets };
+}
+
+/** The operator's trusted root, which the repository must hold byte for byte at its version. */
+async function anchoredRoot(storage: Storage, anchor: Uint8Array): Promise<Metadata<Root>> {
+  let trusted: Metadata<Root>;
+  try {
+    trusted = Metadata.fromJSON(MetadataKind.Root, JSON.parse(new TextDecoder().decode(anchor)) as never);
+    trusted.verifyDelegate('root', trusted);
+  } catch (e) {
+    throw new ProvenantError('E_TRUSTED_ROOT_INVALID', `the key store's trusted root is not self-signed root metadata: ${(e as Error).message}`, {
+      exitClass: 'input',
+      field: 'root.json',
+      hint: 'restore the key store\'s root.json from a backup (it is the repository root you trust)',
+    });
+  }
+  const key = metadataKey('root', trusted.signed.version);
+  const held = await storage.get(key);
+  if (!held) throw incomplete(storage, key, `the repository lacks root version ${trusted.signed.version}, which the key store trusts (rolled back?)`);
+  if (Buffer.compare(Buffer.from(held.bytes), Buffer.from(anchor)) !== 0) {
+    throw new ProvenantError('E_TRUSTED_ROOT_MISMATCH', `${key} differs from the root the key store trusts`, {
+      exitClass: 'verification',
+      file: `${storage.location}/${key}`,
+      hint: 'either the key store belongs to another repository (check --keys and --repository), or the repository\'s root metadata was replaced: restore it from a backup before publishing',
+    });
+  }
+  return trusted;
 }
 
 /** One hashed bin at the version the trusted snapshot names, signed by the keys targets delegates to. */

@@ -32,6 +32,8 @@ export interface CommitResult {
   snapshotVersion: number;
   timestampVersion: number;
   timestampEtag: string;
+  /** The new root's bytes when this commit signed one: the operator's trusted root from now on. */
+  root?: Uint8Array;
 }
 
 /**
@@ -76,6 +78,7 @@ export async function commitChanges(
   const { config } = state;
   const written: string[] = [];
   const versions: Record<string, number> = {};
+  let rootBytes: Uint8Array | undefined;
   // A taken version number is either an orphan (a publisher that crashed or lost before its
   // commit: skip past it) or a rival's commit in progress. Once the commit point has moved,
   // this attempt can only lose its compare-and-swap: give up now and rebase, instead of
@@ -86,8 +89,9 @@ export async function commitChanges(
     const v = state.root.signed.version + 1;
     const md = await signMetadata(resigned(changes.root, v, changes.root.expires), signers.root, 'root');
     const key = metadataKey('root', v);
+    rootBytes = serializeMetadata(md);
     try {
-      await storage.putImmutable(key, serializeMetadata(md), objectPropsFor(key));
+      await storage.putImmutable(key, rootBytes, objectPropsFor(key));
     } catch (e) {
       if (isProvenantError(e) && e.code === 'E_IMMUTABLE_CONFLICT') throw casConflict(key, e);
       throw e;
@@ -125,7 +129,7 @@ export async function commitChanges(
   const tsKey = metadataKey('timestamp');
   const etag = await storage.putIfMatch(tsKey, serializeMetadata(ts), objectPropsFor(tsKey), state.timestampEtag);
   written.push(tsKey);
-  return { written, versions, snapshotVersion: snap.version, timestampVersion: tsVersion, timestampEtag: etag };
+  return { written, versions, snapshotVersion: snap.version, timestampVersion: tsVersion, timestampEtag: etag, ...(rootBytes ? { root: rootBytes } : {}) };
 }
 
 async function writeVersioned(

@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import { publishReleases } from '../../src/app/publish.ts';
 import { repoStatus } from '../../src/app/repo.ts';
 import { fixedSignerSource, keyStoreSignerSource } from '../../src/tuf/signer-source.ts';
+import { readTrustedRoot } from '../../src/signers/trusted-root.ts';
 import { loadSigner } from '../../src/signers/key-store.ts';
 import { freshRepository, treeHash } from './fixtures.ts';
 import { syntheticRelease } from './synthetic.ts';
@@ -94,7 +95,7 @@ test('tampered metadata stops publish with the repository unchanged', async (t) 
     ['timestamp.json', (s) => s.replace(/"expires":"(\d{4})/, (_m, y: string) => `"expires":"${Number(y) + 5}`), 'E_REPO_TAMPERED'],
     ['2.snapshot.json', (s) => s.replace('"version":2', '"version":2 '), 'E_REPO_TAMPERED'],
     ['1.targets.json', (s) => s.replace('"threshold":1', '"threshold":1,"x":1'), 'E_REPO_TAMPERED'],
-    ['1.root.json', (s) => s.replace('"consistent_snapshot":true', '"consistent_snapshot":true,"x":1'), 'E_REPO_TAMPERED'],
+    ['1.root.json', (s) => s.replace('"consistent_snapshot":true', '"consistent_snapshot":true,"x":1'), 'E_TRUSTED_ROOT_MISMATCH'],
     [`2.${bin}.json`, (s) => s.replace(/"length":\d+/, '"length":1'), 'E_REPO_TAMPERED'],
   ];
   for (const [file, change, code] of cases) {
@@ -123,11 +124,12 @@ test('a missing, unknown or locked key stops publish with the repository unchang
   await rm(path.join(a.keysDir, 'online.pem'));
   await expectRefused(a.repoDir, () => publishReleases(a.storage, keyStoreSignerSource(a.keysDir, {}), [rel]), 'E_KEY_MISSING');
   await assert.rejects(publishReleases(a.storage, keyStoreSignerSource(a.keysDir, {}), [rel]), /bins|snapshot|timestamp/);
-  // Unknown: the key store of another repository.
-  await expectRefused(a.repoDir, () => publishReleases(a.storage, keyStoreSignerSource(b.keysDir, {}), [rel]), 'E_KEY_UNKNOWN');
+  // The key store of another repository: its trusted root is not this repository's.
+  await expectRefused(a.repoDir, () => publishReleases(a.storage, keyStoreSignerSource(b.keysDir, {}), [rel]), 'E_TRUSTED_ROOT_MISMATCH');
   // In-memory signers that the repository does not trust.
   const foreign = await loadSigner(b.keysDir, 'online', {});
-  await expectRefused(a.repoDir, () => publishReleases(a.storage, fixedSignerSource([foreign]), [rel]), 'E_KEY_MISSING');
+  const trusted = await readTrustedRoot(a.keysDir);
+  await expectRefused(a.repoDir, () => publishReleases(a.storage, fixedSignerSource([foreign], trusted), [rel]), 'E_KEY_MISSING');
 });
 
 test('an encrypted online key needs its passphrase; the wrong one stops publish with the repository unchanged', async (t) => {

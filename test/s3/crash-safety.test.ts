@@ -3,7 +3,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { publishReleases } from '../../src/app/publish.ts';
 import { initRepository } from '../../src/app/repo.ts';
-import { writeFile } from 'node:fs/promises';
+import { cp, writeFile } from 'node:fs/promises';
 import { createKey, loadSigner } from '../../src/signers/key-store.ts';
 import { keyStoreSignerSource } from '../../src/tuf/signer-source.ts';
 import { startMinio } from '../helpers/minio.ts';
@@ -24,12 +24,12 @@ test('crash safety on MinIO: a failure at every write of a publish leaves a veri
   const m = await startMinio(t);
   const bucket = await m.createBucket();
   await m.makePublicRead(bucket);
-  const keysDir = path.join(await tempDir(t), 'keys');
-  const signers = keyStoreSignerSource(keysDir);
-  // Every repository below is initialised with this attestation key, so the releases' signed
-  // attestations satisfy each repository's default policy.
-  await createKey(keysDir, 'attestation', { type: 'ecdsa', roles: ['attestation'] });
-  const attestationKey = await loadSigner(keysDir, 'attestation', {});
+  const baseKeys = path.join(await tempDir(t), 'keys');
+  // Every repository below gets its own key store (one per repository, holding its trusted root)
+  // seeded with this attestation key, so the releases' signed attestations satisfy each
+  // repository's default policy.
+  await createKey(baseKeys, 'attestation', { type: 'ecdsa', roles: ['attestation'] });
+  const attestationKey = await loadSigner(baseKeys, 'attestation', {});
   const earlier = [await makeSignedRelease('datadog-postgres', '23.1.0', attestationKey), await makeSignedRelease('datadog-nginx', '9.0.0', attestationKey)];
   // A new version of a known project and a new project: bins, project pages and the root page all change.
   const next = [await makeSignedRelease('datadog-postgres', '23.2.0', attestationKey), await makeSignedRelease('datadog-redisdb', '1.0.0', attestationKey)];
@@ -40,7 +40,10 @@ test('crash safety on MinIO: a failure at every write of a publish leaves a veri
   async function repository() {
     const prefix = `crash-${scenario++}`;
     const storage = m.storage(`s3://${bucket}/${prefix}`);
+    const keysDir = path.join(await tempDir(t), 'keys');
+    await cp(baseKeys, keysDir, { recursive: true });
     await initRepository(storage, undefined, { keysDir, binCount: 16 });
+    const signers = keyStoreSignerSource(keysDir);
     await publishReleases(storage, signers, earlier);
     const baseUrl = m.httpUrl(bucket, prefix);
     const trustedRoot = (await storage.get('metadata/1.root.json'))!.bytes;
@@ -53,6 +56,7 @@ test('crash safety on MinIO: a failure at every write of a publish leaves a veri
     assert.deepEqual([...(await provenantDownloads(baseUrl, rootFile, downloadState, all))].sort(), earlier.map(releaseId).sort());
     return {
       storage,
+      signers,
       before,
       view: () => clientView(baseUrl, trustedRoot, clientDir, all),
       downloads: () => provenantDownloads(baseUrl, rootFile, downloadState, all),
@@ -61,7 +65,7 @@ test('crash safety on MinIO: a failure at every write of a publish leaves a veri
 
   const probe = await repository();
   const counting = new FaultyStorage(probe.storage);
-  await publishReleases(counting, signers, next);
+  await publishReleases(counting, probe.signers, next);
   const writes = counting.writes;
   assert.ok(writes.includes('metadata/timestamp.json') && writes.length >= 7, `a publish writes objects, metadata and index: ${writes.join(', ')}`);
   const commitAt = writes.indexOf('metadata/timestamp.json') + 1;
@@ -72,7 +76,7 @@ test('crash safety on MinIO: a failure at every write of a publish leaves a veri
       const label = `${mode} write #${k} (${writes[k - 1]})`;
       const repo = await repository();
       const faulty = new FaultyStorage(repo.storage, k, mode);
-      await assert.rejects(publishReleases(faulty, signers, next), (e) => e instanceof InjectedFault || (e as Error).cause instanceof InjectedFault, label);
+      await assert.rejects(publishReleases(faulty, repo.signers, next), (e) => e instanceof InjectedFault || (e as Error).cause instanceof InjectedFault, label);
 
       const after = await repo.view();
       for (const r of earlier) assert.ok(after.inTuf.has(releaseId(r)), `${label}: earlier release ${releaseId(r)} still verifies`);
@@ -84,7 +88,7 @@ test('crash safety on MinIO: a failure at every write of a publish leaves a veri
       assert.ok(after.timestampVersion >= repo.before.timestampVersion);
       assert.deepEqual([...(await repo.downloads())].sort(), [...after.inTuf].sort(), `${label}: provenant download verifies exactly what tuf-js does`);
 
-      const rerun = await publishReleases(repo.storage, signers, next);
+      const rerun = await publishReleases(repo.storage, repo.signers, next);
       assert.equal(rerun.committed, !committed, `${label}: the rerun commits only what was not committed`);
       const final = await repo.view();
       assert.deepEqual([...final.inTuf].sort(), all.map(releaseId).sort(), `${label}: after the rerun tuf-js verifies every release`);

@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
@@ -11,6 +11,7 @@ import { buildWheel } from '../../build/wheel.ts';
 import { ProvenantError } from '../../errors.ts';
 import { PROVENANCE_FORMATS, type ProvenanceFormat } from '../../provenance/statement.ts';
 import { loadSigner, PASSPHRASE_ENV } from '../../signers/key-store.ts';
+import { TRUSTED_ROOT_FILE } from '../../signers/trusted-root.ts';
 import { FsStorage } from '../../storage/fs.ts';
 import type { Storage } from '../../storage/storage.ts';
 import { metadataKey } from '../../tuf/sign.ts';
@@ -93,7 +94,7 @@ export const register: RegisterCommand = (program, ctx) => {
           format: opts.provenance,
           dryRun: Boolean(opts.dryRun),
           reporter,
-          testDownload: selfCheck(storage, scratch, ctx, opts, reporter),
+          testDownload: selfCheck(storage, keysDir, scratch, ctx, opts, reporter),
         });
         if (!g.json) printSummary(ctx, summary);
         if (summary.ok) {
@@ -128,26 +129,22 @@ async function ensureRepository(storage: Storage, keysDir: string, dryRun: boole
     });
   }
   const res = await initRepository(storage, reporter, { keysDir, env: ctx.env });
-  reporter.info(`created a new repository at ${res.repository} (keys in ${res.keysDir}); hosts trust ${path.join(res.repository, 'metadata', '1.root.json')}`);
+  reporter.info(`created a new repository at ${res.repository} (keys in ${res.keysDir}); give hosts ${path.join(res.keysDir, TRUSTED_ROOT_FILE)} as their trusted root`);
 }
 
 /**
- * The test-download step verifies through the real downloader, starting from the repository's
- * first root (which the publisher holds the keys to) with a state of its own, so it walks the
- * whole root chain every time and never touches a user's trusted state.
+ * The test-download step verifies through the real downloader, starting from the root the key
+ * store trusts (never from the repository it checks) with a state of its own, so it walks the
+ * root chain every time and never touches a user's trusted state.
  */
-function selfCheck(storage: Storage, scratch: string, ctx: CliContext, flags: StorageFlags, reporter: Reporter) {
-  const rootFile = path.join(scratch, '1.root.json');
+function selfCheck(storage: Storage, keysDir: string, scratch: string, ctx: CliContext, flags: StorageFlags, reporter: Reporter) {
   const repository = storage instanceof FsStorage ? storage.root : storage.location;
   return async (project: string, version: string) => {
-    const root = await storage.get(metadataKey('root', 1));
-    if (!root) throw new ProvenantError('E_REPO_NOT_INITIALIZED', `${storage.location} has no metadata/1.root.json`, { exitClass: 'not-found' });
-    await writeFile(rootFile, root.bytes);
     const res = await downloadWheel({
       project,
       version,
       repository,
-      root: rootFile,
+      root: path.join(keysDir, TRUSTED_ROOT_FILE),
       stateDir: path.join(scratch, 'state'),
       dest: path.join(scratch, 'wheels'),
       s3: storageOptionsFrom(flags, ctx),

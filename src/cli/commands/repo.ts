@@ -1,7 +1,10 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { initRepository, refreshRepository, repoStatus, type RepoStatus } from '../../app/repo.ts';
 import { ProvenantError } from '../../errors.ts';
 import { PASSPHRASE_ENV } from '../../signers/key-store.ts';
+import { readTrustedRoot, TRUSTED_ROOT_FILE } from '../../signers/trusted-root.ts';
 import { DurationSchema, SIGNING_ROLES, type SigningRole } from '../../tuf/config.ts';
 import { keyStoreSignerSource } from '../../tuf/signer-source.ts';
 import type { RegisterCommand } from '../context.ts';
@@ -29,7 +32,8 @@ Examples:
 
 const STATUS_HELP = `
 Reads the whole repository and checks it the way a client would (every signature, version and
-hash), then prints each role's version and expiry and the number of releases.
+hash), starting from the root the key store trusts (--keys/root.json, written by init), then
+prints each role's version and expiry and the number of releases.
 
 Examples:
   provenant repo status
@@ -91,12 +95,16 @@ export const register: RegisterCommand = (program, ctx) => {
       .command('status')
       .description('verify the repository and show versions, expiries and release counts')
       .option('--repository <dir>', 'repository directory or s3://bucket[/prefix]', 'repository')
+      .option('--keys <dir>', 'key store whose root.json anchors the check (without one, only self-consistency is checked)', 'keys')
       .option('--json', 'print the status document on stdout'),
   )
     .addHelpText('after', STATUS_HELP)
     .action(async (opts: RepositoryFlags, cmd: Command) => {
       const g = ctx.globals(cmd);
-      const status = await repoStatus(openStorage(opts.repository, storageOptionsFrom(opts, ctx)));
+      const rootFile = path.join(path.resolve(ctx.cwd, opts.keys), TRUSTED_ROOT_FILE);
+      const trustedRoot = existsSync(rootFile) ? await readTrustedRoot(path.dirname(rootFile)) : undefined;
+      if (!trustedRoot) ctx.reporter(cmd).warn(`no ${rootFile}: checking the repository against its own 1.root.json (self-consistency only)`);
+      const status = await repoStatus(openStorage(opts.repository, storageOptionsFrom(opts, ctx)), { trustedRoot });
       if (g.json) printJson(ctx.out, { ok: true, ...status });
       else ctx.out.stdout(renderStatus(status));
     });
