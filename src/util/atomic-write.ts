@@ -4,7 +4,7 @@ import path from 'node:path';
 
 /**
  * Writes a file so readers see the old content or the new, never a partial one: a temp file
- * in the same directory, fsync, then rename over the target.
+ * in the same directory, fsync, rename over the target, then fsync the directory.
  */
 export async function writeFileAtomic(file: string, bytes: Uint8Array | string, mode = 0o644): Promise<void> {
   const dir = path.dirname(file);
@@ -19,6 +19,14 @@ export async function writeFileAtomic(file: string, bytes: Uint8Array | string, 
       await fh.close();
     }
     await rename(tmp, file);
+    // The rename lives in the directory: without syncing it, a power loss can bring back the old
+    // file (for trusted TUF state, an older version: weaker rollback protection).
+    const dh = await open(dir, 'r');
+    try {
+      await dh.sync();
+    } finally {
+      await dh.close();
+    }
   } catch (e) {
     await rm(tmp, { force: true });
     throw e;
