@@ -112,6 +112,10 @@ export async function downloadWheel(req: DownloadRequest): Promise<DownloadResul
   let tempWheel: string | undefined;
   let tuf: TufClient | undefined;
   let ok = false;
+  // Work started ahead of its check; on failure it is waited for, so nothing of this run is
+  // still fetching or writing state once the error is reported.
+  const inflight: Promise<unknown>[] = [];
+  const later = <T>(p: Promise<T>) => startEarly(p, inflight);
   // The destination is made ready while TUF works (file-system latency off the critical
   // path); whatever this run creates there is removed again if any check fails.
   const destP = later(prepareDestination(req.dest, req.cwd ?? process.cwd()));
@@ -205,6 +209,7 @@ export async function downloadWheel(req: DownloadRequest): Promise<DownloadResul
       network: { ...fetcher.stats },
     };
   } finally {
+    await Promise.all(inflight);
     // On failure too, what tuf-js verified is kept; a write error is not the failure to report then.
     if (!ok) await tuf?.flush().catch(() => undefined);
     await cache.settle();
@@ -239,11 +244,12 @@ async function removeCreated(dir: string, topCreated: string): Promise<void> {
  * Starts `p` now and returns a function to await its outcome later. The rejection is held, not
  * left unhandled, in case an earlier step fails first and the result is never asked for.
  */
-function later<T>(p: Promise<T>): () => Promise<T> {
+function startEarly<T>(p: Promise<T>, inflight: Promise<unknown>[]): () => Promise<T> {
   const settled = p.then(
     (value) => ({ ok: true as const, value }),
     (error: unknown) => ({ ok: false as const, error }),
   );
+  inflight.push(settled);
   return async () => {
     const r = await settled;
     if (r.ok) return r.value;

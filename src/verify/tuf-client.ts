@@ -14,6 +14,9 @@ import { fromTufError } from './tuf-errors.ts';
 import './tuf-models-linear.ts';
 import './tuf-models-verify-cache.ts';
 
+/** The largest pointer or policy target fetched into memory. */
+export const MAX_SMALL_TARGET = 1 << 20;
+
 export interface TufClientOptions {
   /** Repository root URL, ending in `/` (repositoryBaseUrl). */
   repositoryUrl: string;
@@ -179,7 +182,7 @@ export class TufClient {
   }
 
   /**
-   * The target's bytes, checked against its trusted length and hashes (small targets only):
+   * The target's bytes, checked against its trusted length and hashes (small targets only, at most MAX_SMALL_TARGET):
    * from the cache when it holds exactly those bytes, else fetched, checked and cached.
    */
   async fetchTarget(info: TargetFile): Promise<Uint8Array> {
@@ -187,6 +190,9 @@ export class TufClient {
     if (!sha256) {
       throw new ProvenantError('E_TARGET_DIGEST', `target ${info.path} has no sha256 in TUF metadata`, { exitClass: 'verification', file: info.path });
     }
+    // Pointers and the policy are a few KiB: a pin far larger is a compromised online key trying
+    // to make every host buffer it, not a real target.
+    if (info.length > MAX_SMALL_TARGET) throw targetMismatch('E_TARGET_LENGTH', info, `is pinned at ${info.length} bytes; pointers and policies over ${MAX_SMALL_TARGET} bytes are refused`);
     const cached = await this.cache?.get(info.length, sha256);
     if (cached) return cached;
     const url = this.targetUrl(info);

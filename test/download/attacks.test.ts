@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import { downloadWheel } from '../../src/app/download.ts';
 import { attestationKey, consistentTargetPath, pointerTargetPath, wheelKey } from '../../src/formats/layout.ts';
 import { sha256Hex } from '../../src/util/hash.ts';
-import { publish, publishPolicy, repoFixture, resignWithPayloadType, rogueSigner, signedRelease, type RepoFixture } from './helpers/fixture.ts';
+import { publish, publishPolicy, publishPolicyBytes, repoFixture, resignWithPayloadType, rogueSigner, signedRelease, type RepoFixture } from './helpers/fixture.ts';
 import { download, expectRefused } from './helpers/run.ts';
 import { serveRepository, streamForever } from './helpers/servers.ts';
 
@@ -180,4 +180,13 @@ test('pinned attestation that is not a Sigstore bundle: E_ATTESTATION_MALFORMED'
   const fx = await repoFixture(t);
   await publish(fx, [await signedRelease(fx, P, V, { attestation: { fileName: 'datadog-demo-1.0.0-attestation.sigstore.json', bytes: new TextEncoder().encode('{"hello": "world"}') } })]);
   await expectRefused(fx, fx.repoDir, P, 'E_ATTESTATION_MALFORMED', 'verification');
+});
+
+test('a policy target pinned far beyond any real policy is refused before it is fetched (E_TARGET_LENGTH)', async (t) => {
+  const { fx } = await published(t);
+  await publishPolicyBytes(fx, new TextEncoder().encode(`${JSON.stringify({ padding: 'x'.repeat(2 << 20) })}\n`));
+  const server = await serveRepository(t, fx.repoDir);
+  const err = await expectRefused(fx, server.url, P, 'E_TARGET_LENGTH', 'verification');
+  assert.match(err.message, /over 1048576 bytes are refused/);
+  assert.ok(!server.requests.some((r) => r.includes('attestation-policy.json')), 'the oversized policy was never requested');
 });

@@ -146,7 +146,11 @@ export async function publish(fx: RepoFixture, releases: Release[], now?: Date) 
 
 /** Publishes a new attestation policy (a new targets.json signed by the targets key). */
 export async function publishPolicy(fx: RepoFixture, over: Partial<DefaultPolicyOptions>, now = new Date()): Promise<void> {
-  const bytes = renderPolicy(defaultPolicy({ attestationKeys: [fx.attestation], ...over }));
+  await publishPolicyBytes(fx, renderPolicy(defaultPolicy({ attestationKeys: [fx.attestation], ...over })), now);
+}
+
+/** Publishes `bytes` as the policy target, signed by the targets role, whatever they hold. */
+export async function publishPolicyBytes(fx: RepoFixture, bytes: Uint8Array, now = new Date()): Promise<void> {
   const target = targetFile(POLICY_TARGET, bytes);
   const key = consistentTargetPath(POLICY_TARGET, target.hashes.sha256!);
   await fx.storage.putImmutable(key, bytes, objectPropsFor(key));
