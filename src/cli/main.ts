@@ -10,7 +10,7 @@ const FLOW = `
 Typical flow (repository in ./repository, keys in ./keys, integrations in the current
 directory or else the bundled examples):
   provenant release --all               build, attest, sign, publish, test-download each one
-  provenant download datadog-postgres --root repository/metadata/1.root.json
+  provenant download datadog-postgres --root keys/root.json
                                         verify and fetch a wheel; prints its path
   provenant serve                       then: pip install --index-url http://127.0.0.1:8000/simple/ datadog-postgres
 
