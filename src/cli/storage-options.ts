@@ -32,6 +32,13 @@ export function storageOptionsFrom(flags: StorageFlags, ctx: { cwd: string; env:
   };
 }
 
+/** `--repository` and `--keys` (with the S3 flags): every command that writes to a repository. */
+export function addRepositoryOptions(cmd: Command, keysHelp = 'key store directory (kept outside the repository)'): Command {
+  return addStorageOptions(
+    cmd.option('--repository <dir>', 'repository directory or s3://bucket[/prefix]', 'repository').option('--keys <dir>', keysHelp, 'keys'),
+  );
+}
+
 export interface RepositoryFlags extends StorageFlags {
   repository: string;
   keys: string;

@@ -7,7 +7,7 @@ import { RecordingStorage } from '../../storage/recording.ts';
 import { keyStoreSignerSource } from '../../tuf/signer-source.ts';
 import type { RegisterCommand } from '../context.ts';
 import { printJson } from '../output.ts';
-import { addStorageOptions, openRepository, type RepositoryFlags } from '../storage-options.ts';
+import { addRepositoryOptions, openRepository, type RepositoryFlags } from '../storage-options.ts';
 
 const HELP = `
 Publishes what \`build\` and \`sign\` left in each integration's dist/ into a TUF repository:
@@ -36,15 +36,13 @@ interface PublishFlags extends RepositoryFlags {
 }
 
 export const register: RegisterCommand = (program, ctx) => {
-  addStorageOptions(
+  addRepositoryOptions(
     program
       .command('publish')
       .description('publish built and signed integrations into a TUF repository and its simple index')
       .argument('[integration...]', 'integration directory names or project names (e.g. postgres, datadog-postgres)')
       .option('--all', 'publish every integration under the root')
       .option('--root <dir>', 'directory holding the integrations (default: current directory, else the bundled examples)')
-      .option('--repository <dir>', 'repository directory or s3://bucket[/prefix]', 'repository')
-      .option('--keys <dir>', 'key store directory (kept outside the repository)', 'keys')
       .option('--version <version>', 'which built version to publish when dist/ holds several (default: the newest)')
       .option('--dry-run', 'run the whole protocol but keep every write in memory: print the plan (objects, sizes, content types), write nothing')
       .option('--json', 'print the result document on stdout'),

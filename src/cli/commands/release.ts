@@ -18,7 +18,7 @@ import { metadataKey } from '../../tuf/sign.ts';
 import { keyStoreSignerSource } from '../../tuf/signer-source.ts';
 import type { CliContext, RegisterCommand } from '../context.ts';
 import { printJson } from '../output.ts';
-import { addStorageOptions, openRepository, storageOptionsFrom, type RepositoryFlags, type StorageFlags } from '../storage-options.ts';
+import { addRepositoryOptions, openRepository, storageOptionsFrom, type RepositoryFlags, type StorageFlags } from '../storage-options.ts';
 
 const HELP = `
 The whole pipeline, one step at a time, for each integration:
@@ -58,15 +58,13 @@ interface ReleaseFlags extends RepositoryFlags {
 }
 
 export const register: RegisterCommand = (program, ctx) => {
-  addStorageOptions(
+  addRepositoryOptions(
     program
       .command('release')
       .description('build, attest, sign, publish and download-verify integrations, step by step')
       .argument('[integration...]', 'integration directory names or project names (e.g. postgres, datadog-postgres)')
       .option('--all', 'release every integration under the root')
       .option('--root <dir>', 'directory holding the integrations (default: current directory, else the bundled examples)')
-      .option('--repository <dir>', 'repository directory or s3://bucket[/prefix]', 'repository')
-      .option('--keys <dir>', 'key store directory (kept outside the repository)', 'keys')
       .option('--base-url <url>', 'public base URL written into pointers (env PROVENANT_BASE_URL; default: relative URIs)')
       .addOption(new Option('--provenance <format>', 'statement format').choices([...PROVENANCE_FORMATS]).default('slsa-v1'))
       .option('--dry-run', 'run every step but write nothing to the repository; print the plan')

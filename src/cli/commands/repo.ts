@@ -10,7 +10,7 @@ import { keyStoreSignerSource } from '../../tuf/signer-source.ts';
 import type { RegisterCommand } from '../context.ts';
 import { printJson } from '../output.ts';
 import { openStorage } from '../../storage/open.ts';
-import { addStorageOptions, openRepository, storageOptionsFrom, type RepositoryFlags } from '../storage-options.ts';
+import { addRepositoryOptions, openRepository, storageOptionsFrom, type RepositoryFlags } from '../storage-options.ts';
 
 const INIT_HELP = `
 Creates a TUF repository (spec 1.0.31, consistent snapshots) and the keys to sign it:
@@ -55,12 +55,10 @@ Examples:
 export const register: RegisterCommand = (program, ctx) => {
   const repo = program.command('repo').description('create, inspect and refresh a TUF repository');
 
-  addStorageOptions(
+  addRepositoryOptions(
     repo
       .command('init')
       .description('create a repository, its keys and its attestation policy')
-      .option('--repository <dir>', 'repository directory or s3://bucket[/prefix]', 'repository')
-      .option('--keys <dir>', 'key store directory (kept outside the repository)', 'keys')
       .addOption(new Option('--bins <n>', 'number of hashed bins (power of two, 2..65536)').default(256).argParser(parseIntArg('--bins')))
       .addOption(new Option('--key-type <type>', 'type of new TUF keys').choices(['ed25519', 'ecdsa']).default('ed25519'))
       .addOption(new Option('--attestation-key-type <type>', 'type of a new attestation key').choices(['ed25519', 'ecdsa']).default('ecdsa'))
@@ -90,13 +88,12 @@ export const register: RegisterCommand = (program, ctx) => {
       },
     );
 
-  addStorageOptions(
+  addRepositoryOptions(
     repo
       .command('status')
       .description('verify the repository and show versions, expiries and release counts')
-      .option('--repository <dir>', 'repository directory or s3://bucket[/prefix]', 'repository')
-      .option('--keys <dir>', 'key store whose root.json anchors the check (without one, only self-consistency is checked)', 'keys')
       .option('--json', 'print the status document on stdout'),
+    'key store whose root.json anchors the check (without one, only self-consistency is checked)',
   )
     .addHelpText('after', STATUS_HELP)
     .action(async (opts: RepositoryFlags, cmd: Command) => {
@@ -109,12 +106,10 @@ export const register: RegisterCommand = (program, ctx) => {
       else ctx.out.stdout(renderStatus(status));
     });
 
-  addStorageOptions(
+  addRepositoryOptions(
     repo
       .command('refresh')
       .description('re-sign roles close to expiry (new versions)')
-      .option('--repository <dir>', 'repository directory or s3://bucket[/prefix]', 'repository')
-      .option('--keys <dir>', 'key store directory', 'keys')
       .option('--force <role>', 're-sign this role now (repeatable: root, targets, bins, snapshot, timestamp)', collectRole, [])
       .option('--json', 'print the result document on stdout'),
   )
