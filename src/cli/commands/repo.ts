@@ -130,6 +130,7 @@ function renderStatus(s: RepoStatus): string {
   }
   lines.push(`  bins       ${s.bins.count} × ${s.bins.namePrefix}-…, earliest expiry ${s.bins.oldestExpiry}${s.bins.expired ? `  ${s.bins.expired} EXPIRED` : ''}`);
   lines.push(`  releases   ${s.releases} in ${s.projects} project(s); attestation policy ${s.policyTarget ? 'published' : 'MISSING'}`);
+  lines.push(`  checked    ${s.anchored ? "from the key store's trusted root.json" : "against the repository's own 1.root.json only (no key store root.json)"}`);
   return `${lines.join('\n')}\n`;
 }
 
