@@ -1,3 +1,4 @@
+import { parseJsonDocument } from '../util/json-document.ts';
 import { z } from 'zod';
 import { ProvenantError } from '../errors.ts';
 import { GITHUB_BUILDER_PREFIX, LOCAL_BUILDER_ID } from '../provenance/builders.ts';
@@ -46,22 +47,7 @@ export function renderPolicy(p: Policy): Uint8Array {
 }
 
 export function parsePolicy(bytes: Uint8Array, file: string): Policy {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(new TextDecoder().decode(bytes));
-  } catch (e) {
-    throw new ProvenantError('E_POLICY_INVALID', `policy is not valid JSON: ${(e as Error).message}`, { file });
-  }
-  const r = PolicySchema.safeParse(raw);
-  if (!r.success) {
-    const issue = r.error.issues[0]!;
-    throw new ProvenantError('E_POLICY_INVALID', `policy is invalid: ${issue.message}`, {
-      file,
-      field: issue.path.join('.'),
-      hint: 'see docs/policy.md for the schema',
-    });
-  }
-  return r.data;
+  return parseJsonDocument(PolicySchema, bytes, { code: 'E_POLICY_INVALID', what: 'policy', file, hint: 'see docs/policy.md for the schema' });
 }
 
 export interface DefaultPolicyOptions {

@@ -1,3 +1,4 @@
+import { parseJsonDocument } from '../util/json-document.ts';
 import { chmod, mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
@@ -45,22 +46,7 @@ export async function readKeyIndex(keysDir: string): Promise<KeyIndex> {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { keystoreVersion: 1, keys: {} };
     throw e;
   }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (e) {
-    throw new ProvenantError('E_KEYSTORE_INVALID', `key index is not valid JSON: ${(e as Error).message}`, { file });
-  }
-  const r = KeyIndexSchema.safeParse(raw);
-  if (!r.success) {
-    const issue = r.error.issues[0]!;
-    throw new ProvenantError('E_KEYSTORE_INVALID', `key index is invalid: ${issue.message}`, {
-      file,
-      field: issue.path.join('.'),
-      hint: 'see docs/keys.md for the format of keys.json',
-    });
-  }
-  return r.data;
+  return parseJsonDocument(KeyIndexSchema, text, { code: 'E_KEYSTORE_INVALID', what: 'key index', file, hint: 'see docs/keys.md for the format of keys.json' });
 }
 
 /** Environment variables consulted for a key's passphrase, most specific first. */

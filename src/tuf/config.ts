@@ -1,5 +1,5 @@
+import { parseJsonDocument } from '../util/json-document.ts';
 import { z } from 'zod';
-import { ProvenantError } from '../errors.ts';
 
 /**
  * The repository's settings, `provenant-repository.json` at the repository root (docs/repository.md).
@@ -67,22 +67,12 @@ export const DEFAULT_BIN_COUNT = 256;
 export const DEFAULT_BIN_PREFIX = 'bins';
 
 export function parseConfig(bytes: Uint8Array, file: string): RepositoryConfig {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(new TextDecoder().decode(bytes));
-  } catch (e) {
-    throw new ProvenantError('E_REPO_CONFIG', `repository config is not valid JSON: ${(e as Error).message}`, { file });
-  }
-  const r = RepositoryConfigSchema.safeParse(raw);
-  if (!r.success) {
-    const issue = r.error.issues[0]!;
-    throw new ProvenantError('E_REPO_CONFIG', `repository config is invalid: ${issue.message}`, {
-      file,
-      field: issue.path.join('.'),
-      hint: 'see docs/repository.md for the format of provenant-repository.json',
-    });
-  }
-  return r.data;
+  return parseJsonDocument(RepositoryConfigSchema, bytes, {
+    code: 'E_REPO_CONFIG',
+    what: 'repository config',
+    file,
+    hint: 'see docs/repository.md for the format of provenant-repository.json',
+  });
 }
 
 export function renderConfig(config: RepositoryConfig): Uint8Array {
