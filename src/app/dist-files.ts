@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { lstat, mkdir, open, rename, rm, rmdir } from 'node:fs/promises';
+import { lstat, mkdir, rename, rm, rmdir } from 'node:fs/promises';
 import path from 'node:path';
 import { ProvenantError } from '../errors.ts';
+import { writeNewFileSynced } from '../util/atomic-write.ts';
 
 export interface DistFile {
   name: string;
@@ -10,16 +11,6 @@ export interface DistFile {
 
 function sideName(dir: string, name: string, kind: 'tmp' | 'old'): string {
   return path.join(dir, `.${name}.${randomBytes(6).toString('hex')}.${kind}`);
-}
-
-async function writeSynced(file: string, bytes: Uint8Array): Promise<void> {
-  const fh = await open(file, 'wx', 0o644);
-  try {
-    await fh.writeFile(bytes);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
 }
 
 /** Moves an existing regular file out of the way; undefined when there was none. */
@@ -54,7 +45,7 @@ export async function replaceFilesTogether(dir: string, files: readonly DistFile
     for (const f of files) {
       const s = { tmp: sideName(dir, f.name, 'tmp'), target: path.join(dir, f.name) };
       staged.push(s);
-      await writeSynced(s.tmp, f.bytes);
+      await writeNewFileSynced(s.tmp, f.bytes);
     }
     for (const s of staged) {
       const entry = { target: s.target, old: await setAside(dir, s.target) };

@@ -1,9 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { link, mkdir, open, readFile, readdir, rm, stat } from 'node:fs/promises';
+import { link, mkdir, readFile, readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ProvenantError } from '../errors.ts';
-import { writeFileAtomic } from '../util/atomic-write.ts';
+import { privateTempName, writeFileAtomic, writeNewFileSynced } from '../util/atomic-write.ts';
 import { sha256Hex } from '../util/hash.ts';
 import { withFileLock } from './file-lock.ts';
 import type { ImmutablePutResult, ObjectProps, Storage, StoredObject } from './storage.ts';
@@ -49,15 +48,9 @@ export class FsStorage implements Storage {
     await mkdir(dir, { recursive: true });
     // Write the whole object under a private name, then hard-link it into place: link() fails
     // if the name exists, so two writers cannot both create it and no reader sees a partial file.
-    const tmp = path.join(dir, `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
+    const tmp = privateTempName(file);
     try {
-      const fh = await open(tmp, 'wx', 0o644);
-      try {
-        await fh.writeFile(bytes);
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
+      await writeNewFileSynced(tmp, bytes);
       try {
         await link(tmp, file);
         return 'created';

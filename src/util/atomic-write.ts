@@ -9,15 +9,9 @@ import path from 'node:path';
 export async function writeFileAtomic(file: string, bytes: Uint8Array | string, mode = 0o644): Promise<void> {
   const dir = path.dirname(file);
   await mkdir(dir, { recursive: true });
-  const tmp = path.join(dir, `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
+  const tmp = privateTempName(file);
   try {
-    const fh = await open(tmp, 'wx', mode);
-    try {
-      await fh.writeFile(bytes);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
+    await writeNewFileSynced(tmp, bytes, mode);
     await rename(tmp, file);
     // The rename lives in the directory: without syncing it, a power loss can bring back the old
     // file (for trusted TUF state, an older version: weaker rollback protection).
@@ -30,5 +24,21 @@ export async function writeFileAtomic(file: string, bytes: Uint8Array | string, 
   } catch (e) {
     await rm(tmp, { force: true });
     throw e;
+  }
+}
+
+/** A hidden, unique name beside `file` for writing it before it is moved into place. */
+export function privateTempName(file: string): string {
+  return path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
+}
+
+/** Creates `file` (which must not exist) with `bytes`, on disk before this resolves. */
+export async function writeNewFileSynced(file: string, bytes: Uint8Array | string, mode = 0o644): Promise<void> {
+  const fh = await open(file, 'wx', mode);
+  try {
+    await fh.writeFile(bytes);
+    await fh.sync();
+  } finally {
+    await fh.close();
   }
 }
