@@ -9,7 +9,7 @@ import { cp, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { buildWheel } from '../src/build/wheel.ts';
+import { buildWheel } from '../src/wheel/wheel.ts';
 import { sha256Hex } from '../src/util/hash.ts';
 import { peerPython, REPO_ROOT } from '../test/helpers/peers.ts';
 import type { Benchmark, BenchTable } from './table.ts';

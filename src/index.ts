@@ -1,11 +1,11 @@
 /** Library API: the same use cases the CLI runs, with adapters (storage, signers, fetchers) passed in. */
 export * from './errors.ts';
-export type { Reporter, StepStatus } from './app/reporter.ts';
-export { silentReporter } from './app/reporter.ts';
+export type { Reporter, StepStatus } from './reporter.ts';
+export { silentReporter } from './reporter.ts';
 
 // Build: wheels, provenance, pointers.
-export { buildWheel } from './build/wheel.ts';
-export type { BuiltWheel, BuildOptions } from './build/types.ts';
+export { buildWheel } from './wheel/wheel.ts';
+export type { BuiltWheel, BuildOptions } from './wheel/types.ts';
 export { buildIntegrations, type BuildRequest, type BuildResult } from './app/build.ts';
 export { openWorkspace, selectIntegrations, type Integration, type Workspace } from './app/workspace.ts';
 export { parseStatement, provenanceFacts } from './provenance/parse.ts';
@@ -23,8 +23,8 @@ export { defaultPolicy, parsePolicy, renderPolicy, type Policy } from './policy/
 export { initRepository, refreshRepository, repoStatus } from './app/repo.ts';
 export { publishReleases, type Release, type PublishResult } from './app/publish.ts';
 export { releaseIntegrations, type ReleaseRequest, type ReleaseSummary } from './app/release.ts';
-export { updateIndex } from './index/update.ts';
-export { rebuildIndex } from './index/rebuild.ts';
+export { updateIndex } from './simple-index/update.ts';
+export { rebuildIndex } from './simple-index/rebuild.ts';
 export { startServer } from './app/serve.ts';
 export { keyStoreSignerSource, fixedSignerSource, type SignerSource } from './tuf/signer-source.ts';
 export { loadSigner } from './signers/key-store.ts';

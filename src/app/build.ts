@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import type { BuildOptions, BuiltWheel } from '../build/types.ts';
+import type { BuildOptions, BuiltWheel } from '../wheel/types.ts';
 import { ProvenantError, isProvenantError } from '../errors.ts';
 import { attestationKey, pointerFileName, statementFileName, wheelKey } from '../formats/layout.ts';
 import { renderPointer, type Pointer } from '../formats/pointer.ts';
@@ -9,7 +9,7 @@ import { gitCli, type GitAdapter } from '../provenance/git.ts';
 import { makeStatement, renderStatement, type ProvenanceFormat } from '../provenance/statement.ts';
 import { sha256Hex } from '../util/hash.ts';
 import { replaceFilesTogether } from './dist-files.ts';
-import { silentReporter, type Reporter } from './reporter.ts';
+import { silentReporter, type Reporter } from '../reporter.ts';
 import type { Integration } from './workspace.ts';
 
 /** hatchling's default, so a build without SOURCE_DATE_EPOCH matches `hatch build`. */

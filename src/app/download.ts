@@ -17,7 +17,7 @@ import { repositoryStateDir, stateBaseDir } from '../verify/state-dir.ts';
 import { cachedOr, TargetCache } from '../verify/target-cache.ts';
 import { ensureTrustedRoot, TufClient } from '../verify/tuf-client.ts';
 import { pickRelease, projectPointerPrefix, releasesOf, type PublishedRelease } from '../verify/versions.ts';
-import { silentReporter, type Reporter } from './reporter.ts';
+import { silentReporter, type Reporter } from '../reporter.ts';
 
 /** Under each repository's state directory; not `<role>.json`, which is where tuf-js keeps roles. */
 const TARGET_CACHE_DIR = 'verified-objects';

@@ -3,8 +3,8 @@ import { ProvenantError, isProvenantError } from '../errors.ts';
 import { attestationKey, consistentTargetPath, pointerTargetPath, wheelKey } from '../formats/layout.ts';
 import { normalizeProjectName } from '../formats/pep503.ts';
 import { parsePointer, type Pointer } from '../formats/pointer.ts';
-import type { IndexEntry } from '../index/entry.ts';
-import { updateIndex } from '../index/update.ts';
+import type { IndexEntry } from '../simple-index/entry.ts';
+import { updateIndex } from '../simple-index/update.ts';
 import { objectPropsFor } from '../storage/object-props.ts';
 import type { Storage } from '../storage/storage.ts';
 import { binWithTargets, classifyTarget, expiresFor, groupByBin, targetFile } from '../tuf/changes.ts';
@@ -12,7 +12,7 @@ import type { SignerSource } from '../tuf/signer-source.ts';
 import { loadBin, loadTrustedState, type TrustedState } from '../tuf/trusted-state.ts';
 import { commitChanges, signersForCommit } from '../tuf/writer.ts';
 import { sha256Hex } from '../util/hash.ts';
-import { silentReporter, type Reporter } from './reporter.ts';
+import { silentReporter, type Reporter } from '../reporter.ts';
 
 /**
  * The publish protocol (ARCHITECTURE.md), written once against Storage:

@@ -8,7 +8,7 @@ import type { SignerSource } from '../tuf/signer-source.ts';
 import { buildIntegrations, type WheelBuilder } from './build.ts';
 import { publishReleases, type Release } from './publish.ts';
 import { readReleaseFromDist } from './publish-inputs.ts';
-import { nestedReporter, silentReporter, type Reporter } from './reporter.ts';
+import { nestedReporter, silentReporter, type Reporter } from '../reporter.ts';
 import { signIntegrations } from './sign.ts';
 import type { Integration } from './workspace.ts';
 

@@ -37,7 +37,7 @@ import { metadataKey, serializeMetadata, signMetadata } from '../tuf/sign.ts';
 import type { SignerSource } from '../tuf/signer-source.ts';
 import { loadBin, loadTrustedState } from '../tuf/trusted-state.ts';
 import { commitChanges, signersForCommit, type PendingChanges } from '../tuf/writer.ts';
-import { silentReporter, type Reporter } from './reporter.ts';
+import { silentReporter, type Reporter } from '../reporter.ts';
 
 /**
  * Repository lifecycle: `init` (keys, config, policy, signed metadata), `status` (what is

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { ProvenantError } from '../errors.ts';
 import { SIMPLE_DIR } from '../formats/layout.ts';
 import { normalizeProjectName } from '../formats/pep503.ts';
-import { negotiateSimple, SIMPLE_MEDIA_TYPES } from '../index/negotiate.ts';
+import { negotiateSimple, SIMPLE_MEDIA_TYPES } from '../simple-index/negotiate.ts';
 import { objectPropsFor } from '../storage/object-props.ts';
 
 /**

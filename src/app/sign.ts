@@ -13,7 +13,7 @@ import type { Signer } from '../signers/signer.ts';
 import { sha256Hex } from '../util/hash.ts';
 import { artifactUri } from './build.ts';
 import { replaceFilesTogether } from './dist-files.ts';
-import { silentReporter, type Reporter } from './reporter.ts';
+import { silentReporter, type Reporter } from '../reporter.ts';
 import type { Integration } from './workspace.ts';
 
 export interface SignRequest {

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { Reporter } from '../app/reporter.ts';
+import type { Reporter } from '../reporter.ts';
 import { cliReporter, type GlobalOptions, type Output } from './output.ts';
 
 /** What every command module gets: where to write, and how to read the global flags. */

@@ -1,4 +1,4 @@
-import type { Reporter, StepStatus } from '../app/reporter.ts';
+import type { Reporter, StepStatus } from '../reporter.ts';
 import { ProvenantError } from '../errors.ts';
 
 /** Where a command writes: injectable so tests can run `main()` in-process and read the output. */

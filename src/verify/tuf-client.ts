@@ -2,7 +2,7 @@ import { mkdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Metadata, MetadataKind, type Root, type Snapshot, type TargetFile, type Targets, type Timestamp } from '@tufjs/models';
 import { Updater } from 'tuf-js';
-import type { Reporter } from '../app/reporter.ts';
+import type { Reporter } from '../reporter.ts';
 import { ProvenantError } from '../errors.ts';
 import { consistentTargetPath, METADATA_DIR } from '../formats/layout.ts';
 import { readAll, type Fetcher } from '../net/fetcher.ts';

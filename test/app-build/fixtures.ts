@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { BuildOptions, BuiltWheel } from '../../src/build/types.ts';
+import type { BuildOptions, BuiltWheel } from '../../src/wheel/types.ts';
 import type { Integration } from '../../src/app/workspace.ts';
 
 /** A minimal integration directory (what the workspace lists); the synthetic builder ignores its content. */

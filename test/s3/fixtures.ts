@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Release } from '../../src/app/publish.ts';
 import { signAttestation } from '../../src/attest/sign.ts';
-import { writeZip } from '../../src/build/zip.ts';
+import { writeZip } from '../../src/wheel/zip.ts';
 import { normalizeProjectName } from '../../src/formats/pep503.ts';
 import { LOCAL_BUILDER_ID } from '../../src/provenance/builders.ts';
 import { makeStatement, renderStatement } from '../../src/provenance/statement.ts';

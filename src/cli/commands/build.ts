@@ -2,7 +2,7 @@ import path from 'node:path';
 import { Option } from 'commander';
 import { buildIntegrations, normalizeBaseUrl, sourceDateEpochFrom } from '../../app/build.ts';
 import { openWorkspace, selectIntegrations, type Workspace } from '../../app/workspace.ts';
-import { buildWheel } from '../../build/wheel.ts';
+import { buildWheel } from '../../wheel/wheel.ts';
 import { PROVENANCE_FORMATS, type ProvenanceFormat } from '../../provenance/statement.ts';
 import type { RegisterCommand } from '../context.ts';
 import { printJson } from '../output.ts';

@@ -9,7 +9,7 @@ import { signIntegrations } from '../../../src/app/sign.ts';
 import { listIntegrations } from '../../../src/app/workspace.ts';
 import { signAttestation } from '../../../src/attest/sign.ts';
 import { renderBundle } from '../../../src/attest/bundle.ts';
-import { buildWheel } from '../../../src/build/wheel.ts';
+import { buildWheel } from '../../../src/wheel/wheel.ts';
 import { bundleFileName, consistentTargetPath, POLICY_TARGET } from '../../../src/formats/layout.ts';
 import { preAuthEncoding, toBase64 } from '../../../src/formats/dsse.ts';
 import { defaultPolicy, renderPolicy, type DefaultPolicyOptions } from '../../../src/policy/policy.ts';

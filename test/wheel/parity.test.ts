@@ -2,12 +2,12 @@
 // pathspec, trove-classifiers, hatchling), one Python process per battery.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { sortClassifiers } from '../../src/build/classifiers.ts';
-import { compileGitignoreSpec, directoryMayContainMatches } from '../../src/build/gitignore.ts';
-import { canonicalizeLicenseExpression } from '../../src/build/license.ts';
-import { formatDependency, normalizeRequirement, parseRequirement } from '../../src/build/requirement.ts';
-import { formatSpecifierSet, parseSpecifierSet } from '../../src/build/specifier.ts';
-import { defaultWheelTag } from '../../src/build/tag.ts';
+import { sortClassifiers } from '../../src/wheel/classifiers.ts';
+import { compileGitignoreSpec, directoryMayContainMatches } from '../../src/wheel/gitignore.ts';
+import { canonicalizeLicenseExpression } from '../../src/wheel/license.ts';
+import { formatDependency, normalizeRequirement, parseRequirement } from '../../src/wheel/requirement.ts';
+import { formatSpecifierSet, parseSpecifierSet } from '../../src/wheel/specifier.ts';
+import { defaultWheelTag } from '../../src/wheel/tag.ts';
 import { compareVersions, normalizeVersion } from '../../src/formats/pep440.ts';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -126,7 +126,7 @@ test('gitignore-style matching agrees with pathspec.GitIgnoreSpec, negations inc
 });
 
 test('raw deflate equals CPython zlib (level 6, wbits -15) on small, large and incompressible inputs', async (t) => {
-  const { deflateLikeZlib } = await import('../../src/build/zip.ts');
+  const { deflateLikeZlib } = await import('../../src/wheel/zip.ts');
   let seed = 12345;
   const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 16) & 0xff;
   const text = new TextEncoder().encode('def check(self, instance):\n    self.gauge("x", 1)\n'.repeat(5000));
@@ -143,7 +143,7 @@ test('raw deflate equals CPython zlib (level 6, wbits -15) on small, large and i
 });
 
 test('raw deflate equals CPython zlib on every file of the peer venv\'s hatchling, packaging, pathspec and pip, and on edge-size inputs', async (t) => {
-  const { deflateLikeZlib } = await import('../../src/build/zip.ts');
+  const { deflateLikeZlib } = await import('../../src/wheel/zip.ts');
   const { readdir, readFile } = await import('node:fs/promises');
   const { createHash } = await import('node:crypto');
   const { stdout } = await python(['-c', 'import sysconfig; print(sysconfig.get_paths()["purelib"])']);
@@ -185,7 +185,7 @@ test('raw deflate equals CPython zlib on every file of the peer venv\'s hatchlin
 });
 
 test('codePointCompare sorts like Python\'s str ordering, astral characters and lone surrogates included', async () => {
-  const { codePointCompare } = await import('../../src/build/specifier.ts');
+  const { codePointCompare } = await import('../../src/wheel/specifier.ts');
   const alphabet = ['a', 'b', 'Z', '/', '_', '\u00e9', '\uffff', '\ue000', '\ud83d\ude00', '\ud83d\ude01', '\ud800\udc00', '\ud800', '\udfff'];
   let seed = 99;
   const rand = () => (seed = (seed * 1103515245 + 12345) >>> 0) >>> 8;

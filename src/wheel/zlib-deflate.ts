@@ -3,7 +3,7 @@
  * zlib/build.sh). hatchling's wheels are compressed by CPython's zlib, and only zlib's own
  * algorithm gives its bytes: Node's zlib is Chromium's fork, whose output differs for most
  * inputs. It is about twice as fast as pako's JavaScript port of zlib, which the builder used
- * before; test/build/parity.test.ts compares its output with CPython's zlib.
+ * before; test/wheel/parity.test.ts compares its output with CPython's zlib.
  */
 import { readFileSync } from 'node:fs';
 

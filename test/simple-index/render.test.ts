@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { IndexEntry } from '../../src/index/entry.ts';
-import { escapeHtml, renderProjectHtml, renderRootHtml } from '../../src/index/html.ts';
-import { addFilesToProject, addProjectsToRoot, compareNatural } from '../../src/index/merge.ts';
-import { emptyProjectDoc, emptyRootDoc, parseProjectDoc, parseRootDoc, serializeDoc } from '../../src/index/model.ts';
+import type { IndexEntry } from '../../src/simple-index/entry.ts';
+import { escapeHtml, renderProjectHtml, renderRootHtml } from '../../src/simple-index/html.ts';
+import { addFilesToProject, addProjectsToRoot, compareNatural } from '../../src/simple-index/merge.ts';
+import { emptyProjectDoc, emptyRootDoc, parseProjectDoc, parseRootDoc, serializeDoc } from '../../src/simple-index/model.ts';
 import { ProvenantError } from '../../src/errors.ts';
 
 const H1 = 'a'.repeat(64);

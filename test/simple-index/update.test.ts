@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
-import type { Reporter } from '../../src/app/reporter.ts';
-import { silentReporter } from '../../src/app/reporter.ts';
+import type { Reporter } from '../../src/reporter.ts';
+import { silentReporter } from '../../src/reporter.ts';
 import { ProvenantError } from '../../src/errors.ts';
-import type { IndexEntry } from '../../src/index/entry.ts';
-import { updateIndex } from '../../src/index/update.ts';
+import type { IndexEntry } from '../../src/simple-index/entry.ts';
+import { updateIndex } from '../../src/simple-index/update.ts';
 import { FsStorage } from '../../src/storage/fs.ts';
 import { tempDir } from '../helpers/peers.ts';
 
@@ -137,7 +137,7 @@ test('a corrupt state file stops the update with E_INDEX_CORRUPT and is left as 
 
 test('publishers in separate processes on one directory all land in the index', { timeout: 60_000 }, async (t) => {
   const root = await tempDir(t);
-  const updateUrl = new URL('../../src/index/update.ts', import.meta.url).href;
+  const updateUrl = new URL('../../src/simple-index/update.ts', import.meta.url).href;
   const fsUrl = new URL('../../src/storage/fs.ts', import.meta.url).href;
   const procs = 4;
   const perProc = 3;

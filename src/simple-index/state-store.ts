@@ -1,4 +1,4 @@
-import type { Reporter } from '../app/reporter.ts';
+import type { Reporter } from '../reporter.ts';
 import { ProvenantError, isProvenantError } from '../errors.ts';
 import { objectPropsFor } from '../storage/object-props.ts';
 import type { Storage } from '../storage/storage.ts';

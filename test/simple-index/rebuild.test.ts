@@ -3,13 +3,13 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import { wheelKey } from '../../src/formats/layout.ts';
-import { indexEntryFromWheel } from '../../src/index/entry.ts';
-import { wheelMetadataKey } from '../../src/index/layout.ts';
-import { rebuildIndex } from '../../src/index/rebuild.ts';
-import { updateIndex } from '../../src/index/update.ts';
+import { indexEntryFromWheel } from '../../src/simple-index/entry.ts';
+import { wheelMetadataKey } from '../../src/simple-index/layout.ts';
+import { rebuildIndex } from '../../src/simple-index/rebuild.ts';
+import { updateIndex } from '../../src/simple-index/update.ts';
 import { FsStorage } from '../../src/storage/fs.ts';
 import { objectPropsFor } from '../../src/storage/object-props.ts';
-import type { BuiltWheel } from '../../src/build/types.ts';
+import type { BuiltWheel } from '../../src/wheel/types.ts';
 import { tempDir } from '../helpers/peers.ts';
 
 const enc = (s: string) => new TextEncoder().encode(s);

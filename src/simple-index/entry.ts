@@ -1,4 +1,4 @@
-import type { BuiltWheel } from '../build/types.ts';
+import type { BuiltWheel } from '../wheel/types.ts';
 import { ProvenantError } from '../errors.ts';
 import { isValidProjectName } from '../formats/pep503.ts';
 import { sha256Hex } from '../util/hash.ts';

@@ -1,4 +1,4 @@
-import { silentReporter, type Reporter } from '../app/reporter.ts';
+import { silentReporter, type Reporter } from '../reporter.ts';
 import { normalizeProjectName } from '../formats/pep503.ts';
 import type { Storage } from '../storage/storage.ts';
 import { checkIndexEntry, type IndexEntry } from './entry.ts';

@@ -6,7 +6,7 @@ import { readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
-import { buildWheel } from '../../src/build/wheel.ts';
+import { buildWheel } from '../../src/wheel/wheel.ts';
 import { freshVenv, python, tempDir } from '../helpers/peers.ts';
 import { copyExample, exampleNames } from './helpers.ts';
 

@@ -4,7 +4,7 @@ import { request } from 'node:http';
 import path from 'node:path';
 import { test } from 'node:test';
 import { startServer } from '../../src/app/serve.ts';
-import { updateIndex } from '../../src/index/update.ts';
+import { updateIndex } from '../../src/simple-index/update.ts';
 import { FsStorage } from '../../src/storage/fs.ts';
 import { tempDir } from '../helpers/peers.ts';
 

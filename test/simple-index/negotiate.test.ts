@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { negotiateSimple } from '../../src/index/negotiate.ts';
+import { negotiateSimple } from '../../src/simple-index/negotiate.ts';
 
 const JSON_V1 = 'application/vnd.pypi.simple.v1+json';
 const HTML_V1 = 'application/vnd.pypi.simple.v1+html';

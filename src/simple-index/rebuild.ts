@@ -1,4 +1,4 @@
-import { silentReporter, type Reporter } from '../app/reporter.ts';
+import { silentReporter, type Reporter } from '../reporter.ts';
 import { isProvenantError, ProvenantError } from '../errors.ts';
 import { SIMPLE_DIR } from '../formats/layout.ts';
 import { normalizeVersion, isValidVersion } from '../formats/pep440.ts';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { buildWheel } from '../../src/build/wheel.ts';
+import { buildWheel } from '../../src/wheel/wheel.ts';
 import { sha256Hex } from '../../src/util/hash.ts';
 import { copyExample, exampleNames } from './helpers.ts';
 

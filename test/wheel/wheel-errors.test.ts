@@ -5,7 +5,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { isProvenantError } from '../../src/errors.ts';
 import type { ProvenantError } from '../../src/errors.ts';
-import { buildWheel } from '../../src/build/wheel.ts';
+import { buildWheel } from '../../src/wheel/wheel.ts';
 import { tempDir } from '../helpers/peers.ts';
 import { copyExample } from './helpers.ts';
 

@@ -1,5 +1,5 @@
 /*
- * The WebAssembly face of zlib's deflate for src/build/zlib-deflate.ts: one raw-deflate stream
+ * The WebAssembly face of zlib's deflate for src/wheel/zlib-deflate.ts: one raw-deflate stream
  * with the parameters CPython's zipfile uses, reset for every zip entry. No libc: a bump
  * allocator serves deflateInit2's one-time allocations, and memcpy/memset lower to the
  * bulk-memory instructions.

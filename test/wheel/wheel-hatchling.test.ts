@@ -1,7 +1,7 @@
 // The builder's goal: the same bytes hatchling writes, for every example, at two epochs.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { buildWheel } from '../../src/build/wheel.ts';
+import { buildWheel } from '../../src/wheel/wheel.ts';
 import { sha256Hex } from '../../src/util/hash.ts';
 import { copyExample, exampleNames, EXAMPLES_DIR, hatchlingWheel } from './helpers.ts';
 import path from 'node:path';

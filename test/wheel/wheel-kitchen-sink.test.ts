@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
-import { buildWheel } from '../../src/build/wheel.ts';
+import { buildWheel } from '../../src/wheel/wheel.ts';
 import { sha256Hex } from '../../src/util/hash.ts';
 import { tempDir } from '../helpers/peers.ts';
 import { hatchlingWheel } from './helpers.ts';
