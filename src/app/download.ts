@@ -9,7 +9,7 @@ import { openFetcher, type NetOptions } from '../net/open-fetcher.ts';
 import { parsePolicy, type Policy } from '../policy/policy.ts';
 import type { S3StorageOptions } from '../storage/s3.ts';
 import { downloadPinnedAttestation, downloadPinnedWheel } from '../verify/artifact.ts';
-import { checkAttestationSignature, checkProvenancePolicy, checkStatementTypes, checkSubject } from '../verify/attestation-check.ts';
+import { checkAttestationSignature, checkProvenanceParameters, checkProvenancePolicy, checkStatementTypes, checkSubject } from '../verify/attestation-check.ts';
 import { CHECKS, type CheckName } from '../verify/checks.ts';
 import { checkPointer } from '../verify/pointer-check.ts';
 import { repositoryBaseUrl } from '../verify/repository-url.ts';
@@ -173,6 +173,7 @@ export async function downloadWheel(req: DownloadRequest): Promise<DownloadResul
       const facts = checkStatementTypes(signed.payload, pin.url);
       pass('statement types', facts.format);
       checkSubject(facts, checked.wheelFileName, pointer.digest, pin.url);
+      checkProvenanceParameters(facts, { project, version: release.version, wheelFileName: checked.wheelFileName }, pin.url);
       pass('subject', `${checked.wheelFileName} sha256 ${pointer.digest.slice(0, 12)}…`);
       checkProvenancePolicy(facts, policy, pin.url);
       pass('provenance policy', `builder ${facts.builderId}${facts.sourceRepository ? `, source ${facts.sourceRepository}` : ''}${facts.ref ? ` @ ${facts.ref}` : ''}`);

@@ -62,6 +62,8 @@ export interface ProvenanceFacts {
   ref: string | undefined;
   commit: string | undefined;
   invocationId: string | undefined;
+  /** What the build was asked for: v1 `externalParameters`, v0.2 `invocation.parameters` ({} when not an object). */
+  parameters: Record<string, unknown>;
 }
 
 function str(v: unknown): string | undefined {
@@ -81,6 +83,7 @@ function v1Facts(s: StatementV1): Omit<ProvenanceFacts, 'format' | 'subjects'> {
     ref: str(ext.ref) ?? fromUri?.ref,
     commit: source?.digest?.gitCommit ?? source?.digest?.sha1,
     invocationId: s.predicate.runDetails.metadata?.invocationId,
+    parameters: ext,
   };
 }
 
@@ -96,6 +99,7 @@ function v02Facts(s: StatementV01): Omit<ProvenanceFacts, 'format' | 'subjects'>
     ref: fromUri?.ref ?? str(params.ref),
     commit: config?.digest?.sha1 ?? config?.digest?.gitCommit,
     invocationId: p.metadata?.buildInvocationId,
+    parameters: params,
   };
 }
 

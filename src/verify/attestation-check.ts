@@ -1,5 +1,7 @@
 import { verifyAttestationBundle } from '../attest/verify.ts';
 import { isProvenantError } from '../errors.ts';
+import { normalizeProjectName } from '../formats/pep503.ts';
+import { sameVersion } from '../formats/wheel-binding.ts';
 import { allowedBy } from '../policy/pattern.ts';
 import type { Policy } from '../policy/policy.ts';
 import { parseStatement, provenanceFacts, type ProvenanceFacts } from '../provenance/parse.ts';
@@ -78,6 +80,31 @@ export function checkSubject(facts: ProvenanceFacts, wheelFileName: string, sha2
       file,
       field: 'subject.digest.sha256',
       hint: 'the attestation describes different bytes under the same name; do not install this wheel',
+    });
+  }
+}
+
+/**
+ * The build parameters that name a release, where the statement has them, must name this one:
+ * `project` (PEP 503 name), `version` (PEP 440 equality) and `wheel` (the file name). Part of the
+ * subject check: together they say the attestation is about this release and no other. Other
+ * parameters (provenant's `integration` is a directory name, not a project) are not compared.
+ */
+export function checkProvenanceParameters(facts: ProvenanceFacts, release: { project: string; version: string; wheelFileName: string }, file: string): void {
+  const where = facts.format === 'slsa-v1' ? 'predicate.buildDefinition.externalParameters' : 'predicate.invocation.parameters';
+  const named: [key: string, expected: string, agrees: (v: string) => boolean][] = [
+    ['project', release.project, (v) => normalizeProjectName(v) === normalizeProjectName(release.project)],
+    ['version', release.version, (v) => sameVersion(v, release.version)],
+    ['wheel', release.wheelFileName, (v) => v === release.wheelFileName],
+  ];
+  for (const [key, expected, agrees] of named) {
+    if (!Object.hasOwn(facts.parameters, key)) continue;
+    const value = facts.parameters[key];
+    if (typeof value === 'string' && agrees(value)) continue;
+    throw checkFailed('subject', 'E_PROVENANCE_PARAMETERS_MISMATCH', `the signed build parameter ${key} is ${JSON.stringify(value)}, but this release's is ${expected}`, {
+      file,
+      field: `${where}.${key}`,
+      hint: 'the attestation was made for another release; do not install this wheel',
     });
   }
 }

@@ -1,6 +1,7 @@
 import type { TargetFile } from '@tufjs/models';
 import { normalizeProjectName } from '../formats/pep503.ts';
 import { parsePointer, type Pointer } from '../formats/pointer.ts';
+import { wheelBindingProblem } from '../formats/wheel-binding.ts';
 import { checkFailed } from './checks.ts';
 
 /** A pointer whose URIs are resolved to absolute URLs inside the repository. */
@@ -14,7 +15,10 @@ export interface CheckedPointer {
 
 /**
  * Pointer schema: the YAML schema (digest 64 hex, length a non-negative integer), the name and
- * version the TUF target was published under, and both URIs resolving inside the repository.
+ * version the TUF target was published under, both URIs resolving inside the repository, and the
+ * wheel's file name (PEP 427) naming that project and version. The last is what keeps a holder of
+ * the online key alone, who can sign any pointer, from moving a genuine wheel and its genuine
+ * attestation under another release: the attestation's subject names the file, the file the release.
  */
 export function checkPointer(bytes: Uint8Array, target: TargetFile, expected: { project: string; version: string }, repositoryUrl: string): CheckedPointer {
   const file = target.path;
@@ -37,6 +41,14 @@ export function checkPointer(bytes: Uint8Array, target: TargetFile, expected: { 
   const wheelFileName = decodeURIComponent(new URL(wheelUrl).pathname.split('/').at(-1) ?? '');
   if (!/^[A-Za-z0-9_][A-Za-z0-9_.+!-]*\.whl$/.test(wheelFileName)) {
     throw checkFailed('pointer schema', 'E_POINTER_URI', `pointer.uri does not name a wheel file: ${JSON.stringify(wheelFileName)}`, { file, field: 'pointer.uri' });
+  }
+  const problem = wheelBindingProblem(wheelFileName, expected);
+  if (problem) {
+    throw checkFailed('pointer schema', problem.code, `pointer of ${expected.project} ${expected.version}: ${problem.message}`, {
+      file,
+      field: 'pointer.uri',
+      hint: 'do not install it: a wheel belongs to exactly one release, and this pointer was signed by someone holding the online key (or by a broken publisher); tell the repository owners',
+    });
   }
   return { pointer, wheelUrl, wheelFileName, attestationUrl };
 }

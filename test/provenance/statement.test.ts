@@ -142,6 +142,7 @@ test('provenanceFacts reads the same facts from both formats', () => {
     ref: 'refs/tags/postgres-23.2.0',
     commit: COMMIT,
     invocationId: 'https://github.com/DataDog/integrations-core/actions/runs/9876543210/attempts/2',
+    parameters: { integration: 'postgres', repository: 'https://github.com/DataDog/integrations-core', ref: 'refs/tags/postgres-23.2.0' },
   });
 });
 

@@ -10,7 +10,8 @@ import { listIntegrations } from '../../../src/app/workspace.ts';
 import { signAttestation } from '../../../src/attest/sign.ts';
 import { renderBundle } from '../../../src/attest/bundle.ts';
 import { buildWheel } from '../../../src/wheel/wheel.ts';
-import { bundleFileName, consistentTargetPath, POLICY_TARGET } from '../../../src/formats/layout.ts';
+import { bundleFileName, consistentTargetPath, pointerTargetPath, POLICY_TARGET } from '../../../src/formats/layout.ts';
+import { parsePointer, renderPointer } from '../../../src/formats/pointer.ts';
 import { preAuthEncoding, toBase64 } from '../../../src/formats/dsse.ts';
 import { defaultPolicy, renderPolicy, type DefaultPolicyOptions } from '../../../src/policy/policy.ts';
 import type { BuildContext } from '../../../src/provenance/context.ts';
@@ -20,9 +21,9 @@ import { loadSigner } from '../../../src/signers/key-store.ts';
 import type { Signer } from '../../../src/signers/signer.ts';
 import { objectPropsFor } from '../../../src/storage/object-props.ts';
 import { FsStorage } from '../../../src/storage/fs.ts';
-import { targetFile } from '../../../src/tuf/changes.ts';
+import { succinctRolesOf, targetFile } from '../../../src/tuf/changes.ts';
 import { keyStoreSignerSource, type SignerSource } from '../../../src/tuf/signer-source.ts';
-import { loadTrustedState } from '../../../src/tuf/trusted-state.ts';
+import { loadBin, loadTrustedState } from '../../../src/tuf/trusted-state.ts';
 import { commitChanges, signersForCommit } from '../../../src/tuf/writer.ts';
 import { sha256Hex } from '../../../src/util/hash.ts';
 import { pinnedRelease } from '../../helpers/release.ts';
@@ -160,6 +161,38 @@ export async function publishPolicyBytes(fx: RepoFixture, bytes: Uint8Array, now
   const targets = Targets.fromJSON(json as never);
   const signers = await signersForCommit(state, fx.signers, { targets });
   await commitChanges(fx.storage, state, signers, { targets }, now);
+}
+
+/**
+ * A pointer for `project` `version` that pins `victim`'s wheel and attestation where they are
+ * published: what an attacker writes to move another release's genuine files under this name.
+ */
+export function pointerTo(victim: Release, project: string, version: string): Uint8Array {
+  const p = parsePointer(new TextDecoder().decode(victim.pointer), 'victim pointer');
+  return enc(renderPointer({ ...p, name: project, version }));
+}
+
+/**
+ * What an attacker holding ONLY the online key (bins, snapshot, timestamp) can do: upload
+ * pointers and make them the TUF targets for `project` `version`, new or replacing what is
+ * published, by re-signing the bins, the snapshot and the timestamp. The bins are written
+ * directly, not through the publisher (which refuses to change a published pointer).
+ */
+export async function forgeWithOnlineKey(fx: RepoFixture, pointers: { project: string; version: string; pointer: Uint8Array }[], now = new Date()): Promise<void> {
+  const state = await loadTrustedState(fx.storage);
+  const bins = new Map<string, Targets>();
+  for (const p of pointers) {
+    const targetPath = pointerTargetPath(p.project, p.version);
+    const target = targetFile(targetPath, p.pointer);
+    const key = consistentTargetPath(targetPath, target.hashes.sha256!);
+    await fx.storage.putImmutable(key, p.pointer, objectPropsFor(key));
+    const name = succinctRolesOf(state.targets.signed).getRoleForTarget(targetPath);
+    const json = (bins.get(name) ?? (await loadBin(fx.storage, state, name)).signed).toJSON() as { targets: Record<string, unknown> };
+    json.targets[targetPath] = target.toJSON();
+    bins.set(name, Targets.fromJSON(json as never));
+  }
+  const online = [fx.online];
+  await commitChanges(fx.storage, state, { root: [], targets: [], bins: online, snapshot: online, timestamp: online }, { bins }, now);
 }
 
 /** A signer for a key the repository has never heard of. */
