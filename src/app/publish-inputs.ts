@@ -5,6 +5,7 @@ import { bundleFileName, pointerFileName } from '../formats/layout.ts';
 import { compareVersions } from '../formats/pep440.ts';
 import { normalizeProjectName } from '../formats/pep503.ts';
 import { parsePointer } from '../formats/pointer.ts';
+import { assertWheelOfRelease } from '../formats/wheel-binding.ts';
 import type { Release } from './publish.ts';
 import { readWheelMetadata } from './wheel-metadata.ts';
 import type { Integration } from './workspace.ts';
@@ -29,6 +30,7 @@ export async function readReleaseFromDist(i: Integration, version?: string): Pro
     });
   }
   const wheelFile = pointer.uri.slice(pointer.uri.lastIndexOf('/') + 1);
+  assertWheelOfRelease(wheelFile, { project: name, version: pointer.version }, { file: pointerPath, field: 'pointer.uri' });
   const wheel = await readPinned(dist, wheelFile, 'wheel', pointerPath);
   const bundleName = bundleFileName(name, pointer.version);
   const attestationFile = pointer.attestation.uri.slice(pointer.attestation.uri.lastIndexOf('/') + 1);

@@ -3,6 +3,7 @@ import { ProvenantError, isProvenantError } from '../errors.ts';
 import { attestationKey, consistentTargetPath, pointerTargetPath, wheelKey } from '../formats/layout.ts';
 import { normalizeProjectName } from '../formats/pep503.ts';
 import { parsePointer, type Pointer } from '../formats/pointer.ts';
+import { assertWheelOfRelease } from '../formats/wheel-binding.ts';
 import type { IndexEntry } from '../simple-index/entry.ts';
 import { updateIndex } from '../simple-index/update.ts';
 import { objectPropsFor } from '../storage/object-props.ts';
@@ -278,6 +279,7 @@ export function prepareRelease(r: Release): PreparedRelease {
   ] as const) {
     if (!/^[A-Za-z0-9_][A-Za-z0-9_.+!-]*$/.test(name)) throw bad(field, `${JSON.stringify(name)} is not a plain file name`);
   }
+  assertWheelOfRelease(r.wheel.fileName, { project, version: r.version }, { file: `pointer of ${where}`, field: 'wheel.fileName' });
   const pointerPath = pointerTargetPath(project, r.version);
   const pointerSha = sha256Hex(r.pointer);
   const wheel = wheelKey(project, r.wheel.fileName);

@@ -105,14 +105,12 @@ export type TargetChange = 'added' | 'unchanged';
 export function classifyTarget(bin: Targets, t: TargetFile): TargetChange {
   const existing = bin.targets[t.path];
   if (!existing) return 'added';
-  if (existing.length === t.length && existing.hashes.sha256 === t.hashes.sha256) return 'unchanged';
-  if (sameWheel(existing, t)) return 'unchanged';
-  throw new ProvenantError('E_RELEASE_IMMUTABLE', `${t.path} is already published with different content`, {
-    exitClass: 'conflict',
-    file: t.path,
-    field: 'sha256',
-    hint: `releases are immutable (published sha256 ${existing.hashes.sha256 ?? '?'}, new ${t.hashes.sha256 ?? '?'}); publish a new version instead`,
-  });
+  if (sameTarget(existing, t) || sameWheel(existing, t)) return 'unchanged';
+  throw releaseImmutable(existing, t);
+}
+
+function sameTarget(a: TargetFile, b: TargetFile): boolean {
+  return a.length === b.length && a.hashes.sha256 === b.hashes.sha256;
 }
 
 function sameWheel(a: TargetFile, b: TargetFile): boolean {
@@ -122,10 +120,29 @@ function sameWheel(a: TargetFile, b: TargetFile): boolean {
   return typeof x?.sha256 === 'string' && x.sha256 === y?.sha256 && x.length === y?.length && x.file === y?.file;
 }
 
-/** The next version of a bin with `add` included. */
+/** A published pointer target asked to change: named by project and version where publish recorded them. */
+function releaseImmutable(existing: TargetFile, t: TargetFile): ProvenantError {
+  const custom = t.custom as { name?: unknown; version?: unknown } | undefined;
+  const release = typeof custom?.name === 'string' && typeof custom.version === 'string' ? `${custom.name} ${custom.version}` : t.path;
+  return new ProvenantError('E_RELEASE_IMMUTABLE', `${release} is already published with other content (${t.path}); releases are immutable`, {
+    exitClass: 'conflict',
+    file: t.path,
+    field: 'sha256',
+    hint: `publish a new version instead (published sha256 ${existing.hashes.sha256 ?? '?'}, length ${existing.length}; new sha256 ${t.hashes.sha256 ?? '?'}, length ${t.length})`,
+  });
+}
+
+/**
+ * The next version of a bin with `add` included. Only new paths are added: a published target
+ * never changes (E_RELEASE_IMMUTABLE), whoever the caller, so no bin provenant signs moves a release.
+ */
 export function binWithTargets(bin: Targets, add: readonly TargetFile[], version: number, expires: string): Targets {
   const targets: Record<string, TargetFile> = { ...bin.targets };
-  for (const t of add) targets[t.path] = t;
+  for (const t of add) {
+    const existing = bin.targets[t.path];
+    if (existing && !sameTarget(existing, t)) throw releaseImmutable(existing, t);
+    targets[t.path] = t;
+  }
   return new Targets({
     version,
     specVersion: bin.specVersion,
