@@ -1,12 +1,9 @@
 import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
-import path from 'node:path';
 import { test } from 'node:test';
-import { main } from '../../src/cli/main.ts';
-import type { Output } from '../../src/cli/output.ts';
 import { sha256Hex } from '../../src/util/hash.ts';
 import { forgeWithOnlineKey, pointerTo, publish, publishPolicy, repoFixture, signedRelease, type RepoFixture } from './helpers/fixture.ts';
-import { download, expectRefused, freshDest } from './helpers/run.ts';
+import { download, downloadCli, expectRefused } from './helpers/run.ts';
 import { serveRepository } from './helpers/servers.ts';
 
 /*
@@ -54,16 +51,9 @@ test('(b) downgrade: a new 99.0.0 pointer delivering 23.2.0 (genuine wheel and a
   await expectRefused(fx, server.url, PG, 'E_WHEEL_VERSION_MISMATCH', 'verification', { version: '99.0.0', unsafeDisableVerification: true });
 });
 
-function capture(): Output & { out: string; err: string } {
-  const o = { out: '', err: '', interactive: false, stdout: (s: string) => void (o.out += s), stderr: (s: string) => void (o.err += s) };
-  return o;
-}
-
 async function cli(fx: RepoFixture, args: string[]) {
-  const o = capture();
-  const dest = await freshDest(fx);
-  const code = await main(['download', ...args, '--root', fx.rootFile, '--state-dir', path.join(fx.dir, 'state'), '--dest', dest, '--retries', '0', '--json'], o, {}, fx.dir);
-  return { code, doc: JSON.parse(o.out) as { ok: boolean; path?: string; verified?: boolean; error?: { code: string; exitClass: string } }, err: o.err, dest };
+  const r = await downloadCli(fx, [...args, '--json']);
+  return { ...r, doc: JSON.parse(r.out) as { ok: boolean; path?: string; verified?: boolean; error?: { code: string; exitClass: string } } };
 }
 
 test('(c) replacement: a published 23.4.0 pointer switched to 23.2.0 is refused, by the library and the CLI, on a host that installed the original', async (t) => {

@@ -2,26 +2,12 @@ import assert from 'node:assert/strict';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
-import { main } from '../../src/cli/main.ts';
-import type { Output } from '../../src/cli/output.ts';
 import { attestationKey } from '../../src/formats/layout.ts';
 import { sha256Hex } from '../../src/util/hash.ts';
 import { CHECKS } from '../../src/verify/checks.ts';
-import { publish, publishExamples, publishPolicy, repoFixture, signedRelease, type RepoFixture } from './helpers/fixture.ts';
-import { freshDest } from './helpers/run.ts';
+import { publish, publishExamples, publishPolicy, repoFixture, signedRelease } from './helpers/fixture.ts';
+import { downloadCli as run } from './helpers/run.ts';
 import { serveRepository } from './helpers/servers.ts';
-
-function capture(): Output & { out: string; err: string } {
-  const o = { out: '', err: '', interactive: false, stdout: (t: string) => void (o.out += t), stderr: (t: string) => void (o.err += t) };
-  return o;
-}
-
-async function run(fx: RepoFixture, args: string[]) {
-  const o = capture();
-  const dest = await freshDest(fx);
-  const code = await main(['download', ...args, '--root', fx.rootFile, '--state-dir', path.join(fx.dir, 'state'), '--dest', dest, '--retries', '0'], o, {}, fx.dir);
-  return { code, out: o.out, err: o.err, dest };
-}
 
 test('every example, built, attested, signed and published by provenant, downloads verified over HTTP', async (t) => {
   const fx = await repoFixture(t);

@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { mkdir, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { downloadWheel, type DownloadRequest, type DownloadResult } from '../../../src/app/download.ts';
+import { main } from '../../../src/cli/main.ts';
+import type { Output } from '../../../src/cli/output.ts';
 import { ProvenantError, type ExitClass } from '../../../src/errors.ts';
 import type { RepoFixture } from './fixture.ts';
 
@@ -36,4 +38,12 @@ export async function expectRefused(fx: RepoFixture, repository: string, project
   assert.equal(caught.exitClass, exitClass, caught.describe());
   assert.deepEqual(await readdir(dest), [], 'something was left at the destination');
   return caught;
+}
+
+/** `provenant download <args>` in-process, with the fixture's root and state and a fresh destination. */
+export async function downloadCli(fx: RepoFixture, args: string[]): Promise<{ code: number; out: string; err: string; dest: string }> {
+  const o: Output & { out: string; err: string } = { out: '', err: '', interactive: false, stdout: (t) => void (o.out += t), stderr: (t) => void (o.err += t) };
+  const dest = await freshDest(fx);
+  const code = await main(['download', ...args, '--root', fx.rootFile, '--state-dir', path.join(fx.dir, 'state'), '--dest', dest, '--retries', '0'], o, {}, fx.dir);
+  return { code, out: o.out, err: o.err, dest };
 }
