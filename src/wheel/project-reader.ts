@@ -12,7 +12,7 @@ import type { FileSelector } from './file-selection.ts';
 import type { ProjectFiles } from './project-metadata.ts';
 import { parsePyprojectToml, readPyprojectConfig } from './pyproject.ts';
 import type { PyprojectConfig } from './pyproject.ts';
-import { codePointCompare } from './specifier.ts';
+import { codePointCompare } from '../util/code-point-order.ts';
 import { extractVersion } from './version-source.ts';
 
 export interface SourceFile {

@@ -4,6 +4,7 @@
  */
 import { compareParsed, parseVersion } from '../formats/pep440.ts';
 import type { Version } from '../formats/pep440.ts';
+import { codePointCompare } from '../util/code-point-order.ts';
 
 export type SpecifierOp = '===' | '==' | '!=' | '~=' | '<=' | '>=' | '<' | '>';
 
@@ -49,39 +50,6 @@ export function parseSpecifierSet(text: string): Specifier[] | string {
 /** `SpecifierSet.__str__`: unique `op+version` strings in code-point order joined by `,`. */
 export function formatSpecifierSet(specs: readonly Specifier[]): string {
   return [...new Set(specs.map((s) => `${s.op}${s.version}`))].sort(codePointCompare).join(',');
-}
-
-export function codePointCompare(a: string, b: string): number {
-  // Python compares str by code point; JS `<` compares UTF-16 units, which differs only past U+FFFF.
-  if (a === b) return 0;
-  // Fast path: up to the first differing unit the strings agree, so when neither differing unit
-  // is a surrogate the units are the code points and their order is Python's.
-  const m = Math.min(a.length, b.length);
-  let i = 0;
-  while (i < m && a.charCodeAt(i) === b.charCodeAt(i)) i++;
-  if (i === m) {
-    // One is a prefix of the other: the longer is greater, unless the cut splits a surrogate pair
-    // (then the slow path decides).
-    const next = (a.length > m ? a : b).charCodeAt(m);
-    if (!(next >= 0xdc00 && next <= 0xdfff)) return a.length - b.length;
-  } else {
-    const x = a.charCodeAt(i);
-    const y = b.charCodeAt(i);
-    if ((x < 0xd800 || x > 0xdfff) && (y < 0xd800 || y > 0xdfff)) return x - y;
-  }
-  return codePointCompareSlow(a, b);
-}
-
-function codePointCompareSlow(a: string, b: string): number {
-  const ai = [...a];
-  const bi = [...b];
-  const n = Math.min(ai.length, bi.length);
-  for (let i = 0; i < n; i++) {
-    const x = ai[i]!.codePointAt(0)!;
-    const y = bi[i]!.codePointAt(0)!;
-    if (x !== y) return x - y;
-  }
-  return ai.length - bi.length;
 }
 
 function publicOf(v: Version): Version {
