@@ -2,7 +2,7 @@
  * PEP 440 version specifiers (`>=3.9,<4`): parse, print the way `packaging.specifiers.SpecifierSet`
  * prints them (sorted, comma-joined, no spaces), and test membership for the wheel tag. Pure.
  */
-import { compareParsed, parseVersion } from '../formats/pep440.ts';
+import { compareParsed, formatVersion, parseVersion } from '../formats/pep440.ts';
 import type { Version } from '../formats/pep440.ts';
 import { codePointCompare } from '../util/code-point-order.ts';
 
@@ -59,7 +59,7 @@ function publicOf(v: Version): Version {
 function prefixMatches(candidate: Version, prefix: Version): boolean {
   if (candidate.epoch !== prefix.epoch) return false;
   const n = prefix.release.length;
-  for (let i = 0; i < n; i++) if ((candidate.release[i] ?? 0) !== prefix.release[i]) return false;
+  for (let i = 0; i < n; i++) if ((candidate.release[i] ?? 0n) !== prefix.release[i]) return false;
   return true;
 }
 
@@ -75,7 +75,6 @@ function specVersion(spec: Specifier): Version {
 }
 
 function matches(candidate: Version, spec: Specifier): boolean {
-  if (spec.op === '===') return false; // arbitrary equality never matches a computed version
   const wildcard = spec.version.endsWith('.*');
   const v = specVersion(spec);
   switch (spec.op) {
@@ -95,12 +94,15 @@ function matches(candidate: Version, spec: Specifier): boolean {
       return compareParsed(candidate, v) < 0;
     case '>':
       return compareParsed(publicOf(candidate), v) > 0;
+    case '===':
+      throw new TypeError('=== compares text, not versions');
   }
 }
 
 /** Whether a final-release version satisfies every specifier (pre-releases are never asked about here). */
 export function specifierSetContains(specs: readonly Specifier[], version: string | Version): boolean {
   const candidate = typeof version === 'string' ? parseVersion(version) : version;
-  if (!candidate) return false;
-  return specs.every((s) => matches(candidate, s));
+  // `===` compares the text as given (packaging: a string item is not normalised first).
+  const text = (typeof version === 'string' ? version : formatVersion(version)).toLowerCase();
+  return specs.every((s) => (s.op === '===' ? text === s.version.toLowerCase() : candidate !== undefined && matches(candidate, s)));
 }
