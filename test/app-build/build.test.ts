@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
@@ -245,4 +245,18 @@ test('a 300-digit version is exact up to dist/, whose file names it cannot fit: 
     (e: unknown) => isProvenantError(e) && e.code === 'E_DIST_NAME_TOO_LONG' && e.exitClass === 'input' && e.message.startsWith(`datadog_nginx-${huge.slice(0, 46)}`) && /\b33\d bytes\b/.test(e.message),
   );
   assert.equal(await snapshot(path.join(pkgDir, 'dist')), 'absent');
+});
+
+test('a readme linked to /proc/self/environ stops the build before dist/: no wheel, the previous build untouched', async (t) => {
+  const pkgDir = await copyExample(t, 'nginx');
+  const nginx = { name: 'nginx', dir: pkgDir, project: 'datadog-nginx' };
+  await buildIntegrations([nginx], { env: {}, buildWheel });
+  const before = await snapshot(path.join(pkgDir, 'dist'));
+  await rm(path.join(pkgDir, 'README.md'));
+  await symlink('/proc/self/environ', path.join(pkgDir, 'README.md'));
+  await assert.rejects(
+    buildIntegrations([nginx], { env: { SOURCE_DATE_EPOCH: '1700000000' }, buildWheel }),
+    (e: unknown) => isProvenantError(e) && e.code === 'E_PATH_ESCAPES' && e.field === 'project.readme',
+  );
+  assert.deepEqual(await snapshot(path.join(pkgDir, 'dist')), before);
 });
