@@ -66,6 +66,8 @@ const S_IFREG = 0o100000;
 // O_NONBLOCK: a FIFO opens at once instead of waiting for a writer; O_NOCTTY: a tty never becomes
 // ours; O_NOFOLLOW: the path opened is the one checked (a symlink swapped in since is refused).
 const OPEN_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0) | (constants.O_NOCTTY ?? 0) | (constants.O_NOFOLLOW ?? 0);
+/** Without O_NOFOLLOW (Windows) a symlink would open silently: every path is resolved first. */
+const NOFOLLOW = constants.O_NOFOLLOW !== undefined;
 
 function errnoOf(e: unknown): string | undefined {
   return (e as NodeJS.ErrnoException).code;
@@ -110,7 +112,7 @@ function missing(tree: InputTree, ref: InputRef): undefined {
  */
 export function readInput(tree: InputTree, abs: string, ref: InputRef): FileRead | undefined {
   let target = abs;
-  if (!ref.parentInside) {
+  if (!ref.parentInside || !NOFOLLOW) {
     try {
       target = realpathSync.native(abs);
     } catch (e) {
@@ -136,7 +138,7 @@ export function readInput(tree: InputTree, abs: string, ref: InputRef): FileRead
   }
   try {
     const st = fstatSync(fd);
-    if ((st.mode & S_IFMT) !== S_IFREG) throw notFile(tree, ref, KINDS[st.mode & S_IFMT] ?? 'not a file');
+    if ((st.mode & S_IFMT) !== S_IFREG) throw notFile(tree, ref, KINDS[st.mode & S_IFMT] ?? 'of an unknown kind');
     return { data: readAll(fd, st.size), mode: st.mode };
   } finally {
     closeSync(fd);

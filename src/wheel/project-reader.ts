@@ -256,9 +256,9 @@ function readNamedFile(tree: InputTree, listing: RootListing, rel: string, ref: 
   return file;
 }
 
-/** `reads`: files this build already read (version file, readme, licenses), by absolute path. */
 const INCLUDE_FIELD = 'tool.hatch.build.targets.wheel.include';
 
+/** `reads`: files this build already read (version file, readme, licenses), by absolute path. */
 function walk(listing: RootListing, tree: InputTree, selector: FileSelector, reads: ReadonlyMap<string, FileRead>): SourceFile[] {
   const out: SourceFile[] = [];
   const seen = new Set<string>();
