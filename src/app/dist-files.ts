@@ -13,6 +13,19 @@ function sideName(dir: string, name: string, kind: 'tmp' | 'old'): string {
   return path.join(dir, `.${name}.${randomBytes(6).toString('hex')}.${kind}`);
 }
 
+/** NAME_MAX of Linux and macOS file systems, less what sideName adds (`.` + `.` + 12 hex + `.tmp`). */
+const MAX_DIST_NAME = 255 - 18;
+
+/** A name the file system cannot hold (a 300-digit version) is the user's input, not a crash. */
+function assertNameFits(dir: string, name: string): void {
+  const bytes = Buffer.byteLength(name);
+  if (bytes <= MAX_DIST_NAME) return;
+  throw new ProvenantError('E_DIST_NAME_TOO_LONG', `${name.slice(0, 60)}… is ${bytes} bytes long; a file in dist/ may have at most ${MAX_DIST_NAME} (the file system's 255, less the temporary name's suffix)`, {
+    file: dir,
+    hint: 'use a shorter version (or project name)',
+  });
+}
+
 /** Moves an existing regular file out of the way; undefined when there was none. */
 async function setAside(dir: string, target: string): Promise<string | undefined> {
   const st = await lstat(target).catch((e: NodeJS.ErrnoException) => {
@@ -38,6 +51,7 @@ async function setAside(dir: string, target: string): Promise<string | undefined
  * removed), so a build never leaves a wheel without its pointer and statement.
  */
 export async function replaceFilesTogether(dir: string, files: readonly DistFile[]): Promise<void> {
+  for (const f of files) assertNameFits(dir, f.name);
   const created = await mkdir(dir, { recursive: true });
   const staged: { tmp: string; target: string }[] = [];
   const placed: { target: string; old: string | undefined }[] = [];

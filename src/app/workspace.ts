@@ -1,9 +1,10 @@
 import { existsSync, statSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { parse as parseToml } from 'smol-toml';
 import { ProvenantError } from '../errors.ts';
 import { normalizeProjectName } from '../formats/pep503.ts';
+import { inputTree, readInput } from '../wheel/input-file.ts';
 
 /** The integrations shipped with provenant, used when nothing else is at hand. */
 export const BUNDLED_ROOT = path.resolve(import.meta.dirname, '../../examples/integrations');
@@ -24,9 +25,12 @@ export interface Workspace {
   integrations: Integration[];
 }
 
-async function readProjectName(pyproject: string): Promise<string | undefined> {
+function readProjectName(pyproject: string): string | undefined {
   try {
-    const doc = parseToml(await readFile(pyproject, 'utf8')) as { project?: { name?: unknown } };
+    // Through the build's input gate: a FIFO would hang the listing, a link out of the tree is not ours to read.
+    const file = readInput(inputTree(path.dirname(pyproject), pyproject), pyproject, { what: 'pyproject.toml', rel: 'pyproject.toml', field: undefined, parentInside: true });
+    if (file === undefined) return undefined;
+    const doc = parseToml(file.data.toString('utf8')) as { project?: { name?: unknown } };
     return typeof doc.project?.name === 'string' ? doc.project.name : undefined;
   } catch {
     // A broken pyproject.toml must not hide its siblings; building it reports the error in full.
@@ -43,7 +47,7 @@ export async function listIntegrations(root: string): Promise<Integration[]> {
     const dir = path.join(root, e.name);
     const pyproject = path.join(dir, 'pyproject.toml');
     if (!existsSync(pyproject)) continue;
-    found.push({ name: e.name, dir, project: await readProjectName(pyproject) });
+    found.push({ name: e.name, dir, project: readProjectName(pyproject) });
   }
   return found.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }

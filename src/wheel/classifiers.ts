@@ -4,7 +4,7 @@
  * digit runs as numbers), so the natural sort reproduces it without shipping the list.
  * `Private ::` classifiers come first, in the order they were written. Pure.
  */
-import { codePointCompare } from './specifier.ts';
+import { codePointCompare } from '../util/code-point-order.ts';
 
 type Key = [string, number][];
 

@@ -6,7 +6,7 @@
 import { hash } from 'node:crypto';
 import type { CoreMetadata } from './project-metadata.ts';
 import { splitLines } from './project-metadata.ts';
-import { codePointCompare } from './specifier.ts';
+import { codePointCompare } from '../util/code-point-order.ts';
 
 /**
  * The Generator line. provenant writes the line hatchling writes because byte-identity with

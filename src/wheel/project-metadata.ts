@@ -11,7 +11,8 @@ import { canonicalizeLicenseExpression } from './license.ts';
 import type { PyprojectConfig } from './pyproject.ts';
 import { formatDependency, normalizeRequirement, parseRequirement, RequirementSyntaxError } from './requirement.ts';
 import type { Requirement } from './requirement.ts';
-import { codePointCompare, formatSpecifierSet, parseSpecifierSet } from './specifier.ts';
+import { formatSpecifierSet, parseSpecifierSet } from './specifier.ts';
+import { codePointCompare } from '../util/code-point-order.ts';
 import type { Specifier } from './specifier.ts';
 
 export interface CoreMetadata {

@@ -2,17 +2,20 @@
  * The builder's only I/O: reads pyproject.toml, the version file, readme and license files,
  * and walks the project tree in hatchling's order (each directory's files sorted, then its
  * subdirectories sorted, depth first, following symlinks that stay inside the project).
+ * Every file is read through input-file.ts's readInput: regular files inside the tree only.
  */
-import { closeSync, constants, existsSync, fstatSync, openSync, readdirSync, readFileSync, readSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import type { Dirent, Stats } from 'node:fs';
 import path from 'node:path';
 import { ProvenantError } from '../errors.ts';
 import { createFileSelector, EXCLUDED_FILES, hgignoreGlobPatterns } from './file-selection.ts';
+import { assertUtf8Name, inputTree, isInside, readInput } from './input-file.ts';
+import type { FileRead, InputRef, InputTree } from './input-file.ts';
 import type { FileSelector } from './file-selection.ts';
 import type { ProjectFiles } from './project-metadata.ts';
 import { parsePyprojectToml, readPyprojectConfig } from './pyproject.ts';
 import type { PyprojectConfig } from './pyproject.ts';
-import { codePointCompare } from './specifier.ts';
+import { codePointCompare } from '../util/code-point-order.ts';
 import { extractVersion } from './version-source.ts';
 
 export interface SourceFile {
@@ -44,17 +47,8 @@ export function normalizeFileMode(stMode: number): number {
 }
 
 /** Python's text-mode read: UTF-8, universal newlines. */
-function readText(file: string): string {
-  return readFileSync(file, 'utf8').replace(/\r\n?/g, '\n');
-}
-
 function decodeText(data: Buffer): string {
   return data.toString('utf8').replace(/\r\n?/g, '\n');
-}
-
-function isInside(root: string, target: string): boolean {
-  const rel = path.relative(root, target);
-  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
 }
 
 function escapes(kind: string, p: string, file: string, field: string, hint: string): ProvenantError {
@@ -88,8 +82,11 @@ function fnmatchRegex(segment: string): RegExp {
   return new RegExp(`^${re}$`, 's');
 }
 
-/** Python's glob.glob (not recursive): hidden names only match a pattern segment starting with `.`. */
-export function globFiles(root: string, pattern: string, listings = new Map<string, string[]>()): string[] {
+/**
+ * Python's glob.glob (not recursive): hidden names only match a pattern segment starting with `.`.
+ * `checkName` sees each matching name with its directory before it is used.
+ */
+export function globFiles(root: string, pattern: string, listings = new Map<string, string[]>(), checkName?: (absDir: string, name: string) => void): string[] {
   const segments = path.posix.normalize(pattern).split('/').filter((s) => s !== '' && s !== '.');
   let current = [''];
   for (const [i, seg] of segments.entries()) {
@@ -114,12 +111,22 @@ export function globFiles(root: string, pattern: string, listings = new Map<stri
       const re = fnmatchRegex(seg);
       for (const n of names) {
         if (n.startsWith('.') && !seg.startsWith('.')) continue;
-        if (re.test(n)) next.push(dir ? `${dir}/${n}` : n);
+        if (!re.test(n)) continue;
+        checkName?.(abs, n);
+        next.push(dir ? `${dir}/${n}` : n);
       }
     }
     current = last ? next : next.filter((d) => statSafe(path.join(root, d))?.isDirectory());
   }
   return current.filter((f) => statSafe(path.join(root, f))?.isFile());
+}
+
+function lstatSafe(p: string): Stats | undefined {
+  try {
+    return lstatSync(p, { throwIfNoEntry: false });
+  } catch {
+    return undefined;
+  }
 }
 
 function statSafe(p: string): Stats | undefined {
@@ -164,6 +171,11 @@ class RootListing {
   isSymlink(name: string): boolean {
     return this.byName.get(name)?.isSymbolicLink() === true;
   }
+
+  /** A real directory, not a symlink to one. */
+  isDirectory(name: string): boolean {
+    return this.byName.get(name)?.isDirectory() === true;
+  }
 }
 
 /** hatchling's locate_file: walk up from the root to the first `name`, stopping at a directory holding `boundary`. */
@@ -181,12 +193,25 @@ function locateUp(listing: RootListing, name: string, boundary: string): string 
   }
 }
 
-function vcsPatterns(listing: RootListing): string[] {
+/**
+ * The nearest .gitignore / .hgignore, as hatchling finds them: often above the integration (the
+ * repository's), so each is held to the input rule within the directory it was found in.
+ */
+function readVcsFile(listing: RootListing, name: string, boundary: string, pyprojectFile: string): string | undefined {
+  const found = locateUp(listing, name, boundary);
+  if (found === undefined) return undefined;
+  const dir = path.dirname(found);
+  const ref = { what: name, rel: name, field: undefined, parentInside: true };
+  const read = readInput(inputTree(dir, pyprojectFile), found, ref);
+  return read === undefined ? undefined : decodeText(read.data);
+}
+
+function vcsPatterns(listing: RootListing, pyprojectFile: string): string[] {
   const out: string[] = [];
-  const gitignore = locateUp(listing, '.gitignore', '.git');
-  if (gitignore) out.push(...readText(gitignore).split(/(?<=\n)/));
-  const hgignore = locateUp(listing, '.hgignore', '.hg');
-  if (hgignore) out.push(...hgignoreGlobPatterns(readText(hgignore)));
+  const gitignore = readVcsFile(listing, '.gitignore', '.git', pyprojectFile);
+  if (gitignore !== undefined) out.push(...gitignore.split(/(?<=\n)/));
+  const hgignore = readVcsFile(listing, '.hgignore', '.hg', pyprojectFile);
+  if (hgignore !== undefined) out.push(...hgignoreGlobPatterns(hgignore));
   return out;
 }
 
@@ -203,64 +228,38 @@ function defaultInclude(listing: RootListing, rawName: string, name: string): st
   return undefined;
 }
 
-interface FileRead {
-  data: Buffer;
-  mode: number;
+/**
+ * Whether every directory on a root-relative path is a real directory (no symlink), so the
+ * path cannot leave the tree above its last name. The root's own entries come from the listing.
+ */
+function parentsAreRealDirs(listing: RootListing, rel: string): boolean {
+  const parts = rel.split('/');
+  if (parts.length === 1) return true;
+  if (!listing.isDirectory(parts[0]!)) return false;
+  for (let i = 2; i < parts.length; i++) {
+    const st = lstatSafe(path.join(listing.root, ...parts.slice(0, i)));
+    if (!st?.isDirectory()) return false;
+  }
+  return true;
 }
 
-const S_IFMT = 0o170000;
-const S_IFREG = 0o100000;
-
 /**
- * The bytes of a file the configuration names (version file, readme, license), or `undefined`
- * when it is missing or not a regular file. O_NONBLOCK so that a FIFO in its place is refused,
- * not waited on; the bytes are kept in `reads` so the walk does not read the file again.
+ * A file the configuration names (version file, readme, license): its bytes through the input
+ * gate, kept in `reads` so the walk does not read it again; `undefined` when it is missing.
  */
-function readNamedFile(abs: string, reads: Map<string, FileRead>): FileRead | undefined {
-  const file = readFileAndMode(abs, constants.O_RDONLY | constants.O_NONBLOCK);
-  if (file === undefined || (file.mode & S_IFMT) !== S_IFREG) return undefined;
-  reads.set(abs, file);
+function readNamedFile(tree: InputTree, listing: RootListing, rel: string, ref: Omit<InputRef, 'rel' | 'parentInside'>, reads: Map<string, FileRead>): FileRead | undefined {
+  const abs = path.join(tree.root, rel);
+  const cached = reads.get(abs);
+  if (cached) return cached;
+  const file = readInput(tree, abs, { ...ref, rel, parentInside: parentsAreRealDirs(listing, rel) });
+  if (file) reads.set(abs, file);
   return file;
 }
 
-/**
- * A file's bytes and the mode stat() would report, from one open(): fstat on the descriptor
- * instead of a separate stat of the path. `undefined` when the path does not resolve (a
- * dangling symlink).
- */
-function readFileAndMode(abs: string, flags: number = constants.O_RDONLY): FileRead | undefined {
-  let fd: number;
-  try {
-    fd = openSync(abs, flags);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw e;
-  }
-  try {
-    const st = fstatSync(fd);
-    // As readFileSync does: exactly st.size bytes, or until EOF when the size is unknown (0).
-    if (st.size === 0) {
-      const chunks: Buffer[] = [];
-      for (let chunk = Buffer.allocUnsafe(8192), got; (got = readSync(fd, chunk, 0, chunk.length, null)) > 0; chunk = Buffer.allocUnsafe(8192)) {
-        chunks.push(chunk.subarray(0, got));
-      }
-      return { data: Buffer.concat(chunks), mode: st.mode };
-    }
-    const data = Buffer.allocUnsafe(st.size);
-    let n = 0;
-    while (n < data.length) {
-      const got = readSync(fd, data, n, data.length - n, null);
-      if (got === 0) break;
-      n += got;
-    }
-    return { data: n === data.length ? data : data.subarray(0, n), mode: st.mode };
-  } finally {
-    closeSync(fd);
-  }
-}
+const INCLUDE_FIELD = 'tool.hatch.build.targets.wheel.include';
 
 /** `reads`: files this build already read (version file, readme, licenses), by absolute path. */
-function walk(listing: RootListing, realRoot: () => string, selector: FileSelector, pyprojectFile: string, reads: ReadonlyMap<string, FileRead>): SourceFile[] {
+function walk(listing: RootListing, tree: InputTree, selector: FileSelector, reads: ReadonlyMap<string, FileRead>): SourceFile[] {
   const out: SourceFile[] = [];
   const seen = new Set<string>();
   const visit = (absDir: string, relDir: string) => {
@@ -281,25 +280,22 @@ function walk(listing: RootListing, realRoot: () => string, selector: FileSelect
       if (EXCLUDED_FILES.has(name)) continue;
       const rel = relDir ? `${relDir}/${name}` : name;
       if (!selector.isFileIncluded(rel)) continue;
+      assertUtf8Name(tree, absDir, name, INCLUDE_FIELD);
       const abs = path.join(absDir, name);
       // Only a symlink can leave the project: its parent directory was checked on the way in.
-      if (links.has(name)) {
-        const real = realpathOrFail(abs, rel, pyprojectFile);
-        if (!isInside(realRoot(), real)) throw escapes('symlink', rel, pyprojectFile, 'tool.hatch.build.targets.wheel.include', 'replace the symlink with the file itself, or exclude it');
-      }
-      const file = reads.get(abs) ?? readFileAndMode(abs);
-      if (file === undefined) realpathOrFail(abs, rel, pyprojectFile); // throws the broken-symlink error
-      out.push({ relativePath: rel, data: file!.data, mode: normalizeFileMode(file!.mode) });
+      const file = reads.get(abs) ?? readInput(tree, abs, { what: 'package file', rel, field: INCLUDE_FIELD, parentInside: true, required: true })!;
+      out.push({ relativePath: rel, data: file.data, mode: normalizeFileMode(file.mode) });
     }
     for (const name of dirs.filter((d) => !selector.isDirectoryExcluded(d, relDir)).sort(codePointCompare)) {
       const abs = path.join(absDir, name);
       const rel = relDir ? `${relDir}/${name}` : name;
       if (!selector.mayContainIncluded(rel)) continue;
-      const real = links.has(name) ? realpathOrFail(abs, rel, pyprojectFile) : undefined;
-      if (real !== undefined && !isInside(realRoot(), real)) {
+      assertUtf8Name(tree, absDir, name, INCLUDE_FIELD);
+      const real = links.has(name) ? realpathSync.native(abs) : undefined;
+      if (real !== undefined && !isInside(tree.realRoot(), real)) {
         // Only a problem when something below it would be shipped.
         if (selector.include === undefined || selector.include.length === 0 || selector.isFileIncluded(`${rel}/x`)) {
-          throw escapes('symlink', rel, pyprojectFile, 'tool.hatch.build.targets.wheel.include', 'replace the symlinked directory with real files, or exclude it');
+          throw escapes('symlink', rel, tree.configFile, INCLUDE_FIELD, 'replace the symlinked directory with real files, or exclude it');
         }
         continue;
       }
@@ -310,38 +306,30 @@ function walk(listing: RootListing, realRoot: () => string, selector: FileSelect
   return out;
 }
 
-function realpathOrFail(abs: string, rel: string, pyprojectFile: string): string {
-  try {
-    return realpathSync.native(abs);
-  } catch (e) {
-    throw new ProvenantError('E_PATH_ESCAPES', `${JSON.stringify(rel)} is a broken symlink`, {
-      exitClass: 'input', file: pyprojectFile, field: 'tool.hatch.build.targets.wheel.include',
-      hint: 'remove the dangling link or exclude it', cause: e,
-    });
-  }
-}
-
 export function readProject(projectDir: string): ProjectSource {
   const root = path.resolve(projectDir);
   const pyprojectFile = path.join(root, 'pyproject.toml');
-  let text: string;
+  const missing = (cause?: unknown) => new ProvenantError('E_PYPROJECT_MISSING', `no pyproject.toml in ${root}`, {
+    exitClass: 'input', file: pyprojectFile,
+    hint: 'run the build on an integration directory (one holding pyproject.toml), or create its pyproject.toml',
+    cause,
+  });
+  let listing: RootListing;
   try {
-    text = readFileSync(pyprojectFile, 'utf8');
+    listing = new RootListing(root);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') {
-      throw new ProvenantError('E_PYPROJECT_MISSING', `no pyproject.toml in ${root}`, {
-        exitClass: 'input', file: pyprojectFile,
-        hint: 'run the build on an integration directory (one holding pyproject.toml), or create its pyproject.toml',
-        cause: e,
-      });
-    }
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw missing(e);
     throw e;
   }
-  const config = readPyprojectConfig(parsePyprojectToml(text, pyprojectFile), pyprojectFile);
+  const tree = inputTree(root, pyprojectFile);
+  // Each file is read once per build: what the configuration names is reused by the walk.
+  const reads = new Map<string, FileRead>();
+  const pyproject = readNamedFile(tree, listing, 'pyproject.toml', { what: 'pyproject.toml', field: undefined }, reads);
+  if (pyproject === undefined) throw missing();
+  const config = readPyprojectConfig(parsePyprojectToml(pyproject.data.toString('utf8'), pyprojectFile), pyprojectFile);
   // hatchling would merge these into the metadata; provenant does not read them, so it refuses
   // rather than build a wheel that differs from hatchling's.
-  const listing = new RootListing(root);
   for (const [name, what] of [['hatch.toml', 'a hatch.toml beside pyproject.toml'], ['PKG-INFO', 'a PKG-INFO file (an unpacked sdist)']] as const) {
     if (listing.isFile(name)) {
       throw new ProvenantError('E_PYPROJECT_FIELD', `${what} is not supported by provenant's wheel builder`, {
@@ -349,19 +337,17 @@ export function readProject(projectDir: string): ProjectSource {
       });
     }
   }
-  // Only symlinks need the resolved root, and most projects have none.
-  let resolvedRoot: string | undefined;
-  const realRoot = () => (resolvedRoot ??= realpathSync.native(root));
-  // Each file is read once per build: what the configuration names is reused by the walk.
-  const reads = new Map<string, FileRead>();
   const p = config.project;
+  /** A path from pyproject.toml: lexically inside the project, then read through the input gate. */
+  const configured = (rel: string, what: string, field: string) =>
+    readNamedFile(tree, listing, path.relative(root, projectPath(root, rel, pyprojectFile, field)), { what, field }, reads);
 
   let rawVersion: string;
   let versionOrigin: ProjectFiles['versionOrigin'];
   if (config.versionSource) {
     const field = 'tool.hatch.version.path';
-    const versionFile = projectPath(root, config.versionSource.path, pyprojectFile, field);
-    const versionRead = readNamedFile(versionFile, reads);
+    const versionFile = path.join(root, config.versionSource.path);
+    const versionRead = configured(config.versionSource.path, 'version file', field);
     if (versionRead === undefined) {
       throw new ProvenantError('E_VERSION_NOT_FOUND', `version file ${config.versionSource.path} does not exist`, {
         exitClass: 'input', file: pyprojectFile, field, hint: `create ${config.versionSource.path} with \`__version__ = "1.0.0"\`, or fix the path`,
@@ -407,8 +393,7 @@ export function readProject(projectDir: string): ProjectSource {
       }
       contentType = byExt;
     } else contentType = p.readme.file !== undefined ? p.readme['content-type'] : 'text/markdown';
-    const abs = projectPath(root, rel, pyprojectFile, 'project.readme');
-    const readmeRead = readNamedFile(abs, reads);
+    const readmeRead = configured(rel, 'readme file', 'project.readme');
     if (readmeRead === undefined) {
       throw new ProvenantError('E_PYPROJECT_FIELD', `readme file ${rel} does not exist`, { exitClass: 'input', file: pyprojectFile, field: 'project.readme', hint: 'create it or fix the path' });
     }
@@ -424,8 +409,7 @@ export function readProject(projectDir: string): ProjectSource {
 
   let licenseText: string | undefined;
   if (typeof p.license === 'object' && p.license.file !== undefined) {
-    const abs = projectPath(root, p.license.file, pyprojectFile, 'project.license.file');
-    const licenseRead = readNamedFile(abs, reads);
+    const licenseRead = configured(p.license.file, 'license file', 'project.license.file');
     if (licenseRead === undefined) {
       throw new ProvenantError('E_PYPROJECT_FIELD', `license file ${p.license.file} does not exist`, { exitClass: 'input', file: pyprojectFile, field: 'project.license.file', hint: 'create it or fix the path' });
     }
@@ -439,23 +423,17 @@ export function readProject(projectDir: string): ProjectSource {
     if (path.posix.normalize(g).split('/').includes('..') || path.isAbsolute(g)) {
       throw escapes('license-files pattern', g, pyprojectFile, `project.license-files[${i}]`, 'list license files relative to the project root');
     }
-    for (const f of globFiles(root, g, listings)) licensePaths.add(f);
+    for (const f of globFiles(root, g, listings, (dir, name) => assertUtf8Name(tree, dir, name, 'project.license-files'))) licensePaths.add(f);
   });
   const licenseFiles = [...licensePaths].sort(codePointCompare);
   const licenses = licenseFiles.map((rel) => {
-    const abs = path.join(root, rel);
-    // A root-level name that is not a symlink is inside the project; anything else is resolved.
-    if (rel.includes('/') || listing.isSymlink(rel)) {
-      const real = realpathSync.native(abs);
-      if (!isInside(realRoot(), real)) throw escapes('license file', rel, pyprojectFile, 'project.license-files', 'replace the symlink with the file itself');
-      return { relativePath: rel, data: readFileSync(real) };
-    }
-    return { relativePath: rel, data: (reads.get(abs) ?? readNamedFile(abs, reads) ?? { data: readFileSync(abs) }).data };
+    const ref = { what: 'license file', field: 'project.license-files', required: true };
+    return { relativePath: rel, data: readNamedFile(tree, listing, rel, ref, reads)!.data };
   });
 
   const selector = createFileSelector({
     config: config.selection,
-    vcsPatterns: config.selection.ignoreVcs ? [] : vcsPatterns(listing),
+    vcsPatterns: config.selection.ignoreVcs ? [] : vcsPatterns(listing, pyprojectFile),
     absoluteRoot: root,
     defaultInclude: config.selection.include === undefined ? defaultInclude(listing, p.name, p.name.replace(/[-_.]+/g, '-').toLowerCase()) : undefined,
     pyprojectFile,
@@ -466,7 +444,7 @@ export function readProject(projectDir: string): ProjectSource {
       hint: 'add [tool.hatch.build.targets.wheel] include = ["/datadog_checks/<name>"]',
     });
   }
-  const sources = walk(listing, realRoot, selector, pyprojectFile, reads);
+  const sources = walk(listing, tree, selector, reads);
 
   return { root, pyprojectFile, config, files: { rawVersion, versionOrigin, readme, licenseText, licenseFiles }, sources, licenses };
 }

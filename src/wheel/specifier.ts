@@ -2,8 +2,9 @@
  * PEP 440 version specifiers (`>=3.9,<4`): parse, print the way `packaging.specifiers.SpecifierSet`
  * prints them (sorted, comma-joined, no spaces), and test membership for the wheel tag. Pure.
  */
-import { compareParsed, parseVersion } from '../formats/pep440.ts';
+import { compareParsed, formatVersion, parseVersion } from '../formats/pep440.ts';
 import type { Version } from '../formats/pep440.ts';
+import { codePointCompare } from '../util/code-point-order.ts';
 
 export type SpecifierOp = '===' | '==' | '!=' | '~=' | '<=' | '>=' | '<' | '>';
 
@@ -51,39 +52,6 @@ export function formatSpecifierSet(specs: readonly Specifier[]): string {
   return [...new Set(specs.map((s) => `${s.op}${s.version}`))].sort(codePointCompare).join(',');
 }
 
-export function codePointCompare(a: string, b: string): number {
-  // Python compares str by code point; JS `<` compares UTF-16 units, which differs only past U+FFFF.
-  if (a === b) return 0;
-  // Fast path: up to the first differing unit the strings agree, so when neither differing unit
-  // is a surrogate the units are the code points and their order is Python's.
-  const m = Math.min(a.length, b.length);
-  let i = 0;
-  while (i < m && a.charCodeAt(i) === b.charCodeAt(i)) i++;
-  if (i === m) {
-    // One is a prefix of the other: the longer is greater, unless the cut splits a surrogate pair
-    // (then the slow path decides).
-    const next = (a.length > m ? a : b).charCodeAt(m);
-    if (!(next >= 0xdc00 && next <= 0xdfff)) return a.length - b.length;
-  } else {
-    const x = a.charCodeAt(i);
-    const y = b.charCodeAt(i);
-    if ((x < 0xd800 || x > 0xdfff) && (y < 0xd800 || y > 0xdfff)) return x - y;
-  }
-  return codePointCompareSlow(a, b);
-}
-
-function codePointCompareSlow(a: string, b: string): number {
-  const ai = [...a];
-  const bi = [...b];
-  const n = Math.min(ai.length, bi.length);
-  for (let i = 0; i < n; i++) {
-    const x = ai[i]!.codePointAt(0)!;
-    const y = bi[i]!.codePointAt(0)!;
-    if (x !== y) return x - y;
-  }
-  return ai.length - bi.length;
-}
-
 function publicOf(v: Version): Version {
   return { ...v, local: undefined };
 }
@@ -91,7 +59,7 @@ function publicOf(v: Version): Version {
 function prefixMatches(candidate: Version, prefix: Version): boolean {
   if (candidate.epoch !== prefix.epoch) return false;
   const n = prefix.release.length;
-  for (let i = 0; i < n; i++) if ((candidate.release[i] ?? 0) !== prefix.release[i]) return false;
+  for (let i = 0; i < n; i++) if ((candidate.release[i] ?? 0n) !== prefix.release[i]) return false;
   return true;
 }
 
@@ -107,7 +75,6 @@ function specVersion(spec: Specifier): Version {
 }
 
 function matches(candidate: Version, spec: Specifier): boolean {
-  if (spec.op === '===') return false; // arbitrary equality never matches a computed version
   const wildcard = spec.version.endsWith('.*');
   const v = specVersion(spec);
   switch (spec.op) {
@@ -127,12 +94,15 @@ function matches(candidate: Version, spec: Specifier): boolean {
       return compareParsed(candidate, v) < 0;
     case '>':
       return compareParsed(publicOf(candidate), v) > 0;
+    case '===':
+      throw new TypeError('=== compares text, not versions');
   }
 }
 
 /** Whether a final-release version satisfies every specifier (pre-releases are never asked about here). */
 export function specifierSetContains(specs: readonly Specifier[], version: string | Version): boolean {
   const candidate = typeof version === 'string' ? parseVersion(version) : version;
-  if (!candidate) return false;
-  return specs.every((s) => matches(candidate, s));
+  // `===` compares the text as given (packaging: a string item is not normalised first).
+  const text = (typeof version === 'string' ? version : formatVersion(version)).toLowerCase();
+  return specs.every((s) => (s.op === '===' ? text === s.version.toLowerCase() : candidate !== undefined && matches(candidate, s)));
 }

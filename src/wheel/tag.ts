@@ -8,7 +8,7 @@ import { specifierSetContains } from './specifier.ts';
 import type { Specifier } from './specifier.ts';
 import type { Version } from '../formats/pep440.ts';
 
-const release = (major: number, minor: number, patch: number): Version => ({ epoch: 0, release: [major, minor, patch], pre: undefined, post: undefined, dev: undefined, local: undefined });
+const release = (major: number, minor: number, patch: number): Version => ({ epoch: 0n, release: [BigInt(major), BigInt(minor), BigInt(patch)], pre: undefined, post: undefined, dev: undefined, local: undefined });
 
 const MAJORS = [2, 3];
 const LIMIT = 100;

@@ -80,7 +80,8 @@ export function assembleWheel(project: ProjectSource, opts: BuildOptions): Wheel
 /**
  * Builds the wheel for the project in `projectDir`. Throws ProvenantError (exit class `input`)
  * with a stable code for bad projects: E_PYPROJECT_MISSING, E_PYPROJECT_INVALID,
- * E_PYPROJECT_FIELD, E_VERSION_NOT_FOUND, E_VERSION_INVALID, E_PATH_ESCAPES, E_WHEEL_EMPTY.
+ * E_PYPROJECT_FIELD, E_VERSION_NOT_FOUND, E_VERSION_INVALID, E_PATH_ESCAPES, E_BUILD_INPUT_NOT_FILE,
+ * E_FILE_NAME_NOT_UTF8, E_WHEEL_EMPTY.
  */
 export async function buildWheel(projectDir: string, opts: BuildOptions): Promise<WheelBuildResult> {
   return assembleWheel(readProject(projectDir), opts);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
@@ -8,12 +8,15 @@ import { buildIntegrations, DEFAULT_SOURCE_DATE_EPOCH, sourceDateEpochFrom } fro
 import type { Reporter } from '../../src/reporter.ts';
 import type { BuildOptions } from '../../src/wheel/types.ts';
 import { isProvenantError, ProvenantError } from '../../src/errors.ts';
+import { pointerTargetPath } from '../../src/formats/layout.ts';
 import { parsePointer } from '../../src/formats/pointer.ts';
 import { LOCAL_BUILDER_ID } from '../../src/provenance/builders.ts';
 import { parseStatement, provenanceFacts } from '../../src/provenance/parse.ts';
 import { StatementV01Schema, StatementV1Schema } from '../../src/provenance/schema.ts';
 import { sha256Hex } from '../../src/util/hash.ts';
 import { tempDir } from '../helpers/peers.ts';
+import { buildWheel } from '../../src/wheel/wheel.ts';
+import { copyExample } from '../wheel/helpers.ts';
 import { fakeIntegration, syntheticBuilder } from './fixtures.ts';
 
 /** Every file under dir (name → content), to compare a directory before and after. */
@@ -213,4 +216,47 @@ test('built inside a git checkout: the statement names the remote, ref and commi
   assert.deepEqual(statement.predicate.buildDefinition.resolvedDependencies, [
     { uri: 'git+https://github.com/acme/integrations@refs/heads/release', digest: { gitCommit: commit } },
   ]);
+});
+
+test('a version past 2^53 keeps every digit in dist/: wheel, statement subject, pointer and its TUF target path', async (t) => {
+  const pkgDir = await copyExample(t, 'nginx');
+  await writeFile(path.join(pkgDir, 'datadog_checks/nginx/__about__.py'), '__version__ = "1.9007199254740993"\n');
+  const [r] = await buildIntegrations([{ name: 'nginx', dir: pkgDir, project: 'datadog-nginx' }], { env: {}, buildWheel });
+  const v = '1.9007199254740993';
+  assert.equal(r!.version, v);
+  assert.deepEqual((await readdir(r!.dist)).sort(), [`datadog-nginx-${v}-attestation.json`, `datadog-nginx-${v}.pointer`, `datadog_nginx-${v}-py3-none-any.whl`]);
+  const wheel = await readFile(r!.wheel.path);
+  const pointer = parsePointer(await readFile(r!.pointer.path, 'utf8'), r!.pointer.path);
+  assert.equal(pointer.version, v, 'a YAML string, not a float');
+  assert.equal(pointer.uri, `simple/datadog-nginx/datadog_nginx-${v}-py3-none-any.whl`);
+  assert.equal(pointerTargetPath(pointer.name, pointer.version), `pointers/datadog-nginx/datadog-nginx-${v}.pointer`);
+  const facts = provenanceFacts(parseStatement(await readFile(r!.statement.path)));
+  assert.deepEqual(facts.subjects, [{ name: `datadog_nginx-${v}-py3-none-any.whl`, sha256: sha256Hex(wheel) }]);
+  const metadata = (await promisify(execFile)('unzip', ['-p', r!.wheel.path, `datadog_nginx-${v}.dist-info/METADATA`])).stdout;
+  assert.match(metadata, /^Version: 1\.9007199254740993$/m);
+});
+
+test('a 300-digit version is exact up to dist/, whose file names it cannot fit: E_DIST_NAME_TOO_LONG, nothing written', async (t) => {
+  const pkgDir = await copyExample(t, 'nginx');
+  const huge = `1.${'9'.repeat(300)}`;
+  await writeFile(path.join(pkgDir, 'datadog_checks/nginx/__about__.py'), `__version__ = "${huge}"\n`);
+  await assert.rejects(
+    buildIntegrations([{ name: 'nginx', dir: pkgDir, project: 'datadog-nginx' }], { env: {}, buildWheel }),
+    (e: unknown) => isProvenantError(e) && e.code === 'E_DIST_NAME_TOO_LONG' && e.exitClass === 'input' && e.message.startsWith(`datadog_nginx-${huge.slice(0, 46)}`) && /\b33\d bytes\b/.test(e.message),
+  );
+  assert.equal(await snapshot(path.join(pkgDir, 'dist')), 'absent');
+});
+
+test('a readme linked to /proc/self/environ stops the build before dist/: no wheel, the previous build untouched', async (t) => {
+  const pkgDir = await copyExample(t, 'nginx');
+  const nginx = { name: 'nginx', dir: pkgDir, project: 'datadog-nginx' };
+  await buildIntegrations([nginx], { env: {}, buildWheel });
+  const before = await snapshot(path.join(pkgDir, 'dist'));
+  await rm(path.join(pkgDir, 'README.md'));
+  await symlink('/proc/self/environ', path.join(pkgDir, 'README.md'));
+  await assert.rejects(
+    buildIntegrations([nginx], { env: { SOURCE_DATE_EPOCH: '1700000000' }, buildWheel }),
+    (e: unknown) => isProvenantError(e) && e.code === 'E_PATH_ESCAPES' && e.field === 'project.readme',
+  );
+  assert.deepEqual(await snapshot(path.join(pkgDir, 'dist')), before);
 });

@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
+import { promisify } from 'node:util';
 import { BUNDLED_ROOT, openWorkspace, selectIntegrations } from '../../src/app/workspace.ts';
 import { isProvenantError } from '../../src/errors.ts';
+import { callInChild } from '../helpers/child.ts';
 import { tempDir } from '../helpers/peers.ts';
 import { fakeIntegration } from './fixtures.ts';
 
@@ -63,4 +66,18 @@ test('names resolve by directory, project name or the short name; unknown ones l
   );
   assert.throws(() => names([]), (e: unknown) => isProvenantError(e) && e.code === 'E_USAGE' && e.exitCode === 2);
   assert.throws(() => names(['postgres'], true), (e: unknown) => isProvenantError(e) && e.code === 'E_USAGE');
+});
+
+test('listing reads pyproject.toml through the build\'s input gate: a FIFO does not hang it, a link out of the tree is not read', async (t) => {
+  const root = await tempDir(t);
+  await fakeIntegration(root, 'postgres');
+  await mkdir(path.join(root, 'fifo'));
+  await promisify(execFile)('mkfifo', [path.join(root, 'fifo', 'pyproject.toml')]);
+  const outside = await tempDir(t, 'provenant-outside-');
+  await writeFile(path.join(outside, 'pyproject.toml'), '[project]\nname = "from-outside"\n');
+  await mkdir(path.join(root, 'linked'));
+  await symlink(path.join(outside, 'pyproject.toml'), path.join(root, 'linked', 'pyproject.toml'));
+  // In a child with a deadline: before the fix, reading the FIFO never returned.
+  const { value } = await callInChild('src/app/workspace.ts', `m.openWorkspace({ root: ${JSON.stringify(root)}, cwd: '/' }).then((ws) => ws.integrations.map((i) => [i.name, i.project ?? null]))`, 10_000);
+  assert.deepEqual(value, [['fifo', null], ['linked', null], ['postgres', 'datadog-postgres']]);
 });

@@ -185,7 +185,7 @@ test('raw deflate equals CPython zlib on every file of the peer venv\'s hatchlin
 });
 
 test('codePointCompare sorts like Python\'s str ordering, astral characters and lone surrogates included', async () => {
-  const { codePointCompare } = await import('../../src/wheel/specifier.ts');
+  const { codePointCompare } = await import('../../src/util/code-point-order.ts');
   const alphabet = ['a', 'b', 'Z', '/', '_', '\u00e9', '\uffff', '\ue000', '\ud83d\ude00', '\ud83d\ude01', '\ud800\udc00', '\ud800', '\udfff'];
   let seed = 99;
   const rand = () => (seed = (seed * 1103515245 + 12345) >>> 0) >>> 8;

@@ -1,44 +1,11 @@
 // Every bad project gets its stable code, names the file and field, and nothing is written.
 import assert from 'node:assert/strict';
-import { mkdir, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
-import { isProvenantError } from '../../src/errors.ts';
-import type { ProvenantError } from '../../src/errors.ts';
 import { buildWheel } from '../../src/wheel/wheel.ts';
 import { tempDir } from '../helpers/peers.ts';
-import { copyExample } from './helpers.ts';
-
-/** Every path under a directory with its size and mtime: proof that a failed build wrote nothing. */
-async function snapshot(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const e of await readdir(dir, { recursive: true, withFileTypes: true })) {
-    const p = path.join(e.parentPath, e.name);
-    const s = await stat(p).catch(() => undefined);
-    out.push(`${path.relative(dir, p)} ${s?.size ?? 'dangling'} ${s?.mtimeMs ?? ''}`);
-  }
-  return out.sort();
-}
-
-async function expectBuildError(dir: string, code: string, expect: { file?: RegExp; field?: RegExp } = {}): Promise<ProvenantError> {
-  const before = await snapshot(dir);
-  let caught: unknown;
-  let result: unknown;
-  try {
-    result = await buildWheel(dir, { sourceDateEpoch: 1580601600 });
-  } catch (e) {
-    caught = e;
-  }
-  assert.equal(result, undefined, 'nothing is returned');
-  assert.ok(isProvenantError(caught), `expected a ProvenantError, got ${String(caught)}`);
-  assert.equal(caught.code, code, caught.describe());
-  assert.equal(caught.exitClass, 'input');
-  assert.ok(caught.hint, 'every error carries a hint');
-  if (expect.file) assert.match(caught.file ?? '', expect.file);
-  if (expect.field) assert.match(caught.field ?? '', expect.field);
-  assert.deepEqual(await snapshot(dir), before, 'the project directory is unchanged');
-  return caught;
-}
+import { copyExample, expectBuildError } from './helpers.ts';
 
 async function editPyproject(dir: string, edit: (s: string) => string): Promise<void> {
   const f = path.join(dir, 'pyproject.toml');
