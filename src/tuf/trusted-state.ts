@@ -79,6 +79,7 @@ async function loadOnce(storage: Storage, trust: TrustAnchor | undefined, opts: 
   if (!firstRoot) throw incomplete(storage, metadataKey('root', 1), 'the initial root metadata is missing');
   if (!tsObj) throw incomplete(storage, metadataKey('timestamp'), 'timestamp.json is missing (an interrupted `repo init`?)');
 
+  const trusted = trust?.settings ? parseConfig(trust.settings.bytes, trust.settings.file) : undefined;
   const published = await loadConfig(storage, trust?.settings?.file);
 
   let root = trust ? await anchoredRoot(storage, trust.root) : parseMetadata(MetadataKind.Root, firstRoot.bytes, metadataKey('root', 1), storage);
@@ -122,7 +123,7 @@ async function loadOnce(storage: Storage, trust: TrustAnchor | undefined, opts: 
     snapshot = base.md;
     targets = await targetsOf(storage, root, snapshot);
   }
-  const config = trust?.settings ? trustedSettings(trust.settings, published, storage) : published;
+  const config = trusted ? agreeingCopy(trusted, trust!.settings!.file, published, storage) : published;
   checkConfigAgrees(config, root.signed, targets.signed, trust?.settings?.file ?? `${storage.location}/${CONFIG_KEY}`);
   const floorTargets = history.floor?.meta['targets.json'];
   if (history.floor && floorTargets !== undefined && floorTargets > targets.signed.version) {
@@ -198,15 +199,14 @@ async function loadConfig(storage: Storage, trustedFile: string | undefined): Pr
  * The key store's settings, which signing uses. The repository's copy must say the same: one that
  * differs was edited by someone other than the operator, and is refused rather than half-trusted.
  */
-function trustedSettings(settings: { bytes: Uint8Array; file: string }, published: RepositoryConfig, storage: Storage): RepositoryConfig {
-  const config = parseConfig(settings.bytes, settings.file);
+function agreeingCopy(config: RepositoryConfig, trustedFile: string, published: RepositoryConfig, storage: Storage): RepositoryConfig {
   const field = firstDifference(config, published);
   if (field !== undefined) {
     throw new ProvenantError('E_REPO_CONFIG_MISMATCH', `${CONFIG_KEY} in the repository differs from the key store's copy at ${field || 'the top level'}`, {
       exitClass: 'verification',
       file: `${storage.location}/${CONFIG_KEY}`,
       field,
-      hint: `the key store's ${settings.file} is authoritative (the repository's copy is public information only): copy it over the repository's after checking who changed it`,
+      hint: `the key store's ${trustedFile} is authoritative (the repository's copy is public information only): copy it over the repository's after checking who changed it`,
     });
   }
   return config;
