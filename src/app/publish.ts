@@ -123,7 +123,7 @@ async function publishLocked(
     const outcomes = prepared.map((p) => outcome(p, plan));
     if (plan.added.length === 0) {
       reporter.info(`nothing to publish: ${prepared.length} release(s) already in ${storage.location}`);
-      await keepNewerTimestamp(source, state.timestampBytes, reporter);
+      await keepNewerTimestamp(source, storage, state.timestampBytes, reporter);
       const indexWritten = await refreshIndex(storage, prepared, now, reporter, options);
       return {
         repository: storage.location,
@@ -146,7 +146,7 @@ async function publishLocked(
     }
     try {
       const commit = await commitChanges(storage, state, commitSigners, { bins: plan.bins }, now);
-      await keepNewerTimestamp(source, commit.timestamp, reporter);
+      await keepNewerTimestamp(source, storage, commit.timestamp, reporter);
       reporter.debug(`committed timestamp v${commit.timestampVersion} (snapshot v${commit.snapshotVersion}); wrote ${commit.written.join(', ')}`);
       for (const p of plan.added) reporter.step(p.project, 'publish', 'ok', `${p.release.wheel.fileName} → ${plan.binOf.get(p.target.path)}`);
       const indexWritten = await refreshIndex(storage, prepared, now, reporter, options);

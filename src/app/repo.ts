@@ -384,7 +384,7 @@ export async function refreshRepository(
     const timestampDue = due('timestamp', state.timestamp.signed.expires);
     if (resignedRoles.length === 0 && !snapshotDue && !timestampDue) {
       reporter.info('nothing is close to expiry; nothing re-signed');
-      await keepNewerTimestamp(signers, state.timestampBytes, reporter);
+      await keepNewerTimestamp(signers, storage, state.timestampBytes, reporter);
       return { repository: storage.location, resigned: [], metadataWritten: [] };
     }
     resignedRoles.push('snapshot', 'timestamp');
@@ -392,7 +392,7 @@ export async function refreshRepository(
     try {
       const commit = await commitChanges(storage, state, commitSigners, changes, now);
       if (commit.root) await signers.trustRoot(commit.root);
-      await keepNewerTimestamp(signers, commit.timestamp, reporter);
+      await keepNewerTimestamp(signers, storage, commit.timestamp, reporter);
       if (rolledForward) reporter.step(storage.location, 'roll forward', 'ok', `snapshot ${rolledForward.toSnapshot} is current again (timestamp version ${commit.timestampVersion})`);
       reporter.step(storage.location, 'refresh', 'ok', `re-signed ${summarize(resignedRoles)}`);
       return { repository: storage.location, resigned: resignedRoles, metadataWritten: commit.written, ...(rolledForward ? { rolledForward } : {}) };

@@ -5,6 +5,7 @@ import { KEPT_TIMESTAMP_FILE, SETTINGS_FILE, readKeyStoreFile, writeKeyStoreFile
 import { readTrustedRoot, writeTrustedRoot } from '../signers/trusted-root.ts';
 import type { Signer } from '../signers/signer.ts';
 import type { Reporter } from '../reporter.ts';
+import type { Storage } from '../storage/storage.ts';
 import type { TrustAnchor } from './trusted-state.ts';
 
 /**
@@ -92,11 +93,13 @@ export async function trustAnchorOf(source: SignerSource): Promise<TrustAnchor> 
 }
 
 /**
- * Moves the source's kept timestamp forward to `timestamp` (verified or just committed) when it is
- * newer. A key store that cannot be written (read-only in CI) only weakens later rollback checks,
- * so that is a warning, not a failure after a commit.
+ * Moves the source's kept timestamp forward to `timestamp` (verified in, or just committed to,
+ * `storage`) when it is newer. Not on a dry run (RecordingStorage's): its commit never reached the
+ * repository. A key store that cannot be written (read-only in CI) only weakens later rollback
+ * checks, so that is a warning, not a failure after a commit.
  */
-export async function keepNewerTimestamp(source: SignerSource, timestamp: Uint8Array, reporter: Reporter): Promise<void> {
+export async function keepNewerTimestamp(source: SignerSource, storage: Storage, timestamp: Uint8Array, reporter: Reporter): Promise<void> {
+  if ((storage as { dryRun?: unknown }).dryRun === true) return;
   const version = (bytes: Uint8Array) => (JSON.parse(new TextDecoder().decode(bytes)) as { signed: { version: number } }).signed.version;
   try {
     const kept = await source.keptTimestamp();

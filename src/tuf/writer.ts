@@ -184,13 +184,13 @@ export async function commitChanges(
 
 /**
  * The committed timestamp under its version: the evidence that tells a later publisher its
- * snapshot was committed, should timestamp.json be moved back. Overwritten if present (only a
- * committed timestamp is ever written there, and anything else under the name is not evidence).
+ * snapshot was committed, should timestamp.json be moved back. Create-only like every versioned
+ * object (a bucket policy can enforce it); written only once the commit has happened.
  */
 export async function keepTimestampCopy(storage: Storage, version: number, bytes: Uint8Array): Promise<void> {
   const key = timestampCopyKey(version);
   try {
-    await storage.put(key, bytes, objectPropsFor(key));
+    await storage.putImmutable(key, bytes, objectPropsFor(key));
   } catch (e) {
     throw new ProvenantError('E_TIMESTAMP_COPY', `timestamp version ${version} is committed, but its copy ${key} could not be written: ${(e as Error).message}`, {
       exitClass: isProvenantError(e) ? e.exitClass : 'internal',
