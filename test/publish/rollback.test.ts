@@ -136,6 +136,16 @@ test('with the evidence deleted as well, a fresh key store\'s publish still move
   assert.equal(view.timestampVersion, 5);
 });
 
+test('with the copies deleted, the key store\'s kept timestamp still catches it, and rolling forward works from it', async (t) => {
+  const r = await rolledBack(t);
+  await rm(path.join(r.repoDir, 'timestamps'), { recursive: true });
+  await assert.rejects(publishReleases(r.storage, r.signers, [syntheticRelease('datadog-d', '1.0.0')]), (e) => rollback(e) && /the key store committed or verified it/.test((e as Error).message));
+  const res = await refreshRepository(r.storage, r.signers, undefined, { rollForward: true });
+  assert.deepEqual(res.rolledForward, { fromSnapshot: 2, toSnapshot: 4 });
+  const view = await clientView(r.server.url, r.root, r.host, r.releases);
+  assert.deepEqual([...view.inTuf].sort(), r.releases.map(releaseId).sort());
+});
+
 test('the key store\'s kept timestamp catches a rollback whose newer metadata was deleted too', async (t) => {
   const r = await rolledBack(t);
   await rm(path.join(r.repoDir, 'timestamps'), { recursive: true });
