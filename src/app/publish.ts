@@ -9,7 +9,7 @@ import { updateIndex } from '../simple-index/update.ts';
 import { objectPropsFor } from '../storage/object-props.ts';
 import type { Storage } from '../storage/storage.ts';
 import { binWithTargets, classifyTarget, expiresFor, groupByBin, targetFile } from '../tuf/changes.ts';
-import type { SignerSource } from '../tuf/signer-source.ts';
+import { keepNewerTimestamp, trustAnchorOf, type SignerSource } from '../tuf/signer-source.ts';
 import { loadBin, loadTrustedState, type TrustedState } from '../tuf/trusted-state.ts';
 import { commitChanges, signersForCommit } from '../tuf/writer.ts';
 import { sha256Hex } from '../util/hash.ts';
@@ -119,11 +119,12 @@ async function publishLocked(
   const maxAttempts = options.maxAttempts ?? 10;
   let uploaded = false;
   for (let attempt = 1; ; attempt++) {
-    const state = await loadTrustedState(storage, await source.trustedRoot());
+    const state = await loadTrustedState(storage, await trustAnchorOf(source));
     const plan = await planAdditions(storage, state, prepared, now);
     const outcomes = prepared.map((p) => outcome(p, plan));
     if (plan.added.length === 0) {
       reporter.info(`nothing to publish: ${prepared.length} release(s) already in ${storage.location}`);
+      await keepNewerTimestamp(source, storage, state.timestampBytes, reporter);
       const indexWritten = await refreshIndex(storage, prepared, now, reporter, options);
       return {
         repository: storage.location,
@@ -146,6 +147,7 @@ async function publishLocked(
     }
     try {
       const commit = await commitChanges(storage, state, commitSigners, { bins: plan.bins }, now);
+      await keepNewerTimestamp(source, storage, commit.timestamp, reporter);
       reporter.debug(`committed timestamp v${commit.timestampVersion} (snapshot v${commit.snapshotVersion}); wrote ${commit.written.join(', ')}`);
       for (const p of plan.added) reporter.step(p.project, 'publish', 'ok', `${p.release.wheel.fileName} → ${plan.binOf.get(p.target.path)}`);
       const indexWritten = await refreshIndex(storage, prepared, now, reporter, options);

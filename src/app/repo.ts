@@ -5,6 +5,7 @@ import { ProvenantError } from '../errors.ts';
 import { POLICY_TARGET, consistentTargetPath } from '../formats/layout.ts';
 import { defaultPolicy, renderPolicy } from '../policy/policy.ts';
 import { assignRoles, createKey, loadSigner, passphraseFor, readKeyIndex } from '../signers/key-store.ts';
+import { KEPT_TIMESTAMP_FILE, SETTINGS_FILE, writeKeyStoreFile } from '../signers/trust-files.ts';
 import { TRUSTED_ROOT_FILE, writeTrustedRoot } from '../signers/trusted-root.ts';
 import type { KeyType, Signer } from '../signers/signer.ts';
 import { objectPropsFor } from '../storage/object-props.ts';
@@ -34,9 +35,9 @@ import {
   type SigningRole,
 } from '../tuf/config.ts';
 import { metadataKey, serializeMetadata, signMetadata } from '../tuf/sign.ts';
-import type { SignerSource } from '../tuf/signer-source.ts';
-import { loadBin, loadTrustedState } from '../tuf/trusted-state.ts';
-import { commitChanges, signersForCommit, type PendingChanges } from '../tuf/writer.ts';
+import { keepNewerTimestamp, trustAnchorOf, type SignerSource } from '../tuf/signer-source.ts';
+import { loadBin, loadTrustedState, type TrustAnchor } from '../tuf/trusted-state.ts';
+import { commitChanges, keepTimestampCopy, signersForCommit, type PendingChanges } from '../tuf/writer.ts';
 import { silentReporter, type Reporter } from '../reporter.ts';
 
 /**
@@ -167,11 +168,17 @@ export async function initRepository(storage: Storage, reporter: Reporter = sile
   const timestampBytes = serializeMetadata(await signMetadata(timestamp, [onlineSigner], 'timestamp'));
 
   const policyKey = consistentTargetPath(POLICY_TARGET, policyTarget.hashes.sha256!);
-  await storage.put(CONFIG_KEY, renderConfig(config), objectPropsFor(CONFIG_KEY));
+  const configBytes = renderConfig(config);
+  await storage.put(CONFIG_KEY, configBytes, objectPropsFor(CONFIG_KEY));
   await storage.putImmutable(policyKey, policyBytes, objectPropsFor(policyKey));
   for (const [key, bytes] of writes) await storage.putImmutable(key, bytes, objectPropsFor(key));
   await storage.putIfMatch(metadataKey('timestamp'), timestampBytes, objectPropsFor(metadataKey('timestamp')), undefined);
-  // From now on every publish and refresh checks the repository's root chain from this copy.
+  await keepTimestampCopy(storage, 1, timestampBytes);
+  // From now on every publish and refresh signs with the key store's settings, checks the
+  // repository's root chain from its root.json (written last: it marks the store as in use) and
+  // its timestamp from the one kept here.
+  await writeKeyStoreFile(opts.keysDir, SETTINGS_FILE, configBytes);
+  await writeKeyStoreFile(opts.keysDir, KEPT_TIMESTAMP_FILE, timestampBytes);
   await writeTrustedRoot(opts.keysDir, rootBytes);
   reporter.step(storage.location, 'init', 'ok', `root, targets, ${names.length} bins, snapshot, timestamp; policy ${POLICY_TARGET}`);
 
@@ -254,12 +261,21 @@ export interface RepoStatus {
   config: RepositoryConfig;
   /** Whether the root chain was checked from a trusted root given by the caller (the key store's). */
   anchored: boolean;
+  /** Where the settings shown came from: the key store's copy, or the repository's when none was given. */
+  settings: 'key store' | 'repository';
+  /** Validly signed snapshots newer than the committed one that no timestamp is known to pin (leftovers). */
+  uncommittedSnapshots: number[];
 }
 
-/** Reads and verifies the whole repository (every bin), so it is also an integrity check. */
-export async function repoStatus(storage: Storage, opts: { now?: () => Date; trustedRoot?: Uint8Array } = {}): Promise<RepoStatus> {
+/**
+ * Reads and verifies the whole repository (every bin), so it is also an integrity check. With the
+ * key store's trust anchor it also refuses a rolled-back repository (E_REPO_ROLLBACK, saying what
+ * is behind what); without one, the repository's own copies of timestamps still reveal it.
+ */
+export async function repoStatus(storage: Storage, opts: { now?: () => Date; trustedRoot?: Uint8Array; anchor?: TrustAnchor } = {}): Promise<RepoStatus> {
   const now = (opts.now ?? (() => new Date()))();
-  const state = await loadTrustedState(storage, opts.trustedRoot);
+  const anchor = opts.anchor ?? (opts.trustedRoot ? { root: opts.trustedRoot } : undefined);
+  const state = await loadTrustedState(storage, anchor);
   const root = state.root.signed;
   const roleStatus = (role: string, md: { signed: { version: number; expires: string } }, threshold: number, keyids: string[]): RoleStatus => {
     const remaining = Math.floor((Date.parse(md.signed.expires) - now.getTime()) / 1000);
@@ -294,8 +310,10 @@ export async function repoStatus(storage: Storage, opts: { now?: () => Date; tru
     releases,
     projects: projects.size,
     policyTarget: POLICY_TARGET in state.targets.signed.targets,
-    anchored: opts.trustedRoot !== undefined,
+    anchored: anchor !== undefined,
     config: state.config,
+    settings: state.configSource,
+    uncommittedSnapshots: state.history.uncommitted,
   };
 }
 
@@ -305,6 +323,11 @@ export interface RefreshOptions {
   threshold?: number;
   /** Re-sign these roles whatever their expiry. */
   force?: readonly ('root' | 'targets' | 'bins' | 'snapshot' | 'timestamp')[];
+  /**
+   * Recover a rolled-back repository (E_REPO_ROLLBACK): sign a new snapshot and timestamp on top of
+   * its newest committed snapshot, so every host moves forward again. Without a rollback, a plain refresh.
+   */
+  rollForward?: boolean;
 }
 
 export interface RefreshResult {
@@ -312,6 +335,8 @@ export interface RefreshResult {
   /** Roles (and bin names) re-signed; empty when nothing was close to expiry. */
   resigned: string[];
   metadataWritten: string[];
+  /** Set when a rolled-back timestamp.json was superseded (`rollForward`). */
+  rolledForward?: { fromSnapshot: number; toSnapshot: number };
 }
 
 /**
@@ -329,8 +354,11 @@ export async function refreshRepository(
   const share = opts.threshold ?? 0.5;
   const force = new Set(opts.force ?? []);
   for (let attempt = 1; ; attempt++) {
-    const state = await loadTrustedState(storage, await signers.trustedRoot());
+    const state = await loadTrustedState(storage, await trustAnchorOf(signers), { rollForward: opts.rollForward ?? false });
     const { config } = state;
+    const { rolledForward } = state.history;
+    // Rolling forward always signs a new snapshot and timestamp: that is what supersedes the old timestamp.json.
+    if (rolledForward) force.add('snapshot').add('timestamp');
     const due = (role: SigningRole, expires: string) =>
       force.has(role) || Date.parse(expires) - now.getTime() < durationSeconds(config.roles[role].expires) * 1000 * share;
     const changes: PendingChanges = {};
@@ -356,6 +384,7 @@ export async function refreshRepository(
     const timestampDue = due('timestamp', state.timestamp.signed.expires);
     if (resignedRoles.length === 0 && !snapshotDue && !timestampDue) {
       reporter.info('nothing is close to expiry; nothing re-signed');
+      await keepNewerTimestamp(signers, storage, state.timestampBytes, reporter);
       return { repository: storage.location, resigned: [], metadataWritten: [] };
     }
     resignedRoles.push('snapshot', 'timestamp');
@@ -363,8 +392,10 @@ export async function refreshRepository(
     try {
       const commit = await commitChanges(storage, state, commitSigners, changes, now);
       if (commit.root) await signers.trustRoot(commit.root);
+      await keepNewerTimestamp(signers, storage, commit.timestamp, reporter);
+      if (rolledForward) reporter.step(storage.location, 'roll forward', 'ok', `snapshot ${rolledForward.toSnapshot} is current again (timestamp version ${commit.timestampVersion})`);
       reporter.step(storage.location, 'refresh', 'ok', `re-signed ${summarize(resignedRoles)}`);
-      return { repository: storage.location, resigned: resignedRoles, metadataWritten: commit.written };
+      return { repository: storage.location, resigned: resignedRoles, metadataWritten: commit.written, ...(rolledForward ? { rolledForward } : {}) };
     } catch (e) {
       if (!(e instanceof ProvenantError && e.code === 'E_CAS_CONFLICT') || attempt >= 10) throw e;
       reporter.debug(`a publisher committed during refresh (attempt ${attempt}); re-reading`);

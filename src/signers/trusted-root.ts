@@ -1,7 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ProvenantError } from '../errors.ts';
-import { writeFileAtomic } from '../util/atomic-write.ts';
+import { readKeyStoreFile, writeKeyStoreFile } from './trust-files.ts';
 
 /**
  * The root metadata this operator trusts, kept in the key store beside the keys (not secret).
@@ -12,19 +11,15 @@ import { writeFileAtomic } from '../util/atomic-write.ts';
 export const TRUSTED_ROOT_FILE = 'root.json';
 
 export async function readTrustedRoot(keysDir: string): Promise<Uint8Array> {
-  const file = path.join(keysDir, TRUSTED_ROOT_FILE);
-  try {
-    return new Uint8Array(await readFile(file));
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-    throw new ProvenantError('E_TRUSTED_ROOT_MISSING', `the key store has no trusted root metadata`, {
-      exitClass: 'input',
-      file,
-      hint: 'repo init writes it; for a key store made elsewhere, copy in the root.json you trust (verified out of band), e.g. the repository\'s newest metadata/N.root.json',
-    });
-  }
+  const root = await readKeyStoreFile(keysDir, TRUSTED_ROOT_FILE);
+  if (root) return root;
+  throw new ProvenantError('E_TRUSTED_ROOT_MISSING', `the key store has no trusted root metadata`, {
+    exitClass: 'input',
+    file: path.join(keysDir, TRUSTED_ROOT_FILE),
+    hint: 'repo init writes it; for a key store made elsewhere, copy in the root.json you trust (verified out of band), e.g. the repository\'s newest metadata/N.root.json',
+  });
 }
 
 export async function writeTrustedRoot(keysDir: string, root: Uint8Array): Promise<void> {
-  await writeFileAtomic(path.join(keysDir, TRUSTED_ROOT_FILE), root, 0o644);
+  await writeKeyStoreFile(keysDir, TRUSTED_ROOT_FILE, root);
 }

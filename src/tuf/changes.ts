@@ -2,7 +2,7 @@ import { MetaFile, Root, Snapshot, TargetFile, Targets, Timestamp } from '@tufjs
 import { ProvenantError } from '../errors.ts';
 import type { PublicKeyInfo } from '../signers/signer.ts';
 import { sha256Hex } from '../util/hash.ts';
-import { binBitLength, expiresAt, type RepositoryConfig, type SigningRole } from './config.ts';
+import { binBitLength, checkExpiry, expiresAt, type RepositoryConfig, type SigningRole } from './config.ts';
 
 /**
  * What changes in which metadata, with no I/O and no signing: the initial repository, and the
@@ -24,8 +24,11 @@ function keysJson(keys: readonly KeyedPublicKey[]): Record<string, unknown> {
   );
 }
 
+/** When a version of `role` signed `now` expires: the settings' period, never past the role's limit. */
 export function expiresFor(config: RepositoryConfig, role: SigningRole, now: Date): string {
-  return expiresAt(now, config.roles[role].expires);
+  const expires = expiresAt(now, config.roles[role].expires);
+  checkExpiry(role, expires, now);
+  return expires;
 }
 
 /** Root version 1: the keys and thresholds of the config, consistent snapshots on. */

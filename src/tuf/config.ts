@@ -1,11 +1,14 @@
+import { ProvenantError } from '../errors.ts';
 import { parseJsonDocument } from '../util/json-document.ts';
 import { z } from 'zod';
 
 /**
- * The repository's settings, `provenant-repository.json` at the repository root (docs/repository.md).
- * Public by design (it is served with the repository): thresholds, expiry periods, the hashed-bin
- * layout and the key ids of each role; never key material or passphrases. The signed root and
- * targets metadata stay the authority on trust: the loader refuses a config that disagrees with them.
+ * The repository's settings, `provenant-repository.json` (docs/repository.md): thresholds, expiry
+ * periods, the hashed-bin layout and the key ids of each role; never key material or passphrases.
+ * The authoritative copy lives in the key store, beside its root.json: expiry periods change what
+ * gets signed, so they must not come from a file anyone able to write to the bucket can edit. The
+ * repository holds a public copy that must agree with it. The signed root and targets metadata stay
+ * the authority on trust: the loader refuses settings that disagree with them.
  */
 export const CONFIG_KEY = 'provenant-repository.json';
 export const SPEC_VERSION = '1.0.31';
@@ -18,14 +21,36 @@ export type SigningRole = (typeof SIGNING_ROLES)[number];
 const KeyId = z.string().regex(/^[0-9a-f]{64}$/, 'must be a 64-hex TUF key id');
 export const DurationSchema = z.string().regex(/^[1-9][0-9]*[smhd]$/, 'must be a duration like 365d, 12h, 30m or 90s');
 
-const RoleConfigSchema = z
-  .object({
-    threshold: z.number().int().min(1),
-    /** How long a newly signed version of this role stays valid. */
-    expires: DurationSchema,
-    keyids: z.array(KeyId).min(1),
-  })
-  .refine((r) => r.threshold <= r.keyids.length, { message: 'threshold is larger than the number of keys', path: ['threshold'] });
+const UNIT_SECONDS = { s: 1, m: 60, h: 3600, d: 86400 } as const;
+
+export function durationSeconds(d: string): number {
+  const unit = d.slice(-1) as keyof typeof UNIT_SECONDS;
+  return Number(d.slice(0, -1)) * UNIT_SECONDS[unit];
+}
+
+/**
+ * The longest validity provenant signs for each role, whatever the settings say: a stolen online
+ * key or a rolled-back repository is bounded by these, so the short-lived roles stay short.
+ */
+export const MAX_EXPIRY: Readonly<Record<SigningRole, string>> = {
+  root: '1825d',
+  targets: '730d',
+  bins: '90d',
+  snapshot: '30d',
+  timestamp: '7d',
+};
+
+const roleConfigSchema = (role: SigningRole) =>
+  z
+    .object({
+      threshold: z.number().int().min(1),
+      /** How long a newly signed version of this role stays valid (at most MAX_EXPIRY[role]). */
+      expires: DurationSchema.refine((d) => durationSeconds(d) <= durationSeconds(MAX_EXPIRY[role]), {
+        message: `longer than the ${role} limit of ${MAX_EXPIRY[role]}`,
+      }),
+      keyids: z.array(KeyId).min(1),
+    })
+    .refine((r) => r.threshold <= r.keyids.length, { message: 'threshold is larger than the number of keys', path: ['threshold'] });
 
 export const RepositoryConfigSchema = z.object({
   configVersion: z.literal(1),
@@ -43,11 +68,11 @@ export const RepositoryConfigSchema = z.object({
     namePrefix: z.string().regex(/^[a-z][a-z0-9]*$/),
   }),
   roles: z.object({
-    root: RoleConfigSchema,
-    targets: RoleConfigSchema,
-    bins: RoleConfigSchema,
-    snapshot: RoleConfigSchema,
-    timestamp: RoleConfigSchema,
+    root: roleConfigSchema('root'),
+    targets: roleConfigSchema('targets'),
+    bins: roleConfigSchema('bins'),
+    snapshot: roleConfigSchema('snapshot'),
+    timestamp: roleConfigSchema('timestamp'),
   }),
   /** The keys the published attestation policy trusts (their private halves sign DSSE envelopes). */
   attestation: z.object({ keyids: z.array(KeyId).min(1), threshold: z.number().int().min(1) }),
@@ -71,7 +96,7 @@ export function parseConfig(bytes: Uint8Array, file: string): RepositoryConfig {
     code: 'E_REPO_CONFIG',
     what: 'repository config',
     file,
-    hint: 'see docs/repository.md for the format of provenant-repository.json',
+    hint: 'see docs/repository.md for the format of provenant-repository.json and the expiry limits',
   });
 }
 
@@ -79,11 +104,19 @@ export function renderConfig(config: RepositoryConfig): Uint8Array {
   return new TextEncoder().encode(`${JSON.stringify(RepositoryConfigSchema.parse(config), null, 2)}\n`);
 }
 
-const UNIT_SECONDS = { s: 1, m: 60, h: 3600, d: 86400 } as const;
-
-export function durationSeconds(d: string): number {
-  const unit = d.slice(-1) as keyof typeof UNIT_SECONDS;
-  return Number(d.slice(0, -1)) * UNIT_SECONDS[unit];
+/**
+ * Refuses to sign `role` valid until `expires` when that is further from `now` than the role's
+ * limit: the check every signature goes through, whatever computed the date.
+ */
+export function checkExpiry(role: SigningRole, expires: string, now: Date): void {
+  const seconds = (Date.parse(expires) - now.getTime()) / 1000;
+  if (!(seconds <= durationSeconds(MAX_EXPIRY[role]))) {
+    throw new ProvenantError('E_EXPIRY_TOO_LONG', `refusing to sign ${role} metadata valid until ${expires}: longer than the ${role} limit of ${MAX_EXPIRY[role]}`, {
+      exitClass: 'input',
+      field: `roles.${role}.expires`,
+      hint: `set roles.${role}.expires to at most ${MAX_EXPIRY[role]} in the key store's provenant-repository.json (docs/repository.md)`,
+    });
+  }
 }
 
 /** TUF `expires`: UTC, whole seconds, `Z` suffix (spec §4.2). */

@@ -1,31 +1,72 @@
+import { isDeepStrictEqual } from 'node:util';
 import { Metadata, MetadataKind, type Root, type Snapshot, type Targets, type Timestamp } from '@tufjs/models';
 import { ProvenantError } from '../errors.ts';
 import type { Storage } from '../storage/storage.ts';
 import { succinctRolesOf } from './changes.ts';
 import { CONFIG_KEY, parseConfig, type RepositoryConfig } from './config.ts';
+import { adoptableTargets, examineHistory, targetsOf, TimestampMoved, type History } from './history.ts';
+import { expectVersion, incomplete, parseMetadata, tampered, verifySigned } from './metadata-checks.ts';
 import { metadataKey } from './sign.ts';
 
 /**
+ * What the operator trusts, kept in the key store (docs/keys.md): the root the repository's root
+ * chain starts from, the settings signing uses, and the newest timestamp this key store committed or
+ * verified. None comes from the repository, which anyone able to write to the bucket can edit.
+ */
+export interface TrustAnchor {
+  root: Uint8Array;
+  /** The authoritative provenant-repository.json; without it the repository's copy is used (read-only checks). */
+  settings?: { bytes: Uint8Array; file: string } | undefined;
+  kept?: { bytes: Uint8Array; file: string } | undefined;
+}
+
+/**
  * The repository as it stands, read from Storage and checked the way a client would before
- * anything is added to it: the root chain from the operator's trusted root (`anchor`, kept in the
- * key store; without one, from the repository's own 1.root.json, which only `repo status` and
- * read-only tools accept) (each version signed by the previous
- * root's keys and its own), timestamp, snapshot and targets signed by the keys root names, the
- * snapshot matching the length and hash the timestamp pins, and every version the one the
- * referring metadata names. Bins are loaded (and checked) on demand, so a publish reads a
- * constant amount whatever the repository's size.
+ * anything is added to it: the root chain from the operator's trusted root (the anchor's; without
+ * one, from the repository's own 1.root.json, which only `repo status` and read-only tools accept)
+ * (each version signed by the previous root's keys and its own), timestamp, snapshot and targets
+ * signed by the keys root names, the snapshot matching the length and hash the timestamp pins,
+ * every version the one the referring metadata names, and timestamp.json not moved behind a
+ * commit (history.ts). Bins are loaded (and checked) on demand, so a publish reads a constant
+ * amount whatever the repository's size.
  */
 export interface TrustedState {
   config: RepositoryConfig;
+  /** Where `config` came from: the key store (signing) or the repository's public copy (read-only checks). */
+  configSource: 'key store' | 'repository';
   root: Metadata<Root>;
   timestamp: Metadata<Timestamp>;
+  /** timestamp.json's bytes as read (what the key store keeps once verified). */
+  timestampBytes: Uint8Array;
   /** Etag of timestamp.json as read: the compare-and-swap precondition of the next commit. */
   timestampEtag: string;
+  /** The committed snapshot (after a roll-forward, the newest proven commit). */
   snapshot: Metadata<Snapshot>;
   targets: Metadata<Targets>;
+  /** Newer snapshots than the committed one and the floor they set for the next commit. */
+  history: History;
 }
 
-export async function loadTrustedState(storage: Storage, anchor?: Uint8Array): Promise<TrustedState> {
+export interface LoadOptions {
+  /** Continue from the newest committed snapshot of a rolled-back repository instead of refusing it. */
+  rollForward?: boolean;
+}
+
+/** How often a read is restarted because rivals kept committing while it ran (then they are reported as a rollback). */
+const MAX_READS = 10;
+
+export async function loadTrustedState(storage: Storage, anchor?: TrustAnchor | Uint8Array, opts: LoadOptions = {}): Promise<TrustedState> {
+  const trust: TrustAnchor | undefined = anchor instanceof Uint8Array ? { root: anchor } : anchor;
+  for (let read = 1; ; read++) {
+    try {
+      return await loadOnce(storage, trust, opts, read < MAX_READS);
+    } catch (e) {
+      if (!(e instanceof TimestampMoved)) throw e;
+    }
+  }
+}
+
+async function loadOnce(storage: Storage, trust: TrustAnchor | undefined, opts: LoadOptions, mayRetry: boolean): Promise<TrustedState> {
   // Timestamp first: its etag must be the one read before anything it points to.
   const tsObj = await storage.get(metadataKey('timestamp'));
   const firstRoot = await storage.get(metadataKey('root', 1));
@@ -38,25 +79,26 @@ export async function loadTrustedState(storage: Storage, anchor?: Uint8Array): P
   if (!firstRoot) throw incomplete(storage, metadataKey('root', 1), 'the initial root metadata is missing');
   if (!tsObj) throw incomplete(storage, metadataKey('timestamp'), 'timestamp.json is missing (an interrupted `repo init`?)');
 
-  const config = await loadConfig(storage);
+  const trusted = trust?.settings ? parseConfig(trust.settings.bytes, trust.settings.file) : undefined;
+  const published = await loadConfig(storage, trust?.settings?.file);
 
-  let root = anchor ? await anchoredRoot(storage, anchor) : parse(MetadataKind.Root, firstRoot.bytes, metadataKey('root', 1), storage);
-  verify(root, 'root', root, metadataKey('root', root.signed.version), storage);
-  if (!anchor) expectVersion(root.signed.version, 1, metadataKey('root', 1), storage);
+  let root = trust ? await anchoredRoot(storage, trust.root) : parseMetadata(MetadataKind.Root, firstRoot.bytes, metadataKey('root', 1), storage);
+  verifySigned(root, 'root', root, metadataKey('root', root.signed.version), storage);
+  if (!trust) expectVersion(root.signed.version, 1, metadataKey('root', 1), storage);
   for (let n = root.signed.version + 1; ; n++) {
     const key = metadataKey('root', n);
     const obj = await storage.get(key);
     if (!obj) break;
-    const next = parse(MetadataKind.Root, obj.bytes, key, storage);
-    verify(root, 'root', next, key, storage);
-    verify(next, 'root', next, key, storage);
+    const next = parseMetadata(MetadataKind.Root, obj.bytes, key, storage);
+    verifySigned(root, 'root', next, key, storage);
+    verifySigned(next, 'root', next, key, storage);
     expectVersion(next.signed.version, n, key, storage);
     root = next;
   }
 
   const tsKey = metadataKey('timestamp');
-  const timestamp = parse(MetadataKind.Timestamp, tsObj.bytes, tsKey, storage);
-  verify(root, 'timestamp', timestamp, tsKey, storage);
+  const timestamp = parseMetadata(MetadataKind.Timestamp, tsObj.bytes, tsKey, storage);
+  verifySigned(root, 'timestamp', timestamp, tsKey, storage);
 
   const snapVersion = timestamp.signed.snapshotMeta.version;
   const snapKey = metadataKey('snapshot', snapVersion);
@@ -67,21 +109,38 @@ export async function loadTrustedState(storage: Storage, anchor?: Uint8Array): P
   } catch (e) {
     throw tampered(storage, snapKey, `does not match the length/sha256 timestamp.json pins: ${(e as Error).message}`);
   }
-  const snapshot = parse(MetadataKind.Snapshot, snapObj.bytes, snapKey, storage);
-  verify(root, 'snapshot', snapshot, snapKey, storage);
+  let snapshot = parseMetadata(MetadataKind.Snapshot, snapObj.bytes, snapKey, storage);
+  verifySigned(root, 'snapshot', snapshot, snapKey, storage);
   expectVersion(snapshot.signed.version, snapVersion, snapKey, storage);
+  let targets = await targetsOf(storage, root, snapshot);
 
-  const targetsMeta = snapshot.signed.meta['targets.json'];
-  if (!targetsMeta) throw tampered(storage, snapKey, 'lists no targets.json');
-  const targetsKey = metadataKey('targets', targetsMeta.version);
-  const targetsObj = await storage.get(targetsKey);
-  if (!targetsObj) throw incomplete(storage, targetsKey, `the snapshot names targets version ${targetsMeta.version}, which is missing`);
-  const targets = parse(MetadataKind.Targets, targetsObj.bytes, targetsKey, storage);
-  verify(root, 'targets', targets, targetsKey, storage);
-  expectVersion(targets.signed.version, targetsMeta.version, targetsKey, storage);
-
-  checkConfigAgrees(config, root.signed, targets.signed, storage);
-  return { config, root, timestamp, timestampEtag: tsObj.etag, snapshot, targets };
+  const { history, base } = await examineHistory(
+    storage,
+    { root, timestamp, timestampEtag: tsObj.etag, snapshot },
+    { kept: trust?.kept, rollForward: opts.rollForward, recheck: mayRetry },
+  );
+  if (base) {
+    snapshot = base.md;
+    targets = await targetsOf(storage, root, snapshot);
+  }
+  const config = trusted ? agreeingCopy(trusted, trust!.settings!.file, published, storage) : published;
+  checkConfigAgrees(config, root.signed, targets.signed, trust?.settings?.file ?? `${storage.location}/${CONFIG_KEY}`);
+  const floorTargets = history.floor?.meta['targets.json'];
+  if (history.floor && floorTargets !== undefined && floorTargets > targets.signed.version) {
+    const adopted = await adoptableTargets(storage, root, targets, floorTargets);
+    if (adopted) history.floor.targets = adopted;
+  }
+  return {
+    config,
+    configSource: trust?.settings ? 'key store' : 'repository',
+    root,
+    timestamp,
+    timestampBytes: tsObj.bytes,
+    timestampEtag: tsObj.etag,
+    snapshot,
+    targets,
+    history,
+  };
 }
 
 /** The operator's trusted root, which the repository must hold byte for byte at its version. */
@@ -118,31 +177,63 @@ export async function loadBin(storage: Storage, state: TrustedState, name: strin
   const key = metadataKey(name, meta.version);
   const obj = await storage.get(key);
   if (!obj) throw incomplete(storage, key, `the snapshot names ${name} version ${meta.version}, which is missing`);
-  const bin = parse(MetadataKind.Targets, obj.bytes, key, storage);
-  verify(state.targets, name, bin, key, storage);
+  const bin = parseMetadata(MetadataKind.Targets, obj.bytes, key, storage);
+  verifySigned(state.targets, name, bin, key, storage);
   expectVersion(bin.signed.version, meta.version, key, storage);
   return bin;
 }
 
-async function loadConfig(storage: Storage): Promise<RepositoryConfig> {
+/** The repository's public copy of the settings. */
+async function loadConfig(storage: Storage, trustedFile: string | undefined): Promise<RepositoryConfig> {
   const obj = await storage.get(CONFIG_KEY);
   if (!obj) {
     throw new ProvenantError('E_REPO_CONFIG', `${CONFIG_KEY} is missing`, {
       file: `${storage.location}/${CONFIG_KEY}`,
-      hint: 'restore it from a backup (docs/repository.md documents its fields)',
+      hint: trustedFile ? `copy the key store's ${trustedFile} there` : 'restore it from a backup (docs/repository.md documents its fields)',
     });
   }
   return parseConfig(obj.bytes, `${storage.location}/${CONFIG_KEY}`);
 }
 
-function checkConfigAgrees(config: RepositoryConfig, root: Root, targets: Targets, storage: Storage): void {
-  const disagree = (field: string, why: string) =>
-    new ProvenantError('E_REPO_CONFIG_MISMATCH', `${CONFIG_KEY} disagrees with the signed metadata: ${why}`, {
+/**
+ * The key store's settings, which signing uses. The repository's copy must say the same: one that
+ * differs was edited by someone other than the operator, and is refused rather than half-trusted.
+ */
+function agreeingCopy(config: RepositoryConfig, trustedFile: string, published: RepositoryConfig, storage: Storage): RepositoryConfig {
+  const field = firstDifference(config, published);
+  if (field !== undefined) {
+    throw new ProvenantError('E_REPO_CONFIG_MISMATCH', `${CONFIG_KEY} in the repository differs from the key store's copy at ${field || 'the top level'}`, {
       exitClass: 'verification',
       file: `${storage.location}/${CONFIG_KEY}`,
       field,
+      hint: `the key store's ${trustedFile} is authoritative (the repository's copy is public information only): copy it over the repository's after checking who changed it`,
+    });
+  }
+  return config;
+}
+
+/** Dotted path of the first field where two JSON values differ ('' for the values themselves), or undefined. */
+function firstDifference(a: unknown, b: unknown, at = ''): string | undefined {
+  if (isDeepStrictEqual(a, b)) return undefined;
+  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object' || Array.isArray(a) || Array.isArray(b)) return at;
+  const x = a as Record<string, unknown>;
+  const y = b as Record<string, unknown>;
+  for (const k of [...new Set([...Object.keys(x), ...Object.keys(y)])].sort()) {
+    const d = firstDifference(x[k], y[k], at ? `${at}.${k}` : k);
+    if (d !== undefined) return d;
+  }
+  return at;
+}
+
+function checkConfigAgrees(config: RepositoryConfig, root: Root, targets: Targets, file: string): void {
+  const disagree = (field: string, why: string) =>
+    new ProvenantError('E_REPO_CONFIG_MISMATCH', `${CONFIG_KEY} disagrees with the signed metadata: ${why}`, {
+      exitClass: 'verification',
+      file,
+      field,
       hint: 'the signed metadata is authoritative; fix the config to match it (docs/repository.md)',
     });
+  if (!root.consistentSnapshot) throw disagree('consistentSnapshot', 'root does not enable consistent snapshots');
   for (const role of ['root', 'targets', 'snapshot', 'timestamp'] as const) {
     const signed = root.roles[role];
     if (!signed || !sameSet(signed.keyIDs, config.roles[role].keyids)) throw disagree(`roles.${role}.keyids`, `the ${role} keys differ`);
@@ -159,47 +250,3 @@ function sameSet(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && [...a].sort().join() === [...b].sort().join();
 }
 
-function parse<K extends MetadataKind>(kind: K, bytes: Uint8Array, key: string, storage: Storage) {
-  try {
-    const json = JSON.parse(new TextDecoder().decode(bytes)) as never;
-    return Metadata.fromJSON(kind as MetadataKind.Root, json) as unknown as Metadata<
-      K extends MetadataKind.Root ? Root : K extends MetadataKind.Timestamp ? Timestamp : K extends MetadataKind.Snapshot ? Snapshot : Targets
-    >;
-  } catch (e) {
-    throw tampered(storage, key, `is not valid ${kind} metadata: ${(e as Error).message}`);
-  }
-}
-
-function verify(
-  delegator: Metadata<Root> | Metadata<Targets>,
-  role: string,
-  delegate: Metadata<Root | Targets | Snapshot | Timestamp>,
-  key: string,
-  storage: Storage,
-): void {
-  try {
-    delegator.verifyDelegate(role, delegate);
-  } catch (e) {
-    throw tampered(storage, key, `is not signed by the ${role} keys the repository trusts: ${(e as Error).message}`);
-  }
-}
-
-function expectVersion(actual: number, expected: number, key: string, storage: Storage): void {
-  if (actual !== expected) throw tampered(storage, key, `has version ${actual} where ${expected} is expected`);
-}
-
-function tampered(storage: Storage, key: string, why: string): ProvenantError {
-  return new ProvenantError('E_REPO_TAMPERED', `${key} ${why}`, {
-    exitClass: 'verification',
-    file: `${storage.location}/${key}`,
-    hint: 'the repository was modified outside provenant; restore it from a backup before publishing again',
-  });
-}
-
-function incomplete(storage: Storage, key: string, why: string): ProvenantError {
-  return new ProvenantError('E_REPO_INCOMPLETE', `${key}: ${why}`, {
-    exitClass: 'verification',
-    file: `${storage.location}/${key}`,
-    hint: 'the repository is missing metadata it refers to; restore it from a backup before publishing again',
-  });
-}

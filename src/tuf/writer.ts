@@ -4,16 +4,24 @@ import type { Signer } from '../signers/signer.ts';
 import { objectPropsFor } from '../storage/object-props.ts';
 import type { Storage } from '../storage/storage.ts';
 import { expiresFor, nextSnapshot, nextTimestamp, resigned, succinctRolesOf } from './changes.ts';
+import { checkExpiry } from './config.ts';
+import { timestampCopyKey } from './history.ts';
 import { metadataKey, serializeMetadata, signMetadata, type Signed } from './sign.ts';
 import type { SignerSource } from './signer-source.ts';
-import type { TrustedState } from './trusted-state.ts';
+import { loadBin, type TrustedState } from './trusted-state.ts';
 
 /**
  * Commits new versions of roles onto a trusted state, in the order that keeps the repository
  * valid at every instant: versioned metadata first (create-only, so a file a client may already
  * have is never replaced), then timestamp.json by compare-and-swap on the etag the state was
- * read with: the single commit point. A lost compare-and-swap is E_CAS_CONFLICT and the caller
- * re-reads, rebases and retries.
+ * read with: the single commit point, then a copy of it under its version (history.ts). A lost
+ * compare-and-swap is E_CAS_CONFLICT and the caller re-reads, rebases and retries.
+ *
+ * Nothing signed moves a client backwards: the snapshot's version is above every validly signed
+ * snapshot present, every file it lists is at least at the version the newest ones list (the
+ * state's floor: leftovers below it are superseded by re-signing), and timestamp version N pins
+ * snapshot version N, so it is above every timestamp ever committed (each pinned a snapshot at
+ * least as new as its own version).
  */
 export interface PendingChanges {
   /** New root content; written as version root+1. */
@@ -34,6 +42,8 @@ export interface CommitResult {
   timestampEtag: string;
   /** The new root's bytes when this commit signed one: the operator's trusted root from now on. */
   root?: Uint8Array;
+  /** The committed timestamp.json's bytes (what the key store keeps). */
+  timestamp: Uint8Array;
 }
 
 /**
@@ -51,13 +61,30 @@ export async function signersForCommit(state: TrustedState, source: SignerSource
     return source.signersFor(role, r.keyIDs, r.threshold);
   };
   const succinct = succinctRolesOf((changes.targets ?? state.targets.signed) as Targets);
+  const below = belowFloor(state, changes);
   return {
     root: changes.root ? await top('root') : [],
-    targets: changes.targets ? await top('targets') : [],
-    bins: changes.bins && changes.bins.size > 0 ? await source.signersFor('bins', succinct.keyIDs, succinct.threshold) : [],
+    targets: changes.targets || below.targets === 'resign' ? await top('targets') : [],
+    bins: (changes.bins && changes.bins.size > 0) || below.bins.length > 0 ? await source.signersFor('bins', succinct.keyIDs, succinct.threshold) : [],
     snapshot: await top('snapshot'),
     timestamp: await top('timestamp'),
   };
+}
+
+/**
+ * What the next snapshot would list below the floor unless superseded: bins to re-sign as they
+ * are, and targets to list as the floor's (a refresh's leftover that changes nothing) or re-sign.
+ */
+export function belowFloor(state: TrustedState, changes: PendingChanges): { bins: string[]; targets?: 'adopt' | 'resign' } {
+  const floor = state.history.floor;
+  if (!floor) return { bins: [] };
+  const current = state.snapshot.signed.meta;
+  const bins = Object.keys(current)
+    .filter((file) => file !== 'targets.json' && (floor.meta[file] ?? 0) > current[file]!.version)
+    .map((file) => file.slice(0, -'.json'.length))
+    .filter((name) => !changes.bins?.has(name));
+  const targetsBelow = !changes.targets && (floor.meta['targets.json'] ?? 0) > state.targets.signed.version;
+  return { bins, ...(targetsBelow ? { targets: floor.targets ? ('adopt' as const) : ('resign' as const) } : {}) };
 }
 
 export interface CommitSigners {
@@ -76,6 +103,9 @@ export async function commitChanges(
   now: Date,
 ): Promise<CommitResult> {
   const { config } = state;
+  const floor = state.history.floor;
+  const above = (file: string, current: number) => Math.max(current, floor?.meta[file] ?? 0) + 1;
+  const below = belowFloor(state, changes);
   const written: string[] = [];
   const versions: Record<string, number> = {};
   let rootBytes: Uint8Array | undefined;
@@ -86,6 +116,7 @@ export async function commitChanges(
   const overtaken = async () => (await storage.get(metadataKey('timestamp')))?.etag !== state.timestampEtag;
 
   if (changes.root) {
+    checkExpiry('root', changes.root.expires, now);
     const v = state.root.signed.version + 1;
     const md = await signMetadata(resigned(changes.root, v, changes.root.expires), signers.root, 'root');
     const key = metadataKey('root', v);
@@ -98,38 +129,76 @@ export async function commitChanges(
     }
     written.push(key);
   }
-  if (changes.targets) {
-    const t = changes.targets;
-    const v = await writeVersioned(storage, 'targets', state.targets.signed.version + 1, (n) => resigned(t, n, t.expires), signers.targets, written, overtaken);
+  const targets = changes.targets ?? (below.targets === 'resign' ? state.targets.signed : undefined);
+  if (targets) {
+    checkExpiry('targets', targets.expires, now);
+    const v = await writeVersioned(storage, 'targets', above('targets.json', state.targets.signed.version), (n) => resigned(targets, n, targets.expires), signers.targets, written, overtaken);
     versions['targets.json'] = v.version;
+  } else if (below.targets === 'adopt') {
+    versions['targets.json'] = floor!.targets!.signed.version;
   }
-  for (const [name, bin] of [...(changes.bins ?? new Map<string, Targets>())].sort(([a], [b]) => a.localeCompare(b))) {
-    const current = state.snapshot.signed.meta[`${name}.json`]?.version ?? 0;
-    const v = await writeVersioned(storage, name, current + 1, (n) => resigned(bin, n, bin.expires), signers.bins, written, overtaken);
-    versions[`${name}.json`] = v.version;
+  const bins = new Map(changes.bins ?? []);
+  for (const name of below.bins) {
+    const bin = (await loadBin(storage, state, name)).signed;
+    bins.set(name, resigned(bin, bin.version, expiresFor(config, 'bins', now)));
+  }
+  for (const [name, bin] of [...bins].sort(([a], [b]) => a.localeCompare(b))) {
+    checkExpiry('bins', bin.expires, now);
+    const file = `${name}.json`;
+    const v = await writeVersioned(storage, name, above(file, state.snapshot.signed.meta[file]?.version ?? 0), (n) => resigned(bin, n, bin.expires), signers.bins, written, overtaken);
+    versions[file] = v.version;
   }
 
   const prevSnap = state.snapshot.signed;
   const snap = await writeVersioned(
     storage,
     'snapshot',
-    prevSnap.version + 1,
+    Math.max(prevSnap.version, floor?.snapshot ?? 0) + 1,
     (n) => nextSnapshot(prevSnap, versions, n, config.specVersion, expiresFor(config, 'snapshot', now)),
     signers.snapshot,
     written,
     overtaken,
   );
 
-  const tsVersion = state.timestamp.signed.version + 1;
+  const tsVersion = Math.max(snap.version, state.history.minTimestampVersion);
   const ts = await signMetadata(
     nextTimestamp(snap.version, snap.bytes, tsVersion, config.specVersion, expiresFor(config, 'timestamp', now)),
     signers.timestamp,
     'timestamp',
   );
   const tsKey = metadataKey('timestamp');
-  const etag = await storage.putIfMatch(tsKey, serializeMetadata(ts), objectPropsFor(tsKey), state.timestampEtag);
+  const tsBytes = serializeMetadata(ts);
+  const etag = await storage.putIfMatch(tsKey, tsBytes, objectPropsFor(tsKey), state.timestampEtag);
   written.push(tsKey);
-  return { written, versions, snapshotVersion: snap.version, timestampVersion: tsVersion, timestampEtag: etag, ...(rootBytes ? { root: rootBytes } : {}) };
+  await keepTimestampCopy(storage, tsVersion, tsBytes);
+  return {
+    written,
+    versions,
+    snapshotVersion: snap.version,
+    timestampVersion: tsVersion,
+    timestampEtag: etag,
+    timestamp: tsBytes,
+    ...(rootBytes ? { root: rootBytes } : {}),
+  };
+}
+
+/**
+ * The committed timestamp under its version: the evidence that tells a later publisher its
+ * snapshot was committed, should timestamp.json be moved back. Create-only like every versioned
+ * object (a bucket policy can enforce it); written only once the commit has happened.
+ */
+export async function keepTimestampCopy(storage: Storage, version: number, bytes: Uint8Array): Promise<void> {
+  const key = timestampCopyKey(version);
+  try {
+    await storage.putImmutable(key, bytes, objectPropsFor(key));
+  } catch (e) {
+    throw new ProvenantError('E_TIMESTAMP_COPY', `timestamp version ${version} is committed, but its copy ${key} could not be written: ${(e as Error).message}`, {
+      exitClass: isProvenantError(e) ? e.exitClass : 'internal',
+      file: key,
+      hint: 'the commit stands; run the same command again to finish its remaining steps (the copy only helps tell a rolled-back timestamp.json from a crash leftover later)',
+      cause: e,
+    });
+  }
 }
 
 async function writeVersioned(

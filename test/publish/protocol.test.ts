@@ -18,6 +18,8 @@ test('publish writes wheel, PEP 658 metadata, attestation, pointer, one bin, sna
   assert.equal(res.releases[0]!.status, 'published');
   assert.match(res.releases[0]!.bin, /^bins-[0-9a-f]$/);
   assert.deepEqual(res.metadataWritten, [`metadata/2.${res.releases[0]!.bin}.json`, 'metadata/2.snapshot.json', 'metadata/timestamp.json']);
+  // Then the committed timestamp's copy under its version (the evidence a rollback check needs).
+  assert.deepEqual(await readFile(path.join(repoDir, 'timestamps/2.timestamp.json')), await readFile(path.join(repoDir, 'metadata/timestamp.json')));
   const o = res.releases[0]!.objects;
   assert.equal(o.wheel, 'simple/datadog-postgres/datadog_postgres-23.2.0-py3-none-any.whl');
   assert.deepEqual(await readFile(path.join(repoDir, o.wheel)), Buffer.from(rel.wheel.bytes));
@@ -129,7 +131,8 @@ test('a missing, unknown or locked key stops publish with the repository unchang
   // In-memory signers that the repository does not trust.
   const foreign = await loadSigner(b.keysDir, 'online', {});
   const trusted = await readTrustedRoot(a.keysDir);
-  await expectRefused(a.repoDir, () => publishReleases(a.storage, fixedSignerSource([foreign], trusted), [rel]), 'E_KEY_MISSING');
+  const settings = await readFile(path.join(a.keysDir, 'provenant-repository.json'));
+  await expectRefused(a.repoDir, () => publishReleases(a.storage, fixedSignerSource([foreign], trusted, settings), [rel]), 'E_KEY_MISSING');
 });
 
 test('an encrypted online key needs its passphrase; the wrong one stops publish with the repository unchanged', async (t) => {

@@ -59,14 +59,12 @@ test(`concurrency on MinIO: ${PUBLISHERS} publishers × ${ROUNDS} rounds, no los
 
   assert.ok(results.every((r) => r.committed));
   const byCommit = [...results].sort((a, b) => a.timestampVersion - b.timestampVersion);
-  assert.deepEqual(
-    byCommit.map((r) => r.timestampVersion),
-    Array.from({ length: PUBLISHERS * ROUNDS }, (_, i) => i + 2),
-    'each commit got its own timestamp version, one after the other from version 1 (init)',
-  );
+  assert.equal(new Set(byCommit.map((r) => r.timestampVersion)).size, PUBLISHERS * ROUNDS, 'each commit got its own timestamp version');
   for (let i = 1; i < byCommit.length; i++) {
     assert.ok(byCommit[i]!.snapshotVersion > byCommit[i - 1]!.snapshotVersion, 'snapshot versions strictly increase in commit order');
   }
+  // Timestamp version N pins snapshot version N (the numbers losers' orphan snapshots took are skipped).
+  for (const r of byCommit) assert.equal(r.timestampVersion, r.snapshotVersion);
   const all = releases.flat();
   const final = await clientView(baseUrl, trustedRoot, await tempDir(t), all);
   assert.deepEqual([...final.inTuf].sort(), all.map(releaseId).sort(), 'tuf-js verifies every release');

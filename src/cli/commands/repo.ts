@@ -4,6 +4,7 @@ import { Option, type Command } from 'commander';
 import { initRepository, refreshRepository, repoStatus, type RepoStatus } from '../../app/repo.ts';
 import { ProvenantError } from '../../errors.ts';
 import { PASSPHRASE_ENV } from '../../signers/key-store.ts';
+import { KEPT_TIMESTAMP_FILE, readKeyStoreFile, SETTINGS_FILE } from '../../signers/trust-files.ts';
 import { readTrustedRoot, TRUSTED_ROOT_FILE } from '../../signers/trusted-root.ts';
 import { DurationSchema, SIGNING_ROLES, type SigningRole } from '../../tuf/config.ts';
 import { keyStoreSignerSource } from '../../tuf/signer-source.ts';
@@ -33,7 +34,8 @@ Examples:
 const STATUS_HELP = `
 Reads the whole repository and checks it the way a client would (every signature, version and
 hash), starting from the root the key store trusts (--keys/root.json, written by init), then
-prints each role's version and expiry and the number of releases.
+prints each role's version and expiry and the number of releases. A timestamp.json moved back
+behind a committed version fails with E_REPO_ROLLBACK (exit 5), naming what is behind what.
 
 Examples:
   provenant repo status
@@ -46,9 +48,13 @@ versions, then snapshot and timestamp. Bins, snapshot and timestamp need the onl
 targets their offline keys, only when they are due. Run it on a schedule shorter than the
 timestamp expiry (default 1d), e.g. hourly from CI.
 
+After E_REPO_ROLLBACK (someone put back an older timestamp.json), --roll-forward signs a new
+snapshot and timestamp on top of the newest committed snapshot, so every host moves forward again.
+
 Examples:
   provenant repo refresh
   provenant repo refresh --force timestamp --json
+  provenant repo refresh --roll-forward
 `;
 
 
@@ -98,10 +104,18 @@ export const register: RegisterCommand = (program, ctx) => {
     .addHelpText('after', STATUS_HELP)
     .action(async (opts: RepositoryFlags, cmd: Command) => {
       const g = ctx.globals(cmd);
-      const rootFile = path.join(path.resolve(ctx.cwd, opts.keys), TRUSTED_ROOT_FILE);
-      const trustedRoot = existsSync(rootFile) ? await readTrustedRoot(path.dirname(rootFile)) : undefined;
+      const keysDir = path.resolve(ctx.cwd, opts.keys);
+      const rootFile = path.join(keysDir, TRUSTED_ROOT_FILE);
+      const trustedRoot = existsSync(rootFile) ? await readTrustedRoot(keysDir) : undefined;
       if (!trustedRoot) ctx.reporter(cmd).warn(`no ${rootFile}: checking the repository against its own 1.root.json (self-consistency only)`);
-      const status = await repoStatus(openStorage(opts.repository, storageOptionsFrom(opts, ctx)), { trustedRoot });
+      const fileIn = async (name: string) => {
+        const bytes = await readKeyStoreFile(keysDir, name);
+        return bytes && { bytes, file: path.join(keysDir, name) };
+      };
+      const settings = trustedRoot && (await fileIn(SETTINGS_FILE));
+      if (trustedRoot && !settings) ctx.reporter(cmd).warn(`no ${path.join(keysDir, SETTINGS_FILE)}: showing the repository's copy of the settings`);
+      const anchor = trustedRoot && { root: trustedRoot, settings, kept: await fileIn(KEPT_TIMESTAMP_FILE) };
+      const status = await repoStatus(openStorage(opts.repository, storageOptionsFrom(opts, ctx)), { anchor });
       if (g.json) printJson(ctx.out, { ok: true, ...status });
       else ctx.out.stdout(renderStatus(status));
     });
@@ -111,13 +125,17 @@ export const register: RegisterCommand = (program, ctx) => {
       .command('refresh')
       .description('re-sign roles close to expiry (new versions)')
       .option('--force <role>', 're-sign this role now (repeatable: root, targets, bins, snapshot, timestamp)', collectRole, [])
+      .option('--roll-forward', 'recover from E_REPO_ROLLBACK: make the newest committed snapshot current again')
       .option('--json', 'print the result document on stdout'),
   )
     .addHelpText('after', REFRESH_HELP)
-    .action(async (opts: RepositoryFlags & { force: SigningRole[] }, cmd: Command) => {
+    .action(async (opts: RepositoryFlags & { force: SigningRole[]; rollForward?: boolean }, cmd: Command) => {
       const g = ctx.globals(cmd);
       const { storage, keysDir } = openRepository(ctx, opts);
-      const res = await refreshRepository(storage, keyStoreSignerSource(keysDir, ctx.env), ctx.reporter(cmd), { force: opts.force });
+      const res = await refreshRepository(storage, keyStoreSignerSource(keysDir, ctx.env), ctx.reporter(cmd), {
+        force: opts.force,
+        rollForward: Boolean(opts.rollForward),
+      });
       if (g.json) printJson(ctx.out, { ok: true, ...res });
       else ctx.out.stdout(res.resigned.length > 0 ? `re-signed: ${res.metadataWritten.join(' ')}\n` : 'nothing to re-sign\n');
     });
@@ -130,7 +148,10 @@ function renderStatus(s: RepoStatus): string {
   }
   lines.push(`  bins       ${s.bins.count} × ${s.bins.namePrefix}-…, earliest expiry ${s.bins.oldestExpiry}${s.bins.expired ? `  ${s.bins.expired} EXPIRED` : ''}`);
   lines.push(`  releases   ${s.releases} in ${s.projects} project(s); attestation policy ${s.policyTarget ? 'published' : 'MISSING'}`);
-  lines.push(`  checked    ${s.anchored ? "from the key store's trusted root.json" : "against the repository's own 1.root.json only (no key store root.json)"}`);
+  if (s.uncommittedSnapshots.length > 0) {
+    lines.push(`  leftovers  snapshot(s) ${s.uncommittedSnapshots.join(', ')} above the committed one, never committed (interrupted or in-progress publishes; the next commit supersedes them)`);
+  }
+  lines.push(`  checked    ${s.anchored ? "from the key store's trusted root.json" : "against the repository's own 1.root.json only (no key store root.json)"}; settings from the ${s.settings}`);
   return `${lines.join('\n')}\n`;
 }
 
