@@ -1,12 +1,12 @@
 import { ProvenantError } from '../errors.ts';
-import { signersForRole } from '../signers/key-store.ts';
+import { cachingKeyOpener, signersForRole } from '../signers/key-store.ts';
 import { readTrustedRoot, writeTrustedRoot } from '../signers/trusted-root.ts';
 import type { Signer } from '../signers/signer.ts';
 
 /**
  * Where the repository writer gets signers: asked per role with the key ids the trusted
  * metadata names for it, so a key the repository does not trust is never used. The key store
- * is one source; HSM/KMS sources implement the same call.
+ * is the source the CLI uses; its keys may be files, PKCS#11 tokens or KMS keys (docs/keys.md).
  */
 export interface SignerSource {
   /** At least `threshold` signers among `keyIds`, or E_KEY_MISSING / E_KEY_UNKNOWN naming `role`. */
@@ -15,24 +15,18 @@ export interface SignerSource {
   trustedRoot(): Promise<Uint8Array>;
   /** Records a newer root this operator signed (after a root refresh or rotation). */
   trustRoot(root: Uint8Array): Promise<void>;
+  /** Ends device sessions and clients the source opened (PKCS#11, KMS). */
+  close?(): Promise<void>;
 }
 
-/** Signers and the trusted root from a key-store directory (docs/keys.md), each key read and decrypted once. */
+/** Signers and the trusted root from a key-store directory (docs/keys.md), each key opened (read, decrypted, logged in) once. */
 export function keyStoreSignerSource(keysDir: string, env: NodeJS.ProcessEnv = process.env): SignerSource {
-  const cache = new Map<string, Promise<Signer[]>>();
+  const keys = cachingKeyOpener(keysDir, env);
   return {
-    signersFor(role, keyIds, threshold) {
-      const k = `${role}\0${[...keyIds].sort().join()}\0${threshold}`;
-      let p = cache.get(k);
-      if (!p) {
-        p = signersForRole(keysDir, role, keyIds, threshold, env);
-        cache.set(k, p);
-        p.catch(() => cache.delete(k));
-      }
-      return p;
-    },
+    signersFor: (role, keyIds, threshold) => signersForRole(keysDir, role, keyIds, threshold, env, keys.open),
     trustedRoot: () => readTrustedRoot(keysDir),
     trustRoot: (root) => writeTrustedRoot(keysDir, root),
+    close: () => keys.close(),
   };
 }
 
