@@ -4,7 +4,9 @@ import type { Metadata, Targets } from '@tufjs/models';
 import { ProvenantError } from '../errors.ts';
 import { POLICY_TARGET, consistentTargetPath } from '../formats/layout.ts';
 import { defaultPolicy, renderPolicy } from '../policy/policy.ts';
-import { assignRoles, createKey, loadSigner, passphraseFor, readKeyIndex } from '../signers/key-store.ts';
+import { assignRoles, closeAll, createKey, loadSigner, passphraseFor, readKeyIndex, recordKeyRef } from '../signers/key-store.ts';
+import { anchorKeyRef, assertNoSecret, parseKeyRef } from '../signers/key-ref.ts';
+import { openSigner } from '../signers/open-signer.ts';
 import { TRUSTED_ROOT_FILE, writeTrustedRoot } from '../signers/trusted-root.ts';
 import type { KeyType, Signer } from '../signers/signer.ts';
 import { objectPropsFor } from '../storage/object-props.ts';
@@ -53,6 +55,14 @@ export interface InitOptions {
   binCount?: number;
   /** Root keys to generate and require (default 1; production: 2 or more). */
   rootThreshold?: number;
+  /**
+   * Keys that stay on their device (or elsewhere on disk), by reference (docs/keys.md): recorded
+   * in keys.json for their role instead of generating a key. Root keys beyond these (up to
+   * rootThreshold) are taken from the store or generated.
+   */
+  keyRefs?: { root?: readonly string[]; targets?: string; online?: string; attestation?: string };
+  /** Base for relative paths in keyRefs. Default: process.cwd(). */
+  cwd?: string;
   expires?: Partial<Record<SigningRole, string>>;
   now?: () => Date;
 }
@@ -61,8 +71,8 @@ export interface InitResult {
   repository: string;
   keysDir: string;
   config: RepositoryConfig;
-  /** Key name → { keyid, roles, created } for every key the repository uses. */
-  keys: { name: string; keyid: string; roles: string[]; created: boolean; encrypted: boolean }[];
+  /** Key name → { keyid, roles, created, ref } for every key the repository uses. */
+  keys: { name: string; keyid: string; roles: string[]; created: boolean; encrypted: boolean; ref?: string }[];
   metadataWritten: number;
   bins: number;
 }
@@ -119,62 +129,89 @@ export async function initRepository(storage: Storage, reporter: Reporter = sile
   const placeholder = (n: number) => Array.from({ length: n }, (_, i) => i.toString(16).padStart(64, '0'));
   makeConfig({ root: placeholder(rootThreshold), targets: placeholder(1), online: placeholder(1), attestation: placeholder(1) });
 
+  // Key references are checked (and made absolute, as keys.json is read from the store) up front too.
+  const given = (base: string, refs: readonly (string | undefined)[] = []) =>
+    refs.flatMap((r) => {
+      if (r === undefined) return [];
+      const anchored = anchorKeyRef(r, opts.cwd ?? process.cwd(), `--${base}-key`);
+      assertNoSecret(parseKeyRef(anchored), `--${base}-key`);
+      return [anchored];
+    });
+  const refs = {
+    root: given('root', opts.keyRefs?.root),
+    targets: given('targets', [opts.keyRefs?.targets]),
+    online: given('online', [opts.keyRefs?.online]),
+    attestation: given('attestation', [opts.keyRefs?.attestation]),
+  };
+  const ensure = (base: string, count: number, type: KeyType, roles: string[], refs: readonly string[]) => ensureKeys(opts.keysDir, base, count, type, roles, env, refs);
   const roleKeys = {
-    root: await ensureKeys(opts.keysDir, 'root', rootThreshold, keyType, ['root'], env),
-    targets: await ensureKeys(opts.keysDir, 'targets', 1, keyType, ['targets'], env),
-    online: await ensureKeys(opts.keysDir, 'online', 1, keyType, ONLINE_ROLES, env),
-    attestation: await ensureKeys(opts.keysDir, 'attestation', 1, opts.attestationKeyType ?? 'ecdsa', ['attestation'], env),
+    root: await ensure('root', Math.max(rootThreshold, refs.root.length), keyType, ['root'], refs.root),
+    targets: await ensure('targets', 1, keyType, ['targets'], refs.targets),
+    online: await ensure('online', 1, keyType, ONLINE_ROLES, refs.online),
+    attestation: await ensure('attestation', 1, opts.attestationKeyType ?? 'ecdsa', ['attestation'], refs.attestation),
   };
   for (const k of Object.values(roleKeys).flat()) {
-    reporter.step(k.name, 'key', 'ok', `${k.created ? 'generated' : 'reused'} ${k.keyid.slice(0, 12)}… for ${k.roles.join(', ')}${k.encrypted ? ' (encrypted)' : ''}`);
+    const how = k.ref ? `recorded ${parseKeyRef(k.ref).kind} key` : k.created ? 'generated' : 'reused';
+    reporter.step(k.name, 'key', 'ok', `${how} ${k.keyid.slice(0, 12)}… for ${k.roles.join(', ')}${k.encrypted ? ' (encrypted)' : ''}`);
   }
   const ids = (ks: { keyid: string }[]) => ks.map((k) => k.keyid);
   const config = makeConfig({ root: ids(roleKeys.root), targets: ids(roleKeys.targets), online: ids(roleKeys.online), attestation: ids(roleKeys.attestation) });
 
-  // Load every signer before writing anything: a wrong passphrase must leave nothing behind.
-  const signer = (name: string) => loadSigner(opts.keysDir, name, env);
-  const rootSigners = await Promise.all(roleKeys.root.map((k) => signer(k.name)));
-  const [targetsSigner, onlineSigner, attestationSigner] = await Promise.all([
-    signer(roleKeys.targets[0]!.name),
-    signer(roleKeys.online[0]!.name),
-    signer(roleKeys.attestation[0]!.name),
-  ]);
-  const pub = (s: Signer): KeyedPublicKey => ({ keyId: s.keyId, publicKey: s.publicKey });
+  // Open every signer before writing anything: a wrong passphrase or PIN must leave nothing behind.
+  const opened: Signer[] = [];
+  let metadataWritten = 0;
+  let binCount = 0;
+  const signer = async (name: string) => {
+    const s = await loadSigner(opts.keysDir, name, env);
+    opened.push(s);
+    return s;
+  };
+  try {
+    const rootSigners: Signer[] = [];
+    for (const k of roleKeys.root) rootSigners.push(await signer(k.name));
+    const targetsSigner = await signer(roleKeys.targets[0]!.name);
+    const onlineSigner = await signer(roleKeys.online[0]!.name);
+    const attestationSigner = await signer(roleKeys.attestation[0]!.name);
+    const pub = (s: Signer): KeyedPublicKey => ({ keyId: s.keyId, publicKey: s.publicKey });
 
-  const policyBytes = renderPolicy(defaultPolicy({ attestationKeys: [attestationSigner] }));
-  const policyTarget = targetFile(POLICY_TARGET, policyBytes);
-  const root = initialRoot(
-    config,
-    { root: rootSigners.map(pub), targets: [pub(targetsSigner)], bins: [pub(onlineSigner)], snapshot: [pub(onlineSigner)], timestamp: [pub(onlineSigner)] },
-    now,
-  );
-  const targets = initialTargets(config, [pub(onlineSigner)], [policyTarget], now);
+    const policyBytes = renderPolicy(defaultPolicy({ attestationKeys: [attestationSigner] }));
+    const policyTarget = targetFile(POLICY_TARGET, policyBytes);
+    const root = initialRoot(
+      config,
+      { root: rootSigners.map(pub), targets: [pub(targetsSigner)], bins: [pub(onlineSigner)], snapshot: [pub(onlineSigner)], timestamp: [pub(onlineSigner)] },
+      now,
+    );
+    const targets = initialTargets(config, [pub(onlineSigner)], [policyTarget], now);
 
-  const writes: [string, Uint8Array][] = [];
-  const rootBytes = serializeMetadata(await signMetadata(root, rootSigners, 'root'));
-  writes.push([metadataKey('root', 1), rootBytes]);
-  writes.push([metadataKey('targets', 1), serializeMetadata(await signMetadata(targets, [targetsSigner], 'targets'))]);
-  const versions: Record<string, number> = { 'targets.json': 1 };
-  const names = binNames(targets);
-  for (const name of names) {
-    writes.push([metadataKey(name, 1), serializeMetadata(await signMetadata(emptyBin(config, now), [onlineSigner], name))]);
-    versions[`${name}.json`] = 1;
+    const writes: [string, Uint8Array][] = [];
+    const rootBytes = serializeMetadata(await signMetadata(root, rootSigners, 'root'));
+    writes.push([metadataKey('root', 1), rootBytes]);
+    writes.push([metadataKey('targets', 1), serializeMetadata(await signMetadata(targets, [targetsSigner], 'targets'))]);
+    const versions: Record<string, number> = { 'targets.json': 1 };
+    const names = binNames(targets);
+    for (const name of names) {
+      writes.push([metadataKey(name, 1), serializeMetadata(await signMetadata(emptyBin(config, now), [onlineSigner], name))]);
+      versions[`${name}.json`] = 1;
+    }
+    const snapshot = nextSnapshot(undefined, versions, 1, config.specVersion, expiresFor(config, 'snapshot', now));
+    const snapshotBytes = serializeMetadata(await signMetadata(snapshot, [onlineSigner], 'snapshot'));
+    writes.push([metadataKey('snapshot', 1), snapshotBytes]);
+    const timestamp = nextTimestamp(1, snapshotBytes, 1, config.specVersion, expiresFor(config, 'timestamp', now));
+    const timestampBytes = serializeMetadata(await signMetadata(timestamp, [onlineSigner], 'timestamp'));
+
+    const policyKey = consistentTargetPath(POLICY_TARGET, policyTarget.hashes.sha256!);
+    await storage.put(CONFIG_KEY, renderConfig(config), objectPropsFor(CONFIG_KEY));
+    await storage.putImmutable(policyKey, policyBytes, objectPropsFor(policyKey));
+    for (const [key, bytes] of writes) await storage.putImmutable(key, bytes, objectPropsFor(key));
+    await storage.putIfMatch(metadataKey('timestamp'), timestampBytes, objectPropsFor(metadataKey('timestamp')), undefined);
+    // From now on every publish and refresh checks the repository's root chain from this copy.
+    await writeTrustedRoot(opts.keysDir, rootBytes);
+    reporter.step(storage.location, 'init', 'ok', `root, targets, ${names.length} bins, snapshot, timestamp; policy ${POLICY_TARGET}`);
+    metadataWritten = writes.length + 1;
+    binCount = names.length;
+  } finally {
+    await closeAll(opened);
   }
-  const snapshot = nextSnapshot(undefined, versions, 1, config.specVersion, expiresFor(config, 'snapshot', now));
-  const snapshotBytes = serializeMetadata(await signMetadata(snapshot, [onlineSigner], 'snapshot'));
-  writes.push([metadataKey('snapshot', 1), snapshotBytes]);
-  const timestamp = nextTimestamp(1, snapshotBytes, 1, config.specVersion, expiresFor(config, 'timestamp', now));
-  const timestampBytes = serializeMetadata(await signMetadata(timestamp, [onlineSigner], 'timestamp'));
-
-  const policyKey = consistentTargetPath(POLICY_TARGET, policyTarget.hashes.sha256!);
-  await storage.put(CONFIG_KEY, renderConfig(config), objectPropsFor(CONFIG_KEY));
-  await storage.putImmutable(policyKey, policyBytes, objectPropsFor(policyKey));
-  for (const [key, bytes] of writes) await storage.putImmutable(key, bytes, objectPropsFor(key));
-  await storage.putIfMatch(metadataKey('timestamp'), timestampBytes, objectPropsFor(metadataKey('timestamp')), undefined);
-  // From now on every publish and refresh checks the repository's root chain from this copy.
-  await writeTrustedRoot(opts.keysDir, rootBytes);
-  reporter.step(storage.location, 'init', 'ok', `root, targets, ${names.length} bins, snapshot, timestamp; policy ${POLICY_TARGET}`);
-
   const keyIndex = await readKeyIndex(opts.keysDir);
   return {
     repository: storage.location,
@@ -182,9 +219,9 @@ export async function initRepository(storage: Storage, reporter: Reporter = sile
     config,
     keys: Object.values(roleKeys)
       .flat()
-      .map((k) => ({ name: k.name, keyid: k.keyid, roles: keyIndex.keys[k.name]?.roles ?? k.roles, created: k.created, encrypted: k.encrypted })),
-    metadataWritten: writes.length + 1,
-    bins: names.length,
+      .map((k) => ({ name: k.name, keyid: k.keyid, roles: keyIndex.keys[k.name]?.roles ?? k.roles, created: k.created, encrypted: k.encrypted, ...(k.ref ? { ref: k.ref } : {}) })),
+    metadataWritten,
+    bins: binCount,
   };
 }
 
@@ -194,22 +231,45 @@ interface EnsuredKey {
   roles: string[];
   created: boolean;
   encrypted: boolean;
+  ref?: string;
 }
 
-/** `count` keys assigned to `roles[0]`: the store's existing ones first, new ones (`<base>` or `<base>-N`) for the rest. */
-async function ensureKeys(keysDir: string, base: string, count: number, type: KeyType, roles: string[], env: NodeJS.ProcessEnv): Promise<EnsuredKey[]> {
-  const index = await readKeyIndex(keysDir);
+/**
+ * `count` keys assigned to `roles[0]`: the given references first (recorded as `<base>` or
+ * `<base>-N`), then the store's existing ones, then new ones for the rest.
+ */
+async function ensureKeys(
+  keysDir: string,
+  base: string,
+  count: number,
+  type: KeyType,
+  roles: string[],
+  env: NodeJS.ProcessEnv,
+  refs: readonly string[],
+): Promise<EnsuredKey[]> {
+  const nameAt = (n: number) => (count === 1 && n === 1 ? base : `${base}-${n}`);
   const out: EnsuredKey[] = [];
+  for (const [i, ref] of refs.entries()) {
+    const name = nameAt(i + 1);
+    const signer = await openSigner(ref, { env, cwd: keysDir, keyName: name, field: `--${base}-key` });
+    try {
+      const e = await recordKeyRef(keysDir, name, ref, signer, roles);
+      out.push({ name, keyid: e.keyid, roles, created: false, encrypted: false, ref });
+    } finally {
+      await signer.close?.();
+    }
+  }
+  const index = await readKeyIndex(keysDir);
   for (const [name, e] of Object.entries(index.keys).sort(([a], [b]) => a.localeCompare(b))) {
     if (out.length >= count) break;
-    if (e.roles.includes(roles[0]!)) {
+    if (e.roles.includes(roles[0]!) && !out.some((k) => k.name === name)) {
       const missing = roles.filter((r) => !e.roles.includes(r));
       if (missing.length > 0) await assignRoles(keysDir, name, missing);
-      out.push({ name, keyid: e.keyid, roles, created: false, encrypted: e.encrypted });
+      out.push({ name, keyid: e.keyid, roles, created: false, encrypted: e.encrypted, ...(e.ref ? { ref: e.ref } : {}) });
     }
   }
   for (let n = 1; out.length < count; n++) {
-    const name = count === 1 && n === 1 ? base : `${base}-${n}`;
+    const name = nameAt(n);
     if ((await readKeyIndex(keysDir)).keys[name]) continue;
     const e = await createKey(keysDir, name, { type, roles, passphrase: passphraseFor(name, env) });
     out.push({ name, keyid: e.keyid, roles, created: true, encrypted: e.encrypted });

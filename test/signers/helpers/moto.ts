@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { Agent } from 'node:https';
 import { connect } from 'node:net';
 import path from 'node:path';
 import {
@@ -8,6 +9,7 @@ import {
   DisableKeyCommand,
   KMSClient,
   PutKeyPolicyCommand,
+  UpdateAliasCommand,
   type KeySpec,
   type KeyUsageType,
 } from '@aws-sdk/client-kms';
@@ -29,6 +31,8 @@ export interface MotoKms {
   admin: KMSClient;
   createKey(spec: KeySpec, usage?: KeyUsageType): Promise<{ keyId: string; arn: string }>;
   alias(name: string, keyId: string): Promise<void>;
+  /** Points an existing alias at another key. */
+  retarget(name: string, keyId: string): Promise<void>;
   disable(keyId: string): Promise<void>;
   /** A key policy that denies every KMS action on the key (moto enforces it on DescribeKey). */
   denyAll(keyId: string): Promise<void>;
@@ -61,7 +65,12 @@ export async function startMoto(
   });
   await waitListening(child, port, () => output);
   const endpoint = `${opts.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
-  const admin = new KMSClient({ region: REGION, endpoint, credentials: CREDENTIALS });
+  const admin = new KMSClient({
+    region: REGION,
+    endpoint,
+    credentials: CREDENTIALS,
+    ...(opts.tls ? { requestHandler: { httpsAgent: new Agent({ ca: readFileSync(opts.tls.cert) }) } } : {}),
+  });
   t.after(() => admin.destroy());
   return {
     port,
@@ -80,6 +89,9 @@ export async function startMoto(
     },
     async alias(name, keyId) {
       await admin.send(new CreateAliasCommand({ AliasName: name, TargetKeyId: keyId }));
+    },
+    async retarget(name, keyId) {
+      await admin.send(new UpdateAliasCommand({ AliasName: name, TargetKeyId: keyId }));
     },
     async disable(keyId) {
       await admin.send(new DisableKeyCommand({ KeyId: keyId }));

@@ -31,6 +31,8 @@ export interface SoftHsm {
   initToken(label: string, pin: string): Promise<void>;
   /** Generates a key pair on the token (CKA_ID `id`, hex; CKA_LABEL `label`). */
   generate(token: string, pin: string, type: TokenKeyType, id: string, label: string): Promise<void>;
+  /** Deletes both halves of the key pair with CKA_ID `id`. */
+  destroy(token: string, pin: string, id: string): Promise<void>;
   /** `pkcs11:token=…;object=…?module-path=…` plus extra query attributes. */
   uri(token: string, object: string, query?: string): string;
 }
@@ -58,6 +60,11 @@ export async function softHsm(t: { after(fn: () => unknown): void }): Promise<So
     },
     async generate(token, pin, type, id, label) {
       await tool('pkcs11-tool', ['--module', module, '--token-label', token, '--login', '--pin', pin, '--keypairgen', '--key-type', type, '--id', id, '--label', label]);
+    },
+    async destroy(token, pin, id) {
+      for (const type of ['privkey', 'pubkey']) {
+        await tool('pkcs11-tool', ['--module', module, '--token-label', token, '--login', '--pin', pin, '--delete-object', '--type', type, '--id', id]);
+      }
     },
     uri(token, object, query = '') {
       return `pkcs11:token=${encodeURIComponent(token)};object=${encodeURIComponent(object)}?module-path=${module}${query ? `&${query}` : ''}`;
