@@ -1,22 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ProvenantError } from '../../src/errors.ts';
 import { closeAll } from '../../src/signers/key-store.ts';
 import { openSigner } from '../../src/signers/open-signer.ts';
 import type { Signer } from '../../src/signers/signer.ts';
 import { freePort } from '../helpers/minio.ts';
+import { isError } from './helpers/errors.ts';
 import { startMoto } from './helpers/moto.ts';
 import { sslibKeyIds } from './helpers/sslib.ts';
 
-function isError(code: string, match?: RegExp) {
-  return (e: unknown) => {
-    assert.ok(e instanceof ProvenantError, String(e));
-    assert.equal(e.code, code, e.message);
-    assert.ok(e.hint, `${code} has a hint`);
-    if (match) assert.match(e.message, match);
-    return true;
-  };
-}
 
 test('ECC_NIST_P256 and ECC_NIST_P384 keys in KMS (moto) by key id, alias and ARN: public key from GetPublicKey, TUF key ids, signatures securesystemslib accepts', async (t) => {
   const kms = await startMoto(t);

@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
-import { ProvenantError } from '../../src/errors.ts';
 import { closeAll } from '../../src/signers/key-store.ts';
 import { openSigner } from '../../src/signers/open-signer.ts';
 import type { Signer } from '../../src/signers/signer.ts';
+import { isError } from './helpers/errors.ts';
 import { softHsm, useSoftHsm } from './helpers/softhsm.ts';
 import { sslibKeyIds } from './helpers/sslib.ts';
 
@@ -14,16 +14,6 @@ import { sslibKeyIds } from './helpers/sslib.ts';
 
 const PIN = '246810';
 
-function isError(code: string, match?: RegExp) {
-  return (e: unknown) => {
-    assert.ok(e instanceof ProvenantError, String(e));
-    assert.equal(e.code, code, e.message);
-    assert.ok(e.hint, `${code} has a hint`);
-    if (match) assert.match(e.message, match);
-    assert.doesNotMatch(e.describe(), new RegExp(PIN), 'no PIN in any message');
-    return true;
-  };
-}
 
 test('ECDSA P-256, P-384 and Ed25519 keys made on a SoftHSM token: public key read from the token, TUF key ids and signatures securesystemslib accepts', async (t) => {
   const hsm = await softHsm(t);
@@ -73,10 +63,10 @@ test('the PIN comes from pin-source, PROVENANT_PKCS11_PIN_<NAME> or PROVENANT_PK
   // Login is per token and process: while a session is logged in, C_Login does not check a PIN again.
   await closeAll(opened.splice(0));
 
-  await assert.rejects(open(hsm.uri('pins', 'online')), isError('E_PKCS11_PIN', /needs a PIN/));
-  await assert.rejects(open(hsm.uri('pins', 'online', 'pin-value=135799')), isError('E_PKCS11_PIN', /wrong PIN for token pins/));
-  await assert.rejects(open(hsm.uri('pins', 'online'), { PROVENANT_PKCS11_PIN: '135799' }), isError('E_PKCS11_PIN', /wrong PIN/));
-  await assert.rejects(open(hsm.uri('pins', 'online', 'pin-source=missing-pin.txt')), isError('E_PKCS11_PIN', /cannot read the PIN file/));
+  await assert.rejects(open(hsm.uri('pins', 'online')), isError('E_PKCS11_PIN', /needs a PIN/, PIN));
+  await assert.rejects(open(hsm.uri('pins', 'online', 'pin-value=135799')), isError('E_PKCS11_PIN', /wrong PIN for token pins/, PIN));
+  await assert.rejects(open(hsm.uri('pins', 'online'), { PROVENANT_PKCS11_PIN: '135799' }), isError('E_PKCS11_PIN', /wrong PIN/, PIN));
+  await assert.rejects(open(hsm.uri('pins', 'online', 'pin-source=missing-pin.txt')), isError('E_PKCS11_PIN', /cannot read the PIN file/, PIN));
 });
 
 test('a missing token, a missing or ambiguous key, an RSA key, no or a wrong module: each refused with its code and a fix', async (t) => {
@@ -90,13 +80,13 @@ test('a missing token, a missing or ambiguous key, an RSA key, no or a wrong mod
   const open = (ref: string, env: NodeJS.ProcessEnv = {}) => openSigner(ref, { env, cwd: hsm.dir });
   const pin = `pin-value=${PIN}`;
 
-  await assert.rejects(open(hsm.uri('gamma', 'twin', pin)), isError('E_PKCS11_TOKEN', /no token matches .*tokens present: .*alpha/));
-  await assert.rejects(open(`pkcs11:object=twin?module-path=${hsm.module}&${pin}`), isError('E_PKCS11_TOKEN', /2 tokens match/));
-  await assert.rejects(open(hsm.uri('alpha', 'nokey', pin)), isError('E_PKCS11_OBJECT', /no private key matching .*private keys there: .*rsa/));
-  await assert.rejects(open(hsm.uri('alpha', 'twin', pin)), isError('E_PKCS11_OBJECT', /2 private keys/));
-  await assert.rejects(open(hsm.uri('alpha', 'rsa', pin)), isError('E_KEY_TYPE', /an RSA key/));
-  await assert.rejects(open(`pkcs11:token=alpha;object=twin;id=%05?${pin}`), isError('E_PKCS11_MODULE', /no PKCS#11 module/));
-  await assert.rejects(open(`pkcs11:token=alpha;object=twin;id=%05?module-path=${path.join(hsm.dir, 'nope.so')}&${pin}`), isError('E_PKCS11_MODULE', /cannot load/));
+  await assert.rejects(open(hsm.uri('gamma', 'twin', pin)), isError('E_PKCS11_TOKEN', /no token matches .*tokens present: .*alpha/, PIN));
+  await assert.rejects(open(`pkcs11:object=twin?module-path=${hsm.module}&${pin}`), isError('E_PKCS11_TOKEN', /2 tokens match/, PIN));
+  await assert.rejects(open(hsm.uri('alpha', 'nokey', pin)), isError('E_PKCS11_OBJECT', /no private key matching .*private keys there: .*rsa/, PIN));
+  await assert.rejects(open(hsm.uri('alpha', 'twin', pin)), isError('E_PKCS11_OBJECT', /2 private keys/, PIN));
+  await assert.rejects(open(hsm.uri('alpha', 'rsa', pin)), isError('E_KEY_TYPE', /an RSA key/, PIN));
+  await assert.rejects(open(`pkcs11:token=alpha;object=twin;id=%05?${pin}`), isError('E_PKCS11_MODULE', /no PKCS#11 module/, PIN));
+  await assert.rejects(open(`pkcs11:token=alpha;object=twin;id=%05?module-path=${path.join(hsm.dir, 'nope.so')}&${pin}`), isError('E_PKCS11_MODULE', /cannot load/, PIN));
   // With the module from the environment and an id that picks one of the twins, it opens.
   const s = await open(`pkcs11:token=alpha;object=twin;id=%05?${pin}`, { PROVENANT_PKCS11_MODULE: hsm.module });
   await s.close?.();
