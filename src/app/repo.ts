@@ -4,7 +4,7 @@ import type { Metadata, Targets } from '@tufjs/models';
 import { ProvenantError } from '../errors.ts';
 import { POLICY_TARGET, consistentTargetPath } from '../formats/layout.ts';
 import { defaultPolicy, renderPolicy } from '../policy/policy.ts';
-import { assignRoles, closeAll, createKey, loadSigner, passphraseFor, readKeyIndex, recordKeyRef } from '../signers/key-store.ts';
+import { assignRoles, closeAll, createKey, loadSigner, passphraseFor, readKeyIndex, recordKeyRefs, type KeyRefRecord } from '../signers/key-store.ts';
 import { anchorKeyRef, assertNoSecret, parseKeyRef } from '../signers/key-ref.ts';
 import { openSigner } from '../signers/open-signer.ts';
 import { TRUSTED_ROOT_FILE, writeTrustedRoot } from '../signers/trusted-root.ts';
@@ -129,27 +129,36 @@ export async function initRepository(storage: Storage, reporter: Reporter = sile
   const placeholder = (n: number) => Array.from({ length: n }, (_, i) => i.toString(16).padStart(64, '0'));
   makeConfig({ root: placeholder(rootThreshold), targets: placeholder(1), online: placeholder(1), attestation: placeholder(1) });
 
-  // Key references are checked (and made absolute, as keys.json is read from the store) up front too.
-  const given = (base: string, refs: readonly (string | undefined)[] = []) =>
-    refs.flatMap((r) => {
-      if (r === undefined) return [];
-      const anchored = anchorKeyRef(r, opts.cwd ?? process.cwd(), `--${base}-key`);
-      assertNoSecret(parseKeyRef(anchored), `--${base}-key`);
-      return [anchored];
-    });
-  const refs = {
-    root: given('root', opts.keyRefs?.root),
-    targets: given('targets', [opts.keyRefs?.targets]),
-    online: given('online', [opts.keyRefs?.online]),
-    attestation: given('attestation', [opts.keyRefs?.attestation]),
-  };
-  const ensure = (base: string, count: number, type: KeyType, roles: string[], refs: readonly string[]) => ensureKeys(opts.keysDir, base, count, type, roles, env, refs);
-  const roleKeys = {
-    root: await ensure('root', Math.max(rootThreshold, refs.root.length), keyType, ['root'], refs.root),
-    targets: await ensure('targets', 1, keyType, ['targets'], refs.targets),
-    online: await ensure('online', 1, keyType, ONLINE_ROLES, refs.online),
-    attestation: await ensure('attestation', 1, opts.attestationKeyType ?? 'ecdsa', ['attestation'], refs.attestation),
-  };
+  // Keys given by reference are checked (and made absolute, as keys.json is read from the store)
+  // and opened (PIN, permissions, a probe signature) before any key is generated: a bad
+  // reference must leave nothing behind either.
+  const groups: KeyGroup[] = [
+    { base: 'root', count: Math.max(rootThreshold, opts.keyRefs?.root?.length ?? 0), type: keyType, roles: ['root'], refs: opts.keyRefs?.root ?? [] },
+    { base: 'targets', count: 1, type: keyType, roles: ['targets'], refs: [opts.keyRefs?.targets] },
+    { base: 'online', count: 1, type: keyType, roles: ONLINE_ROLES, refs: [opts.keyRefs?.online] },
+    { base: 'attestation', count: 1, type: opts.attestationKeyType ?? 'ecdsa', roles: ['attestation'], refs: [opts.keyRefs?.attestation] },
+  ];
+  const records: KeyRefRecord[] = [];
+  try {
+    for (const g of groups) {
+      for (const [i, given] of g.refs.filter((r) => r !== undefined).entries()) {
+        const field = `--${g.base}-key`;
+        const ref = anchorKeyRef(given, opts.cwd ?? process.cwd(), field);
+        assertNoSecret(parseKeyRef(ref, field), field);
+        const name = keyNameAt(g, i + 1);
+        records.push({ name, ref, roles: g.roles, signer: await openSigner(ref, { env, cwd: opts.keysDir, keyName: name, field }) });
+      }
+    }
+    const attestationRef = records.find((r) => r.roles.includes('attestation'));
+    if (attestationRef) defaultPolicy({ attestationKeys: [attestationRef.signer] });
+    await recordKeyRefs(opts.keysDir, records);
+  } finally {
+    await closeAll(records.map((r) => r.signer));
+  }
+  const ensured: EnsuredKey[][] = [];
+  for (const g of groups) ensured.push(await ensureKeys(opts.keysDir, g, env, records.filter((r) => r.roles === g.roles).map((r) => r.name)));
+  const [rootKeys, targetsKeys, onlineKeys, attestationKeys] = ensured;
+  const roleKeys = { root: rootKeys!, targets: targetsKeys!, online: onlineKeys!, attestation: attestationKeys! };
   for (const k of Object.values(roleKeys).flat()) {
     const how = k.ref ? `recorded ${parseKeyRef(k.ref).kind} key` : k.created ? 'generated' : 'reused';
     reporter.step(k.name, 'key', 'ok', `${how} ${k.keyid.slice(0, 12)}… for ${k.roles.join(', ')}${k.encrypted ? ' (encrypted)' : ''}`);
@@ -234,45 +243,40 @@ interface EnsuredKey {
   ref?: string;
 }
 
+interface KeyGroup {
+  base: string;
+  count: number;
+  type: KeyType;
+  roles: string[];
+  refs: readonly (string | undefined)[];
+}
+
+/** `<base>` for a single key, else `<base>-N`. */
+function keyNameAt(g: KeyGroup, n: number): string {
+  return g.count === 1 && n === 1 ? g.base : `${g.base}-${n}`;
+}
+
 /**
- * `count` keys assigned to `roles[0]`: the given references first (recorded as `<base>` or
- * `<base>-N`), then the store's existing ones, then new ones for the rest.
+ * `count` keys assigned to the group's first role: the ones just recorded by reference first,
+ * then the store's existing ones, then new ones for the rest.
  */
-async function ensureKeys(
-  keysDir: string,
-  base: string,
-  count: number,
-  type: KeyType,
-  roles: string[],
-  env: NodeJS.ProcessEnv,
-  refs: readonly string[],
-): Promise<EnsuredKey[]> {
-  const nameAt = (n: number) => (count === 1 && n === 1 ? base : `${base}-${n}`);
+async function ensureKeys(keysDir: string, g: KeyGroup, env: NodeJS.ProcessEnv, recorded: readonly string[]): Promise<EnsuredKey[]> {
   const out: EnsuredKey[] = [];
-  for (const [i, ref] of refs.entries()) {
-    const name = nameAt(i + 1);
-    const signer = await openSigner(ref, { env, cwd: keysDir, keyName: name, field: `--${base}-key` });
-    try {
-      const e = await recordKeyRef(keysDir, name, ref, signer, roles);
-      out.push({ name, keyid: e.keyid, roles, created: false, encrypted: false, ref });
-    } finally {
-      await signer.close?.();
-    }
-  }
   const index = await readKeyIndex(keysDir);
-  for (const [name, e] of Object.entries(index.keys).sort(([a], [b]) => a.localeCompare(b))) {
-    if (out.length >= count) break;
-    if (e.roles.includes(roles[0]!) && !out.some((k) => k.name === name)) {
-      const missing = roles.filter((r) => !e.roles.includes(r));
+  const byName = ([a]: [string, unknown], [b]: [string, unknown]) => (recorded.includes(a) ? 0 : 1) - (recorded.includes(b) ? 0 : 1) || a.localeCompare(b);
+  for (const [name, e] of Object.entries(index.keys).sort(byName)) {
+    if (out.length >= g.count) break;
+    if (e.roles.includes(g.roles[0]!)) {
+      const missing = g.roles.filter((r) => !e.roles.includes(r));
       if (missing.length > 0) await assignRoles(keysDir, name, missing);
-      out.push({ name, keyid: e.keyid, roles, created: false, encrypted: e.encrypted, ...(e.ref ? { ref: e.ref } : {}) });
+      out.push({ name, keyid: e.keyid, roles: g.roles, created: false, encrypted: e.encrypted, ...(e.ref ? { ref: e.ref } : {}) });
     }
   }
-  for (let n = 1; out.length < count; n++) {
-    const name = nameAt(n);
+  for (let n = 1; out.length < g.count; n++) {
+    const name = keyNameAt(g, n);
     if ((await readKeyIndex(keysDir)).keys[name]) continue;
-    const e = await createKey(keysDir, name, { type, roles, passphrase: passphraseFor(name, env) });
-    out.push({ name, keyid: e.keyid, roles, created: true, encrypted: e.encrypted });
+    const e = await createKey(keysDir, name, { type: g.type, roles: g.roles, passphrase: passphraseFor(name, env) });
+    out.push({ name, keyid: e.keyid, roles: g.roles, created: true, encrypted: e.encrypted });
   }
   return out;
 }

@@ -88,32 +88,41 @@ export async function createKey(keysDir: string, name: string, opts: NewKeyOptio
   return { name, ...entry };
 }
 
-/**
- * Records a key that stays on its device (or in a file elsewhere) under `name`: keys.json gets
- * the reference and the public key `signer` read from it. References carrying a PIN are refused.
- */
-export async function recordKeyRef(keysDir: string, name: string, ref: string, signer: Signer, roles: string[]): Promise<KeyEntry & { name: string }> {
-  assertNoSecret(parseKeyRef(ref), `keys.${name}.ref`);
-  const index = await newKeyIndex(keysDir, name);
-  const entry: KeyEntry = {
-    ref,
-    keyid: signer.keyId,
-    keytype: signer.publicKey.keytype,
-    scheme: signer.publicKey.scheme,
-    public: signer.publicKey.keyval.public,
-    encrypted: false,
-    roles: [...roles],
-  };
-  index.keys[name] = entry;
-  await writeKeyIndex(keysDir, index);
-  return { name, ...entry };
+/** A key that stays on its device (or in a file elsewhere), opened, to be recorded under `name`. */
+export interface KeyRefRecord {
+  name: string;
+  ref: string;
+  signer: Signer;
+  roles: string[];
 }
 
-/** The index, checked to have no key called `name` yet (the store directory is created if needed). */
-async function newKeyIndex(keysDir: string, name: string): Promise<KeyIndex> {
+/**
+ * Records keys by reference: keys.json gets each reference and the public key its signer read
+ * from the device. All or none: a taken name or a reference carrying a PIN records nothing.
+ */
+export async function recordKeyRefs(keysDir: string, records: readonly KeyRefRecord[]): Promise<void> {
+  for (const r of records) assertNoSecret(parseKeyRef(r.ref), `keys.${r.name}.ref`);
+  let index: KeyIndex | undefined;
+  for (const r of records) {
+    index = await newKeyIndex(keysDir, r.name, index);
+    index.keys[r.name] = {
+      ref: r.ref,
+      keyid: r.signer.keyId,
+      keytype: r.signer.publicKey.keytype,
+      scheme: r.signer.publicKey.scheme,
+      public: r.signer.publicKey.keyval.public,
+      encrypted: false,
+      roles: [...r.roles],
+    };
+  }
+  if (index) await writeKeyIndex(keysDir, index);
+}
+
+/** The index (read, or the one given), checked to have no key called `name` yet; the store directory is created if needed. */
+async function newKeyIndex(keysDir: string, name: string, current?: KeyIndex): Promise<KeyIndex> {
   if (!KEY_NAME.test(name)) throw new ProvenantError('E_KEY_NAME', `invalid key name ${JSON.stringify(name)}`, { exitClass: 'usage' });
   await mkdir(keysDir, { recursive: true, mode: 0o700 });
-  const index = await readKeyIndex(keysDir);
+  const index = current ?? (await readKeyIndex(keysDir));
   if (index.keys[name]) {
     throw new ProvenantError('E_KEY_EXISTS', `a key named ${name} already exists`, {
       file: path.join(keysDir, KEY_INDEX_FILE),

@@ -85,17 +85,23 @@ test('repo init with keys by reference: root (Ed25519) and online (P-384) on a t
   assert.equal(status.releases, 1);
 });
 
-test('a reference carrying its PIN (pin-value) is refused for keys.json (E_KEYREF_SECRET) and init writes nothing', async (t) => {
+test('repo init with a bad key reference leaves nothing behind: a PIN in the reference (E_KEYREF_SECRET), a wrong PIN, a P-384 attestation key (E_KEY_TYPE)', async (t) => {
   const hsm = await tokenWithKeys(t);
+  const kms = await startMoto(t);
+  const p384 = await kms.createKey('ECC_NIST_P384');
   const dir = await tempDir(t);
   const keysDir = path.join(dir, 'keys');
   const storage = new FsStorage(path.join(dir, 'repository'));
-  await assert.rejects(
-    initRepository(storage, undefined, { keysDir, env: {}, keyRefs: { online: hsm.uri('repo', 'online', `pin-value=${PIN}`) } }),
-    isError('E_KEYREF_SECRET', undefined, PIN),
-  );
-  assert.equal(existsSync(path.join(dir, 'repository')), false);
-  assert.equal(existsSync(keysDir), false, 'no key generated for the other roles either');
+  const cases: [Parameters<typeof initRepository>[2], (e: unknown) => boolean][] = [
+    [{ keysDir, env: {}, keyRefs: { online: hsm.uri('repo', 'online', `pin-value=${PIN}`) } }, isError('E_KEYREF_SECRET', undefined, PIN)],
+    [{ keysDir, env: { PROVENANT_PKCS11_PIN: '13579' }, keyRefs: { online: hsm.uri('repo', 'online') } }, isError('E_PKCS11_PIN', /wrong PIN/)],
+    [{ keysDir, env: { ...kms.env, PROVENANT_PKCS11_PIN: PIN }, keyRefs: { online: hsm.uri('repo', 'online'), attestation: `awskms:///${p384.keyId}` } }, isError('E_KEY_TYPE', /attestation key .* is ECDSA P-384/)],
+  ];
+  for (const [opts, check] of cases) {
+    await assert.rejects(initRepository(storage, undefined, opts), check);
+    assert.equal(existsSync(path.join(dir, 'repository')), false);
+    assert.equal(existsSync(keysDir), false, 'no key generated for the other roles either');
+  }
 });
 
 test('a device key that is no longer the one the repository trusts (token key regenerated, KMS alias moved) is E_KEY_MISMATCH; nothing is published', async (t) => {
