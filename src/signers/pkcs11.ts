@@ -1,3 +1,4 @@
+import { realpathSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -38,7 +39,11 @@ export function pinEnvNames(keyName?: string): string[] {
   return [...(keyName ? [`${PIN_ENV}_${keyName.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`] : []), PIN_ENV];
 }
 
-/** One initialised library per module path, shared by every key on it and finalised with the last. */
+/**
+ * One initialised library per module file, shared by every key on it and finalised with the
+ * last: a second C_Initialize of the same library (reached by another path, e.g. a distribution's
+ * symlink) fails with CKR_CRYPTOKI_ALREADY_INITIALIZED.
+ */
 const modules = new Map<string, { lib: Pkcs11Types.PKCS11; users: number }>();
 let binding: Pkcs11Module | undefined;
 
@@ -52,7 +57,8 @@ export async function openPkcs11Key(ref: Pkcs11KeyRef, opts: Pkcs11Options): Pro
     });
   }
   const pkcs11 = loadBinding();
-  const lib = acquire(pkcs11, modulePath, describe);
+  const moduleFile = realModulePath(modulePath);
+  const lib = acquire(pkcs11, moduleFile, describe);
   let session: Handle | undefined;
   const close = async () => {
     const open = session;
@@ -63,7 +69,7 @@ export async function openPkcs11Key(ref: Pkcs11KeyRef, opts: Pkcs11Options): Pro
     } catch {
       // the session is gone either way
     } finally {
-      release(modulePath);
+      release(moduleFile);
     }
   };
   try {
@@ -112,6 +118,14 @@ function loadBinding(): Pkcs11Module {
   // Loaded on first use: hosts that sign with files never load the native addon.
   binding ??= createRequire(import.meta.url)('pkcs11js') as Pkcs11Module;
   return binding;
+}
+
+function realModulePath(modulePath: string): string {
+  try {
+    return realpathSync(modulePath);
+  } catch {
+    return modulePath; // loading it fails with its own message
+  }
 }
 
 function acquire(pkcs11: Pkcs11Module, modulePath: string, describe: string): Pkcs11Types.PKCS11 {

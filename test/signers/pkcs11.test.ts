@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
+import { symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import { closeAll } from '../../src/signers/key-store.ts';
@@ -25,8 +25,11 @@ test('ECDSA P-256, P-384 and Ed25519 keys made on a SoftHSM token: public key re
   const signers: Signer[] = [];
   t.after(() => closeAll(signers));
   for (const label of ['p256', 'p384', 'ed25519']) signers.push(await openSigner(hsm.uri('signing', label, `pin-value=${PIN}`), { env: {}, cwd: hsm.dir }));
-  // The key can also be named by its CKA_ID alone (RFC 7512 percent-encoded bytes).
-  signers.push(await openSigner(`pkcs11:token=signing;id=%02?module-path=${hsm.module}&pin-value=${PIN}`, { env: {}, cwd: hsm.dir }));
+  // The key can also be named by its CKA_ID alone (RFC 7512 percent-encoded bytes), and the
+  // module by another path to the same library (distributions ship such symlinks) while it is in use.
+  const link = path.join(hsm.dir, 'module-link.so');
+  await symlink(hsm.module, link);
+  signers.push(await openSigner(`pkcs11:token=signing;id=%02?module-path=${link}&pin-value=${PIN}`, { env: {}, cwd: hsm.dir }));
 
   assert.deepEqual(
     signers.map((s) => [s.publicKey.keytype, s.publicKey.scheme]),
