@@ -39,3 +39,5 @@ export { FsStorage } from './storage/fs.ts';
 export { S3Storage } from './storage/s3.ts';
 export { RecordingStorage } from './storage/recording.ts';
 export type { Signer, PublicKeyInfo } from './signers/signer.ts';
+export { openSigner, type OpenSignerOptions } from './signers/open-signer.ts';
+export { parseKeyRef, type KeyRef } from './signers/key-ref.ts';

@@ -2,6 +2,7 @@ import { parseJsonDocument } from '../util/json-document.ts';
 import { z } from 'zod';
 import { ProvenantError } from '../errors.ts';
 import { GITHUB_BUILDER_PREFIX, LOCAL_BUILDER_ID } from '../provenance/builders.ts';
+import type { PublicKeyInfo } from '../signers/signer.ts';
 
 /**
  * The attestation policy: which keys may sign provenance and which builds are acceptable.
@@ -52,7 +53,7 @@ export function parsePolicy(bytes: Uint8Array, file: string): Policy {
 
 export interface DefaultPolicyOptions {
   /** The keys that may sign attestations (e.g. the `attestation` signer's keyId and publicKey). */
-  attestationKeys: readonly { keyId: string; publicKey: PolicyKey }[];
+  attestationKeys: readonly { keyId: string; publicKey: PublicKeyInfo }[];
   /** Allowed builder ids (patterns). Default: local builds and any GitHub Actions workflow. */
   builders?: readonly string[];
   /** Allowed source repositories (patterns); default empty = any. */
@@ -73,7 +74,16 @@ export interface DefaultPolicyOptions {
 export function defaultPolicy(o: DefaultPolicyOptions): Policy {
   const keys: Record<string, PolicyKey> = {};
   for (const k of o.attestationKeys) {
-    keys[k.keyId] = { keytype: k.publicKey.keytype, scheme: k.publicKey.scheme, keyval: { public: k.publicKey.keyval.public } };
+    const scheme = k.publicKey.scheme;
+    // @sigstore/verify checks a DSSE signature of any EC key over SHA-256, so a P-384 key (whose
+    // TUF scheme and KMS key spec sign SHA-384) could sign attestations nobody can verify.
+    if (scheme === 'ecdsa-sha2-nistp384') {
+      throw new ProvenantError('E_KEY_TYPE', `attestation key ${k.keyId.slice(0, 12)}… is ECDSA P-384; attestation keys are Ed25519 or ECDSA P-256`, {
+        exitClass: 'input',
+        hint: 'use a P-256 (KMS ECC_NIST_P256, token EC:prime256v1) or Ed25519 key for attestations; P-384 keys can sign TUF roles',
+      });
+    }
+    keys[k.keyId] = { keytype: k.publicKey.keytype, scheme, keyval: { public: k.publicKey.keyval.public } };
   }
   const policy: Policy = {
     policyVersion: 1,

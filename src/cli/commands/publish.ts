@@ -57,7 +57,8 @@ export const register: RegisterCommand = (program, ctx) => {
       const releases: Release[] = [];
       for (const i of integrations) releases.push(await readReleaseFromDist(i, opts.version));
       const recording = new RecordingStorage(storage, { dryRun: Boolean(opts.dryRun) });
-      const res = await publishReleases(recording, keyStoreSignerSource(keysDir, ctx.env), releases, reporter);
+      const signers = keyStoreSignerSource(keysDir, ctx.env);
+      const res = await publishReleases(recording, signers, releases, reporter).finally(() => signers.close?.());
       if (g.json) printJson(ctx.out, { ok: true, dryRun: recording.dryRun, ...res, writes: recording.plan });
       else {
         for (const r of res.releases) ctx.out.stdout(`${opts.dryRun ? `would be ${r.status}` : r.status.padEnd(9)} ${r.project} ${r.version} → ${r.target}\n`);

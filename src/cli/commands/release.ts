@@ -10,7 +10,8 @@ import { openWorkspace, selectIntegrations } from '../../app/workspace.ts';
 import { buildWheel } from '../../wheel/wheel.ts';
 import { ProvenantError } from '../../errors.ts';
 import { PROVENANCE_FORMATS, type ProvenanceFormat } from '../../provenance/statement.ts';
-import { loadSigner, PASSPHRASE_ENV } from '../../signers/key-store.ts';
+import { closeAll, loadSigner, PASSPHRASE_ENV } from '../../signers/key-store.ts';
+import type { Signer } from '../../signers/signer.ts';
 import { TRUSTED_ROOT_FILE } from '../../signers/trusted-root.ts';
 import { FsStorage } from '../../storage/fs.ts';
 import type { Storage } from '../../storage/storage.ts';
@@ -80,12 +81,15 @@ export const register: RegisterCommand = (program, ctx) => {
       await ensureRepository(storage, keysDir, Boolean(opts.dryRun), ctx, reporter);
 
       const scratch = await mkdtemp(path.join(tmpdir(), 'provenant-release-'));
+      const signers = keyStoreSignerSource(keysDir, ctx.env);
+      const attestationSigners: Signer[] = [];
       try {
+        attestationSigners.push(await loadSigner(keysDir, 'attestation', ctx.env));
         const summary = await releaseIntegrations({
           integrations,
           storage,
-          signers: keyStoreSignerSource(keysDir, ctx.env),
-          attestationSigners: [await loadSigner(keysDir, 'attestation', ctx.env)],
+          signers,
+          attestationSigners,
           buildWheel,
           env: ctx.env,
           baseUrl: opts.baseUrl ?? ctx.env.PROVENANT_BASE_URL,
@@ -106,7 +110,7 @@ export const register: RegisterCommand = (program, ctx) => {
         ctx.out.stderr(`provenant: ${err.describe()}\n`);
         ctx.exitCode = err.exitCode;
       } finally {
-        await rm(scratch, { recursive: true, force: true });
+        await Promise.all([signers.close?.(), closeAll(attestationSigners), rm(scratch, { recursive: true, force: true })]);
       }
     });
 };

@@ -20,6 +20,9 @@ Creates a TUF repository (spec 1.0.31, consistent snapshots) and the keys to sig
 Keys go to --keys (default ./keys, never inside the repository): one PKCS#8 PEM file per key
 and keys.json. Keys the store already assigns to a role are reused. Set ${PASSPHRASE_ENV}
 (or ${PASSPHRASE_ENV}_<NAME>, e.g. ${PASSPHRASE_ENV}_ROOT) to encrypt new keys.
+--root-key, --targets-key, --online-key and --attestation-key take a key reference instead
+(pkcs11:…, awskms://…, or a PEM path): the key stays on its token or in KMS and keys.json
+records the reference and its public key (docs/keys.md).
 The attestation policy (trusting the attestation key; local and GitHub builders) is published
 as the target policy/attestation-policy.json. Settings are recorded in
 <repository>/provenant-repository.json (docs/repository.md).
@@ -28,6 +31,8 @@ Examples:
   provenant repo init
   provenant repo init --repository /srv/repo --keys ~/provenant-keys --bins 1024
   PROVENANT_KEY_PASSPHRASE=... provenant repo init --root-threshold 2 --key-type ecdsa
+  provenant repo init --online-key 'pkcs11:token=ci;object=online?module-path=/usr/lib/softhsm/libsofthsm2.so' \
+    --attestation-key awskms:///alias/provenant-attestation
   provenant repo init --expires timestamp=12h --expires bins=14d --json
 `;
 
@@ -69,13 +74,17 @@ export const register: RegisterCommand = (program, ctx) => {
       .addOption(new Option('--key-type <type>', 'type of new TUF keys').choices(['ed25519', 'ecdsa']).default('ed25519'))
       .addOption(new Option('--attestation-key-type <type>', 'type of a new attestation key').choices(['ed25519', 'ecdsa']).default('ecdsa'))
       .addOption(new Option('--root-threshold <n>', 'root keys to create and require').default(1).argParser(parseIntArg('--root-threshold')))
+      .option('--root-key <ref>', 'a root key by reference: pkcs11:…, awskms://… or a PEM path (repeatable)', collect, [])
+      .option('--targets-key <ref>', 'the targets key by reference')
+      .option('--online-key <ref>', 'the online key (bins, snapshot, timestamp) by reference')
+      .option('--attestation-key <ref>', 'the attestation key by reference')
       .option('--expires <role=duration>', 'validity per role, e.g. timestamp=12h (repeatable; roles: root, targets, bins, snapshot, timestamp)', collectExpiry, {})
       .option('--json', 'print the result document on stdout'),
   )
     .addHelpText('after', INIT_HELP)
     .action(
       async (
-        opts: RepositoryFlags & { bins: number; keyType: 'ed25519' | 'ecdsa'; attestationKeyType: 'ed25519' | 'ecdsa'; rootThreshold: number; expires: Partial<Record<SigningRole, string>> },
+        opts: RepositoryFlags & InitKeyFlags & { bins: number; keyType: 'ed25519' | 'ecdsa'; attestationKeyType: 'ed25519' | 'ecdsa'; rootThreshold: number; expires: Partial<Record<SigningRole, string>> },
         cmd: Command,
       ) => {
         const g = ctx.globals(cmd);
@@ -87,6 +96,8 @@ export const register: RegisterCommand = (program, ctx) => {
           keyType: opts.keyType,
           attestationKeyType: opts.attestationKeyType,
           rootThreshold: opts.rootThreshold,
+          keyRefs: { root: opts.rootKey, targets: opts.targetsKey, online: opts.onlineKey, attestation: opts.attestationKey },
+          cwd: ctx.cwd,
           expires: opts.expires,
         });
         if (g.json) printJson(ctx.out, { ok: true, ...res });
@@ -132,14 +143,26 @@ export const register: RegisterCommand = (program, ctx) => {
     .action(async (opts: RepositoryFlags & { force: SigningRole[]; rollForward?: boolean }, cmd: Command) => {
       const g = ctx.globals(cmd);
       const { storage, keysDir } = openRepository(ctx, opts);
-      const res = await refreshRepository(storage, keyStoreSignerSource(keysDir, ctx.env), ctx.reporter(cmd), {
+      const signers = keyStoreSignerSource(keysDir, ctx.env);
+      const res = await refreshRepository(storage, signers, ctx.reporter(cmd), {
         force: opts.force,
         rollForward: Boolean(opts.rollForward),
-      });
+      }).finally(() => signers.close?.());
       if (g.json) printJson(ctx.out, { ok: true, ...res });
       else ctx.out.stdout(res.resigned.length > 0 ? `re-signed: ${res.metadataWritten.join(' ')}\n` : 'nothing to re-sign\n');
     });
 };
+
+interface InitKeyFlags {
+  rootKey: string[];
+  targetsKey?: string;
+  onlineKey?: string;
+  attestationKey?: string;
+}
+
+function collect(v: string, prev: string[]): string[] {
+  return [...prev, v];
+}
 
 function renderStatus(s: RepoStatus): string {
   const lines = [`repository ${s.repository} (TUF ${s.specVersion}, consistent snapshots ${s.consistentSnapshot ? 'on' : 'off'})`];

@@ -1,11 +1,9 @@
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { signIntegrations } from '../../app/sign.ts';
 import { openWorkspace, selectIntegrations } from '../../app/workspace.ts';
-import { ProvenantError } from '../../errors.ts';
-import { keyObjectSigner, readPrivateKeyPem } from '../../signers/key-file.ts';
-import { loadSigner, PASSPHRASE_ENV, passphraseEnvNames, passphraseFor } from '../../signers/key-store.ts';
+import { closeAll, loadSigner, PASSPHRASE_ENV } from '../../signers/key-store.ts';
+import { openSigner } from '../../signers/open-signer.ts';
 import type { Signer } from '../../signers/signer.ts';
 import type { RegisterCommand } from '../context.ts';
 import { printJson } from '../output.ts';
@@ -18,13 +16,15 @@ rewritten to pin that bundle (uri, sha256, length). Bundle and pointer change to
 at all. Signing again with the same key keeps a bundle that is still valid.
 
 The key is the \`attestation\` key of the key store (made by \`provenant repo init\`), or the
-PKCS#8 PEM file(s) given with --key (repeat it when the policy wants more than one signature).
-Encrypted keys take their passphrase from ${PASSPHRASE_ENV} (or ${PASSPHRASE_ENV}_<NAME>).
+key(s) given with --key (repeat it when the policy wants more than one signature): a PKCS#8
+PEM file, a pkcs11: URI or an awskms:// reference (docs/keys.md). Encrypted PEM keys take their
+passphrase from ${PASSPHRASE_ENV} (or ${PASSPHRASE_ENV}_<NAME>).
 
 Examples:
   provenant build postgres && provenant sign postgres
   provenant sign --all --keys ~/provenant-keys
   provenant sign redis --key attest-a.pem --key attest-b.pem --json
+  provenant sign --all --key awskms:///alias/provenant-attestation
 See docs/attestations.md for the bundle format and how to verify one by hand.
 `;
 
@@ -36,22 +36,6 @@ interface SignOptions {
   version?: string;
 }
 
-async function signerFromFile(file: string, env: NodeJS.ProcessEnv): Promise<Signer> {
-  let pem: string;
-  try {
-    pem = await readFile(file, 'utf8');
-  } catch (e) {
-    throw new ProvenantError('E_KEY_MISSING', `cannot read key file: ${(e as Error).message}`, {
-      exitClass: 'input',
-      file,
-      field: '--key',
-      hint: 'pass a PKCS#8 PEM private key file (ed25519 or ECDSA P-256)',
-    });
-  }
-  const name = path.basename(file).replace(/\.pem$/, '');
-  return keyObjectSigner(readPrivateKeyPem(pem, file, passphraseFor(name, env), `set ${passphraseEnvNames(name).join(' or ')} to the key's passphrase`));
-}
-
 export const register: RegisterCommand = (program, ctx) => {
   program
     .command('sign')
@@ -60,7 +44,7 @@ export const register: RegisterCommand = (program, ctx) => {
     .option('--all', 'sign every integration under the root')
     .option('--root <dir>', 'directory holding the integrations (default: current directory, else the bundled examples)')
     .option('--keys <dir>', 'key store holding the `attestation` key', 'keys')
-    .option('--key <file>', 'PKCS#8 PEM private key to sign with instead of the key store (repeatable)', (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .option('--key <ref>', 'key to sign with instead of the key store: PEM file, pkcs11: or awskms:// (repeatable)', (v: string, prev: string[]) => [...prev, v], [] as string[])
     .option('--version <version>', 'which built version to sign when dist/ holds several (default: the newest)')
     .option('--json', 'print the result document on stdout')
     .addHelpText('after', HELP)
@@ -69,11 +53,15 @@ export const register: RegisterCommand = (program, ctx) => {
       const reporter = ctx.reporter(cmd);
       const ws = await openWorkspace({ root: opts.root, cwd: ctx.cwd });
       const integrations = selectIntegrations(ws, names, Boolean(opts.all));
-      const signers =
-        opts.key.length > 0
-          ? await Promise.all(opts.key.map((f) => signerFromFile(path.resolve(ctx.cwd, f), ctx.env)))
-          : [await loadSigner(path.resolve(ctx.cwd, opts.keys), 'attestation', ctx.env)];
-      const results = await signIntegrations(integrations, { signers, version: opts.version, reporter });
+      let results: Awaited<ReturnType<typeof signIntegrations>>;
+      const signers: Signer[] = [];
+      try {
+        if (opts.key.length === 0) signers.push(await loadSigner(path.resolve(ctx.cwd, opts.keys), 'attestation', ctx.env));
+        for (const ref of opts.key) signers.push(await openSigner(ref, { env: ctx.env, cwd: ctx.cwd, field: '--key' }));
+        results = await signIntegrations(integrations, { signers, version: opts.version, reporter });
+      } finally {
+        await closeAll(signers);
+      }
       if (g.json) printJson(ctx.out, { ok: true, results });
       else for (const r of results) ctx.out.stdout(`${r.bundle.path}\n`);
     });
