@@ -183,15 +183,67 @@ test('https with an extra CA file, directly and through an HTTPS_PROXY CONNECT t
   t.after(() => bypass.close());
   assert.equal((await readAll(bypass, url, 100)).toString(), 'secure /a');
   assert.equal(tunnels.length, 1, 'NO_PROXY host went through the proxy');
+
+  // HTTP_PROXY is for http URLs only (curl, pip); undici's EnvHttpProxyAgent would use it for https.
+  const httpOnly = await openFetcher({ retry: FAST, env: { HTTP_PROXY: proxyUrl }, caFile });
+  t.after(() => httpOnly.close());
+  assert.equal((await readAll(httpOnly, url, 100)).toString(), 'secure /a');
+  assert.equal(tunnels.length, 1, 'an https URL went through HTTP_PROXY');
 });
 
-test('plain http through HTTP_PROXY sends the absolute URL to the proxy', async (t) => {
+test('plain http through HTTP_PROXY sends the absolute URL to the proxy, with the URL\'s credentials as Proxy-Authorization', async (t) => {
   const seen: string[] = [];
-  const proxy = await listen(t, (req, res) => void (seen.push(req.url!), res.end('proxied')));
+  const auth: (string | undefined)[] = [];
+  const proxy = await listen(t, (req, res) => void (seen.push(req.url!), auth.push(req.headers['proxy-authorization']), res.end('proxied')));
   const f = new HttpFetcher({ retry: FAST, env: { HTTP_PROXY: proxy } });
   t.after(() => f.close());
   assert.equal((await readAll(f, 'http://example.invalid/simple/x', 100)).toString(), 'proxied');
   assert.deepEqual(seen, ['http://example.invalid/simple/x']);
+  const withCreds = new HttpFetcher({ retry: FAST, env: { http_proxy: proxy.replace('http://', 'http://me:s%40cret@') } });
+  t.after(() => withCreds.close());
+  await readAll(withCreds, 'http://example.invalid/y', 100);
+  assert.deepEqual(auth, [undefined, `Basic ${Buffer.from('me:s@cret').toString('base64')}`]);
+});
+
+test('an HTTPS proxy that refuses the tunnel is E_NET_PROXY; one that never answers CONNECT hits the connect timeout', async (t) => {
+  const refusing = http.createServer((_req, res) => void res.writeHead(405).end());
+  refusing.on('connect', (_req, client: net.Socket) => void client.end('HTTP/1.1 403 Forbidden\r\n\r\n'));
+  const silent = net.createServer((s) => void s.resume());
+  for (const server of [refusing, silent]) {
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    t.after(() => new Promise((r) => server.close(r)));
+  }
+  const proxyUrl = (server: net.Server) => `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+  const refused = new HttpFetcher({ retry: FAST, env: { HTTPS_PROXY: proxyUrl(refusing) } });
+  t.after(() => refused.close());
+  await assert.rejects(readAll(refused, 'https://repo.example.invalid/x', 10), (e) => code(e) === 'E_NET_PROXY' && /403/.test((e as Error).message));
+  const hanging = new HttpFetcher({ retry: { ...FAST, retries: 0 }, connectTimeoutMs: 300, idleTimeoutMs: 30_000, env: { HTTPS_PROXY: proxyUrl(silent) } });
+  t.after(() => hanging.close());
+  const started = Date.now();
+  await assert.rejects(readAll(hanging, 'https://repo.example.invalid/x', 10), (e) => code(e) === 'E_NET_TIMEOUT');
+  assert.ok(Date.now() - started < 5_000, `took ${Date.now() - started} ms`);
+});
+
+test('redirects: relative and absolute ones are followed up to 5; never from https down to http', async (t) => {
+  const url = await listen(t, (req, res) => {
+    const m = /^\/hop(\d+)$/.exec(req.url!);
+    if (m) return void res.writeHead(302, { location: Number(m[1]) > 1 ? `/hop${Number(m[1]) - 1}` : '/final' }).end();
+    if (req.url === '/final') return void res.end('arrived');
+    res.writeHead(404).end();
+  });
+  const f = new HttpFetcher({ retry: FAST, env: {} });
+  t.after(() => f.close());
+  assert.equal((await readAll(f, `${url}hop5`, 100)).toString(), 'arrived');
+  await assert.rejects(readAll(f, `${url}hop6`, 100), (e) => code(e) === 'E_NET_REDIRECT' && (e as ProvenantError).exitClass === 'network');
+
+  const dir = await tempDir(t);
+  const { key, cert } = await selfSigned(dir);
+  const secure = https.createServer({ key, cert }, (_req, res) => void res.writeHead(301, { location: `${url}final` }).end());
+  await new Promise<void>((r) => secure.listen(0, '127.0.0.1', r));
+  t.after(() => new Promise((r) => (secure.closeAllConnections(), secure.close(r))));
+  const down = await openFetcher({ retry: FAST, env: {}, caFile: path.join(dir, 'ca.pem') });
+  t.after(() => down.close());
+  await assert.rejects(readAll(down, `https://127.0.0.1:${(secure.address() as net.AddressInfo).port}/x`, 100), (e) => code(e) === 'E_NET_REDIRECT');
 });
 
 test('proxy selection follows HTTPS_PROXY/HTTP_PROXY/NO_PROXY conventions', () => {
