@@ -4,6 +4,7 @@ import path from 'node:path';
 import { ProvenantError, isProvenantError } from '../errors.ts';
 import { pointerTargetPath, POLICY_TARGET } from '../formats/layout.ts';
 import { normalizeProjectName } from '../formats/pep503.ts';
+import { DeadlineFetcher, startDeadline } from '../net/deadline.ts';
 import type { FetchStats, Fetcher } from '../net/fetcher.ts';
 import { openFetcher, type NetOptions } from '../net/open-fetcher.ts';
 import { parsePolicy, type Policy } from '../policy/policy.ts';
@@ -22,6 +23,9 @@ import { silentReporter, type Reporter } from '../reporter.ts';
 /** Under each repository's state directory; not `<role>.json`, which is where tuf-js keeps roles. */
 const TARGET_CACHE_DIR = 'verified-objects';
 
+/** The whole download's default time budget (--deadline): generous for a large wheel, finite for a dripping server. */
+export const DEFAULT_DEADLINE_MS = 15 * 60_000;
+
 export interface DownloadRequest {
   /** Project name in any spelling (`datadog-postgres`, `datadog_postgres`). */
   project: string;
@@ -39,6 +43,8 @@ export interface DownloadRequest {
   stateDir?: string | undefined;
   /** Network settings; `caFile` defaults to PROVENANT_CA_BUNDLE. */
   net?: NetOptions;
+  /** Time budget for the whole download, every request included (default DEFAULT_DEADLINE_MS). */
+  deadlineMs?: number;
   /** For an `s3://bucket/prefix` repository: region, endpoint; credentials from the AWS SDK chain. */
   s3?: S3StorageOptions;
   /** Break glass: skip the attestation and provenance checks, if the TUF-distributed policy allows it. */
@@ -95,7 +101,7 @@ export async function downloadWheel(req: DownloadRequest): Promise<DownloadResul
   const repositoryUrl = repositoryBaseUrl(req.repository, req.cwd ?? process.cwd());
   const stateDir = repositoryStateDir(stateBaseDir(env, req.stateDir), repositoryUrl);
   const caFile = req.net?.caFile ?? (env.PROVENANT_CA_BUNDLE || undefined);
-  const fetcher =
+  const base =
     req.fetcher ??
     (repositoryUrl.startsWith('s3:') ? await s3Fetcher(req.s3) : undefined) ??
     (await openFetcher({
@@ -104,6 +110,10 @@ export async function downloadWheel(req: DownloadRequest): Promise<DownloadResul
       ...(caFile ? { caFile } : {}),
       onRetry: (r) => reporter.debug(`retry ${r.retry} of ${r.url} in ${r.delayMs} ms (${r.reason})`),
     }));
+  // Idle timeouts cannot stop a server that drips a byte just before each would fire: the whole
+  // download, every request of it, has one deadline.
+  const deadline = startDeadline(req.deadlineMs ?? DEFAULT_DEADLINE_MS, `the download of ${project} from ${repositoryUrl}`);
+  const fetcher = new DeadlineFetcher(base, deadline.signal);
   const passed: CheckName[] = [];
   const pass = (check: CheckName, detail: string) => {
     passed.push(check);
@@ -208,8 +218,13 @@ export async function downloadWheel(req: DownloadRequest): Promise<DownloadResul
       tuf: tuf.versions(),
       network: { ...fetcher.stats },
     };
+  } catch (e) {
+    // Whatever step the deadline cut short, the deadline is what went wrong.
+    throw deadline.signal.aborted ? deadline.signal.reason : e;
   } finally {
+    // Work still in flight stays under the deadline while it is waited for.
     await Promise.all(inflight);
+    deadline.clear();
     // On failure too, what tuf-js verified is kept; a write error is not the failure to report then.
     if (!ok) await tuf?.flush().catch(() => undefined);
     await cache.settle();
@@ -218,7 +233,7 @@ export async function downloadWheel(req: DownloadRequest): Promise<DownloadResul
       const dest = await destP().catch(() => undefined);
       if (dest?.created) await removeCreated(dest.dir, dest.created);
     }
-    if (!req.fetcher) fetcher.close();
+    if (!req.fetcher) base.close();
   }
 }
 

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
+import { DeadlineFetcher, startDeadline } from '../../src/net/deadline.ts';
 import { readAll } from '../../src/net/fetcher.ts';
 import { FileFetcher } from '../../src/net/file-fetcher.ts';
 import { HttpFetcher } from '../../src/net/http-fetcher.ts';
@@ -244,6 +245,27 @@ test('redirects: relative and absolute ones are followed up to 5; never from htt
   const down = await openFetcher({ retry: FAST, env: {}, caFile: path.join(dir, 'ca.pem') });
   t.after(() => down.close());
   await assert.rejects(readAll(down, `https://127.0.0.1:${(secure.address() as net.AddressInfo).port}/x`, 100), (e) => code(e) === 'E_NET_REDIRECT');
+});
+
+test('a deadline ends a body that drips under the idle timeout, and a wait for a retry, with E_NET_DEADLINE', async (t) => {
+  let closed = false;
+  const url = await listen(t, (req, res) => {
+    if (req.url === '/busy') return void res.writeHead(503, { 'retry-after': '60' }).end();
+    res.writeHead(200, { 'content-length': '1000' });
+    const timer = setInterval(() => res.write('x'), 100);
+    res.on('close', () => ((closed = true), clearInterval(timer)));
+  });
+  const inner = new HttpFetcher({ retry: { retries: 3, baseDelayMs: 5, maxDelayMs: 60_000 }, idleTimeoutMs: 1000, env: {} });
+  t.after(() => inner.close());
+  for (const target of ['drip', 'busy']) {
+    const deadline = startDeadline(600, `the ${target} test`);
+    const f = new DeadlineFetcher(inner, deadline.signal);
+    const started = Date.now();
+    await assert.rejects(readAll(f, `${url}${target}`, 1000), (e) => code(e) === 'E_NET_DEADLINE' && (e as ProvenantError).exitClass === 'network');
+    const took = Date.now() - started;
+    assert.ok(took >= 550 && took < 2_000, `${target}: took ${took} ms`);
+  }
+  await waitFor(() => closed);
 });
 
 test('proxy selection follows HTTPS_PROXY/HTTP_PROXY/NO_PROXY conventions', () => {

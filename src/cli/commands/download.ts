@@ -1,5 +1,5 @@
 import { InvalidArgumentError, Option } from 'commander';
-import { downloadWheel } from '../../app/download.ts';
+import { DEFAULT_DEADLINE_MS, downloadWheel } from '../../app/download.ts';
 import type { RegisterCommand } from '../context.ts';
 import { printJson } from '../output.ts';
 import { addStorageOptions, storageOptionsFrom, type StorageFlags } from '../storage-options.ts';
@@ -35,6 +35,7 @@ interface DownloadOpts extends StorageFlags {
   stateDir?: string;
   caFile?: string;
   timeout: number;
+  deadline: number;
   retries: number;
   unsafeDisableVerification?: boolean;
 }
@@ -52,6 +53,7 @@ export const register: RegisterCommand = (program, ctx) => {
     .option('--state-dir <dir>', 'where trusted metadata is kept (env PROVENANT_STATE_DIR)')
     .option('--ca-file <pem>', 'extra CA certificates for https (env PROVENANT_CA_BUNDLE)')
     .addOption(new Option('--timeout <seconds>', 'connect and read timeout').default(30).argParser(positiveNumber('--timeout')))
+    .addOption(new Option('--deadline <seconds>', 'time allowed for the whole download').default(DEFAULT_DEADLINE_MS / 1000).argParser(positiveNumber('--deadline')))
     .addOption(new Option('--retries <n>', 'retries on 5xx, 429 and connection errors').default(3).argParser(count('--retries')))
     .option('--unsafe-disable-verification', 'BREAK GLASS: skip attestation and provenance checks (needs --version; refused unless the policy allows it)')
     .option('--json', 'print the result document on stdout instead of the path');
@@ -74,6 +76,7 @@ export const register: RegisterCommand = (program, ctx) => {
           idleTimeoutMs: opts.timeout * 1000,
           retry: { retries: opts.retries, baseDelayMs: 200, maxDelayMs: 5000 },
         },
+        deadlineMs: opts.deadline * 1000,
         unsafeDisableVerification: Boolean(opts.unsafeDisableVerification),
         s3: s3Options(opts, ctx),
         env: ctx.env,
