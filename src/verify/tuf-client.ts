@@ -8,8 +8,8 @@ import { consistentTargetPath, METADATA_DIR } from '../formats/layout.ts';
 import { readAll, type Fetcher } from '../net/fetcher.ts';
 import { TufFetcherAdapter } from '../net/tuf-fetcher.ts';
 import { writeFileAtomic } from '../util/atomic-write.ts';
-import { sha256Hex } from '../util/hash.ts';
 import type { TargetCache } from './target-cache.ts';
+import { consistentHash, hashMismatch, uncheckablePins } from './target-hashes.ts';
 import { fromTufError } from './tuf-errors.ts';
 import './tuf-models-linear.ts';
 import './tuf-models-verify-cache.ts';
@@ -30,9 +30,6 @@ export interface TufClientOptions {
   cache?: TargetCache | undefined;
 }
 
-/** tuf-js's default cap for timestamp.json, named so the prefetch asks for the same. */
-const TIMESTAMP_MAX_LENGTH = 16384;
-
 /** What the updater keeps private and the downloader needs: the trusted set and per-role loading. */
 interface UpdaterInternals {
   trustedSet: { root: Metadata<Root>; targets?: Metadata<Targets>; timestamp?: Metadata<Timestamp>; snapshot?: Metadata<Snapshot> };
@@ -48,7 +45,6 @@ interface UpdaterInternals {
 export class TufClient {
   readonly repositoryUrl: string;
   readonly stateDir: string;
-  private readonly metadataUrl: string;
   private readonly updater: Updater;
   private readonly internals: UpdaterInternals;
   private readonly adapter: TufFetcherAdapter;
@@ -61,7 +57,6 @@ export class TufClient {
   private constructor(opts: TufClientOptions, updater: Updater, adapter: TufFetcherAdapter) {
     this.repositoryUrl = opts.repositoryUrl;
     this.stateDir = opts.stateDir;
-    this.metadataUrl = `${opts.repositoryUrl}${METADATA_DIR}/`;
     this.updater = updater;
     this.adapter = adapter;
     this.fetcher = opts.fetcher;
@@ -116,7 +111,6 @@ export class TufClient {
         metadataBaseUrl: `${opts.repositoryUrl}${METADATA_DIR}/`,
         targetBaseUrl: opts.repositoryUrl,
         fetcher: adapter,
-        config: { timestampMaxLength: TIMESTAMP_MAX_LENGTH },
       });
     } catch (e) {
       throw new ProvenantError('E_TUF_ROOT_INVALID', `the trusted root in ${opts.stateDir} is not valid TUF root metadata: ${(e as Error).message}`, {
@@ -130,12 +124,11 @@ export class TufClient {
   }
 
   /**
-   * The TUF client workflow: root rotation, timestamp, snapshot, top-level targets. The
-   * timestamp is requested while the next root version is probed (one round trip saved);
-   * tuf-js verifies it only after the root update, as the spec orders.
+   * The TUF client workflow, in the spec's order: root rotation (N+1.root.json until one is
+   * missing), then timestamp, snapshot, top-level targets. Nothing else is requested while the
+   * root is updated, and nothing after a failed root update.
    */
   async refresh(): Promise<void> {
-    this.adapter.prefetch(`${this.metadataUrl}timestamp.json`, TIMESTAMP_MAX_LENGTH);
     await this.guard(() => this.updater.refresh());
   }
 
@@ -176,37 +169,39 @@ export class TufClient {
   /** Where the target is fetched from: its consistent-snapshot name when the root says so. */
   targetUrl(info: TargetFile): string {
     const consistent = this.internals.trustedSet.root.signed.consistentSnapshot;
-    const sha256 = info.hashes.sha256;
-    const key = consistent && sha256 ? consistentTargetPath(info.path, sha256) : info.path;
+    const hash = consistentHash(info.hashes);
+    const key = consistent && hash ? consistentTargetPath(info.path, hash) : info.path;
     return `${this.repositoryUrl}${key.split('/').map(encodeURIComponent).join('/')}`;
   }
 
   /**
-   * The target's bytes, checked against its trusted length and hashes (small targets only, at most MAX_SMALL_TARGET):
-   * from the cache when it holds exactly those bytes, else fetched, checked and cached.
+   * The target's bytes, checked against its trusted length and every hash it lists (small
+   * targets only, at most MAX_SMALL_TARGET): from the cache when it holds those bytes (by
+   * sha256), else fetched, checked and cached. This is our fetch, not tuf-js's downloadTarget,
+   * so the hash checks are ours too (target-hashes.ts).
    */
   async fetchTarget(info: TargetFile): Promise<Uint8Array> {
-    const sha256 = info.hashes.sha256;
-    if (!sha256) {
-      throw new ProvenantError('E_TARGET_DIGEST', `target ${info.path} has no sha256 in TUF metadata`, { exitClass: 'verification', file: info.path });
-    }
+    const uncheckable = uncheckablePins(info.hashes);
+    if (uncheckable) throw targetMismatch('E_TARGET_DIGEST', info, uncheckable);
     // Pointers and the policy are a few KiB: a pin far larger is a compromised online key trying
     // to make every host buffer it, not a real target.
     if (info.length > MAX_SMALL_TARGET) throw targetMismatch('E_TARGET_LENGTH', info, `is pinned at ${info.length} bytes; pointers and policies over ${MAX_SMALL_TARGET} bytes are refused`);
-    const cached = await this.cache?.get(info.length, sha256);
-    if (cached) return cached;
-    const url = this.targetUrl(info);
-    let bytes: Buffer;
-    try {
-      bytes = await readAll(this.fetcher, url, info.length);
-    } catch (e) {
-      if (e instanceof ProvenantError && e.code === 'E_LENGTH_EXCEEDED') throw targetMismatch('E_TARGET_LENGTH', info, `is longer than the ${info.length} bytes TUF pins`);
-      throw e;
+    const sha256 = info.hashes.sha256;
+    const cached = sha256 ? await this.cache?.get(info.length, sha256) : undefined;
+    let bytes: Uint8Array;
+    if (cached) bytes = cached;
+    else {
+      try {
+        bytes = await readAll(this.fetcher, this.targetUrl(info), info.length);
+      } catch (e) {
+        if (e instanceof ProvenantError && e.code === 'E_LENGTH_EXCEEDED') throw targetMismatch('E_TARGET_LENGTH', info, `is longer than the ${info.length} bytes TUF pins`);
+        throw e;
+      }
+      if (bytes.length !== info.length) throw targetMismatch('E_TARGET_LENGTH', info, `is ${bytes.length} bytes, TUF pins ${info.length}`);
     }
-    if (bytes.length !== info.length) throw targetMismatch('E_TARGET_LENGTH', info, `is ${bytes.length} bytes, TUF pins ${info.length}`);
-    const actual = sha256Hex(bytes);
-    if (actual !== sha256) throw targetMismatch('E_TARGET_DIGEST', info, `has sha256 ${actual}, TUF pins ${sha256}`);
-    this.cache?.put(sha256, bytes);
+    const mismatch = hashMismatch(info.hashes, bytes);
+    if (mismatch) throw targetMismatch('E_TARGET_DIGEST', info, mismatch);
+    if (!cached && sha256) this.cache?.put(sha256, bytes);
     return bytes;
   }
 

@@ -1,6 +1,7 @@
 import { cp, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Targets } from '@tufjs/models';
+import { createHash } from 'node:crypto';
+import { TargetFile, Targets } from '@tufjs/models';
 import { buildIntegrations } from '../../../src/app/build.ts';
 import { readReleaseFromDist } from '../../../src/app/publish-inputs.ts';
 import { publishReleases, type Release } from '../../../src/app/publish.ts';
@@ -149,10 +150,13 @@ export async function publishPolicy(fx: RepoFixture, over: Partial<DefaultPolicy
   await publishPolicyBytes(fx, renderPolicy(defaultPolicy({ attestationKeys: [fx.attestation], ...over })), now);
 }
 
-/** Publishes `bytes` as the policy target, signed by the targets role, whatever they hold. */
-export async function publishPolicyBytes(fx: RepoFixture, bytes: Uint8Array, now = new Date()): Promise<void> {
-  const target = targetFile(POLICY_TARGET, bytes);
-  const key = consistentTargetPath(POLICY_TARGET, target.hashes.sha256!);
+/**
+ * Publishes `bytes` as the policy target, signed by the targets role, whatever they hold.
+ * `hashes` (default: its sha256) are what TUF pins; the file is stored under the first one's name.
+ */
+export async function publishPolicyBytes(fx: RepoFixture, bytes: Uint8Array, now = new Date(), hashes?: Record<string, string>): Promise<void> {
+  const target = hashes ? new TargetFile({ path: POLICY_TARGET, length: bytes.byteLength, hashes }) : targetFile(POLICY_TARGET, bytes);
+  const key = consistentTargetPath(POLICY_TARGET, Object.values(target.hashes)[0]!);
   await fx.storage.putImmutable(key, bytes, objectPropsFor(key));
   const state = await loadTrustedState(fx.storage);
   const json = state.targets.signed.toJSON() as { targets: Record<string, unknown> };
@@ -193,3 +197,9 @@ export async function readRepoFile(fx: RepoFixture, key: string): Promise<Buffer
 }
 
 export { bundleFileName, renderBundle };
+
+/** The default policy's bytes, as publish writes them, and their digests. */
+export function defaultPolicyBytes(fx: RepoFixture): { bytes: Uint8Array; sha256: string; sha512: string } {
+  const bytes = renderPolicy(defaultPolicy({ attestationKeys: [fx.attestation] }));
+  return { bytes, sha256: sha256Hex(bytes), sha512: createHash('sha512').update(bytes).digest('hex') };
+}
