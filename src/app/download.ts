@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ProvenantError, isProvenantError } from '../errors.ts';
 import { pointerTargetPath, POLICY_TARGET } from '../formats/layout.ts';
+import { parseVersion } from '../formats/pep440.ts';
 import { normalizeProjectName } from '../formats/pep503.ts';
 import { DeadlineFetcher, startDeadline } from '../net/deadline.ts';
 import type { FetchStats, Fetcher } from '../net/fetcher.ts';
@@ -14,9 +15,10 @@ import { checkAttestationSignature, checkProvenancePolicy, checkStatementTypes, 
 import { CHECKS, type CheckName } from '../verify/checks.ts';
 import { checkPointer } from '../verify/pointer-check.ts';
 import { repositoryBaseUrl } from '../verify/repository-url.ts';
-import { repositoryStateDir, stateBaseDir } from '../verify/state-dir.ts';
+import { forgetStateCommand, repositoryStateDir, stateBaseDir } from '../verify/state-dir.ts';
 import { cachedOr, TargetCache } from '../verify/target-cache.ts';
-import { ensureTrustedRoot, TufClient } from '../verify/tuf-client.ts';
+import { readRootFile, recordTrustedRoot } from '../verify/trust-anchor.ts';
+import { TufClient } from '../verify/tuf-client.ts';
 import { pickRelease, projectPointerPrefix, releasesOf, type PublishedRelease } from '../verify/versions.ts';
 import { silentReporter, type Reporter } from '../reporter.ts';
 
@@ -98,6 +100,13 @@ export async function downloadWheel(req: DownloadRequest): Promise<DownloadResul
       hint: 'name the exact version to fetch without verification',
     });
   }
+  if (req.version !== undefined && !parseVersion(req.version)) {
+    throw new ProvenantError('E_USAGE_VERSION', `--version ${JSON.stringify(req.version)} is not a PEP 440 version`, {
+      exitClass: 'usage',
+      field: '--version',
+      hint: 'give a version such as 23.2.0, 1.0 or 2.0.0rc1',
+    });
+  }
   const repositoryUrl = repositoryBaseUrl(req.repository, req.cwd ?? process.cwd());
   const stateDir = repositoryStateDir(stateBaseDir(env, req.stateDir), repositoryUrl);
   const caFile = req.net?.caFile ?? (env.PROVENANT_CA_BUNDLE || undefined);
@@ -133,7 +142,8 @@ export async function downloadWheel(req: DownloadRequest): Promise<DownloadResul
   // a warm download then needs no request for them when their pins have not changed.
   const cache = new TargetCache(path.join(stateDir, TARGET_CACHE_DIR));
   try {
-    tuf = await TufClient.open({ repositoryUrl, stateDir, rootFile: req.root ?? (env.PROVENANT_ROOT || undefined), fetcher, reporter, cache });
+    const forgetCommand = forgetStateCommand(repositoryUrl, req.stateDir);
+    tuf = await TufClient.open({ repositoryUrl, stateDir, rootFile: req.root ?? (env.PROVENANT_ROOT || undefined), fetcher, reporter, cache, forgetCommand });
     const client = tuf;
     await client.refresh();
     const v = tuf.versions();
@@ -322,11 +332,13 @@ async function prepareDestination(dest: string | undefined, cwd: string): Promis
  * Records `rootFile` as the trusted root for `repository` in the downloader's state, as
  * `--root` does on a first download: for tools that create a repository (or ship a root) and
  * want `provenant download` to work afterwards without --root. A state that already trusts a
- * root for this repository is left alone. Returns the repository's state directory.
+ * root for this repository is left alone if `rootFile` is in its chain, refused if not
+ * (E_TUF_ROOT_CONFLICT). Returns the repository's state directory.
  */
 export async function trustRepositoryRoot(opts: { repository: string; rootFile: string; stateDir?: string; env?: NodeJS.ProcessEnv; cwd?: string; reporter?: Reporter }): Promise<string> {
   const repositoryUrl = repositoryBaseUrl(opts.repository, opts.cwd ?? process.cwd());
   const stateDir = repositoryStateDir(stateBaseDir(opts.env ?? process.env, opts.stateDir), repositoryUrl);
-  await ensureTrustedRoot({ repositoryUrl, stateDir, rootFile: opts.rootFile, reporter: opts.reporter ?? silentReporter });
+  const given = { ...(await readRootFile(opts.rootFile)), file: opts.rootFile };
+  await recordTrustedRoot(given, stateDir, forgetStateCommand(repositoryUrl, opts.stateDir), opts.reporter ?? silentReporter);
   return stateDir;
 }

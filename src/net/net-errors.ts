@@ -8,12 +8,12 @@ import { ProvenantError } from '../errors.ts';
 export class HttpStatusError extends ProvenantError {
   readonly status: number;
 
-  constructor(url: string, status: number) {
+  constructor(url: string, status: number, wording?: { message: string; hint: string }) {
     const notFound = status === 404 || status === 410;
-    super(notFound ? 'E_NET_NOT_FOUND' : 'E_NET_HTTP_STATUS', `${url}: ${notFound ? 'not found' : 'server answered'} (HTTP ${status})`, {
+    super(notFound ? 'E_NET_NOT_FOUND' : 'E_NET_HTTP_STATUS', wording?.message ?? `${url}: ${notFound ? 'not found' : 'server answered'} (HTTP ${status})`, {
       exitClass: notFound ? 'not-found' : 'network',
       file: url,
-      hint: notFound ? 'check the repository URL and that the object was published' : 'retry later or check the server',
+      hint: wording?.hint ?? (notFound ? 'check the repository URL and that the object was published' : 'retry later or check the server'),
     });
     this.status = status;
   }
@@ -21,6 +21,11 @@ export class HttpStatusError extends ProvenantError {
 
 export function notFound(url: string): HttpStatusError {
   return new HttpStatusError(url, 404);
+}
+
+/** A missing local file: "not found" to TUF's root-update loop, without pretending HTTP was involved. */
+export function fileNotFound(file: string): HttpStatusError {
+  return new HttpStatusError(file, 404, { message: `file not found: ${file}`, hint: 'check --repository and that the file was published there' });
 }
 
 export function timeoutError(url: string, phase: 'connect' | 'read', ms: number): ProvenantError {

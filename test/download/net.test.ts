@@ -299,7 +299,7 @@ test('file:// URLs and plain paths read through the same interface; missing is n
   assert.equal((await readAll(f, pathToFileURL(file).href, 10)).toString(), 'hello');
   assert.equal((await readAll(f, file, 10)).toString(), 'hello');
   await assert.rejects(readAll(f, file, 3), (e) => code(e) === 'E_LENGTH_EXCEEDED');
-  await assert.rejects(readAll(f, `${file}.missing`, 3), (e) => code(e) === 'E_NET_NOT_FOUND');
+  await assert.rejects(readAll(f, `${file}.missing`, 3), (e) => code(e) === 'E_NET_NOT_FOUND' && (e as Error).message === `file not found: ${file}.missing`);
   await assert.rejects(readAll(f, dir, 3), (e) => code(e) === 'E_NET_NOT_FOUND');
 });
 

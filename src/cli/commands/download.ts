@@ -13,7 +13,9 @@ The absolute path of the verified wheel is the only line on stdout.
 
 Trusted metadata is kept per repository in the state directory ($XDG_STATE_HOME/provenant,
 ~/.local/state/provenant, or --state-dir / PROVENANT_STATE_DIR) so rollbacks and freezes are
-caught on later runs. --root is needed the first time only.
+caught on later runs. --root is needed the first time only; given later, it must be a root
+that state has trusted (else E_TUF_ROOT_CONFLICT). After a repository was re-created with new
+keys: provenant state forget <repository>, then download with its new --root.
 
 Exit codes: 0 ok, 2 usage, 3 bad input, 4 not found (project, version), 5 verification failed,
 6 network (docs/exit-codes.md).

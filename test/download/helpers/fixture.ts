@@ -1,6 +1,7 @@
 import { cp, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
+import { rm } from 'node:fs/promises';
 import { TargetFile, Targets } from '@tufjs/models';
 import { buildIntegrations } from '../../../src/app/build.ts';
 import { readReleaseFromDist } from '../../../src/app/publish-inputs.ts';
@@ -49,9 +50,18 @@ export interface RepoFixture {
 type T = { after(fn: () => unknown): void };
 
 export async function repoFixture(t: T, opts: { now?: Date; binCount?: number } = {}): Promise<RepoFixture> {
-  const dir = await tempDir(t, 'provenant-dl-');
+  return initFixture(await tempDir(t, 'provenant-dl-'), 'keys', opts);
+}
+
+/** The repository deleted and created again in the same place with new keys (its state elsewhere is now stale). */
+export async function recreateRepository(fx: RepoFixture): Promise<RepoFixture> {
+  await rm(fx.repoDir, { recursive: true, force: true });
+  return initFixture(fx.dir, `keys-${Date.now()}`, {});
+}
+
+async function initFixture(dir: string, keysName: string, opts: { now?: Date; binCount?: number }): Promise<RepoFixture> {
   const repoDir = path.join(dir, 'repository');
-  const keysDir = path.join(dir, 'keys');
+  const keysDir = path.join(dir, keysName);
   const storage = new FsStorage(repoDir);
   const now = opts.now;
   await initRepository(storage, undefined, { keysDir, binCount: opts.binCount ?? 16, env: {}, ...(now ? { now: () => now } : {}) });
