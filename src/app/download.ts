@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ProvenantError, isProvenantError } from '../errors.ts';
 import { pointerTargetPath, POLICY_TARGET } from '../formats/layout.ts';
+import { parseVersion } from '../formats/pep440.ts';
 import { normalizeProjectName } from '../formats/pep503.ts';
+import { DeadlineFetcher, startDeadline } from '../net/deadline.ts';
 import type { FetchStats, Fetcher } from '../net/fetcher.ts';
 import { openFetcher, type NetOptions } from '../net/open-fetcher.ts';
 import { parsePolicy, type Policy } from '../policy/policy.ts';
@@ -13,14 +15,18 @@ import { checkAttestationSignature, checkProvenanceParameters, checkProvenancePo
 import { CHECKS, type CheckName } from '../verify/checks.ts';
 import { checkPointer } from '../verify/pointer-check.ts';
 import { repositoryBaseUrl } from '../verify/repository-url.ts';
-import { repositoryStateDir, stateBaseDir } from '../verify/state-dir.ts';
+import { forgetStateCommand, repositoryStateDir, stateBaseDir } from '../verify/state-dir.ts';
 import { cachedOr, TargetCache } from '../verify/target-cache.ts';
-import { ensureTrustedRoot, TufClient } from '../verify/tuf-client.ts';
+import { readRootFile, recordTrustedRoot } from '../verify/trust-anchor.ts';
+import { TufClient } from '../verify/tuf-client.ts';
 import { pickRelease, projectPointerPrefix, releasesOf, type PublishedRelease } from '../verify/versions.ts';
 import { silentReporter, type Reporter } from '../reporter.ts';
 
 /** Under each repository's state directory; not `<role>.json`, which is where tuf-js keeps roles. */
 const TARGET_CACHE_DIR = 'verified-objects';
+
+/** The whole download's default time budget (--deadline): generous for a large wheel, finite for a dripping server. */
+export const DEFAULT_DEADLINE_MS = 15 * 60_000;
 
 export interface DownloadRequest {
   /** Project name in any spelling (`datadog-postgres`, `datadog_postgres`). */
@@ -39,6 +45,8 @@ export interface DownloadRequest {
   stateDir?: string | undefined;
   /** Network settings; `caFile` defaults to PROVENANT_CA_BUNDLE. */
   net?: NetOptions;
+  /** Time budget for the whole download, every request included (default DEFAULT_DEADLINE_MS). */
+  deadlineMs?: number;
   /** For an `s3://bucket/prefix` repository: region, endpoint; credentials from the AWS SDK chain. */
   s3?: S3StorageOptions;
   /** Break glass: skip the attestation and provenance checks, if the TUF-distributed policy allows it. */
@@ -92,10 +100,17 @@ export async function downloadWheel(req: DownloadRequest): Promise<DownloadResul
       hint: 'name the exact version to fetch without verification',
     });
   }
+  if (req.version !== undefined && !parseVersion(req.version)) {
+    throw new ProvenantError('E_USAGE_VERSION', `--version ${JSON.stringify(req.version)} is not a PEP 440 version`, {
+      exitClass: 'usage',
+      field: '--version',
+      hint: 'give a version such as 23.2.0, 1.0 or 2.0.0rc1',
+    });
+  }
   const repositoryUrl = repositoryBaseUrl(req.repository, req.cwd ?? process.cwd());
   const stateDir = repositoryStateDir(stateBaseDir(env, req.stateDir), repositoryUrl);
   const caFile = req.net?.caFile ?? (env.PROVENANT_CA_BUNDLE || undefined);
-  const fetcher =
+  const base =
     req.fetcher ??
     (repositoryUrl.startsWith('s3:') ? await s3Fetcher(req.s3) : undefined) ??
     (await openFetcher({
@@ -104,6 +119,10 @@ export async function downloadWheel(req: DownloadRequest): Promise<DownloadResul
       ...(caFile ? { caFile } : {}),
       onRetry: (r) => reporter.debug(`retry ${r.retry} of ${r.url} in ${r.delayMs} ms (${r.reason})`),
     }));
+  // Idle timeouts cannot stop a server that drips a byte just before each would fire: the whole
+  // download, every request of it, has one deadline.
+  const deadline = startDeadline(req.deadlineMs ?? DEFAULT_DEADLINE_MS, `the download of ${project} from ${repositoryUrl}`);
+  const fetcher = new DeadlineFetcher(base, deadline.signal);
   const passed: CheckName[] = [];
   const pass = (check: CheckName, detail: string) => {
     passed.push(check);
@@ -123,7 +142,8 @@ export async function downloadWheel(req: DownloadRequest): Promise<DownloadResul
   // a warm download then needs no request for them when their pins have not changed.
   const cache = new TargetCache(path.join(stateDir, TARGET_CACHE_DIR));
   try {
-    tuf = await TufClient.open({ repositoryUrl, stateDir, rootFile: req.root ?? (env.PROVENANT_ROOT || undefined), fetcher, reporter, cache });
+    const forgetCommand = forgetStateCommand(repositoryUrl, req.stateDir);
+    tuf = await TufClient.open({ repositoryUrl, stateDir, rootFile: req.root ?? (env.PROVENANT_ROOT || undefined), fetcher, reporter, cache, forgetCommand });
     const client = tuf;
     await client.refresh();
     const v = tuf.versions();
@@ -209,8 +229,13 @@ export async function downloadWheel(req: DownloadRequest): Promise<DownloadResul
       tuf: tuf.versions(),
       network: { ...fetcher.stats },
     };
+  } catch (e) {
+    // Whatever step the deadline cut short, the deadline is what went wrong.
+    throw deadline.signal.aborted ? deadline.signal.reason : e;
   } finally {
+    // Work still in flight stays under the deadline while it is waited for.
     await Promise.all(inflight);
+    deadline.clear();
     // On failure too, what tuf-js verified is kept; a write error is not the failure to report then.
     if (!ok) await tuf?.flush().catch(() => undefined);
     await cache.settle();
@@ -219,7 +244,7 @@ export async function downloadWheel(req: DownloadRequest): Promise<DownloadResul
       const dest = await destP().catch(() => undefined);
       if (dest?.created) await removeCreated(dest.dir, dest.created);
     }
-    if (!req.fetcher) fetcher.close();
+    if (!req.fetcher) base.close();
   }
 }
 
@@ -308,11 +333,13 @@ async function prepareDestination(dest: string | undefined, cwd: string): Promis
  * Records `rootFile` as the trusted root for `repository` in the downloader's state, as
  * `--root` does on a first download: for tools that create a repository (or ship a root) and
  * want `provenant download` to work afterwards without --root. A state that already trusts a
- * root for this repository is left alone. Returns the repository's state directory.
+ * root for this repository is left alone if `rootFile` is in its chain, refused if not
+ * (E_TUF_ROOT_CONFLICT). Returns the repository's state directory.
  */
 export async function trustRepositoryRoot(opts: { repository: string; rootFile: string; stateDir?: string; env?: NodeJS.ProcessEnv; cwd?: string; reporter?: Reporter }): Promise<string> {
   const repositoryUrl = repositoryBaseUrl(opts.repository, opts.cwd ?? process.cwd());
   const stateDir = repositoryStateDir(stateBaseDir(opts.env ?? process.env, opts.stateDir), repositoryUrl);
-  await ensureTrustedRoot({ repositoryUrl, stateDir, rootFile: opts.rootFile, reporter: opts.reporter ?? silentReporter });
+  const given = { ...(await readRootFile(opts.rootFile)), file: opts.rootFile };
+  await recordTrustedRoot(given, stateDir, forgetStateCommand(repositoryUrl, opts.stateDir), opts.reporter ?? silentReporter);
   return stateDir;
 }

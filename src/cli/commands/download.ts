@@ -1,5 +1,5 @@
 import { InvalidArgumentError, Option } from 'commander';
-import { downloadWheel } from '../../app/download.ts';
+import { DEFAULT_DEADLINE_MS, downloadWheel } from '../../app/download.ts';
 import type { RegisterCommand } from '../context.ts';
 import { printJson } from '../output.ts';
 import { addStorageOptions, storageOptionsFrom, type StorageFlags } from '../storage-options.ts';
@@ -13,7 +13,9 @@ The absolute path of the verified wheel is the only line on stdout.
 
 Trusted metadata is kept per repository in the state directory ($XDG_STATE_HOME/provenant,
 ~/.local/state/provenant, or --state-dir / PROVENANT_STATE_DIR) so rollbacks and freezes are
-caught on later runs. --root is needed the first time only.
+caught on later runs. --root is needed the first time only; given later, it must be a root
+that state has trusted (else E_TUF_ROOT_CONFLICT). After a repository was re-created with new
+keys: provenant state forget <repository>, then download with its new --root.
 
 Exit codes: 0 ok, 2 usage, 3 bad input, 4 not found (project, version), 5 verification failed,
 6 network (docs/exit-codes.md).
@@ -35,6 +37,7 @@ interface DownloadOpts extends StorageFlags {
   stateDir?: string;
   caFile?: string;
   timeout: number;
+  deadline: number;
   retries: number;
   unsafeDisableVerification?: boolean;
 }
@@ -52,6 +55,7 @@ export const register: RegisterCommand = (program, ctx) => {
     .option('--state-dir <dir>', 'where trusted metadata is kept (env PROVENANT_STATE_DIR)')
     .option('--ca-file <pem>', 'extra CA certificates for https (env PROVENANT_CA_BUNDLE)')
     .addOption(new Option('--timeout <seconds>', 'connect and read timeout').default(30).argParser(positiveNumber('--timeout')))
+    .addOption(new Option('--deadline <seconds>', 'time allowed for the whole download').default(DEFAULT_DEADLINE_MS / 1000).argParser(positiveNumber('--deadline')))
     .addOption(new Option('--retries <n>', 'retries on 5xx, 429 and connection errors').default(3).argParser(count('--retries')))
     .option('--unsafe-disable-verification', 'BREAK GLASS: skip attestation and provenance checks (needs --version; refused unless the policy allows it)')
     .option('--json', 'print the result document on stdout instead of the path');
@@ -74,6 +78,7 @@ export const register: RegisterCommand = (program, ctx) => {
           idleTimeoutMs: opts.timeout * 1000,
           retry: { retries: opts.retries, baseDelayMs: 200, maxDelayMs: 5000 },
         },
+        deadlineMs: opts.deadline * 1000,
         unsafeDisableVerification: Boolean(opts.unsafeDisableVerification),
         s3: s3Options(opts, ctx),
         env: ctx.env,
