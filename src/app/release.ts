@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ProvenantError, isProvenantError } from '../errors.ts';
+import { asProvenantError, type ProvenantError } from '../errors.ts';
 import type { ProvenanceFormat } from '../provenance/statement.ts';
 import type { Signer } from '../signers/signer.ts';
 import { RecordingStorage, type PlannedWrite } from '../storage/recording.ts';
@@ -160,9 +160,4 @@ export async function releaseIntegrations(req: ReleaseRequest): Promise<ReleaseS
     snapshotVersion,
     timestampVersion,
   };
-}
-
-function asProvenantError(e: unknown): ProvenantError {
-  if (isProvenantError(e)) return e;
-  return new ProvenantError('E_INTERNAL', e instanceof Error ? e.message : String(e), { exitClass: 'internal', cause: e });
 }

@@ -133,7 +133,7 @@ export class HttpFetcher implements Fetcher {
 
   private requestOnce(target: URL): Promise<Http.IncomingMessage> {
     if (target.protocol !== 'http:' && target.protocol !== 'https:') {
-      return Promise.reject(new ProvenantError('E_NET_UNSUPPORTED_URL', `unsupported URL scheme: ${target.href}`, { exitClass: 'usage' }));
+      return Promise.reject(new ProvenantError('E_NET_UNSUPPORTED_URL', `unsupported URL scheme: ${target.href}`, { exitClass: 'usage', hint: 'use an http(s):// or s3:// URL or a local path' }));
     }
     this.stats.requests++;
     const proxy = proxyFor(target, this.env);

@@ -71,7 +71,10 @@ export interface NewKeyOptions {
 
 /** Generates a key, writes `<name>.pem` (0600) and records it in keys.json. Refuses to overwrite. */
 export async function createKey(keysDir: string, name: string, opts: NewKeyOptions): Promise<KeyEntry & { name: string }> {
-  if (!KEY_NAME.test(name)) throw new ProvenantError('E_KEY_NAME', `invalid key name ${JSON.stringify(name)}`, { exitClass: 'usage' });
+  if (!KEY_NAME.test(name)) throw new ProvenantError('E_KEY_NAME', `invalid key name ${JSON.stringify(name)}`, {
+      exitClass: 'usage',
+      hint: 'key names are lowercase letters, digits and dashes, up to 64 characters',
+    });
   await mkdir(keysDir, { recursive: true, mode: 0o700 });
   const index = await readKeyIndex(keysDir);
   if (index.keys[name]) {

@@ -68,7 +68,10 @@ export class TufClient {
     this.cache = opts.cache;
     this.internals = updater as unknown as UpdaterInternals;
     if (typeof this.internals.loadTargets !== 'function' || typeof this.internals.persistMetadata !== 'function') {
-      throw new ProvenantError('E_INTERNAL', 'the installed tuf-js does not have the Updater internals provenant relies on', { exitClass: 'internal' });
+      throw new ProvenantError('E_INTERNAL', 'the installed tuf-js does not have the Updater internals provenant relies on', {
+        exitClass: 'internal',
+        hint: 'reinstall with `npm ci` (package-lock.json pins the tuf-js provenant was tested with)',
+      });
     }
     // tuf-js persists with a plain writeFileSync: a crash would leave a torn file. Replace it
     // with write-temp, fsync, rename, started at once but not waited for: the fsync (a few ms)
@@ -188,7 +191,11 @@ export class TufClient {
   async fetchTarget(info: TargetFile): Promise<Uint8Array> {
     const sha256 = info.hashes.sha256;
     if (!sha256) {
-      throw new ProvenantError('E_TARGET_DIGEST', `target ${info.path} has no sha256 in TUF metadata`, { exitClass: 'verification', file: info.path });
+      throw new ProvenantError('E_TARGET_DIGEST', `target ${info.path} has no sha256 in TUF metadata`, {
+        exitClass: 'verification',
+        file: info.path,
+        hint: 'do not use this repository; tell its publisher (provenant always pins sha256)',
+      });
     }
     // Pointers and the policy are a few KiB: a pin far larger is a compromised online key trying
     // to make every host buffer it, not a real target.
@@ -233,6 +240,9 @@ function targetMismatch(code: string, info: TargetFile, why: string): ProvenantE
   });
 }
 
+/** Where a host's first trusted root comes from: one story in every hint (README, docs/download.md). */
+const ROOT_SOURCE = "the root.json of the publisher's key store (keys/root.json, written by `provenant repo init`), copied to the host out of band, never fetched from the repository";
+
 /**
  * Root bootstrap: keep the state's root.json (it may have been rotated since); else copy the
  * user's file in after checking it is a root that signs itself. Never fetched on first use.
@@ -248,14 +258,20 @@ export async function ensureTrustedRoot(opts: Pick<TufClientOptions, 'repository
     throw new ProvenantError('E_TUF_ROOT_MISSING', `no trusted root for ${opts.repositoryUrl} in ${opts.stateDir}`, {
       exitClass: 'usage',
       field: '--root',
-      hint: 'pass --root FILE (or PROVENANT_ROOT) with the repository\'s root.json obtained out of band, e.g. repository/metadata/1.root.json',
+      hint: `pass --root FILE (or PROVENANT_ROOT): ${ROOT_SOURCE}`,
     });
   }
   let bytes: Buffer;
   try {
     bytes = await readFile(opts.rootFile);
   } catch (e) {
-    throw new ProvenantError('E_TUF_ROOT_INVALID', `cannot read the root file: ${(e as Error).message}`, { exitClass: 'input', file: opts.rootFile, field: '--root', cause: e });
+    throw new ProvenantError('E_TUF_ROOT_INVALID', `cannot read the root file: ${(e as Error).message}`, {
+      exitClass: 'input',
+      file: opts.rootFile,
+      field: '--root',
+      hint: `check the path; --root takes ${ROOT_SOURCE}`,
+      cause: e,
+    });
   }
   try {
     const md = Metadata.fromJSON(MetadataKind.Root, JSON.parse(bytes.toString('utf8')));
@@ -265,7 +281,7 @@ export async function ensureTrustedRoot(opts: Pick<TufClientOptions, 'repository
       exitClass: 'input',
       file: opts.rootFile,
       field: '--root',
-      hint: 'give the repository\'s metadata/1.root.json (or a later N.root.json you trust)',
+      hint: `--root takes ${ROOT_SOURCE}`,
       cause: e,
     });
   }

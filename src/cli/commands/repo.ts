@@ -137,7 +137,7 @@ function renderStatus(s: RepoStatus): string {
 function parseIntArg(flag: string) {
   return (v: string): number => {
     if (!/^\d+$/.test(v)) {
-      throw new ProvenantError('E_USAGE', `${flag} must be a positive integer, not "${v}"`, { exitClass: 'usage', field: flag });
+      throw new ProvenantError('E_USAGE', `${flag} must be a positive integer, not "${v}"`, { exitClass: 'usage', field: flag, hint: `e.g. ${flag} 2` });
     }
     return Number(v);
   };
