@@ -13,13 +13,14 @@ The absolute path of the verified wheel is the only line on stdout.
 
 Trusted metadata is kept per repository in the state directory ($XDG_STATE_HOME/provenant,
 ~/.local/state/provenant, or --state-dir / PROVENANT_STATE_DIR) so rollbacks and freezes are
-caught on later runs. --root is needed the first time only.
+caught on later runs. --root is needed the first time only: give it the key store's root.json
+(keys/root.json, written by \`provenant repo init\`), copied to the host out of band.
 
 Exit codes: 0 ok, 2 usage, 3 bad input, 4 not found (project, version), 5 verification failed,
 6 network (docs/exit-codes.md).
 
 Examples:
-  provenant download datadog-postgres --repository ./repository --root ./repository/metadata/1.root.json
+  provenant download datadog-postgres --repository ./repository --root ./keys/root.json
   provenant download datadog-postgres --version 23.2.0 --repository https://packages.example.com/integrations/
   pip install "$(provenant download datadog-postgres --repository ./repository --dest ./wheels)"
   provenant download datadog-redisdb --pre -vv --json --repository http://127.0.0.1:8000/

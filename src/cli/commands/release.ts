@@ -17,6 +17,7 @@ import type { Storage } from '../../storage/storage.ts';
 import { metadataKey } from '../../tuf/sign.ts';
 import { keyStoreSignerSource } from '../../tuf/signer-source.ts';
 import type { CliContext, RegisterCommand } from '../context.ts';
+import { addIntegrationsDirOption, type IntegrationsDirFlags } from '../integrations-option.ts';
 import { printJson } from '../output.ts';
 import { addRepositoryOptions, openRepository, storageOptionsFrom, type RepositoryFlags, type StorageFlags } from '../storage-options.ts';
 
@@ -48,9 +49,8 @@ Examples:
   provenant release postgres --repository s3://my-bucket/integrations --region eu-north-1
 `;
 
-interface ReleaseFlags extends RepositoryFlags {
+interface ReleaseFlags extends RepositoryFlags, IntegrationsDirFlags {
   all?: boolean;
-  root?: string;
   baseUrl?: string;
   provenance: ProvenanceFormat;
   dryRun?: boolean;
@@ -59,12 +59,10 @@ interface ReleaseFlags extends RepositoryFlags {
 
 export const register: RegisterCommand = (program, ctx) => {
   addRepositoryOptions(
-    program
-      .command('release')
+    addIntegrationsDirOption(program.command('release'))
       .description('build, attest, sign, publish and download-verify integrations, step by step')
       .argument('[integration...]', 'integration directory names or project names (e.g. postgres, datadog-postgres)')
       .option('--all', 'release every integration under the root')
-      .option('--root <dir>', 'directory holding the integrations (default: current directory, else the bundled examples)')
       .option('--base-url <url>', 'public base URL written into pointers (env PROVENANT_BASE_URL; default: relative URIs)')
       .addOption(new Option('--provenance <format>', 'statement format').choices([...PROVENANCE_FORMATS]).default('slsa-v1'))
       .option('--dry-run', 'run every step but write nothing to the repository; print the plan')
@@ -75,7 +73,7 @@ export const register: RegisterCommand = (program, ctx) => {
       const g = ctx.globals(cmd);
       const reporter = ctx.reporter(cmd);
       const { storage, keysDir } = openRepository(ctx, opts);
-      const ws = await openWorkspace({ root: opts.root, cwd: ctx.cwd });
+      const ws = await openWorkspace({ root: opts.integrationsDir, cwd: ctx.cwd });
       const integrations = selectIntegrations(ws, names, Boolean(opts.all));
       await ensureRepository(storage, keysDir, Boolean(opts.dryRun), ctx, reporter);
 

@@ -63,13 +63,13 @@ export const register: RegisterCommand = (program, ctx) => {
       .addOption(new Option('--key-type <type>', 'type of new TUF keys').choices(['ed25519', 'ecdsa']).default('ed25519'))
       .addOption(new Option('--attestation-key-type <type>', 'type of a new attestation key').choices(['ed25519', 'ecdsa']).default('ecdsa'))
       .addOption(new Option('--root-threshold <n>', 'root keys to create and require').default(1).argParser(parseIntArg('--root-threshold')))
-      .option('--expires <role=duration>', 'validity per role, e.g. timestamp=12h (repeatable; roles: root, targets, bins, snapshot, timestamp)', collectExpiry, {})
+      .option('--expires <role=duration>', 'validity per role, e.g. timestamp=12h (repeatable; roles: root, targets, bins, snapshot, timestamp)', collectExpiry)
       .option('--json', 'print the result document on stdout'),
   )
     .addHelpText('after', INIT_HELP)
     .action(
       async (
-        opts: RepositoryFlags & { bins: number; keyType: 'ed25519' | 'ecdsa'; attestationKeyType: 'ed25519' | 'ecdsa'; rootThreshold: number; expires: Partial<Record<SigningRole, string>> },
+        opts: RepositoryFlags & { bins: number; keyType: 'ed25519' | 'ecdsa'; attestationKeyType: 'ed25519' | 'ecdsa'; rootThreshold: number; expires?: Partial<Record<SigningRole, string>> },
         cmd: Command,
       ) => {
         const g = ctx.globals(cmd);
@@ -110,14 +110,14 @@ export const register: RegisterCommand = (program, ctx) => {
     repo
       .command('refresh')
       .description('re-sign roles close to expiry (new versions)')
-      .option('--force <role>', 're-sign this role now (repeatable: root, targets, bins, snapshot, timestamp)', collectRole, [])
+      .option('--force <role>', 're-sign this role now (repeatable: root, targets, bins, snapshot, timestamp)', collectRole)
       .option('--json', 'print the result document on stdout'),
   )
     .addHelpText('after', REFRESH_HELP)
-    .action(async (opts: RepositoryFlags & { force: SigningRole[] }, cmd: Command) => {
+    .action(async (opts: RepositoryFlags & { force?: SigningRole[] }, cmd: Command) => {
       const g = ctx.globals(cmd);
       const { storage, keysDir } = openRepository(ctx, opts);
-      const res = await refreshRepository(storage, keyStoreSignerSource(keysDir, ctx.env), ctx.reporter(cmd), { force: opts.force });
+      const res = await refreshRepository(storage, keyStoreSignerSource(keysDir, ctx.env), ctx.reporter(cmd), { force: opts.force ?? [] });
       if (g.json) printJson(ctx.out, { ok: true, ...res });
       else ctx.out.stdout(res.resigned.length > 0 ? `re-signed: ${res.metadataWritten.join(' ')}\n` : 'nothing to re-sign\n');
     });
@@ -143,7 +143,8 @@ function parseIntArg(flag: string) {
   };
 }
 
-function collectExpiry(v: string, prev: Partial<Record<SigningRole, string>>): Partial<Record<SigningRole, string>> {
+// Repeatable flags take no commander default: help would print it as `(default: {})`.
+function collectExpiry(v: string, prev: Partial<Record<SigningRole, string>> = {}): Partial<Record<SigningRole, string>> {
   const m = /^([a-z]+)=(.+)$/.exec(v);
   const role = m?.[1] as SigningRole | undefined;
   if (!m || !role || !SIGNING_ROLES.includes(role) || !DurationSchema.safeParse(m[2]).success) {
@@ -156,7 +157,7 @@ function collectExpiry(v: string, prev: Partial<Record<SigningRole, string>>): P
   return { ...prev, [role]: m[2]! };
 }
 
-function collectRole(v: string, prev: SigningRole[]): SigningRole[] {
+function collectRole(v: string, prev: SigningRole[] = []): SigningRole[] {
   if (!SIGNING_ROLES.includes(v as SigningRole)) {
     throw new ProvenantError('E_USAGE', `--force takes a role, not "${v}"`, { exitClass: 'usage', field: '--force', hint: `roles: ${SIGNING_ROLES.join(', ')}` });
   }

@@ -8,6 +8,7 @@ import { keyObjectSigner, readPrivateKeyPem } from '../../signers/key-file.ts';
 import { loadSigner, PASSPHRASE_ENV, passphraseEnvNames, passphraseFor } from '../../signers/key-store.ts';
 import type { Signer } from '../../signers/signer.ts';
 import type { RegisterCommand } from '../context.ts';
+import { addIntegrationsDirOption, type IntegrationsDirFlags } from '../integrations-option.ts';
 import { printJson } from '../output.ts';
 
 const HELP = `
@@ -24,14 +25,14 @@ Encrypted keys take their passphrase from ${PASSPHRASE_ENV} (or ${PASSPHRASE_ENV
 Examples:
   provenant build postgres && provenant sign postgres
   provenant sign --all --keys ~/provenant-keys
-  provenant sign redis --key attest-a.pem --key attest-b.pem --json
+  provenant sign redisdb --key attest-a.pem --key attest-b.pem --json
 See docs/attestations.md for the bundle format and how to verify one by hand.
 `;
 
-interface SignOptions {
+interface SignOptions extends IntegrationsDirFlags {
   keys: string;
-  key: string[];
-  root?: string;
+  /** Repeatable, so no commander default (help would print `(default: [])`). */
+  key?: string[];
   all?: boolean;
   version?: string;
 }
@@ -53,25 +54,24 @@ async function signerFromFile(file: string, env: NodeJS.ProcessEnv): Promise<Sig
 }
 
 export const register: RegisterCommand = (program, ctx) => {
-  program
-    .command('sign')
+  addIntegrationsDirOption(program.command('sign'))
     .description('sign built provenance (DSSE in a Sigstore bundle) and pin it in the pointer')
     .argument('[integration...]', 'integration directory names or project names (e.g. postgres, datadog-postgres)')
     .option('--all', 'sign every integration under the root')
-    .option('--root <dir>', 'directory holding the integrations (default: current directory, else the bundled examples)')
     .option('--keys <dir>', 'key store holding the `attestation` key', 'keys')
-    .option('--key <file>', 'PKCS#8 PEM private key to sign with instead of the key store (repeatable)', (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .option('--key <file>', 'PKCS#8 PEM private key to sign with instead of the key store (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--version <version>', 'which built version to sign when dist/ holds several (default: the newest)')
     .option('--json', 'print the result document on stdout')
     .addHelpText('after', HELP)
     .action(async (names: string[], opts: SignOptions, cmd: Command) => {
       const g = ctx.globals(cmd);
       const reporter = ctx.reporter(cmd);
-      const ws = await openWorkspace({ root: opts.root, cwd: ctx.cwd });
+      const ws = await openWorkspace({ root: opts.integrationsDir, cwd: ctx.cwd });
       const integrations = selectIntegrations(ws, names, Boolean(opts.all));
+      const keyFiles = opts.key ?? [];
       const signers =
-        opts.key.length > 0
-          ? await Promise.all(opts.key.map((f) => signerFromFile(path.resolve(ctx.cwd, f), ctx.env)))
+        keyFiles.length > 0
+          ? await Promise.all(keyFiles.map((f) => signerFromFile(path.resolve(ctx.cwd, f), ctx.env)))
           : [await loadSigner(path.resolve(ctx.cwd, opts.keys), 'attestation', ctx.env)];
       const results = await signIntegrations(integrations, { signers, version: opts.version, reporter });
       if (g.json) printJson(ctx.out, { ok: true, results });
