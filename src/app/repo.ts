@@ -6,6 +6,8 @@ import { POLICY_TARGET, consistentTargetPath } from '../formats/layout.ts';
 import { defaultPolicy, renderPolicy } from '../policy/policy.ts';
 import { assignRoles, createKey, loadSigner, passphraseFor, readKeyIndex } from '../signers/key-store.ts';
 import { TRUSTED_ROOT_FILE, writeTrustedRoot } from '../signers/trusted-root.ts';
+import { ensureKeyStoreDir, KEY_STORE_GITIGNORE } from '../signers/key-store-location.ts';
+import { gitWorkTreeOf } from '../provenance/git.ts';
 import type { KeyType, Signer } from '../signers/signer.ts';
 import { objectPropsFor } from '../storage/object-props.ts';
 import type { Storage } from '../storage/storage.ts';
@@ -118,6 +120,8 @@ export async function initRepository(storage: Storage, reporter: Reporter = sile
   // Settings are checked before any key is generated: a bad flag must leave nothing behind.
   const placeholder = (n: number) => Array.from({ length: n }, (_, i) => i.toString(16).padStart(64, '0'));
   makeConfig({ root: placeholder(rootThreshold), targets: placeholder(1), online: placeholder(1), attestation: placeholder(1) });
+  await ensureKeyStoreDir(opts.keysDir);
+  await warnIfInGitWorkTree(opts.keysDir, reporter);
 
   const roleKeys = {
     root: await ensureKeys(opts.keysDir, 'root', rootThreshold, keyType, ['root'], env),
@@ -186,6 +190,16 @@ export async function initRepository(storage: Storage, reporter: Reporter = sile
     metadataWritten: writes.length + 1,
     bins: names.length,
   };
+}
+
+/** The store's .gitignore keeps keys out of commits; a work tree is still no place for them (one `git add -f`). */
+async function warnIfInGitWorkTree(keysDir: string, reporter: Reporter): Promise<void> {
+  const tree = await gitWorkTreeOf(keysDir);
+  if (tree === undefined) return;
+  reporter.warn(
+    `the key store ${keysDir} is inside the git work tree ${tree}: git ignores it (${path.join(keysDir, KEY_STORE_GITIGNORE)}), ` +
+      'but private keys belong outside work trees; move it and pass --keys DIR (e.g. --keys ~/provenant-keys)',
+  );
 }
 
 interface EnsuredKey {

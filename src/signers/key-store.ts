@@ -1,9 +1,10 @@
 import { parseJsonDocument } from '../util/json-document.ts';
-import { chmod, mkdir, readFile } from 'node:fs/promises';
+import { chmod, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { ProvenantError } from '../errors.ts';
 import { writeFileAtomic } from '../util/atomic-write.ts';
+import { ensureKeyStoreDir, KEY_INDEX_FILE, requireKeyStore } from './key-store-location.ts';
 import { exportPrivateKeyPem, generatePrivateKey, keyIdOf, keyObjectSigner, readPrivateKeyPem, tufPublicKey } from './key-file.ts';
 import type { KeyType, Signer } from './signer.ts';
 
@@ -13,7 +14,7 @@ import type { KeyType, Signer } from './signer.ts';
  * public half, key id and role assignments, so keys can be matched to roles without decrypting
  * them. Passphrases never touch disk: they come from the environment (docs/keys.md).
  */
-export const KEY_INDEX_FILE = 'keys.json';
+export { checkKeysOutsideRepository, KEY_INDEX_FILE } from './key-store-location.ts';
 export const PASSPHRASE_ENV = 'PROVENANT_KEY_PASSPHRASE';
 
 const KEY_NAME = /^[a-z0-9][a-z0-9-]{0,63}$/;
@@ -75,7 +76,7 @@ export async function createKey(keysDir: string, name: string, opts: NewKeyOptio
       exitClass: 'usage',
       hint: 'key names are lowercase letters, digits and dashes, up to 64 characters',
     });
-  await mkdir(keysDir, { recursive: true, mode: 0o700 });
+  await ensureKeyStoreDir(keysDir);
   const index = await readKeyIndex(keysDir);
   if (index.keys[name]) {
     throw new ProvenantError('E_KEY_EXISTS', `a key named ${name} already exists`, {
@@ -120,6 +121,7 @@ export async function assignRoles(keysDir: string, name: string, roles: string[]
  * passphrase from `env` (docs/keys.md), and checks it is the key keys.json records.
  */
 export async function loadSigner(keysDir: string, name: string, env: NodeJS.ProcessEnv = process.env): Promise<Signer> {
+  await requireKeyStore(keysDir);
   const index = await readKeyIndex(keysDir);
   const entry = index.keys[name];
   if (!entry) throw missingKey(keysDir, name, `no key named ${name} in ${path.join(keysDir, KEY_INDEX_FILE)}`);
@@ -161,6 +163,7 @@ export async function signersForRole(
   threshold: number,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<Signer[]> {
+  await requireKeyStore(keysDir);
   const index = await readKeyIndex(keysDir);
   const trusted = new Set(trustedKeyIds);
   const signers: Signer[] = [];
@@ -201,16 +204,4 @@ function missingKey(keysDir: string, role: string, message: string, file?: strin
     field: role,
     hint: `put the key(s) for ${role} into ${keysDir} (or pass --keys DIR); see docs/keys.md`,
   });
-}
-
-/** Keys must never be published: a key store inside the repository directory is refused. */
-export function checkKeysOutsideRepository(keysDir: string, repositoryDir: string): void {
-  const rel = path.relative(path.resolve(repositoryDir), path.resolve(keysDir));
-  if (rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel))) {
-    throw new ProvenantError('E_KEYS_IN_REPOSITORY', `the key store ${keysDir} is inside the repository ${repositoryDir}`, {
-      exitClass: 'usage',
-      field: '--keys',
-      hint: 'keep keys outside the published directory, e.g. --keys ./keys beside ./repository',
-    });
-  }
 }

@@ -68,10 +68,13 @@ test('provenant sign --keys DIR uses the `attestation` key of the key store; hum
 
 test('provenant sign failures: exit codes by class, JSON error, nothing written', async (t) => {
   const { root, pg } = await builtRoot(t);
-  // No key store → input error (3) naming the key.
+  // No key store → input error (3) saying the store is missing, and where.
   let o = capture();
   assert.equal(await main(['sign', 'postgres', '--integrations-dir', root, '--keys', path.join(root, 'nokeys'), '--json'], o, {}, root), 3);
-  assert.equal((JSON.parse(o.out) as { error: { code: string } }).error.code, 'E_KEY_MISSING');
+  const missing = (JSON.parse(o.out) as { error: { code: string; file: string; hint: string } }).error;
+  assert.deepEqual([missing.code, missing.file], ['E_KEYSTORE_MISSING', path.join(root, 'nokeys')]);
+  assert.match(missing.hint, /provenant repo init.*--keys/);
+  assert.doesNotMatch(o.err, /no key named/);
   // Not built → not-found (4).
   const keys = path.join(root, 'keys');
   await createKey(keys, 'attestation', { type: 'ecdsa', roles: ['attestation'] });
