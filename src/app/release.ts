@@ -161,3 +161,22 @@ export async function releaseIntegrations(req: ReleaseRequest): Promise<ReleaseS
     timestampVersion,
   };
 }
+
+/** One integration that was not released: where it stopped and why. */
+export interface ReleaseFailure {
+  integration: string;
+  project: string | undefined;
+  version: string | undefined;
+  step: ReleaseStep;
+  code: string;
+}
+
+/** What failed in a release, in the order integrations were given: empty when it all went through. */
+export function releaseFailures(s: ReleaseSummary): ReleaseFailure[] {
+  return s.integrations.flatMap((r) => {
+    if (r.ok) return [];
+    const step = r.steps.find((x) => x.status === 'fail')?.step ?? 'build';
+    const code = typeof r.error?.code === 'string' ? r.error.code : 'E_INTERNAL';
+    return [{ integration: r.integration, project: r.project, version: r.version, step, code }];
+  });
+}

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { downloadWheel } from '../../app/download.ts';
-import { releaseIntegrations, type ReleaseSummary } from '../../app/release.ts';
+import { releaseFailures, releaseIntegrations, type ReleaseSummary } from '../../app/release.ts';
 import { initRepository } from '../../app/repo.ts';
 import { nestedReporter, type Reporter } from '../../reporter.ts';
 import { openWorkspace, selectIntegrations } from '../../app/workspace.ts';
@@ -153,10 +153,13 @@ function selfCheck(storage: Storage, keysDir: string, scratch: string, ctx: CliC
 }
 
 function printSummary(ctx: CliContext, s: ReleaseSummary): void {
-  const lines = [`${s.dryRun ? 'dry run against' : 'released to'} ${s.repository}`];
+  const failures = releaseFailures(s);
+  const what = s.dryRun ? 'dry run against' : failures.length === 0 ? 'released to' : 'release to';
+  const lines = [`${what} ${s.repository}${failures.length === 0 ? '' : ` FAILED: ${failures.length} of ${s.integrations.length} integration(s) not released`}`];
   for (const r of s.integrations) {
     const failed = r.steps.find((x) => x.status === 'fail');
-    lines.push(`${r.ok ? '✅' : '❌'} ${r.project ?? r.integration} ${r.version ?? ''}${failed ? ` — ${failed.step}: ${failed.detail}` : ''}`.trimEnd());
+    const name = [r.project ?? r.integration, r.version].filter(Boolean).join(' ');
+    lines.push(`${r.ok ? '✅' : '❌'} ${name}${failed ? ` — ${failed.step}: ${failed.detail}` : ''}`);
   }
   if (s.dryRun) {
     lines.push(`would write ${s.writes.length} objects:`);
@@ -168,9 +171,10 @@ function printSummary(ctx: CliContext, s: ReleaseSummary): void {
 }
 
 function releaseFailed(s: ReleaseSummary): ProvenantError {
-  const failed = s.integrations.filter((r) => !r.ok);
-  const first = failed[0]!.error;
-  return new ProvenantError('E_RELEASE_FAILED', `${failed.length} of ${s.integrations.length} integration(s) not released: ${failed.map((r) => r.integration).join(', ')}`, {
+  const failures = releaseFailures(s);
+  const first = s.integrations.find((r) => !r.ok)!.error;
+  const what = failures.map((f) => `${f.integration} (${f.step}: ${f.code})`).join(', ');
+  return new ProvenantError('E_RELEASE_FAILED', `${failures.length} of ${s.integrations.length} integration(s) not released: ${what}`, {
     exitClass: (first?.exitClass as ProvenantError['exitClass'] | undefined) ?? 'internal',
     hint: 'see the ❌ step above for each; fix it and run the release again (published releases are kept)',
   });
