@@ -15,6 +15,21 @@ export const processOutput: Output = {
   interactive: Boolean(process.stderr.isTTY),
 };
 
+/**
+ * `provenant --help | head`: the reader may close the pipe before we are done writing. That is
+ * not a failure of provenant, so it ends quietly (with the exit code it has so far) instead of
+ * dying on an unhandled EPIPE with a stack trace. A closed stderr just stops the logging.
+ */
+export function exitQuietlyOnClosedPipes(): void {
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+    process.exit(process.exitCode ?? 0);
+  });
+  process.stderr.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+  });
+}
+
 export interface GlobalOptions {
   verbose: number;
   json: boolean;

@@ -41,19 +41,38 @@ export const register: RegisterCommand = (program, ctx) => {
       if (g.json) printJson(ctx.out, { ok: true, url: server.url, indexUrl: server.indexUrl, repository: root });
       reporter.info(`Serving ${root} at ${server.url}`);
       reporter.info(`  pip install --index-url ${server.indexUrl} <project>`);
-      await new Promise<void>((resolve) => {
-        const stop = () => {
-          process.off('SIGINT', stop);
-          process.off('SIGTERM', stop);
-          resolve();
-        };
-        process.on('SIGINT', stop);
-        process.on('SIGTERM', stop);
-      });
+      const why = await untilStopped();
       await server.close();
-      reporter.info('stopped');
+      reporter.info(`stopped (${why})`);
     });
 };
+
+/** How often serve checks that the process that started it is still there. */
+const PARENT_POLL_MS = 250;
+
+/**
+ * Resolves on Ctrl-C, on SIGTERM, or once the parent process is gone. `npx provenant serve`
+ * runs us under npm's `sh -c`: a SIGTERM to npx is passed to that shell, which dies without
+ * passing it on, and the server would go on listening as an orphan. Being re-parented is
+ * how that shows here (nothing is delivered to us), so it stops the server like SIGTERM.
+ */
+function untilStopped(): Promise<string> {
+  const parent = process.ppid;
+  return new Promise((resolve) => {
+    const stop = (why: string) => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      clearInterval(watch);
+      resolve(why);
+    };
+    const onSignal = (signal: NodeJS.Signals) => stop(signal);
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    const watch = setInterval(() => {
+      if (process.ppid !== parent) stop(`parent process ${parent} exited`);
+    }, PARENT_POLL_MS);
+  });
+}
 
 function parsePort(value: string): number {
   const n = Number(value);
