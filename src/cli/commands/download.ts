@@ -48,7 +48,7 @@ export const register: RegisterCommand = (program, ctx) => {
     .option('--version <version>', 'exact version (PEP 440); default the newest release')
     .option('--pre', 'allow pre-releases when picking the newest version')
     .option('--repository <url|dir>', 'repository root: http(s) URL, s3://bucket/prefix or local directory (env PROVENANT_REPOSITORY)', ctx.env.PROVENANT_REPOSITORY || 'repository')
-    .option('--root <file>', 'root.json to trust on first use of this repository (env PROVENANT_ROOT)')
+    .option('--root <file>', 'root.json to trust on first use of this repository: the publisher key store\'s keys/root.json (env PROVENANT_ROOT)')
     .option('--dest <dir>', 'where to put the verified wheel (default: a new directory under the system temp dir)')
     .option('--state-dir <dir>', 'where trusted metadata is kept (env PROVENANT_STATE_DIR)')
     .option('--ca-file <pem>', 'extra CA certificates for https (env PROVENANT_CA_BUNDLE)')
