@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rename, rm, rmdir, stat } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readlink, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ProvenantError, isProvenantError } from '../errors.ts';
@@ -21,6 +21,7 @@ import { readRootFile, recordTrustedRoot } from '../verify/trust-anchor.ts';
 import { TufClient } from '../verify/tuf-client.ts';
 import { pickRelease, projectPointerPrefix, releasesOf, type PublishedRelease } from '../verify/versions.ts';
 import { silentReporter, type Reporter } from '../reporter.ts';
+import { realPathOf } from '../util/real-path.ts';
 
 /** Under each repository's state directory; not `<role>.json`, which is where tuf-js keeps roles. */
 const TARGET_CACHE_DIR = 'verified-objects';
@@ -324,6 +325,15 @@ async function prepareDestination(dest: string | undefined, cwd: string): Promis
     return { dir, created: undefined };
   } catch (e) {
     if (isProvenantError(e) || (e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+  // mkdir cannot create a directory where a dangling symlink stands (EEXIST): say what is there.
+  if ((await lstat(dir).catch(() => undefined))?.isSymbolicLink()) {
+    throw new ProvenantError('E_DEST', `${dir} is a symbolic link to ${await readlink(dir)}, which does not exist`, {
+      exitClass: 'input',
+      file: dir,
+      field: '--dest',
+      hint: `create the directory it points to (mkdir -p ${realPathOf(dir)}), or pass another --dest`,
+    });
   }
   const created = await mkdir(dir, { recursive: true });
   return { dir, created };

@@ -9,6 +9,8 @@ import { KEPT_TIMESTAMP_FILE, SETTINGS_FILE, writeKeyStoreFile } from '../signer
 import { anchorKeyRef, assertNoSecret, parseKeyRef } from '../signers/key-ref.ts';
 import { openSigner } from '../signers/open-signer.ts';
 import { TRUSTED_ROOT_FILE, writeTrustedRoot } from '../signers/trusted-root.ts';
+import { ensureKeyStoreDir, KEY_STORE_GITIGNORE } from '../signers/key-store-location.ts';
+import { gitWorkTreeOf } from '../provenance/git.ts';
 import type { KeyType, Signer } from '../signers/signer.ts';
 import { objectPropsFor } from '../storage/object-props.ts';
 import type { Storage } from '../storage/storage.ts';
@@ -129,6 +131,8 @@ export async function initRepository(storage: Storage, reporter: Reporter = sile
   // Settings are checked before any key is generated: a bad flag must leave nothing behind.
   const placeholder = (n: number) => Array.from({ length: n }, (_, i) => i.toString(16).padStart(64, '0'));
   makeConfig({ root: placeholder(rootThreshold), targets: placeholder(1), online: placeholder(1), attestation: placeholder(1) });
+  await ensureKeyStoreDir(opts.keysDir);
+  await warnIfInGitWorkTree(opts.keysDir, reporter);
 
   // Keys given by reference are checked (and made absolute, as keys.json is read from the store)
   // and opened (PIN, permissions, a probe signature) before any key is generated: a bad
@@ -239,6 +243,16 @@ export async function initRepository(storage: Storage, reporter: Reporter = sile
     metadataWritten,
     bins: binCount,
   };
+}
+
+/** The store's .gitignore keeps keys out of commits; a work tree is still no place for them (one `git add -f`). */
+async function warnIfInGitWorkTree(keysDir: string, reporter: Reporter): Promise<void> {
+  const tree = await gitWorkTreeOf(keysDir);
+  if (tree === undefined) return;
+  reporter.warn(
+    `the key store ${keysDir} is inside the git work tree ${tree}: git ignores it (${path.join(keysDir, KEY_STORE_GITIGNORE)}), ` +
+      'but private keys belong outside work trees; move it and pass --keys DIR (e.g. --keys ~/provenant-keys)',
+  );
 }
 
 interface EnsuredKey {

@@ -14,7 +14,7 @@ export type AttestationErrorCode =
 export function attestationError(
   code: AttestationErrorCode,
   message: string,
-  details: { file?: string | undefined; field?: string; hint?: string; cause?: unknown } = {},
+  details: { file?: string | undefined; field?: string; hint: string; cause?: unknown },
 ): ProvenantError {
   return new ProvenantError(code, message, { exitClass: 'verification', ...details });
 }

@@ -23,7 +23,7 @@ export class FileFetcher implements Fetcher {
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'ENOTDIR') throw fileNotFound(file);
-      throw new ProvenantError('E_FILE_READ', `${file}: ${(e as Error).message}`, { exitClass: 'input', file, cause: e });
+      throw new ProvenantError('E_FILE_READ', `${file}: ${(e as Error).message}`, { exitClass: 'input', file, cause: e, hint: 'check the path and its permissions' });
     }
     // A directory is not an object: report it as missing, as a static HTTP server would.
     if (size < 0) throw fileNotFound(file);

@@ -103,7 +103,7 @@ export class HttpFetcher implements Fetcher {
 
   private async requestOnce(target: URL, signal: AbortSignal | undefined): Promise<Dispatcher.ResponseData> {
     if (target.protocol !== 'http:' && target.protocol !== 'https:') {
-      throw new ProvenantError('E_NET_UNSUPPORTED_URL', `unsupported URL scheme: ${target.href}`, { exitClass: 'usage' });
+      throw new ProvenantError('E_NET_UNSUPPORTED_URL', `unsupported URL scheme: ${target.href}`, { exitClass: 'usage', hint: 'use an http(s):// or s3:// URL or a local path' });
     }
     this.stats.requests++;
     try {

@@ -50,7 +50,11 @@ export async function openFetcher(opts: NetOptions = {}): Promise<AnyFetcher> {
       });
     }
     if (!extraCaPem.includes('-----BEGIN CERTIFICATE-----')) {
-      throw new ProvenantError('E_CA_FILE', 'the CA bundle holds no PEM certificate', { exitClass: 'input', file: opts.caFile });
+      throw new ProvenantError('E_CA_FILE', 'the CA bundle holds no PEM certificate', {
+        exitClass: 'input',
+        file: opts.caFile,
+        hint: 'pass a file of -----BEGIN CERTIFICATE----- blocks with --ca-file or PROVENANT_CA_BUNDLE',
+      });
     }
   }
   const stats = newStats();

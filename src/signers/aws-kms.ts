@@ -131,6 +131,10 @@ function kmsError(e: unknown, describe: string, operation: string): ProvenantErr
       cause,
     });
   }
-  return new ProvenantError('E_KMS_REQUEST', `KMS ${operation} for ${describe} failed: ${name}: ${detail}`, { exitClass: 'internal', cause });
+  return new ProvenantError('E_KMS_REQUEST', `KMS ${operation} for ${describe} failed: ${name}: ${detail}`, {
+    exitClass: 'internal',
+    hint: 'rerun with -v; if it persists, check the key reference and the KMS key policy',
+    cause,
+  });
 }
 

@@ -1,9 +1,10 @@
 import { parseJsonDocument } from '../util/json-document.ts';
-import { chmod, mkdir, readFile } from 'node:fs/promises';
+import { chmod, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { ProvenantError } from '../errors.ts';
 import { writeFileAtomic } from '../util/atomic-write.ts';
+import { ensureKeyStoreDir, KEY_INDEX_FILE, requireKeyStore } from './key-store-location.ts';
 import { exportPrivateKeyPem, generatePrivateKey, keyIdOf, tufPublicKey } from './key-file.ts';
 import { assertNoSecret, describeKeyRef, parseKeyRef } from './key-ref.ts';
 import { openSigner } from './open-signer.ts';
@@ -17,7 +18,7 @@ import type { KeyType, Signer } from './signer.ts';
  * stays on its device. Passphrases and PINs never touch disk: they come from the environment or
  * a pin-source file (docs/keys.md).
  */
-export const KEY_INDEX_FILE = 'keys.json';
+export { checkKeysOutsideRepository, KEY_INDEX_FILE } from './key-store-location.ts';
 export { PASSPHRASE_ENV, passphraseEnvNames, passphraseFor } from './key-file.ts';
 
 const KEY_NAME = /^[a-z0-9][a-z0-9-]{0,63}$/;
@@ -120,8 +121,13 @@ export async function recordKeyRefs(keysDir: string, records: readonly KeyRefRec
 
 /** The index (read, or the one given), checked to have no key called `name` yet; the store directory is created if needed. */
 async function newKeyIndex(keysDir: string, name: string, current?: KeyIndex): Promise<KeyIndex> {
-  if (!KEY_NAME.test(name)) throw new ProvenantError('E_KEY_NAME', `invalid key name ${JSON.stringify(name)}`, { exitClass: 'usage' });
-  await mkdir(keysDir, { recursive: true, mode: 0o700 });
+  if (!KEY_NAME.test(name)) {
+    throw new ProvenantError('E_KEY_NAME', `invalid key name ${JSON.stringify(name)}`, {
+      exitClass: 'usage',
+      hint: 'key names are lowercase letters, digits and dashes, up to 64 characters',
+    });
+  }
+  await ensureKeyStoreDir(keysDir);
   const index = current ?? (await readKeyIndex(keysDir));
   if (index.keys[name]) {
     throw new ProvenantError('E_KEY_EXISTS', `a key named ${name} already exists`, {
@@ -151,6 +157,7 @@ export async function assignRoles(keysDir: string, name: string, roles: string[]
  * key keys.json records. Close it when done (device keys hold a session).
  */
 export async function loadSigner(keysDir: string, name: string, env: NodeJS.ProcessEnv = process.env): Promise<Signer> {
+  await requireKeyStore(keysDir);
   const index = await readKeyIndex(keysDir);
   const entry = index.keys[name];
   if (!entry) throw missingKey(keysDir, name, `no key named ${name} in ${path.join(keysDir, KEY_INDEX_FILE)}`);
@@ -225,6 +232,7 @@ export async function signersForRole(
   env: NodeJS.ProcessEnv = process.env,
   open?: KeyOpener,
 ): Promise<Signer[]> {
+  await requireKeyStore(keysDir);
   const index = await readKeyIndex(keysDir);
   const trusted = new Set(trustedKeyIds);
   const signers: Signer[] = [];
@@ -280,16 +288,4 @@ function missingKey(keysDir: string, role: string, message: string, file?: strin
     field: role,
     hint: `put the key(s) for ${role} into ${keysDir} (or pass --keys DIR); see docs/keys.md`,
   });
-}
-
-/** Keys must never be published: a key store inside the repository directory is refused. */
-export function checkKeysOutsideRepository(keysDir: string, repositoryDir: string): void {
-  const rel = path.relative(path.resolve(repositoryDir), path.resolve(keysDir));
-  if (rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel))) {
-    throw new ProvenantError('E_KEYS_IN_REPOSITORY', `the key store ${keysDir} is inside the repository ${repositoryDir}`, {
-      exitClass: 'usage',
-      field: '--keys',
-      hint: 'keep keys outside the published directory, e.g. --keys ./keys beside ./repository',
-    });
-  }
 }

@@ -81,6 +81,7 @@ export function s3Error(e: unknown, where: S3Failure): ProvenantError {
   return new ProvenantError('E_S3_REQUEST', `S3 ${where.operation} on ${at} failed: ${name}${status ? ` (HTTP ${status})` : ''}: ${detail}`, {
     exitClass: 'internal',
     file,
+    hint: 'rerun with -vv for the full S3 response; check the bucket, its policy and --endpoint-url',
     cause,
   });
 }

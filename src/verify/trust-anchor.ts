@@ -13,6 +13,9 @@ import { writeFileAtomic } from '../util/atomic-write.ts';
  * already exists be checked against the chain the state followed.
  */
 export const ROOT_FILE = 'root.json';
+
+/** Where a host's first trusted root comes from: one story in every hint (README, docs/download.md). */
+const ROOT_SOURCE = "the root.json of the publisher's key store (keys/root.json, written by `provenant repo init`), copied to the host out of band, never fetched from the repository";
 export const ROOT_HISTORY_DIR = 'root-history';
 
 export function rootHistoryFile(stateDir: string, version: number): string {
@@ -36,7 +39,7 @@ export async function readRootFile(file: string, field?: string): Promise<RootDo
       exitClass: 'input',
       file,
       ...(field ? { field } : {}),
-      hint: 'give the repository\'s metadata/1.root.json (or a later N.root.json you trust), obtained out of band',
+      hint: `check the path; --root takes ${ROOT_SOURCE}`,
       cause: e,
     });
   }
@@ -47,7 +50,7 @@ export async function readRootFile(file: string, field?: string): Promise<RootDo
       exitClass: 'input',
       file,
       ...(field ? { field } : {}),
-      hint: 'give the repository\'s metadata/1.root.json (or a later N.root.json you trust)',
+      hint: `--root takes ${ROOT_SOURCE}`,
       cause: e,
     });
   }
@@ -127,7 +130,12 @@ export async function readStateRoot(stateDir: string): Promise<Buffer | undefine
     return await readFile(file);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new ProvenantError('E_TUF_ROOT_INVALID', `cannot read the trusted root: ${(e as Error).message}`, { exitClass: 'input', file, cause: e });
+    throw new ProvenantError('E_TUF_ROOT_INVALID', `cannot read the trusted root: ${(e as Error).message}`, {
+      exitClass: 'input',
+      file,
+      hint: `check the state directory's permissions, or forget it (\`provenant state forget <repository>\`) and start again with --root`,
+      cause: e,
+    });
   }
 }
 

@@ -108,7 +108,10 @@ export class TufClient {
     this.given = anchor.given;
     this.internals = updater as unknown as UpdaterInternals;
     if (typeof this.internals.loadTargets !== 'function' || typeof this.internals.persistMetadata !== 'function' || typeof updaterPrototype.loadLocalMetadata !== 'function') {
-      throw new ProvenantError('E_INTERNAL', 'the installed tuf-js does not have the Updater internals provenant relies on', { exitClass: 'internal' });
+      throw new ProvenantError('E_INTERNAL', 'the installed tuf-js does not have the Updater internals provenant relies on', {
+        exitClass: 'internal',
+        hint: 'reinstall with `npm ci` (package-lock.json pins the tuf-js provenant was tested with)',
+      });
     }
     if (anchor.firstUse) {
       this.held = new Map();

@@ -74,17 +74,17 @@ export const register: RegisterCommand = (program, ctx) => {
       .addOption(new Option('--key-type <type>', 'type of new TUF keys').choices(['ed25519', 'ecdsa']).default('ed25519'))
       .addOption(new Option('--attestation-key-type <type>', 'type of a new attestation key').choices(['ed25519', 'ecdsa']).default('ecdsa'))
       .addOption(new Option('--root-threshold <n>', 'root keys to create and require').default(1).argParser(parseIntArg('--root-threshold')))
-      .option('--root-key <ref>', 'a root key by reference: pkcs11:…, awskms://… or a PEM path (repeatable)', collect, [])
+      .option('--root-key <ref>', 'a root key by reference: pkcs11:…, awskms://… or a PEM path (repeatable)', collect)
       .option('--targets-key <ref>', 'the targets key by reference')
       .option('--online-key <ref>', 'the online key (bins, snapshot, timestamp) by reference')
       .option('--attestation-key <ref>', 'the attestation key by reference')
-      .option('--expires <role=duration>', 'validity per role, e.g. timestamp=12h (repeatable; roles: root, targets, bins, snapshot, timestamp)', collectExpiry, {})
+      .option('--expires <role=duration>', 'validity per role, e.g. timestamp=12h (repeatable; roles: root, targets, bins, snapshot, timestamp)', collectExpiry)
       .option('--json', 'print the result document on stdout'),
   )
     .addHelpText('after', INIT_HELP)
     .action(
       async (
-        opts: RepositoryFlags & InitKeyFlags & { bins: number; keyType: 'ed25519' | 'ecdsa'; attestationKeyType: 'ed25519' | 'ecdsa'; rootThreshold: number; expires: Partial<Record<SigningRole, string>> },
+        opts: RepositoryFlags & InitKeyFlags & { bins: number; keyType: 'ed25519' | 'ecdsa'; attestationKeyType: 'ed25519' | 'ecdsa'; rootThreshold: number; expires?: Partial<Record<SigningRole, string>> },
         cmd: Command,
       ) => {
         const g = ctx.globals(cmd);
@@ -135,17 +135,17 @@ export const register: RegisterCommand = (program, ctx) => {
     repo
       .command('refresh')
       .description('re-sign roles close to expiry (new versions)')
-      .option('--force <role>', 're-sign this role now (repeatable: root, targets, bins, snapshot, timestamp)', collectRole, [])
+      .option('--force <role>', 're-sign this role now (repeatable: root, targets, bins, snapshot, timestamp)', collectRole)
       .option('--roll-forward', 'recover from E_REPO_ROLLBACK: make the newest committed snapshot current again')
       .option('--json', 'print the result document on stdout'),
   )
     .addHelpText('after', REFRESH_HELP)
-    .action(async (opts: RepositoryFlags & { force: SigningRole[]; rollForward?: boolean }, cmd: Command) => {
+    .action(async (opts: RepositoryFlags & { force?: SigningRole[]; rollForward?: boolean }, cmd: Command) => {
       const g = ctx.globals(cmd);
       const { storage, keysDir } = openRepository(ctx, opts);
       const signers = keyStoreSignerSource(keysDir, ctx.env);
       const res = await refreshRepository(storage, signers, ctx.reporter(cmd), {
-        force: opts.force,
+        force: opts.force ?? [],
         rollForward: Boolean(opts.rollForward),
       }).finally(() => signers.close?.());
       if (g.json) printJson(ctx.out, { ok: true, ...res });
@@ -154,13 +154,13 @@ export const register: RegisterCommand = (program, ctx) => {
 };
 
 interface InitKeyFlags {
-  rootKey: string[];
+  rootKey?: string[];
   targetsKey?: string;
   onlineKey?: string;
   attestationKey?: string;
 }
 
-function collect(v: string, prev: string[]): string[] {
+function collect(v: string, prev: string[] = []): string[] {
   return [...prev, v];
 }
 
@@ -181,13 +181,14 @@ function renderStatus(s: RepoStatus): string {
 function parseIntArg(flag: string) {
   return (v: string): number => {
     if (!/^\d+$/.test(v)) {
-      throw new ProvenantError('E_USAGE', `${flag} must be a positive integer, not "${v}"`, { exitClass: 'usage', field: flag });
+      throw new ProvenantError('E_USAGE', `${flag} must be a positive integer, not "${v}"`, { exitClass: 'usage', field: flag, hint: `e.g. ${flag} 2` });
     }
     return Number(v);
   };
 }
 
-function collectExpiry(v: string, prev: Partial<Record<SigningRole, string>>): Partial<Record<SigningRole, string>> {
+// Repeatable flags take no commander default: help would print it as `(default: {})`.
+function collectExpiry(v: string, prev: Partial<Record<SigningRole, string>> = {}): Partial<Record<SigningRole, string>> {
   const m = /^([a-z]+)=(.+)$/.exec(v);
   const role = m?.[1] as SigningRole | undefined;
   if (!m || !role || !SIGNING_ROLES.includes(role) || !DurationSchema.safeParse(m[2]).success) {
@@ -200,7 +201,7 @@ function collectExpiry(v: string, prev: Partial<Record<SigningRole, string>>): P
   return { ...prev, [role]: m[2]! };
 }
 
-function collectRole(v: string, prev: SigningRole[]): SigningRole[] {
+function collectRole(v: string, prev: SigningRole[] = []): SigningRole[] {
   if (!SIGNING_ROLES.includes(v as SigningRole)) {
     throw new ProvenantError('E_USAGE', `--force takes a role, not "${v}"`, { exitClass: 'usage', field: '--force', hint: `roles: ${SIGNING_ROLES.join(', ')}` });
   }

@@ -6,6 +6,7 @@ import { closeAll, loadSigner, PASSPHRASE_ENV } from '../../signers/key-store.ts
 import { openSigner } from '../../signers/open-signer.ts';
 import type { Signer } from '../../signers/signer.ts';
 import type { RegisterCommand } from '../context.ts';
+import { addIntegrationsDirOption, type IntegrationsDirFlags } from '../integrations-option.ts';
 import { printJson } from '../output.ts';
 
 const HELP = `
@@ -23,41 +24,39 @@ passphrase from ${PASSPHRASE_ENV} (or ${PASSPHRASE_ENV}_<NAME>).
 Examples:
   provenant build postgres && provenant sign postgres
   provenant sign --all --keys ~/provenant-keys
-  provenant sign redis --key attest-a.pem --key attest-b.pem --json
+  provenant sign redisdb --key attest-a.pem --key attest-b.pem --json
   provenant sign --all --key awskms:///alias/provenant-attestation
 See docs/attestations.md for the bundle format and how to verify one by hand.
 `;
 
-interface SignOptions {
+interface SignOptions extends IntegrationsDirFlags {
   keys: string;
-  key: string[];
-  root?: string;
+  /** Repeatable, so no commander default (help would print `(default: [])`). */
+  key?: string[];
   all?: boolean;
   version?: string;
 }
 
 export const register: RegisterCommand = (program, ctx) => {
-  program
-    .command('sign')
+  addIntegrationsDirOption(program.command('sign'))
     .description('sign built provenance (DSSE in a Sigstore bundle) and pin it in the pointer')
     .argument('[integration...]', 'integration directory names or project names (e.g. postgres, datadog-postgres)')
     .option('--all', 'sign every integration under the root')
-    .option('--root <dir>', 'directory holding the integrations (default: current directory, else the bundled examples)')
     .option('--keys <dir>', 'key store holding the `attestation` key', 'keys')
-    .option('--key <ref>', 'key to sign with instead of the key store: PEM file, pkcs11: or awskms:// (repeatable)', (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .option('--key <ref>', 'key to sign with instead of the key store: PEM file, pkcs11: or awskms:// (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--version <version>', 'which built version to sign when dist/ holds several (default: the newest)')
     .option('--json', 'print the result document on stdout')
     .addHelpText('after', HELP)
     .action(async (names: string[], opts: SignOptions, cmd: Command) => {
       const g = ctx.globals(cmd);
       const reporter = ctx.reporter(cmd);
-      const ws = await openWorkspace({ root: opts.root, cwd: ctx.cwd });
+      const ws = await openWorkspace({ root: opts.integrationsDir, cwd: ctx.cwd });
       const integrations = selectIntegrations(ws, names, Boolean(opts.all));
       let results: Awaited<ReturnType<typeof signIntegrations>>;
       const signers: Signer[] = [];
       try {
-        if (opts.key.length === 0) signers.push(await loadSigner(path.resolve(ctx.cwd, opts.keys), 'attestation', ctx.env));
-        for (const ref of opts.key) signers.push(await openSigner(ref, { env: ctx.env, cwd: ctx.cwd, field: '--key' }));
+        if ((opts.key ?? []).length === 0) signers.push(await loadSigner(path.resolve(ctx.cwd, opts.keys), 'attestation', ctx.env));
+        for (const ref of opts.key ?? []) signers.push(await openSigner(ref, { env: ctx.env, cwd: ctx.cwd, field: '--key' }));
         results = await signIntegrations(integrations, { signers, version: opts.version, reporter });
       } finally {
         await closeAll(signers);
