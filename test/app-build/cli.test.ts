@@ -110,6 +110,7 @@ test('--provenance slsa-v0.2 and GitHub Actions variables reach the statement', 
     ref: 'refs/tags/postgres-1',
     commit,
     invocationId: 'https://github.com/acme/integrations/actions/runs/55/attempts/1',
+    parameters: { integration: 'postgres', repository: 'https://github.com/acme/integrations', ref: 'refs/tags/postgres-1' },
   });
   assert.equal(r.pointer.uri, `https://pkgs.example.com/simple/datadog-postgres/${r.wheel.fileName}`);
 });

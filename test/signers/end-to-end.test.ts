@@ -65,13 +65,13 @@ test('end to end through the CLI: root (Ed25519) and online (P-384) keys on a So
     { root: hsm.uri('release', 'root'), targets: 'targets.pem', online: hsm.uri('release', 'online'), attestation: attestationRef },
   );
 
-  const release = await cli('release', 'postgres', '--root', 'integrations', '--json');
+  const release = await cli('release', 'postgres', '--integrations-dir', 'integrations', '--json');
   assert.equal(release.code, 0, release.err);
   const summary = JSON.parse(release.out) as ReleaseSummary;
   assert.deepEqual(summary.integrations[0]!.steps.map((s) => `${s.step}:${s.status}`).slice(-1), ['test download:ok']);
 
   for (const args of [['build', 'redisdb'], ['sign', 'redisdb', '--key', attestationRef], ['publish', 'redisdb']]) {
-    const r = await cli(...args, '--root', 'integrations', '--json');
+    const r = await cli(...args, '--integrations-dir', 'integrations', '--json');
     assert.equal(r.code, 0, `${args.join(' ')}: ${r.err}`);
   }
   const refresh = await cli('repo', 'refresh', '--force', 'root', '--force', 'timestamp', '--json');
