@@ -15,7 +15,7 @@ import { writeFileAtomic } from '../util/atomic-write.ts';
 export const ROOT_FILE = 'root.json';
 
 /** Where a host's first trusted root comes from: one story in every hint (README, docs/download.md). */
-const ROOT_SOURCE = "the root.json of the publisher's key store (keys/root.json, written by `provenant repo init`), copied to the host out of band, never fetched from the repository";
+export const ROOT_SOURCE = "the root.json of the publisher's key store (keys/root.json, written by `provenant repo init`), copied to the host out of band, never fetched from the repository";
 export const ROOT_HISTORY_DIR = 'root-history';
 
 export function rootHistoryFile(stateDir: string, version: number): string {

@@ -10,7 +10,7 @@ import { TufFetcherAdapter } from '../net/tuf-fetcher.ts';
 import { writeFileAtomic } from '../util/atomic-write.ts';
 import type { TargetCache } from './target-cache.ts';
 import { consistentHash, hashMismatch, uncheckablePins } from './target-hashes.ts';
-import { checkGivenRoot, invalidStateRoot, parseStateRoot, readRootFile, readStateRoot, ROOT_FILE, rootHistoryFile, rootIdentity, rootNotInChain, type RootDocument } from './trust-anchor.ts';
+import { checkGivenRoot, invalidStateRoot, parseStateRoot, readRootFile, readStateRoot, ROOT_FILE, ROOT_SOURCE, rootHistoryFile, rootIdentity, rootNotInChain, type RootDocument } from './trust-anchor.ts';
 import { fromTufError } from './tuf-errors.ts';
 import './tuf-models-linear.ts';
 import './tuf-models-verify-cache.ts';
@@ -181,7 +181,7 @@ export class TufClient {
       throw new ProvenantError('E_TUF_ROOT_MISSING', `no trusted root for ${opts.repositoryUrl} in ${opts.stateDir}`, {
         exitClass: 'usage',
         field: '--root',
-        hint: 'pass --root FILE (or PROVENANT_ROOT) with the repository\'s root.json obtained out of band, e.g. repository/metadata/1.root.json',
+        hint: `pass --root FILE (or PROVENANT_ROOT): ${ROOT_SOURCE}`,
       });
     }
     const forgetCommand = opts.forgetCommand ?? `provenant state forget ${opts.repositoryUrl}`;
