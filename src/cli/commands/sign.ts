@@ -6,6 +6,7 @@ import { openWorkspace, selectIntegrations } from '../../app/workspace.ts';
 import { ProvenantError } from '../../errors.ts';
 import { keyObjectSigner, readPrivateKeyPem } from '../../signers/key-file.ts';
 import { loadSigner, PASSPHRASE_ENV, passphraseEnvNames, passphraseFor } from '../../signers/key-store.ts';
+import { KEYLESS_ENV, keylessSigning, useKeyless } from '../../signers/keyless.ts';
 import type { Signer } from '../../signers/signer.ts';
 import type { RegisterCommand } from '../context.ts';
 import { printJson } from '../output.ts';
@@ -21,10 +22,18 @@ The key is the \`attestation\` key of the key store (made by \`provenant repo in
 PKCS#8 PEM file(s) given with --key (repeat it when the policy wants more than one signature).
 Encrypted keys take their passphrase from ${PASSPHRASE_ENV} (or ${PASSPHRASE_ENV}_<NAME>).
 
+--keyless signs with Sigstore instead: an ephemeral key, a Fulcio certificate for the identity in
+an OIDC token (--identity-token FILE, else SIGSTORE_ID_TOKEN, else GitHub Actions' token with
+\`permissions: id-token: write\`), the signature logged in Rekor and, with --tsa-url, timestamped.
+Inside GitHub Actions with an OIDC token available it is the default unless a key is given.
+Services: --fulcio-url/${KEYLESS_ENV.fulcioUrl}, --rekor-url/${KEYLESS_ENV.rekorUrl},
+--tsa-url/${KEYLESS_ENV.tsaUrl}; default Sigstore's public-good instance, no TSA.
+
 Examples:
   provenant build postgres && provenant sign postgres
   provenant sign --all --keys ~/provenant-keys
   provenant sign redis --key attest-a.pem --key attest-b.pem --json
+  provenant sign postgres --keyless --identity-token token.jwt --fulcio-url https://fulcio.internal
 See docs/attestations.md for the bundle format and how to verify one by hand.
 `;
 
@@ -34,6 +43,11 @@ interface SignOptions {
   root?: string;
   all?: boolean;
   version?: string;
+  keyless?: boolean;
+  identityToken?: string;
+  fulcioUrl?: string;
+  rekorUrl?: string;
+  tsaUrl?: string;
 }
 
 async function signerFromFile(file: string, env: NodeJS.ProcessEnv): Promise<Signer> {
@@ -62,6 +76,12 @@ export const register: RegisterCommand = (program, ctx) => {
     .option('--keys <dir>', 'key store holding the `attestation` key', 'keys')
     .option('--key <file>', 'PKCS#8 PEM private key to sign with instead of the key store (repeatable)', (v: string, prev: string[]) => [...prev, v], [] as string[])
     .option('--version <version>', 'which built version to sign when dist/ holds several (default: the newest)')
+    .option('--keyless', 'sign with a Fulcio certificate logged in Rekor (default inside GitHub Actions with id-token: write)')
+    .option('--no-keyless', 'sign with the key even inside GitHub Actions')
+    .option('--identity-token <file>', 'file holding the OIDC identity token for --keyless (else SIGSTORE_ID_TOKEN or GitHub Actions)')
+    .option('--fulcio-url <url>', `Fulcio for --keyless (else ${KEYLESS_ENV.fulcioUrl}, else public-good)`)
+    .option('--rekor-url <url>', `Rekor for --keyless (else ${KEYLESS_ENV.rekorUrl}, else public-good)`)
+    .option('--tsa-url <url>', `RFC 3161 timestamp authority for --keyless (else ${KEYLESS_ENV.tsaUrl}; default none)`)
     .option('--json', 'print the result document on stdout')
     .addHelpText('after', HELP)
     .action(async (names: string[], opts: SignOptions, cmd: Command) => {
@@ -69,11 +89,16 @@ export const register: RegisterCommand = (program, ctx) => {
       const reporter = ctx.reporter(cmd);
       const ws = await openWorkspace({ root: opts.root, cwd: ctx.cwd });
       const integrations = selectIntegrations(ws, names, Boolean(opts.all));
-      const signers =
-        opts.key.length > 0
+      const keyGiven = opts.key.length > 0 || cmd.getOptionValueSource('keys') !== 'default';
+      const keyless = useKeyless({ keyless: opts.keyless, keyGiven, env: ctx.env })
+        ? keylessSigning({ ...opts, identityToken: opts.identityToken && path.resolve(ctx.cwd, opts.identityToken) }, ctx.env)
+        : undefined;
+      const signers = keyless
+        ? []
+        : opts.key.length > 0
           ? await Promise.all(opts.key.map((f) => signerFromFile(path.resolve(ctx.cwd, f), ctx.env)))
           : [await loadSigner(path.resolve(ctx.cwd, opts.keys), 'attestation', ctx.env)];
-      const results = await signIntegrations(integrations, { signers, version: opts.version, reporter });
+      const results = await signIntegrations(integrations, { signers, keyless, version: opts.version, reporter });
       if (g.json) printJson(ctx.out, { ok: true, results });
       else for (const r of results) ctx.out.stdout(`${r.bundle.path}\n`);
     });
