@@ -2,7 +2,8 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Metadata, Targets } from '@tufjs/models';
 import { ProvenantError } from '../errors.ts';
-import { POLICY_TARGET, consistentTargetPath } from '../formats/layout.ts';
+import { POLICY_TARGET, SIGSTORE_TRUSTED_ROOT_TARGET, consistentTargetPath } from '../formats/layout.ts';
+import { trustTargetFiles } from './trust-targets.ts';
 import { defaultPolicy, renderPolicy } from '../policy/policy.ts';
 import { assignRoles, createKey, loadSigner, passphraseFor, readKeyIndex } from '../signers/key-store.ts';
 import { TRUSTED_ROOT_FILE, writeTrustedRoot } from '../signers/trusted-root.ts';
@@ -54,6 +55,8 @@ export interface InitOptions {
   /** Root keys to generate and require (default 1; production: 2 or more). */
   rootThreshold?: number;
   expires?: Partial<Record<SigningRole, string>>;
+  /** A Sigstore trusted root to publish beside the policy, for keyless attestations (docs/attestations.md). */
+  sigstoreTrustedRoot?: Uint8Array;
   now?: () => Date;
 }
 
@@ -118,6 +121,7 @@ export async function initRepository(storage: Storage, reporter: Reporter = sile
   // Settings are checked before any key is generated: a bad flag must leave nothing behind.
   const placeholder = (n: number) => Array.from({ length: n }, (_, i) => i.toString(16).padStart(64, '0'));
   makeConfig({ root: placeholder(rootThreshold), targets: placeholder(1), online: placeholder(1), attestation: placeholder(1) });
+  const extraTargets = trustTargetFiles({ sigstoreTrustedRoot: opts.sigstoreTrustedRoot });
 
   const roleKeys = {
     root: await ensureKeys(opts.keysDir, 'root', rootThreshold, keyType, ['root'], env),
@@ -143,12 +147,13 @@ export async function initRepository(storage: Storage, reporter: Reporter = sile
 
   const policyBytes = renderPolicy(defaultPolicy({ attestationKeys: [attestationSigner] }));
   const policyTarget = targetFile(POLICY_TARGET, policyBytes);
+  const extra = extraTargets.map((f) => ({ ...f, target: targetFile(f.path, f.bytes) }));
   const root = initialRoot(
     config,
     { root: rootSigners.map(pub), targets: [pub(targetsSigner)], bins: [pub(onlineSigner)], snapshot: [pub(onlineSigner)], timestamp: [pub(onlineSigner)] },
     now,
   );
-  const targets = initialTargets(config, [pub(onlineSigner)], [policyTarget], now);
+  const targets = initialTargets(config, [pub(onlineSigner)], [policyTarget, ...extra.map((f) => f.target)], now);
 
   const writes: [string, Uint8Array][] = [];
   const rootBytes = serializeMetadata(await signMetadata(root, rootSigners, 'root'));
@@ -169,11 +174,15 @@ export async function initRepository(storage: Storage, reporter: Reporter = sile
   const policyKey = consistentTargetPath(POLICY_TARGET, policyTarget.hashes.sha256!);
   await storage.put(CONFIG_KEY, renderConfig(config), objectPropsFor(CONFIG_KEY));
   await storage.putImmutable(policyKey, policyBytes, objectPropsFor(policyKey));
+  for (const f of extra) {
+    const key = consistentTargetPath(f.path, f.target.hashes.sha256!);
+    await storage.putImmutable(key, f.bytes, objectPropsFor(key));
+  }
   for (const [key, bytes] of writes) await storage.putImmutable(key, bytes, objectPropsFor(key));
   await storage.putIfMatch(metadataKey('timestamp'), timestampBytes, objectPropsFor(metadataKey('timestamp')), undefined);
   // From now on every publish and refresh checks the repository's root chain from this copy.
   await writeTrustedRoot(opts.keysDir, rootBytes);
-  reporter.step(storage.location, 'init', 'ok', `root, targets, ${names.length} bins, snapshot, timestamp; policy ${POLICY_TARGET}`);
+  reporter.step(storage.location, 'init', 'ok', `root, targets, ${names.length} bins, snapshot, timestamp; ${[POLICY_TARGET, ...extra.map((f) => f.path)].join(', ')}`);
 
   const keyIndex = await readKeyIndex(opts.keysDir);
   return {
@@ -251,6 +260,8 @@ export interface RepoStatus {
   releases: number;
   projects: number;
   policyTarget: boolean;
+  /** Whether a Sigstore trusted root is published (keyless attestations can be checked). */
+  sigstoreTrustedRoot: boolean;
   config: RepositoryConfig;
   /** Whether the root chain was checked from a trusted root given by the caller (the key store's). */
   anchored: boolean;
@@ -294,6 +305,7 @@ export async function repoStatus(storage: Storage, opts: { now?: () => Date; tru
     releases,
     projects: projects.size,
     policyTarget: POLICY_TARGET in state.targets.signed.targets,
+    sigstoreTrustedRoot: SIGSTORE_TRUSTED_ROOT_TARGET in state.targets.signed.targets,
     anchored: opts.trustedRoot !== undefined,
     config: state.config,
   };

@@ -53,8 +53,12 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** Reads bundle bytes strictly; throws E_ATTESTATION_MALFORMED / E_ATTESTATION_KEY_UNTRUSTED. */
-export function parseAttestationBundle(bytes: Uint8Array, file?: string): ParsedAttestationBundle {
+/**
+ * Reads bundle bytes strictly; throws E_ATTESTATION_MALFORMED / E_ATTESTATION_MEDIA_TYPE, and
+ * E_ATTESTATION_KEY_UNTRUSTED for a certificate unless `acceptCertificate` (the policy lists
+ * keyless identities): a certificate is then not even read.
+ */
+export function parseAttestationBundle(bytes: Uint8Array, file?: string, opts: { acceptCertificate?: boolean } = {}): ParsedAttestationBundle {
   const malformed = (message: string, field?: string) =>
     attestationError('E_ATTESTATION_MALFORMED', `attestation bundle ${message}`, {
       file,
@@ -88,7 +92,14 @@ export function parseAttestationBundle(bytes: Uint8Array, file?: string): Parsed
   if (vm.tlogEntries !== undefined && !Array.isArray(vm.tlogEntries)) {
     throw malformed('verificationMaterial.tlogEntries is not an array', 'verificationMaterial.tlogEntries');
   }
-  if (vm.certificate !== undefined || vm.x509CertificateChain !== undefined) return parseKeyless(raw, vm, file, malformed);
+  if (vm.certificate !== undefined || vm.x509CertificateChain !== undefined) {
+    if (opts.acceptCertificate) return parseKeyless(raw, vm, file, malformed);
+    throw attestationError('E_ATTESTATION_KEY_UNTRUSTED', 'attestation bundle carries a certificate, and the attestation policy lists no keyless identity: only its keys are trusted', {
+      file,
+      field: vm.certificate !== undefined ? 'verificationMaterial.certificate' : 'verificationMaterial.x509CertificateChain',
+      hint: 'sign with a key the policy lists (`provenant sign`), or publish a policy with `attestation.identities` (docs/policy.md)',
+    });
+  }
   if (!isObject(vm.publicKey)) throw malformed('has no verificationMaterial.publicKey', 'verificationMaterial.publicKey');
   for (const k of Object.keys(vm.publicKey)) {
     if (k !== 'hint') throw malformed(`has an unknown field "${k}"`, `verificationMaterial.publicKey.${k}`);

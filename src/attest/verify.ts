@@ -52,9 +52,10 @@ const verifierOptions = { tlogThreshold: 0, ctlogThreshold: 0, timestampThreshol
  * the code for which is loaded only then.
  */
 export async function verifyAttestation(bundleBytes: Uint8Array, policy: Policy, opts: VerifyOptions = {}): Promise<VerifiedAttestation> {
-  const parsed = parseAttestationBundle(bundleBytes, opts.file);
+  const identities = policy.attestation.identities ?? [];
+  const parsed = parseAttestationBundle(bundleBytes, opts.file, { acceptCertificate: identities.length > 0 });
   if (parsed.kind === 'keyed') return verifyKeyed(parsed, policy, opts.file);
-  const identities = keylessAllowed(parsed, policy, opts.file);
+  checkKeylessShape(parsed, policy, opts.file);
   if (!opts.sigstoreTrustedRoot) throw keylessUnavailable(opts.file);
   const rootBytes = await opts.sigstoreTrustedRoot();
   const [{ parseSigstoreTrustedRoot }, { verifyKeylessBundle }] = await Promise.all([import('./sigstore-root.ts'), import('./keyless-verify.ts')]);
@@ -68,16 +69,8 @@ export async function verifyAttestation(bundleBytes: Uint8Array, policy: Policy,
   };
 }
 
-/** The policy's identities, when it accepts keyless bundles at all; else the refusal. */
-function keylessAllowed(parsed: KeylessAttestationBundle, policy: Policy, file: string | undefined): Identity[] {
-  const identities = policy.attestation.identities ?? [];
-  if (identities.length === 0) {
-    throw attestationError('E_ATTESTATION_KEY_UNTRUSTED', 'attestation bundle carries a certificate, and the attestation policy lists no keyless identity: only its keys are trusted', {
-      file,
-      field: 'verificationMaterial.certificate',
-      hint: 'sign with a key the policy lists (`provenant sign`), or publish a policy with `attestation.identities` (docs/policy.md)',
-    });
-  }
+/** One signer, one kind of material, and a policy threshold one keyless signature can meet. */
+function checkKeylessShape(parsed: KeylessAttestationBundle, policy: Policy, file: string | undefined): void {
   if (parsed.alsoHint) {
     throw attestationError('E_ATTESTATION_MALFORMED', 'attestation bundle carries both a certificate and a public key hint', {
       file,
@@ -92,7 +85,6 @@ function keylessAllowed(parsed: KeylessAttestationBundle, policy: Policy, file: 
       hint: `sign with ${policy.attestation.threshold} distinct keys listed in the policy, or lower its threshold to 1`,
     });
   }
-  return identities;
 }
 
 function keylessUnavailable(file: string | undefined) {
@@ -124,9 +116,9 @@ function checkPayloadType(payloadType: string, file: string | undefined): void {
  * Synchronous, so keyed only: a keyless bundle needs verifyAttestation.
  */
 export function verifyAttestationBundle(bundleBytes: Uint8Array, policy: Policy, opts: { file?: string } = {}): VerifiedAttestation {
-  const parsed = parseAttestationBundle(bundleBytes, opts.file);
+  const parsed = parseAttestationBundle(bundleBytes, opts.file, { acceptCertificate: (policy.attestation.identities ?? []).length > 0 });
   if (parsed.kind === 'keyed') return verifyKeyed(parsed, policy, opts.file);
-  keylessAllowed(parsed, policy, opts.file);
+  checkKeylessShape(parsed, policy, opts.file);
   throw keylessUnavailable(opts.file);
 }
 
