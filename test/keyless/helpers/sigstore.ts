@@ -28,6 +28,8 @@ export interface GitHubClaims {
 
 export interface SigstoreInstance {
   issuer: string;
+  /** A second issuer this Fulcio also trusts (its own signing key): certificates that name another issuer. */
+  otherIssuer: string;
   fulcioUrl: string;
   rekorUrl: string;
   tsaUrl: string;
@@ -37,7 +39,9 @@ export interface SigstoreInstance {
   /** sigstore-python's ClientTrustConfig for this instance (`sigstore --trust-config`). */
   clientTrustConfig(): Record<string, unknown>;
   /** A JWT from this issuer (audience sigstore, valid 5 minutes) with these claims. */
-  token(claims: Record<string, unknown>, opts?: { audience?: string; expiresIn?: number; key?: KeyObject }): string;
+  token(claims: Record<string, unknown>, opts?: { audience?: string; expiresIn?: number; key?: KeyObject; issuer?: 'other' }): string;
+  /** Moves Fulcio's (and its CT log's) clock by `ms` from now, for the certificates issued next. */
+  setCaOffset(ms: number): void;
   /** Claims as GitHub Actions' issuer sets them; `sub` is the SAN the certificate gets. */
   githubClaims(c: GitHubClaims): Record<string, unknown>;
   /** GitHub Actions' token endpoint (ACTIONS_ID_TOKEN_REQUEST_URL/TOKEN) handing out tokens with `claims`. */
@@ -46,12 +50,6 @@ export interface SigstoreInstance {
   requests: string[];
 }
 
-export interface SigstoreOptions {
-  /** Fulcio's clock: certificates are valid for 10 minutes from it. */
-  caClock?: Date;
-  /** Rekor's clock: the integrated time. */
-  tlogClock?: Date;
-}
 
 const SIGSTORE_AUDIENCE = 'sigstore';
 
@@ -160,25 +158,33 @@ function canonicalDsseEntry(proposed: { kind?: string; apiVersion?: string; spec
   };
 }
 
-export async function startSigstore(t: { after(fn: () => unknown): void }, opts: SigstoreOptions = {}): Promise<SigstoreInstance> {
+export async function startSigstore(t: { after(fn: () => unknown): void }): Promise<SigstoreInstance> {
   const requests: string[] = [];
   const oidcKey = p256();
+  const otherKey = p256();
   const kid = randomUUID();
+  const otherKid = randomUUID();
   const ghBearer = randomUUID();
   let ghClaims: Record<string, unknown> | undefined;
   const issuerRoutes: Record<string, Route> = {};
   const issuerBase = await listen(t, issuerRoutes, requests);
   const issuer = `${issuerBase}/oidc`;
+  const otherIssuer = `${issuerBase}/other-oidc`;
   const token: SigstoreInstance['token'] = (claims, o = {}) => {
     const now = Math.floor(Date.now() / 1000);
-    const header = b64url(JSON.stringify({ alg: 'ES256', typ: 'JWT', kid }));
-    const payload = b64url(JSON.stringify({ iss: issuer, aud: o.audience ?? SIGSTORE_AUDIENCE, iat: now, nbf: now, exp: now + (o.expiresIn ?? 300), ...claims }));
-    const sig = cryptoSign('sha256', Buffer.from(`${header}.${payload}`), { key: o.key ?? oidcKey.privateKey, dsaEncoding: 'ieee-p1363' });
+    const other = o.issuer === 'other';
+    const header = b64url(JSON.stringify({ alg: 'ES256', typ: 'JWT', kid: other ? otherKid : kid }));
+    const payload = b64url(JSON.stringify({ iss: other ? otherIssuer : issuer, aud: o.audience ?? SIGSTORE_AUDIENCE, iat: now, nbf: now, exp: now + (o.expiresIn ?? 300), ...claims }));
+    const sig = cryptoSign('sha256', Buffer.from(`${header}.${payload}`), { key: o.key ?? (other ? otherKey : oidcKey).privateKey, dsaEncoding: 'ieee-p1363' });
     return `${header}.${payload}.${b64url(sig)}`;
   };
+  const discovery = (iss: string) => async () => ({ status: 200, body: JSON.stringify({ issuer: iss, jwks_uri: `${iss}/jwks`, id_token_signing_alg_values_supported: ['ES256'] }) });
+  const jwks = (key: KeyObject, id: string) => async () => ({ status: 200, body: JSON.stringify({ keys: [{ ...key.export({ format: 'jwk' }), kid: id, alg: 'ES256', use: 'sig' }] }) });
   Object.assign(issuerRoutes, {
-    'GET /oidc/.well-known/openid-configuration': async () => ({ status: 200, body: JSON.stringify({ issuer, jwks_uri: `${issuer}/jwks`, id_token_signing_alg_values_supported: ['ES256'] }) }),
-    'GET /oidc/jwks': async () => ({ status: 200, body: JSON.stringify({ keys: [{ ...oidcKey.publicKey.export({ format: 'jwk' }), kid, alg: 'ES256', use: 'sig' }] }) }),
+    'GET /oidc/.well-known/openid-configuration': discovery(issuer),
+    'GET /oidc/jwks': jwks(oidcKey.publicKey, kid),
+    'GET /other-oidc/.well-known/openid-configuration': discovery(otherIssuer),
+    'GET /other-oidc/jwks': jwks(otherKey.publicKey, otherKid),
     // GitHub Actions' runner token endpoint: bearer-authorised, audience from the query.
     'GET /github/token': async (req: IncomingMessage, _body: string, url: URL) => {
       if (req.headers.authorization !== `Bearer ${ghBearer}` || !ghClaims) return { status: 401, body: '{"message":"bad bearer"}' };
@@ -186,10 +192,11 @@ export async function startSigstore(t: { after(fn: () => unknown): void }, opts:
     },
   } satisfies Record<string, Route>);
 
-  const clockOf = (d: Date | undefined) => d;
-  const ctKeys = p256();
-  const ctLog = await initializeCTLog(ctKeys, clockOf(opts.caClock));
-  const ca = await initializeCA(p256(), ctLog, clockOf(opts.caClock));
+  // The mock reads its clock from this Date on every certificate; it is set before each request.
+  const caClock = new Date();
+  let caOffsetMs = 0;
+  const ctLog = await initializeCTLog(p256(), caClock);
+  const ca = await initializeCA(p256(), ctLog, caClock);
   const tsa = await initializeTSA(p256());
   const fulcio = fulcioHandler(ca);
   const fulcioUrl = await listen(
@@ -197,8 +204,9 @@ export async function startSigstore(t: { after(fn: () => unknown): void }, opts:
     {
       [`POST ${fulcio.path}`]: async (req, body) => {
         const oidc = (JSON.parse(body) as { credentials?: { oidcIdentityToken?: string } }).credentials?.oidcIdentityToken ?? '';
-        const why = await verifyIdentityToken(oidc, [issuer]);
+        const why = await verifyIdentityToken(oidc, [issuer, otherIssuer]);
         if (why) return { status: 401, body: JSON.stringify({ code: 16, message: `invalid identity token: ${why}` }) };
+        caClock.setTime(Date.now() + caOffsetMs);
         return mockRoute(fulcio.fn)(req, body, new URL('http://x'));
       },
     },
@@ -206,7 +214,7 @@ export async function startSigstore(t: { after(fn: () => unknown): void }, opts:
   );
   const rekorRoutes: Record<string, Route> = {};
   const rekorUrl = await listen(t, rekorRoutes, requests);
-  const tlog = await initializeTLog(rekorUrl, p256(), clockOf(opts.tlogClock));
+  const tlog = await initializeTLog(rekorUrl, p256());
   const rekor = rekorHandler(tlog);
   rekorRoutes[`POST ${rekor.path}`] = async (req, body, url) => {
     let canonical: object;
@@ -249,6 +257,8 @@ export async function startSigstore(t: { after(fn: () => unknown): void }, opts:
   const service = (url: string) => ({ url, majorApiVersion: 1, validFor: { start }, operator: 'provenant-test' });
   return {
     issuer,
+    otherIssuer,
+    setCaOffset: (ms) => void (caOffsetMs = ms),
     fulcioUrl,
     rekorUrl,
     tsaUrl,
