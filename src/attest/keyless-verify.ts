@@ -13,9 +13,10 @@ import { attestationError, type AttestationErrorCode } from './errors.ts';
  * @sigstore/verify does the cryptography: the inclusion proof against the signed checkpoint, the
  * SET and its integrated time, the TSA timestamp, the chain to a trusted CA at those times, the
  * SCT, that the log entry's body is this envelope's signature and payload, and the signature.
- * provenant adds what it leaves to callers, fail-closed: at least one log entry, each with an
- * inclusion proof and checkpoint (a SET alone is only a promise), the identity policy with
- * anchored patterns (its own SAN check is an unanchored regex), and a code of ours per failure.
+ * provenant adds what it leaves to callers, fail-closed: at least one log entry (each with an
+ * inclusion proof and checkpoint, as @sigstore/bundle's v0.3 validation already requires: a SET
+ * alone is only a promise), the identity policy with anchored patterns (its own SAN check is an
+ * unanchored regex), and a code of ours per failure.
  */
 export interface VerifiedKeyless {
   payload: Uint8Array;
@@ -61,12 +62,6 @@ export function verifyKeylessBundle(
   if (entries.length === 0) {
     throw fail('E_ATTESTATION_TLOG_MISSING', 'keyless attestation has no transparency log entry: its signature was never made public', 'verificationMaterial.tlogEntries', 'sign with a Rekor instance configured (`provenant sign --keyless --rekor-url …`)');
   }
-  entries.forEach((e, i) => {
-    if (!e.inclusionProof?.checkpoint?.envelope) {
-      throw fail('E_ATTESTATION_TLOG_CHECKPOINT', `transparency log entry ${i} has no inclusion proof with a signed checkpoint`, `verificationMaterial.tlogEntries[${i}].inclusionProof`, 'the log entry must prove its inclusion offline; sign again against a Rekor that returns inclusion proofs');
-    }
-  });
-
   const entity = toSignedEntity(bundle);
   const cert = entity.key.$case === 'certificate' ? entity.key.certificate : undefined;
   if (!cert) throw fail('E_ATTESTATION_MALFORMED', 'keyless attestation has no signing certificate', 'verificationMaterial.certificate', 'sign with `provenant sign --keyless`');
