@@ -116,7 +116,9 @@ function keylessSigningError(e: unknown, cfg: KeylessSigning): Error {
   const root = e instanceof InternalError && isProvenantError(e.cause) ? e.cause : e;
   if (isProvenantError(root)) return root;
   if (!(e instanceof InternalError)) return e as Error;
-  const because = e.code === 'IDENTITY_TOKEN_PARSE_ERROR' ? '' : `: ${(e.cause as Error | undefined)?.message ?? e.message}`;
+  // The cause is safe to show (e.g. "JWT email not verified by issuer"); the parse error's own message is not.
+  const cause = (e.cause as Error | undefined)?.message ?? (e.code === 'IDENTITY_TOKEN_PARSE_ERROR' ? undefined : e.message);
+  const because = cause ? `: ${cause}` : '';
   const net = (code: string, what: string, url: string, hint: string) => new ProvenantError(code, `${what} (${url})${because}`, { exitClass: 'network', hint, cause: e });
   switch (e.code) {
     case 'IDENTITY_TOKEN_READ_ERROR':
