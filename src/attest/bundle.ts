@@ -4,9 +4,10 @@ import { attestationError } from './errors.ts';
 
 /**
  * The signed attestation file: a Sigstore bundle v0.3 (protobuf-specs `Bundle`, JSON form)
- * whose content is a DSSE envelope around the in-toto statement, and whose verification
- * material is only a public key HINT. The key itself is never in the bundle: verifiers take
- * it from the attestation policy.
+ * whose content is a DSSE envelope around the in-toto statement. Keyed, its verification
+ * material is only a public key HINT (verifiers take the key from the attestation policy);
+ * keyless, a Fulcio certificate with its Rekor entries (checked against the Sigstore trusted
+ * root and the policy's identities).
  */
 export const BUNDLE_MEDIA_TYPE = BUNDLE_V03_MEDIA_TYPE;
 export const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
