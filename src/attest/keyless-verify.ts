@@ -76,7 +76,14 @@ export function verifyKeylessBundle(
     verifier.verify(entity);
   } catch (e) {
     if (e instanceof VerificationError) throw mapVerificationError(e, cert, entries.map((x) => Number(x.integratedTime)), file);
-    throw e;
+    // Anything else is @sigstore/verify meeting bytes it cannot parse (e.g. a timestamp whose
+    // time it does not read): attacker-controlled input, so a refusal, not an internal error.
+    throw attestationError('E_ATTESTATION_MALFORMED', `keyless attestation cannot be verified: ${(e as Error).message}`, {
+      file,
+      field: 'verificationMaterial',
+      hint: 'do not install this artifact; sign it again with `provenant sign --keyless`',
+      cause: e,
+    });
   }
 
   const certificate = certificateIdentity(cert);

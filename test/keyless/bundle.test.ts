@@ -125,6 +125,13 @@ test('identity policy: extensions, projects, thresholds, and policies without id
   assert.throws(() => verifyAttestationBundle(bytes, policyFor(s)), (e: unknown) => e instanceof ProvenantError && e.code === 'E_ATTESTATION_KEY_UNTRUSTED');
 });
 
+test('a timestamp @sigstore/verify cannot parse (GeneralizedTime ".12") is a refusal with a code, not an internal error', async (t) => {
+  const s = await startSigstore(t);
+  s.setTsaMillis(120);
+  const { bytes } = await signAttestationKeyless(STATEMENT, keylessConfig(s, RUN, { tsa: true }));
+  await expectCode(verifyAttestation(bytes, policyFor(s), { sigstoreTrustedRoot: async () => s.trustedRootBytes }), 'E_ATTESTATION_MALFORMED');
+});
+
 test('trusted root mismatches: another CT log → E_ATTESTATION_SCT; another Rekor key → E_ATTESTATION_TLOG_SET', async (t) => {
   const s = await startSigstore(t);
   const other = await startSigstore(t);

@@ -42,6 +42,11 @@ export interface SigstoreInstance {
   token(claims: Record<string, unknown>, opts?: { audience?: string; expiresIn?: number; key?: KeyObject; issuer?: 'other' }): string;
   /** Moves Fulcio's (and its CT log's) clock by `ms` from now, for the certificates issued next. */
   setCaOffset(ms: number): void;
+  /**
+   * The TSA stamps whole seconds (see below); this sets the milliseconds it adds instead, e.g.
+   * 120, which DER encodes as `.12`: a GeneralizedTime @sigstore/core cannot parse.
+   */
+  setTsaMillis(ms: number): void;
   /** Claims as GitHub Actions' issuer sets them; `sub` is the SAN the certificate gets. */
   githubClaims(c: GitHubClaims): Record<string, unknown>;
   /** GitHub Actions' token endpoint (ACTIONS_ID_TOKEN_REQUEST_URL/TOKEN) handing out tokens with `claims`. */
@@ -197,7 +202,11 @@ export async function startSigstore(t: { after(fn: () => unknown): void }): Prom
   let caOffsetMs = 0;
   const ctLog = await initializeCTLog(p256(), caClock);
   const ca = await initializeCA(p256(), ctLog, caClock);
-  const tsa = await initializeTSA(p256());
+  // Whole seconds: the mock encodes milliseconds as DER wants (trailing zeros dropped, `.12`),
+  // and @sigstore/core only parses three digits; one run in ten would fail on it otherwise.
+  const tsaClock = new Date();
+  let tsaMillis = 0;
+  const tsa = await initializeTSA(p256(), tsaClock);
   const fulcio = fulcioHandler(ca);
   const fulcioUrl = await listen(
     t,
@@ -226,7 +235,16 @@ export async function startSigstore(t: { after(fn: () => unknown): void }): Prom
     return mockRoute(rekor.fn)(req, JSON.stringify(canonical), url);
   };
   const ts = tsaHandler(tsa);
-  const tsaUrl = await listen(t, { [`POST ${ts.path}`]: mockRoute(ts.fn) }, requests);
+  const tsaUrl = await listen(
+    t,
+    {
+      [`POST ${ts.path}`]: async (req, body, url) => {
+        tsaClock.setTime(Math.floor(Date.now() / 1000) * 1000 + tsaMillis);
+        return mockRoute(ts.fn)(req, body, url);
+      },
+    },
+    requests,
+  );
 
   // Valid from a day back: the tests that move Fulcio's clock still chain to this CA.
   const start = new Date(Date.now() - 24 * 3600 * 1000).toISOString();
@@ -259,6 +277,7 @@ export async function startSigstore(t: { after(fn: () => unknown): void }): Prom
     issuer,
     otherIssuer,
     setCaOffset: (ms) => void (caOffsetMs = ms),
+    setTsaMillis: (ms) => void (tsaMillis = ms),
     fulcioUrl,
     rekorUrl,
     tsaUrl,
