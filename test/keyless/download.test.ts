@@ -1,11 +1,17 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { readdir } from 'node:fs/promises';
+import path from 'node:path';
 import { test } from 'node:test';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
 import { publishTrustTargets } from '../../src/app/trust-targets.ts';
 import { renderPolicy, defaultPolicy } from '../../src/policy/policy.ts';
 import { makeStatement, renderStatement } from '../../src/provenance/statement.ts';
 import { publish, repoFixture, signedRelease, type ReleaseOptions, type RepoFixture } from '../download/helpers/fixture.ts';
-import { download, expectRefused } from '../download/helpers/run.ts';
+import { download, expectRefused, freshDest } from '../download/helpers/run.ts';
+import { REPO_ROOT } from '../helpers/peers.ts';
+import { startStaticServer } from '../helpers/static-server.ts';
 import { contextOf, keylessSign, releaseIdentity, RUN, tlogEntry } from './helpers/keyless.ts';
 import { startSigstore, type SigstoreInstance } from './helpers/sigstore.ts';
 
@@ -149,4 +155,34 @@ test('a repository whose policy lists no identity refuses keyless attestations (
   await publishTrustTargets(fx.storage, fx.signers, undefined, { sigstoreTrustedRoot: s.trustedRootBytes });
   await publish(fx, [await signedRelease(fx, 'keyless', V, { context: contextOf(RUN), signStatement: keylessSign(s) })]);
   await expectRefused(fx, fx.repoDir, 'keyless', 'E_ATTESTATION_KEY_UNTRUSTED', 'verification');
+});
+
+test('a keyed download neither loads the keyless verifier nor fetches the Sigstore trusted root; a keyless one does both', async (t) => {
+  const s = await startSigstore(t);
+  const fx = await keylessRepository(t, s);
+  await publish(fx, [await signedRelease(fx, 'keyed', V), await signedRelease(fx, 'keyless', V, { context: contextOf(RUN), signStatement: keylessSign(s) })]);
+  const server = await startStaticServer(fx.repoDir, t);
+  const downloadModule = pathToFileURL(path.join(REPO_ROOT, 'src/app/download.ts')).href;
+  // A fresh process per download, recording every module it loads.
+  const script = `
+    import { registerHooks } from 'node:module';
+    const loaded = [];
+    registerHooks({ load(url, context, next) { loaded.push(url); return next(url, context); } });
+    const [project, repository, root, stateDir, dest] = process.argv.slice(1);
+    const { downloadWheel } = await import(${JSON.stringify(downloadModule)});
+    await downloadWheel({ project, repository, root, stateDir, dest, env: {} });
+    console.log(JSON.stringify(loaded.filter((u) => u.includes('/src/attest/')).map((u) => u.slice(u.lastIndexOf('/') + 1))));
+  `;
+  const run = async (project: string) => {
+    const before = server.count(/sigstore-trusted-root/);
+    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script, project, server.url, fx.rootFile, path.join(fx.dir, `state-${project}`), await freshDest(fx)]);
+    return { modules: JSON.parse(stdout) as string[], trustedRootFetches: server.count(/sigstore-trusted-root/) - before };
+  };
+  const keyed = await run('keyed');
+  assert.ok(keyed.modules.includes('verify.ts'), keyed.modules.join());
+  assert.deepEqual(keyed.modules.filter((m) => m === 'keyless-verify.ts' || m === 'sigstore-root.ts'), []);
+  assert.equal(keyed.trustedRootFetches, 0);
+  const keylessRun = await run('keyless');
+  assert.ok(keylessRun.modules.includes('keyless-verify.ts') && keylessRun.modules.includes('sigstore-root.ts'), keylessRun.modules.join());
+  assert.equal(keylessRun.trustedRootFetches, 1);
 });
