@@ -132,13 +132,16 @@ test('a timestamp @sigstore/verify cannot parse (GeneralizedTime ".12") is a ref
   await expectCode(verifyAttestation(bytes, policyFor(s), { sigstoreTrustedRoot: async () => s.trustedRootBytes }), 'E_ATTESTATION_MALFORMED');
 });
 
-test('trusted root mismatches: another CT log → E_ATTESTATION_SCT; another Rekor key → E_ATTESTATION_TLOG_SET', async (t) => {
+test('trusted root mismatches: another CT log → E_ATTESTATION_SCT; another Rekor key → E_ATTESTATION_TLOG_SET; another TSA → E_ATTESTATION_TIMESTAMP', async (t) => {
   const s = await startSigstore(t);
   const other = await startSigstore(t);
   const { bytes } = await signAttestationKeyless(STATEMENT, keylessConfig(s));
   const withRoot = (root: Record<string, unknown>) => verifyAttestation(bytes, policyFor(s), { sigstoreTrustedRoot: async () => bytesOf(root) });
   await expectCode(withRoot({ ...s.trustedRoot, ctlogs: other.trustedRoot.ctlogs }), 'E_ATTESTATION_SCT');
   await expectCode(withRoot({ ...s.trustedRoot, tlogs: other.trustedRoot.tlogs }), 'E_ATTESTATION_TLOG_SET');
+  // A timestamp from a TSA the trusted root does not list.
+  const stamped = await signAttestationKeyless(STATEMENT, keylessConfig(s, RUN, { tsa: true }));
+  await expectCode(verifyAttestation(stamped.bytes, policyFor(s), { sigstoreTrustedRoot: async () => bytesOf({ ...s.trustedRoot, timestampAuthorities: other.trustedRoot.timestampAuthorities }) }), 'E_ATTESTATION_TIMESTAMP');
   // A tampered statement: the log entry no longer records this payload.
   const b = json(bytes) as { dsseEnvelope: { payload: string } };
   b.dsseEnvelope.payload = Buffer.from(new TextDecoder().decode(STATEMENT).replace('datadog_x', 'datadog_y')).toString('base64');
