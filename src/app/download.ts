@@ -2,7 +2,7 @@ import { lstat, mkdir, mkdtemp, readlink, rename, rm, rmdir, stat } from 'node:f
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ProvenantError, isProvenantError } from '../errors.ts';
-import { pointerTargetPath, POLICY_TARGET } from '../formats/layout.ts';
+import { pointerTargetPath, POLICY_TARGET, SIGSTORE_TRUSTED_ROOT_TARGET } from '../formats/layout.ts';
 import { parseVersion } from '../formats/pep440.ts';
 import { normalizeProjectName } from '../formats/pep503.ts';
 import { DeadlineFetcher, startDeadline } from '../net/deadline.ts';
@@ -12,6 +12,7 @@ import { parsePolicy, type Policy } from '../policy/policy.ts';
 import type { S3StorageOptions } from '../storage/s3.ts';
 import { downloadPinnedAttestation, downloadPinnedWheel } from '../verify/artifact.ts';
 import { checkAttestationSignature, checkProvenanceParameters, checkProvenancePolicy, checkStatementTypes, checkSubject } from '../verify/attestation-check.ts';
+import { checkCertificateMatchesStatement } from '../verify/certificate-statement.ts';
 import { CHECKS, type CheckName } from '../verify/checks.ts';
 import { checkPointer } from '../verify/pointer-check.ts';
 import { repositoryBaseUrl } from '../verify/repository-url.ts';
@@ -72,6 +73,8 @@ export interface DownloadResult {
   skipped: CheckName[];
   attestation?: {
     keyIds: string[];
+    /** A keyless signature: the certificate's identity and its Rekor log index(es). */
+    keyless?: { issuer: string | undefined; subject: string | undefined; logIndexes: string[] };
     format: string;
     builderId: string;
     sourceRepository: string | undefined;
@@ -189,17 +192,19 @@ export async function downloadWheel(req: DownloadRequest): Promise<DownloadResul
       const pin = attestationPin;
       const bundle = await attestationP();
       pass('attestation length and digest', `${pin.length} bytes, sha256 ${pin.sha256.slice(0, 12)}…`);
-      const signed = checkAttestationSignature(bundle, policy, pin.url);
-      pass('attestation signature', `signed by policy key(s) ${signed.keyIds.map((k) => k.slice(0, 12)).join(', ')}`);
+      const signed = await checkAttestationSignature(bundle, policy, pin.url, { project, sigstoreTrustedRoot: () => readSigstoreTrustedRoot(client) });
+      pass('attestation signature', signed.keyless ? `keyless, ${signed.keyless.certificate.subject} (${signed.keyless.certificate.issuer}), Rekor log index ${signed.keyless.logIndexes.join(', ')}` : `signed by policy key(s) ${signed.keyIds.map((k) => k.slice(0, 12)).join(', ')}`);
       const facts = checkStatementTypes(signed.payload, pin.url);
       pass('statement types', facts.format);
       checkSubject(facts, checked.wheelFileName, pointer.digest, pin.url);
       checkProvenanceParameters(facts, { project, version: release.version, wheelFileName: checked.wheelFileName }, pin.url);
       pass('subject', `${checked.wheelFileName} sha256 ${pointer.digest.slice(0, 12)}…`);
       checkProvenancePolicy(facts, policy, pin.url);
+      if (signed.keyless) checkCertificateMatchesStatement(signed.keyless.certificate, facts, pin.url);
       pass('provenance policy', `builder ${facts.builderId}${facts.sourceRepository ? `, source ${facts.sourceRepository}` : ''}${facts.ref ? ` @ ${facts.ref}` : ''}`);
       attestation = {
         keyIds: signed.keyIds,
+        ...(signed.keyless ? { keyless: { issuer: signed.keyless.certificate.issuer, subject: signed.keyless.certificate.subject, logIndexes: signed.keyless.logIndexes } } : {}),
         format: facts.format,
         builderId: facts.builderId,
         sourceRepository: facts.sourceRepository,
@@ -300,6 +305,19 @@ async function readPolicy(tuf: TufClient): Promise<Policy> {
     if (isProvenantError(e)) throw new ProvenantError(e.code, e.message, { exitClass: 'verification', file: e.file, field: e.field, hint: e.hint, cause: e });
     throw e;
   }
+}
+
+/** The Sigstore trusted root target, fetched (through TUF) only when a keyless bundle needs it. */
+async function readSigstoreTrustedRoot(tuf: TufClient): Promise<Uint8Array> {
+  const info = await tuf.targetInfo(SIGSTORE_TRUSTED_ROOT_TARGET);
+  if (!info) {
+    throw new ProvenantError('E_SIGSTORE_ROOT_MISSING', `the attestation is keyless, and the repository publishes no Sigstore trusted root (TUF target ${SIGSTORE_TRUSTED_ROOT_TARGET})`, {
+      exitClass: 'verification',
+      file: SIGSTORE_TRUSTED_ROOT_TARGET,
+      hint: 'the repository owners must publish one (`provenant repo set-trust --sigstore-trusted-root …`, signed by the targets role)',
+    });
+  }
+  return tuf.fetchTarget(info);
 }
 
 /** An exact version is looked up directly (one bin); otherwise, or on a miss, every bin is listed. */

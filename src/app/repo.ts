@@ -2,7 +2,8 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Metadata, Targets } from '@tufjs/models';
 import { ProvenantError } from '../errors.ts';
-import { POLICY_TARGET, consistentTargetPath } from '../formats/layout.ts';
+import { POLICY_TARGET, SIGSTORE_TRUSTED_ROOT_TARGET, consistentTargetPath } from '../formats/layout.ts';
+import { trustTargetFiles } from './trust-targets.ts';
 import { defaultPolicy, renderPolicy } from '../policy/policy.ts';
 import { assignRoles, closeAll, createKey, loadSigner, passphraseFor, readKeyIndex, recordKeyRefs, type KeyRefRecord } from '../signers/key-store.ts';
 import { KEPT_TIMESTAMP_FILE, SETTINGS_FILE, writeKeyStoreFile } from '../signers/trust-files.ts';
@@ -67,6 +68,8 @@ export interface InitOptions {
   /** Base for relative paths in keyRefs. Default: process.cwd(). */
   cwd?: string;
   expires?: Partial<Record<SigningRole, string>>;
+  /** A Sigstore trusted root to publish beside the policy, for keyless attestations (docs/attestations.md). */
+  sigstoreTrustedRoot?: Uint8Array;
   now?: () => Date;
 }
 
@@ -133,6 +136,7 @@ export async function initRepository(storage: Storage, reporter: Reporter = sile
   makeConfig({ root: placeholder(rootThreshold), targets: placeholder(1), online: placeholder(1), attestation: placeholder(1) });
   await ensureKeyStoreDir(opts.keysDir);
   await warnIfInGitWorkTree(opts.keysDir, reporter);
+  const extraTargets = trustTargetFiles({ sigstoreTrustedRoot: opts.sigstoreTrustedRoot });
 
   // Keys given by reference are checked (and made absolute, as keys.json is read from the store)
   // and opened (PIN, permissions, a probe signature) before any key is generated: a bad
@@ -190,12 +194,13 @@ export async function initRepository(storage: Storage, reporter: Reporter = sile
 
     const policyBytes = renderPolicy(defaultPolicy({ attestationKeys: [attestationSigner] }));
     const policyTarget = targetFile(POLICY_TARGET, policyBytes);
+    const extra = extraTargets.map((f) => ({ ...f, target: targetFile(f.path, f.bytes) }));
     const root = initialRoot(
       config,
       { root: rootSigners.map(pub), targets: [pub(targetsSigner)], bins: [pub(onlineSigner)], snapshot: [pub(onlineSigner)], timestamp: [pub(onlineSigner)] },
       now,
     );
-    const targets = initialTargets(config, [pub(onlineSigner)], [policyTarget], now);
+    const targets = initialTargets(config, [pub(onlineSigner)], [policyTarget, ...extra.map((f) => f.target)], now);
 
     const writes: [string, Uint8Array][] = [];
     const rootBytes = serializeMetadata(await signMetadata(root, rootSigners, 'root'));
@@ -217,6 +222,10 @@ export async function initRepository(storage: Storage, reporter: Reporter = sile
     const configBytes = renderConfig(config);
     await storage.put(CONFIG_KEY, configBytes, objectPropsFor(CONFIG_KEY));
     await storage.putImmutable(policyKey, policyBytes, objectPropsFor(policyKey));
+    for (const f of extra) {
+      const key = consistentTargetPath(f.path, f.target.hashes.sha256!);
+      await storage.putImmutable(key, f.bytes, objectPropsFor(key));
+    }
     for (const [key, bytes] of writes) await storage.putImmutable(key, bytes, objectPropsFor(key));
     await storage.putIfMatch(metadataKey('timestamp'), timestampBytes, objectPropsFor(metadataKey('timestamp')), undefined);
     await keepTimestampCopy(storage, 1, timestampBytes);
@@ -226,7 +235,7 @@ export async function initRepository(storage: Storage, reporter: Reporter = sile
     await writeKeyStoreFile(opts.keysDir, SETTINGS_FILE, configBytes);
     await writeKeyStoreFile(opts.keysDir, KEPT_TIMESTAMP_FILE, timestampBytes);
     await writeTrustedRoot(opts.keysDir, rootBytes);
-    reporter.step(storage.location, 'init', 'ok', `root, targets, ${names.length} bins, snapshot, timestamp; policy ${POLICY_TARGET}`);
+    reporter.step(storage.location, 'init', 'ok', `root, targets, ${names.length} bins, snapshot, timestamp; ${[POLICY_TARGET, ...extra.map((f) => f.path)].join(', ')}`);
     metadataWritten = writes.length + 1;
     binCount = names.length;
   } finally {
@@ -336,6 +345,8 @@ export interface RepoStatus {
   releases: number;
   projects: number;
   policyTarget: boolean;
+  /** Whether a Sigstore trusted root is published (keyless attestations can be checked). */
+  sigstoreTrustedRoot: boolean;
   config: RepositoryConfig;
   /** Whether the root chain was checked from a trusted root given by the caller (the key store's). */
   anchored: boolean;
@@ -388,6 +399,7 @@ export async function repoStatus(storage: Storage, opts: { now?: () => Date; tru
     releases,
     projects: projects.size,
     policyTarget: POLICY_TARGET in state.targets.signed.targets,
+    sigstoreTrustedRoot: SIGSTORE_TRUSTED_ROOT_TARGET in state.targets.signed.targets,
     anchored: anchor !== undefined,
     config: state.config,
     settings: state.configSource,

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { ProvenantError } from '../errors.ts';
 import { GITHUB_BUILDER_PREFIX, LOCAL_BUILDER_ID } from '../provenance/builders.ts';
 import type { PublicKeyInfo } from '../signers/signer.ts';
+import { IdentitySchema, type Identity } from './identity.ts';
 
 /**
  * The attestation policy: which keys may sign provenance and which builds are acceptable.
@@ -21,11 +22,16 @@ export const PolicySchema = z.object({
     .object({
       /** keyid (TUF-style: sha256 of the canonical public key object) → public key. */
       keys: z.record(z.string().regex(/^[0-9a-f]{64}$/), PublicKeySchema),
-      /** How many distinct policy keys must have signed the DSSE envelope. */
+      /**
+       * How many distinct policy keys must have signed the DSSE envelope. A keyless bundle
+       * carries exactly one signature, so it counts as one signer: it meets a threshold of 1 only.
+       */
       threshold: z.number().int().min(1),
+      /** Keyless (Sigstore) signers accepted, checked against the TUF-distributed Sigstore trusted root. */
+      identities: z.array(IdentitySchema).optional(),
     })
-    .refine((a) => a.threshold <= Object.keys(a.keys).length, {
-      message: 'threshold is larger than the number of keys: no attestation could ever verify',
+    .refine((a) => a.threshold <= Object.keys(a.keys).length || (a.threshold === 1 && (a.identities?.length ?? 0) > 0), {
+      message: 'threshold is larger than the number of keys (and no keyless identity can meet it): no attestation could ever verify',
       path: ['threshold'],
     }),
   provenance: z.object({
@@ -60,6 +66,8 @@ export interface DefaultPolicyOptions {
   sourceRepositories?: readonly string[];
   /** Allowed git refs (patterns); default empty = any. */
   refs?: readonly string[];
+  /** Keyless signers accepted (docs/policy.md); default none. */
+  identities?: readonly Identity[];
   /** Distinct keys that must sign; default 1. */
   threshold?: number;
   /** Default false: the break-glass download flag is refused. */
@@ -87,7 +95,7 @@ export function defaultPolicy(o: DefaultPolicyOptions): Policy {
   }
   const policy: Policy = {
     policyVersion: 1,
-    attestation: { keys, threshold: o.threshold ?? 1 },
+    attestation: { keys, threshold: o.threshold ?? 1, ...(o.identities && o.identities.length > 0 ? { identities: [...o.identities] } : {}) },
     provenance: {
       builders: [...(o.builders ?? [LOCAL_BUILDER_ID, `${GITHUB_BUILDER_PREFIX}*`])],
       sourceRepositories: [...(o.sourceRepositories ?? [])],
@@ -100,7 +108,7 @@ export function defaultPolicy(o: DefaultPolicyOptions): Policy {
     const issue = r.error.issues[0]!;
     throw new ProvenantError('E_POLICY_INVALID', `default policy is invalid: ${issue.message}`, {
       field: issue.path.join('.'),
-      hint: 'pass at least `threshold` attestation keys, each with a 64-hex key id, and at least one builder pattern',
+      hint: 'pass at least `threshold` attestation keys (or a keyless identity), each key with a 64-hex key id, and at least one builder pattern',
     });
   }
   return r.data;

@@ -1,7 +1,10 @@
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { initRepository, refreshRepository, repoStatus, type RepoStatus } from '../../app/repo.ts';
+import { publishTrustTargets } from '../../app/trust-targets.ts';
+import { PUBLIC_GOOD, readSigstoreTrustedRootArg } from '../../attest/sigstore-root.ts';
 import { ProvenantError } from '../../errors.ts';
 import { PASSPHRASE_ENV } from '../../signers/key-store.ts';
 import { KEPT_TIMESTAMP_FILE, readKeyStoreFile, SETTINGS_FILE } from '../../signers/trust-files.ts';
@@ -27,8 +30,13 @@ The attestation policy (trusting the attestation key; local and GitHub builders)
 as the target policy/attestation-policy.json. Settings are recorded in
 <repository>/provenant-repository.json (docs/repository.md).
 
+--sigstore-trusted-root publishes the Sigstore trusted root keyless attestations are checked
+against, as the target policy/sigstore-trusted-root.json: \`${PUBLIC_GOOD}\` (Sigstore's production
+instance, as shipped in the @sigstore/tuf package; nothing is downloaded) or a trusted_root.json file.
+
 Examples:
   provenant repo init
+  provenant repo init --sigstore-trusted-root ${PUBLIC_GOOD}
   provenant repo init --repository /srv/repo --keys ~/provenant-keys --bins 1024
   PROVENANT_KEY_PASSPHRASE=... provenant repo init --root-threshold 2 --key-type ecdsa
   provenant repo init --online-key 'pkcs11:token=ci;object=online?module-path=/usr/lib/softhsm/libsofthsm2.so' \
@@ -79,12 +87,13 @@ export const register: RegisterCommand = (program, ctx) => {
       .option('--online-key <ref>', 'the online key (bins, snapshot, timestamp) by reference')
       .option('--attestation-key <ref>', 'the attestation key by reference')
       .option('--expires <role=duration>', 'validity per role, e.g. timestamp=12h (repeatable; roles: root, targets, bins, snapshot, timestamp)', collectExpiry)
+      .option('--sigstore-trusted-root <file|public-good>', 'publish this Sigstore trusted root for keyless attestations')
       .option('--json', 'print the result document on stdout'),
   )
     .addHelpText('after', INIT_HELP)
     .action(
       async (
-        opts: RepositoryFlags & InitKeyFlags & { bins: number; keyType: 'ed25519' | 'ecdsa'; attestationKeyType: 'ed25519' | 'ecdsa'; rootThreshold: number; expires?: Partial<Record<SigningRole, string>> },
+        opts: RepositoryFlags & InitKeyFlags & { bins: number; keyType: 'ed25519' | 'ecdsa'; attestationKeyType: 'ed25519' | 'ecdsa'; rootThreshold: number; expires?: Partial<Record<SigningRole, string>>; sigstoreTrustedRoot?: string },
         cmd: Command,
       ) => {
         const g = ctx.globals(cmd);
@@ -99,6 +108,7 @@ export const register: RegisterCommand = (program, ctx) => {
           keyRefs: { root: opts.rootKey, targets: opts.targetsKey, online: opts.onlineKey, attestation: opts.attestationKey },
           cwd: ctx.cwd,
           expires: opts.expires,
+          ...(opts.sigstoreTrustedRoot ? { sigstoreTrustedRoot: await readSigstoreTrustedRootArg(trustRootPath(opts.sigstoreTrustedRoot, ctx.cwd)) } : {}),
         });
         if (g.json) printJson(ctx.out, { ok: true, ...res });
         else ctx.out.stdout(`${res.repository}\n`);
@@ -151,6 +161,8 @@ export const register: RegisterCommand = (program, ctx) => {
       if (g.json) printJson(ctx.out, { ok: true, ...res });
       else ctx.out.stdout(res.resigned.length > 0 ? `re-signed: ${res.metadataWritten.join(' ')}\n` : 'nothing to re-sign\n');
     });
+
+  registerSetTrust(repo, ctx);
 };
 
 interface InitKeyFlags {
@@ -164,13 +176,59 @@ function collect(v: string, prev: string[] = []): string[] {
   return [...prev, v];
 }
 
+const SET_TRUST_HELP = `
+Publishes a new attestation policy (docs/policy.md) and/or Sigstore trusted root as targets of
+the top-level targets role: a new targets version signed with the targets key(s), then
+snapshot and timestamp. Each file is checked first; nothing changes when the repository
+already publishes the same bytes. Clients use them from their next TUF refresh.
+
+Examples:
+  provenant repo set-trust --policy attestation-policy.json
+  provenant repo set-trust --sigstore-trusted-root ${PUBLIC_GOOD}
+  provenant repo set-trust --sigstore-trusted-root private-sigstore/trusted_root.json --policy p.json --json
+`;
+
+/** `public-good` stays a name; anything else is a path relative to the working directory. */
+function trustRootPath(arg: string, cwd: string): string {
+  return arg === PUBLIC_GOOD ? arg : path.resolve(cwd, arg);
+}
+
+function registerSetTrust(repo: Command, ctx: Parameters<RegisterCommand>[1]): void {
+  addRepositoryOptions(
+    repo
+      .command('set-trust')
+      .description('publish a new attestation policy and/or Sigstore trusted root (targets-signed)')
+      .option('--policy <file>', 'attestation policy JSON to publish')
+      .option('--sigstore-trusted-root <file|public-good>', 'Sigstore trusted root to publish')
+      .option('--json', 'print the result document on stdout'),
+  )
+    .addHelpText('after', SET_TRUST_HELP)
+    .action(async (opts: RepositoryFlags & { policy?: string; sigstoreTrustedRoot?: string }, cmd: Command) => {
+      const g = ctx.globals(cmd);
+      const { storage, keysDir } = openRepository(ctx, opts);
+      const policy = opts.policy ? await readPolicyFile(path.resolve(ctx.cwd, opts.policy)) : undefined;
+      const sigstoreTrustedRoot = opts.sigstoreTrustedRoot ? await readSigstoreTrustedRootArg(trustRootPath(opts.sigstoreTrustedRoot, ctx.cwd)) : undefined;
+      const res = await publishTrustTargets(storage, keyStoreSignerSource(keysDir, ctx.env), ctx.reporter(cmd), { policy, sigstoreTrustedRoot });
+      if (g.json) printJson(ctx.out, { ok: true, ...res });
+      else ctx.out.stdout(res.changed.length > 0 ? `published: ${res.changed.join(' ')} (targets v${res.targetsVersion})\n` : 'unchanged\n');
+    });
+}
+
+async function readPolicyFile(file: string): Promise<Uint8Array> {
+  try {
+    return new Uint8Array(await readFile(file));
+  } catch (e) {
+    throw new ProvenantError('E_POLICY_INVALID', `cannot read the policy: ${(e as Error).message}`, { exitClass: 'input', file, field: '--policy', hint: 'give the attestation policy JSON file (docs/policy.md)' });
+  }
+}
+
 function renderStatus(s: RepoStatus): string {
   const lines = [`repository ${s.repository} (TUF ${s.specVersion}, consistent snapshots ${s.consistentSnapshot ? 'on' : 'off'})`];
   for (const r of s.roles) {
     lines.push(`  ${r.role.padEnd(10)} v${String(r.version).padEnd(6)} expires ${r.expires}${r.expired ? '  EXPIRED' : ''}  (${r.threshold} of ${r.keyids.length} key(s))`);
   }
   lines.push(`  bins       ${s.bins.count} × ${s.bins.namePrefix}-…, earliest expiry ${s.bins.oldestExpiry}${s.bins.expired ? `  ${s.bins.expired} EXPIRED` : ''}`);
-  lines.push(`  releases   ${s.releases} in ${s.projects} project(s); attestation policy ${s.policyTarget ? 'published' : 'MISSING'}`);
+  lines.push(`  releases   ${s.releases} in ${s.projects} project(s); attestation policy ${s.policyTarget ? 'published' : 'MISSING'}; Sigstore trusted root ${s.sigstoreTrustedRoot ? 'published' : 'none (keyless attestations refused)'}`);
   if (s.uncommittedSnapshots.length > 0) {
     lines.push(`  leftovers  snapshot(s) ${s.uncommittedSnapshots.join(', ')} above the committed one, never committed (interrupted or in-progress publishes; the next commit supersedes them)`);
   }

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { signIntegrations } from '../../app/sign.ts';
 import { openWorkspace, selectIntegrations } from '../../app/workspace.ts';
 import { closeAll, loadSigner, PASSPHRASE_ENV } from '../../signers/key-store.ts';
+import { KEYLESS_ENV, keylessSigning, useKeyless } from '../../signers/keyless.ts';
 import { openSigner } from '../../signers/open-signer.ts';
 import type { Signer } from '../../signers/signer.ts';
 import type { RegisterCommand } from '../context.ts';
@@ -21,11 +22,19 @@ key(s) given with --key (repeat it when the policy wants more than one signature
 PEM file, a pkcs11: URI or an awskms:// reference (docs/keys.md). Encrypted PEM keys take their
 passphrase from ${PASSPHRASE_ENV} (or ${PASSPHRASE_ENV}_<NAME>).
 
+--keyless signs with Sigstore instead: an ephemeral key, a Fulcio certificate for the identity in
+an OIDC token (--identity-token FILE, else SIGSTORE_ID_TOKEN, else GitHub Actions' token with
+\`permissions: id-token: write\`), the signature logged in Rekor and, with --tsa-url, timestamped.
+Inside GitHub Actions with an OIDC token available it is the default unless a key is given.
+Services: --fulcio-url/${KEYLESS_ENV.fulcioUrl}, --rekor-url/${KEYLESS_ENV.rekorUrl},
+--tsa-url/${KEYLESS_ENV.tsaUrl}; default Sigstore's public-good instance, no TSA.
+
 Examples:
   provenant build postgres && provenant sign postgres
   provenant sign --all --keys ~/provenant-keys
   provenant sign redisdb --key attest-a.pem --key attest-b.pem --json
   provenant sign --all --key awskms:///alias/provenant-attestation
+  provenant sign postgres --keyless --identity-token token.jwt --fulcio-url https://fulcio.internal
 See docs/attestations.md for the bundle format and how to verify one by hand.
 `;
 
@@ -35,6 +44,11 @@ interface SignOptions extends IntegrationsDirFlags {
   key?: string[];
   all?: boolean;
   version?: string;
+  keyless?: boolean;
+  identityToken?: string;
+  fulcioUrl?: string;
+  rekorUrl?: string;
+  tsaUrl?: string;
 }
 
 export const register: RegisterCommand = (program, ctx) => {
@@ -45,6 +59,12 @@ export const register: RegisterCommand = (program, ctx) => {
     .option('--keys <dir>', 'key store holding the `attestation` key', 'keys')
     .option('--key <ref>', 'key to sign with instead of the key store: PEM file, pkcs11: or awskms:// (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--version <version>', 'which built version to sign when dist/ holds several (default: the newest)')
+    .option('--keyless', 'sign with a Fulcio certificate logged in Rekor (default inside GitHub Actions with id-token: write)')
+    .option('--no-keyless', 'sign with the key even inside GitHub Actions')
+    .option('--identity-token <file>', 'file holding the OIDC identity token for --keyless (else SIGSTORE_ID_TOKEN or GitHub Actions)')
+    .option('--fulcio-url <url>', `Fulcio for --keyless (else ${KEYLESS_ENV.fulcioUrl}, else public-good)`)
+    .option('--rekor-url <url>', `Rekor for --keyless (else ${KEYLESS_ENV.rekorUrl}, else public-good)`)
+    .option('--tsa-url <url>', `RFC 3161 timestamp authority for --keyless (else ${KEYLESS_ENV.tsaUrl}; default none)`)
     .option('--json', 'print the result document on stdout')
     .addHelpText('after', HELP)
     .action(async (names: string[], opts: SignOptions, cmd: Command) => {
@@ -52,12 +72,17 @@ export const register: RegisterCommand = (program, ctx) => {
       const reporter = ctx.reporter(cmd);
       const ws = await openWorkspace({ root: opts.integrationsDir, cwd: ctx.cwd });
       const integrations = selectIntegrations(ws, names, Boolean(opts.all));
+      const keyRefs = opts.key ?? [];
+      const keyGiven = keyRefs.length > 0 || cmd.getOptionValueSource('keys') !== 'default';
+      const keyless = useKeyless({ keyless: opts.keyless, keyGiven, env: ctx.env })
+        ? keylessSigning({ ...opts, identityToken: opts.identityToken && path.resolve(ctx.cwd, opts.identityToken) }, ctx.env)
+        : undefined;
       let results: Awaited<ReturnType<typeof signIntegrations>>;
       const signers: Signer[] = [];
       try {
-        if ((opts.key ?? []).length === 0) signers.push(await loadSigner(path.resolve(ctx.cwd, opts.keys), 'attestation', ctx.env));
-        for (const ref of opts.key ?? []) signers.push(await openSigner(ref, { env: ctx.env, cwd: ctx.cwd, field: '--key' }));
-        results = await signIntegrations(integrations, { signers, version: opts.version, reporter });
+        if (!keyless && keyRefs.length === 0) signers.push(await loadSigner(path.resolve(ctx.cwd, opts.keys), 'attestation', ctx.env));
+        if (!keyless) for (const ref of keyRefs) signers.push(await openSigner(ref, { env: ctx.env, cwd: ctx.cwd, field: '--key' }));
+        results = await signIntegrations(integrations, { signers, keyless, version: opts.version, reporter });
       } finally {
         await closeAll(signers);
       }

@@ -105,6 +105,8 @@ export interface ReleaseOptions {
   editStatement?: (s: Record<string, unknown>) => void;
   /** Signs with these instead of the repository's attestation key. */
   signers?: Signer[];
+  /** Signs the statement some other way (e.g. keyless), returning the bundle bytes. */
+  signStatement?: (statement: Uint8Array) => Promise<Uint8Array>;
   /** Post-processes the signed bundle (e.g. to forge its key hint). */
   editBundle?: (bundle: Record<string, unknown>, statement: Uint8Array) => Promise<void> | void;
   /** Pins this attestation instead of one made for this release. */
@@ -132,8 +134,7 @@ export async function signedRelease(fx: RepoFixture, project: string, version: s
       o.editStatement(json);
       statementBytes = enc(JSON.stringify(json));
     }
-    const signed = await signAttestation(statementBytes, o.signers ?? [fx.attestation]);
-    let bytes = signed.bytes;
+    let bytes = o.signStatement ? await o.signStatement(statementBytes) : (await signAttestation(statementBytes, o.signers ?? [fx.attestation])).bytes;
     if (o.editBundle) {
       const json = JSON.parse(new TextDecoder().decode(bytes)) as Record<string, unknown>;
       await o.editBundle(json, statementBytes);
