@@ -6,7 +6,7 @@ import { silentReporter, type Reporter } from '../reporter.ts';
 import { objectPropsFor } from '../storage/object-props.ts';
 import type { Storage } from '../storage/storage.ts';
 import { binWithTargets, expiresFor, targetFile } from '../tuf/changes.ts';
-import type { SignerSource } from '../tuf/signer-source.ts';
+import { keepNewerTimestamp, trustAnchorOf, type SignerSource } from '../tuf/signer-source.ts';
 import { loadTrustedState } from '../tuf/trusted-state.ts';
 import { commitChanges, signersForCommit } from '../tuf/writer.ts';
 
@@ -61,7 +61,7 @@ export async function publishTrustTargets(
   }
   const now = (opts.now ?? (() => new Date()))();
   for (let attempt = 1; ; attempt++) {
-    const state = await loadTrustedState(storage, await signers.trustedRoot());
+    const state = await loadTrustedState(storage, await trustAnchorOf(signers));
     const current = state.targets.signed.targets;
     const changed = files.map((f) => ({ ...f, target: targetFile(f.path, f.bytes) })).filter((f) => current[f.path]?.hashes.sha256 !== f.target.hashes.sha256 || current[f.path]?.length !== f.target.length);
     if (changed.length === 0) {
@@ -80,6 +80,7 @@ export async function publishTrustTargets(
     }
     try {
       const commit = await commitChanges(storage, state, commitSigners, changes, now);
+      await keepNewerTimestamp(signers, storage, commit.timestamp, reporter);
       reporter.step(storage.location, 'set-trust', 'ok', `targets v${commit.versions['targets.json']}: ${changed.map((f) => f.path).join(', ')}`);
       return { repository: storage.location, changed: changed.map((f) => f.path), targetsVersion: commit.versions['targets.json'], metadataWritten: commit.written };
     } catch (e) {
