@@ -1,0 +1,36 @@
+/**
+ * Fuzz target: .gitignore lines, as the wheel builder reads them from the source tree
+ * (buildWheel of the example postgres integration with this .gitignore), and the same lines as
+ * the include and exclude patterns of [tool.hatch.build.targets.wheel] (createFileSelector),
+ * asked about every path of the tree and about the lines themselves as paths.
+ */
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { createFileSelector } from '../../src/wheel/file-selection.ts';
+import { buildWheel } from '../../src/wheel/wheel.ts';
+import { REPO_ROOT } from '../engine/targets.ts';
+import { makeProjectTree } from '../lib/project-tree.ts';
+
+const dir = makeProjectTree('gitignore');
+writeFileSync(path.join(dir, 'pyproject.toml'), readFileSync(path.join(REPO_ROOT, 'examples/integrations/postgres/pyproject.toml')));
+const paths = (readdirSync(dir, { recursive: true }) as string[]).map((p) => p.split(path.sep).join('/'));
+
+export async function fuzz(data: Buffer): Promise<void> {
+  writeFileSync(path.join(dir, '.gitignore'), data);
+  await buildWheel(dir, { sourceDateEpoch: 1700000000 });
+  const lines = data.toString('utf8').split(/(?<=\n)/).slice(0, 200);
+  for (const [include, exclude] of [[lines, []], [undefined, lines]] as const) {
+    const selector = createFileSelector({
+      config: { include: include ? [...include] : undefined, exclude: [...exclude], ignoreVcs: true, skipExcludedDirs: true },
+      vcsPatterns: [],
+      absoluteRoot: dir,
+      defaultInclude: ['/datadog_checks/postgres/'],
+      pyprojectFile: path.join(dir, 'pyproject.toml'),
+    });
+    for (const p of [...paths, ...lines.map((l) => l.trim()).filter(Boolean)]) {
+      selector.isFileIncluded(p);
+      selector.mayContainIncluded(p);
+      selector.isDirectoryExcluded(path.posix.basename(p), path.posix.dirname(p));
+    }
+  }
+}
