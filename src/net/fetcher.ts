@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
-import { lengthExceeded } from './net-errors.ts';
+import { isProvenantError } from '../errors.ts';
+import { connectionError, lengthExceeded } from './net-errors.ts';
 
 /**
  * The one interface the downloader reads bytes through, whatever the scheme (http, https,
@@ -44,6 +45,9 @@ export function cappedChunks(src: Readable, url: string, maxLength: number | und
         stats.bytes += chunk.length;
         yield chunk;
       }
+    } catch (e) {
+      // A body cut short or malformed (bad chunk framing, connection reset) fails like the connection did.
+      throw isProvenantError(e) ? e : connectionError(url, e).error;
     } finally {
       if (!src.destroyed) src.destroy();
     }
