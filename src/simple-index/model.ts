@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ProvenantError } from '../errors.ts';
-import { API_VERSION } from './layout.ts';
+import { normalizeProjectName } from '../formats/pep503.ts';
+import { API_VERSION, projectJsonKey } from './layout.ts';
 
 /**
  * The PEP 691 JSON documents (API version 1.1, with PEP 700's keys) that are the index's state.
@@ -54,8 +55,11 @@ export function emptyRootDoc(): RootDoc {
   return { meta: { 'api-version': API_VERSION }, projects: [] };
 }
 
+/** A project page's state; a document naming another project than its key is corrupt (copied or tampered with). */
 export function parseProjectDoc(bytes: Uint8Array, key: string): ProjectDoc {
-  return parseDoc(ProjectDocSchema, bytes, key);
+  const doc = parseDoc(ProjectDocSchema, bytes, key);
+  if (key !== projectJsonKey(normalizeProjectName(doc.name))) throw corrupt(key, 'name', `is the page of ${JSON.stringify(doc.name)}, not of the project its location names`);
+  return doc;
 }
 
 export function parseRootDoc(bytes: Uint8Array, key: string): RootDoc {
