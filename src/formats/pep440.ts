@@ -27,6 +27,10 @@ export function parseVersion(text: string): Version | undefined {
   const m = VERSION_RE.exec(text);
   const g = m?.groups;
   if (!g) return undefined;
+  const numbers = [g.epoch, ...g.release!.split('.'), g.pre_n, g.post_n1, g.post_n2, g.dev_n, ...(g.local?.split(/[-_.]/).filter((s) => /^[0-9]+$/.test(s)) ?? [])];
+  // A number past 2^53 does not survive as a JS number (1.99999999999999999999 would equal
+  // 1.99999999999999999998 and print as 2e+20): such versions are refused, never misordered.
+  if (numbers.some((s) => s !== undefined && !Number.isSafeInteger(Number(s)))) return undefined;
   const num = (s: string | undefined) => (s === undefined ? 0 : Number.parseInt(s, 10));
   const pre = g.pre_l === undefined ? undefined : ([PRE_LABELS[g.pre_l.toLowerCase()]!, num(g.pre_n)] as [PreLabel, number]);
   const post = g.post === undefined ? undefined : num(g.post_n1 ?? g.post_n2);
