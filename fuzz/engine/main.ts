@@ -70,7 +70,7 @@ for (const [i, bytes] of corpus.entries.entries()) {
 // 2. Generated cases until the deadline.
 let memoryFailure: string | undefined;
 while (Date.now() < deadline - 500 && findings.length < MAX_FINDINGS && !memoryFailure) {
-  let lastBytes = new Uint8Array();
+  let lastBytes: Uint8Array = new Uint8Array();
   const property = fc.asyncProperty(caseArbitrary(corpus.entries.length, spec.signs), async (c) => {
     const r = await runner.run(c);
     stats.cases++;

@@ -2,7 +2,8 @@
  * Fuzz target: .gitignore lines, as the wheel builder reads them from the source tree
  * (buildWheel of the example postgres integration with this .gitignore), and the same lines as
  * the include and exclude patterns of [tool.hatch.build.targets.wheel] (createFileSelector),
- * asked about every path of the tree and about the lines themselves as paths.
+ * asked about every path of the tree and about the lines themselves as paths (those a file system
+ * could hold).
  */
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -14,6 +15,11 @@ import { makeProjectTree } from '../lib/project-tree.ts';
 const dir = makeProjectTree('gitignore');
 writeFileSync(path.join(dir, 'pyproject.toml'), readFileSync(path.join(REPO_ROOT, 'examples/integrations/postgres/pyproject.toml')));
 const paths = (readdirSync(dir, { recursive: true }) as string[]).map((p) => p.split(path.sep).join('/'));
+
+/** What a file system can hold: at most 4096 bytes, 255 per name (Linux's PATH_MAX and NAME_MAX). */
+function possiblePath(p: string): boolean {
+  return p.length > 0 && Buffer.byteLength(p) <= 4096 && p.split('/').every((s) => Buffer.byteLength(s) <= 255);
+}
 
 export async function fuzz(data: Buffer): Promise<void> {
   writeFileSync(path.join(dir, '.gitignore'), data);
@@ -27,7 +33,7 @@ export async function fuzz(data: Buffer): Promise<void> {
       defaultInclude: ['/datadog_checks/postgres/'],
       pyprojectFile: path.join(dir, 'pyproject.toml'),
     });
-    for (const p of [...paths, ...lines.map((l) => l.trim()).filter(Boolean)]) {
+    for (const p of [...paths, ...lines.map((l) => l.trim()).filter(possiblePath)]) {
       selector.isFileIncluded(p);
       selector.mayContainIncluded(p);
       selector.isDirectoryExcluded(path.posix.basename(p), path.posix.dirname(p));

@@ -54,7 +54,7 @@ const snapshotVersion = ((timestamp.signed.meta as Json)['snapshot.json'] as { v
 const snapshot = metadata(`${snapshotVersion}.snapshot.json`);
 const roleVersions = snapshot.signed.meta as Record<string, { version: number }>;
 const topTargets = metadata(`${roleVersions['targets.json']!.version}.targets.json`);
-const succinct = Targets.fromJSON(topTargets.signed).delegations!.succinctRoles!;
+const succinct = Targets.fromJSON(topTargets.signed as Parameters<typeof Targets.fromJSON>[0]).delegations!.succinctRoles!;
 
 /** Signed parts this run's keys signed: the repository's own, and each one signed here. */
 const signedByThisRun = new Set<string>();
