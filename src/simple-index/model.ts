@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ProvenantError } from '../errors.ts';
-import { normalizeProjectName } from '../formats/pep503.ts';
+import { isValidProjectName, normalizeProjectName } from '../formats/pep503.ts';
 import { API_VERSION, projectJsonKey } from './layout.ts';
 
 /**
@@ -39,7 +39,8 @@ export const ProjectDocSchema = z
 export const RootDocSchema = z
   .object({
     meta,
-    projects: z.array(z.object({ name: z.string().min(1) }).loose()),
+    // Names become links: anything but a project name (a lone surrogate, a slash) is corruption.
+    projects: z.array(z.object({ name: z.string().min(1).refine(isValidProjectName, 'must be a project name (PEP 508)') }).loose()),
   })
   .loose();
 

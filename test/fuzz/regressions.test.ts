@@ -117,3 +117,12 @@ test('gitignore: the backtracking-free matcher agrees with pathspec.GitIgnoreSpe
   });
   assert.ok(compared > 250, `only ${compared} cases compared`);
 });
+
+test('index state: a root page listing a name that is not a project name is E_INDEX_CORRUPT, not a URIError', async (t) => {
+  const { readFile } = await import('node:fs/promises');
+  const dir = await tempDir(t);
+  await mkdir(path.join(dir, 'simple'), { recursive: true });
+  await writeFile(path.join(dir, 'simple/index.json'), await readFile(corpus('index-state', 'crash-lone-surrogate-name.json')));
+  const entry = { project: 'datadog-postgres', version: '99.0', fileName: 'datadog_postgres-99.0-py3-none-any.whl', sha256: 'a'.repeat(64), size: 1, metadataSha256: 'b'.repeat(64) };
+  await assert.rejects(updateIndex(new FsStorage(dir), [entry]), (e) => assertCode(e, 'E_INDEX_CORRUPT'));
+});
