@@ -1,9 +1,10 @@
 /**
  * Fuzz target: the simple index's state, the PEP 691 JSON documents a publisher reads back
  * from the repository (anyone who can write the bucket controls them). The bytes are stored as
- * both the root's and datadog-postgres's index.json in a file-system repository, then
+ * the root's index.json (when they mention `projects`) or datadog-postgres's in a file-system
+ * repository, then
  * updateIndex adds a new wheel and one already listed, and, in a second run, a wheel whose
- * name is listed with another digest.
+ * name is listed with another digest. Contract extra: that second run is always refused.
  */
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -37,10 +38,9 @@ function listed(data: Buffer): { filename: string; sha256: string } | undefined 
 async function run(data: Buffer, entries: IndexEntry[]): Promise<void> {
   const dir = await mkdtemp(path.join(base, 'r-'));
   try {
-    for (const key of [ROOT_JSON_KEY, projectJsonKey(PROJECT)]) {
-      await mkdir(path.dirname(path.join(dir, key)), { recursive: true });
-      await writeFile(path.join(dir, key), data);
-    }
+    const key = /"projects"/.test(data.toString('latin1')) ? ROOT_JSON_KEY : projectJsonKey(PROJECT);
+    await mkdir(path.dirname(path.join(dir, key)), { recursive: true });
+    await writeFile(path.join(dir, key), data);
     await updateIndex(new FsStorage(dir), entries, silentReporter, { now: () => NOW, maxAttempts: 3 });
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -57,6 +57,14 @@ export async function fuzz(data: Buffer): Promise<void> {
     if (!isProvenantError(e)) throw e;
     first = e;
   }
-  if (again.length > 0) await run(data, [entry('23.2.0', 'c'.repeat(64), again[0]!.fileName)]);
   if (first) throw first;
+  if (again.length === 0) return;
+  // The same file name with other bytes: releases are immutable, so this must be refused.
+  try {
+    await run(data, [entry('23.2.0', 'c'.repeat(64), again[0]!.fileName)]);
+  } catch (e) {
+    if (isProvenantError(e) && e.code === 'E_INDEX_CONFLICT') return;
+    throw e;
+  }
+  if (again[0]!.sha256 !== 'c'.repeat(64)) throw new Error(`INDEX CONFLICT NOT REFUSED: ${again[0]!.fileName} was listed again with another sha256`);
 }
