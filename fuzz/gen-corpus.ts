@@ -193,7 +193,8 @@ writeSeeds(
   const wheels = files(fx.repoDir, (r) => r.endsWith('.whl')).map((r) => path.basename(r));
   writeSeeds('pep503', {
     'test-names.txt': `${names.join('\n')}\n`,
-    'published.txt': `datadog-postgres\nDatadog_Checks.Base\ndatadog-nginx\n${wheels.join('\n')}\n`,
+    'published-projects.txt': 'datadog-postgres\nDatadog_Checks.Base\n datadog-nginx\n',
+    'published-wheels.txt': `${wheels.join('\n')}\n`,
   });
 }
 
