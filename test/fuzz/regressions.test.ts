@@ -126,3 +126,12 @@ test('index state: a root page listing a name that is not a project name is E_IN
   const entry = { project: 'datadog-postgres', version: '99.0', fileName: 'datadog_postgres-99.0-py3-none-any.whl', sha256: 'a'.repeat(64), size: 1, metadataSha256: 'b'.repeat(64) };
   await assert.rejects(updateIndex(new FsStorage(dir), [entry]), (e) => assertCode(e, 'E_INDEX_CORRUPT'));
 });
+
+test('pointer: one far larger than any real pointer is refused before YAML parses it (quadratic in its keys)', () => {
+  const keys = Array.from({ length: 8000 }, (_, i) => `    k${i}: null\n`).join('');
+  const bytes = Buffer.from(`pointer:\n  name: datadog-postgres\n  attestation:\n${keys}`);
+  const target = new TargetFile({ path: 'pointers/datadog-postgres/datadog-postgres-23.2.0.pointer', length: bytes.length, hashes: { sha256: '0'.repeat(64) } });
+  const start = performance.now();
+  assert.throws(() => checkPointer(bytes, target, { project: 'datadog-postgres', version: '23.2.0' }, 'https://packages.example/provenant/'), (e) => assertCode(e, 'E_POINTER_SCHEMA') && /over the 16384/.test((e as Error).message));
+  assert.ok(performance.now() - start < 200, `took ${(performance.now() - start).toFixed(0)} ms`);
+});
