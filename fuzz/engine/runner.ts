@@ -25,6 +25,7 @@ export class TargetRunner {
   private nextId = 0;
   private pending = new Map<number, { resolve: (m: FromWorker) => void; bytes?: Uint8Array }>();
   private deathReason: string | undefined;
+  private readonly stopped = new WeakSet<Worker>();
 
   private readonly spec: TargetSpec;
   private readonly corpus: readonly Uint8Array[];
@@ -60,6 +61,8 @@ export class TargetRunner {
         reject(e);
       });
       worker.on('exit', (code) => {
+        // A worker this runner stopped (after a hang) is not a death; its exit may come after its successor took cases.
+        if (this.stopped.has(worker)) return;
         if (this.worker === worker) this.worker = undefined;
         for (const [, p] of this.pending) p.resolve({ id: -1, outcome: { kind: 'died', message: this.deathReason ?? `exit code ${code}` }, ms: 0 });
         this.pending.clear();
@@ -118,6 +121,8 @@ export class TargetRunner {
   async stop(): Promise<void> {
     const w = this.worker;
     this.worker = undefined;
-    if (w) await w.terminate();
+    if (!w) return;
+    this.stopped.add(w);
+    await w.terminate();
   }
 }
