@@ -8,7 +8,7 @@
  *
  *   node fuzz/gen-corpus.ts
  */
-import { createServer } from 'node:http';
+import { createServer, type ServerResponse } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -202,7 +202,7 @@ writeSeeds(
 {
   const timestampJson = readFileSync(path.join(fx.repoDir, 'metadata/timestamp.json'));
   const big = Buffer.alloc(5000, 'x');
-  const scenarios: Record<string, (res: import('node:http').ServerResponse) => void> = {
+  const scenarios: Record<string, (res: ServerResponse) => void> = {
     '200-length': (res) => res.writeHead(200, { 'content-type': 'application/json', 'content-length': timestampJson.length }).end(timestampJson),
     '200-chunked': (res) => {
       res.writeHead(200, { 'content-type': 'application/json' });

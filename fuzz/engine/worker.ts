@@ -5,7 +5,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { isProvenantError } from '../../src/errors.ts';
 import { applyOps, type FuzzCase } from './cases.ts';
-import { outcomeOf } from './contract.ts';
+import { outcomeOf, type Outcome } from './contract.ts';
 import { loadCorpus, targetModule, targetSpec } from './targets.ts';
 
 export interface TargetModule {
@@ -18,7 +18,7 @@ export type ToWorker = { id: number; case: FuzzCase } | { id: number; memory: tr
 export type FromWorker =
   | { ready: true }
   | { id: number; bytes: Uint8Array }
-  | { id: number; outcome: import('./contract.ts').Outcome; ms: number }
+  | { id: number; outcome: Outcome; ms: number }
   | { id: number; heapUsed: number };
 
 const spec = targetSpec((workerData as { target: string }).target);

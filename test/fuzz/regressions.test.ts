@@ -1,7 +1,7 @@
 // What the fuzzers found (issue 16), each as a unit test of the parser that broke the contract;
 // the inputs are also in fuzz/corpus/<target>/crash-*, replayed by replay.test.ts.
 import assert from 'node:assert/strict';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -28,7 +28,6 @@ function assertCode(e: unknown, code: string): true {
 }
 
 test('pointer: a URI with a malformed percent-escape is E_POINTER_URI, not a URIError', async () => {
-  const { readFile } = await import('node:fs/promises');
   const bytes = await readFile(corpus('pointer', 'crash-bad-percent-escape.pointer'));
   const target = new TargetFile({ path: 'pointers/datadog-postgres/datadog-postgres-23.2.0.pointer', length: bytes.length, hashes: { sha256: '0'.repeat(64) } });
   assert.throws(() => checkPointer(bytes, target, { project: 'datadog-postgres', version: '23.2.0' }, 'https://packages.example/provenant/'), (e) => assertCode(e, 'E_POINTER_URI'));
@@ -48,10 +47,9 @@ async function rawServer(t: { after(fn: () => unknown): void }, response: Buffer
 for (const [name, why] of [
   ['crash-chunked-cut-short.http', 'a chunked body cut short'],
   ['crash-chunk-size-nul.http', 'a chunk size that is not hex'],
-]) {
+] as const) {
   test(`HTTP: ${why} fails as E_NET_CONNECT, not as a raw stream error`, async (t) => {
-    const { readFile } = await import('node:fs/promises');
-    const url = await rawServer(t, await readFile(corpus('http-response', name)));
+      const url = await rawServer(t, await readFile(corpus('http-response', name)));
     const fetcher = new HttpFetcher({ retry: { retries: 0, baseDelayMs: 1, maxDelayMs: 1 } });
     t.after(() => fetcher.close());
     await assert.rejects(readAll(fetcher, url, 4096), (e) => assertCode(e, 'E_NET_CONNECT'));
@@ -59,7 +57,6 @@ for (const [name, why] of [
 }
 
 test('index state: a project page holding another project\'s state is E_INDEX_CORRUPT, not an internal error', async (t) => {
-  const { readFile } = await import('node:fs/promises');
   const dir = await tempDir(t);
   const key = projectJsonKey('datadog-postgres');
   await mkdir(path.dirname(path.join(dir, key)), { recursive: true });
@@ -119,7 +116,6 @@ test('gitignore: the backtracking-free matcher agrees with pathspec.GitIgnoreSpe
 });
 
 test('index state: a root page listing a name that is not a project name is E_INDEX_CORRUPT, not a URIError', async (t) => {
-  const { readFile } = await import('node:fs/promises');
   const dir = await tempDir(t);
   await mkdir(path.join(dir, 'simple'), { recursive: true });
   await writeFile(path.join(dir, 'simple/index.json'), await readFile(corpus('index-state', 'crash-lone-surrogate-name.json')));
