@@ -233,7 +233,8 @@ function readFileAndMode(abs: string, flags: number = constants.O_RDONLY): FileR
   try {
     fd = openSync(abs, flags);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    // A configured path that cannot name a file (too long, through a file, a link loop) is as missing as an absent one.
+    if (['ENOENT', 'ENAMETOOLONG', 'ENOTDIR', 'ELOOP'].includes((e as NodeJS.ErrnoException).code ?? '')) return undefined;
     throw e;
   }
   try {

@@ -17,6 +17,7 @@ import { updateIndex } from '../../src/simple-index/update.ts';
 import { FsStorage } from '../../src/storage/fs.ts';
 import { checkPointer } from '../../src/verify/pointer-check.ts';
 import { compileGitignoreSpec } from '../../src/wheel/gitignore.ts';
+import { buildWheel } from '../../src/wheel/wheel.ts';
 import { python, REPO_ROOT, tempDir } from '../helpers/peers.ts';
 
 const corpus = (target: string, name: string) => path.join(REPO_ROOT, 'fuzz/corpus', target, name);
@@ -131,3 +132,19 @@ test('pointer: one far larger than any real pointer is refused before YAML parse
   assert.throws(() => checkPointer(bytes, target, { project: 'datadog-postgres', version: '23.2.0' }, 'https://packages.example/provenant/'), (e) => assertCode(e, 'E_POINTER_SCHEMA') && /over the 16384/.test((e as Error).message));
   assert.ok(performance.now() - start < 200, `took ${(performance.now() - start).toFixed(0)} ms`);
 });
+
+for (const [field, value, code] of [
+  ['[tool.hatch.version] path', `"${'d'.repeat(300)}/__about__.py"`, 'E_VERSION_NOT_FOUND'],
+  ['[project] readme', '"README.md/inside-a-file.md"', 'E_PYPROJECT_FIELD'],
+] as const) {
+  test(`pyproject: a ${field} no file system can open is ${code}, not a raw errno`, async (t) => {
+    const dir = await tempDir(t);
+    const version = field.includes('version') ? `dynamic = ["version"]\n\n[tool.hatch.version]\npath = ${value}\n` : `version = "1.0"\nreadme = ${value}\n`;
+    const [table, rest] = version.startsWith('dynamic') ? [version, ''] : ['', version];
+    await writeFile(path.join(dir, 'pyproject.toml'), `[project]\nname = "pkg"\n${rest}${table}`);
+    await writeFile(path.join(dir, 'README.md'), 'readme\n');
+    await mkdir(path.join(dir, 'pkg'));
+    await writeFile(path.join(dir, 'pkg/__init__.py'), '');
+    await assert.rejects(buildWheel(dir, { sourceDateEpoch: 1700000000 }), (e) => assertCode(e, code));
+  });
+}
