@@ -76,6 +76,10 @@ const read = (f: FixtureRepository, rel: string) => readFileSync(path.join(f.rep
     if (f === '1.snapshot.json') continue;
     seeds[f] = template(read(fx, `metadata/${f}`));
   }
+  // Expired copies (a freeze attack, or a repository nobody refreshes).
+  for (const f of ['timestamp.json', `${seeds['2.snapshot.json'] ? '2.snapshot.json' : '1.snapshot.json'}`, '1.targets.json']) {
+    if (typeof seeds[f] === 'string') seeds[`expired-${f}`] = seeds[f].replace(/"expires":"[^"]*"/, '"expires":"2001-01-01T00:00:00Z"');
+  }
   // A root rotated to version 2 (same keys): what a client meets on its next refresh.
   const root = JSON.parse(read(fx, 'metadata/1.root.json')) as { signed: { version: number } };
   root.signed.version = 2;
@@ -163,6 +167,10 @@ writeSeeds(
   const pyprojects: Seeds = Object.fromEntries(readdirSync(examples).map((d) => [`${d}.toml`, readFileSync(path.join(examples, d, 'pyproject.toml'))]));
   const sink = /const KITCHEN_SINK_PYPROJECT = `([^`]*)`/.exec(readFileSync(path.join(REPO_ROOT, 'test/wheel/wheel-kitchen-sink.test.ts'), 'utf8'))![1]!;
   pyprojects['kitchen-sink.toml'] = sink.replace(/\\\\/g, '\\');
+  // The version from a file through a custom pattern, and a compound SPDX expression.
+  pyprojects['version-pattern.toml'] = readFileSync(path.join(examples, 'postgres/pyproject.toml'), 'utf8')
+    .replace('license = "BSD-3-Clause"', 'license = "(MIT OR Apache-2.0 WITH LLVM-exception) AND BSD-3-Clause"')
+    .replace('[tool.hatch.version]\n', '[tool.hatch.version]\npattern = "__version__ = [\'\\"](?P<version>[^\'\\"]+)"\n');
   writeSeeds('pyproject', pyprojects);
 
   const parity = readFileSync(path.join(REPO_ROOT, 'test/wheel/parity.test.ts'), 'utf8');
