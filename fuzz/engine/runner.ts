@@ -23,7 +23,7 @@ export class TargetRunner {
   private worker: Worker | undefined;
   private ready: Promise<void> | undefined;
   private nextId = 0;
-  private pending = new Map<number, { resolve: (m: FromWorker) => void; bytes?: Uint8Array }>();
+  private pending = new Map<number, { resolve: (m: FromWorker) => void; worker: Worker; bytes?: Uint8Array }>();
   private deathReason: string | undefined;
   private readonly stopped = new WeakSet<Worker>();
 
@@ -61,12 +61,16 @@ export class TargetRunner {
         reject(e);
       });
       worker.on('exit', (code) => {
-        // A worker this runner stopped (after a hang) is not a death; its exit may come after its successor took cases.
-        if (this.stopped.has(worker)) return;
         if (this.worker === worker) this.worker = undefined;
-        for (const [, p] of this.pending) p.resolve({ id: -1, outcome: { kind: 'died', message: this.deathReason ?? `exit code ${code}` }, ms: 0 });
-        this.pending.clear();
-        reject(new Error(`the ${this.spec.name} worker exited (${code}) before it was ready: ${this.deathReason ?? ''}`));
+        // Only this worker's cases died with it: its exit may come after a successor took cases.
+        // A worker this runner stopped (after a hang) has none left, and is not a death.
+        const message = this.stopped.has(worker) ? 'stopped' : (this.deathReason ?? `exit code ${code}`);
+        for (const [id, p] of this.pending) {
+          if (p.worker !== worker) continue;
+          this.pending.delete(id);
+          p.resolve({ id, outcome: { kind: 'died', message }, ms: 0 });
+        }
+        reject(new Error(`the ${this.spec.name} worker exited (${code}) before it was ready: ${message}`));
       });
     });
     return this.ready;
@@ -77,7 +81,7 @@ export class TargetRunner {
     await this.ready;
     const id = this.nextId++;
     let timer: NodeJS.Timeout | undefined;
-    const entry: { resolve: (m: FromWorker) => void; bytes?: Uint8Array } = { resolve: () => {} };
+    const entry: { resolve: (m: FromWorker) => void; worker: Worker; bytes?: Uint8Array } = { resolve: () => {}, worker: this.worker! };
     const reply = new Promise<FromWorker>((resolve) => (entry.resolve = resolve));
     this.pending.set(id, entry);
     this.worker!.postMessage({ ...msg, id } as ToWorker);

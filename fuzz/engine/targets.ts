@@ -88,7 +88,7 @@ export const TARGETS: readonly TargetSpec[] = [
   },
   {
     name: 'gitignore',
-    what: '.gitignore of a real integration through buildWheel, and the same lines as include/exclude patterns through createFileSelector',
+    what: '.gitignore of a real integration through readProject, and the same lines as include/exclude patterns through createFileSelector',
     format: 'lines',
     signs: false,
     parsers: ['src/wheel/gitignore.ts', 'src/wheel/file-selection.ts'],
