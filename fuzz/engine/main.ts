@@ -14,6 +14,7 @@ import { caseArbitrary, describeCase, type FuzzCase } from './cases.ts';
 import { documentedCodes, violation } from './contract.ts';
 import { TargetRunner } from './runner.ts';
 import { loadCorpus, REPO_ROOT, targetSpec } from './targets.ts';
+import { removeProcessScratch } from '../lib/scratch.ts';
 
 /** Heap growth, after a full collection, allowed between the first probe and any later one. */
 export const MEMORY_BOUND_BYTES = 64 * 1024 * 1024;
@@ -104,6 +105,7 @@ while (Date.now() < deadline - 500 && findings.length < MAX_FINDINGS && !memoryF
 }
 if (memoryFailure) findings.push(`${spec.name}: ${memoryFailure}`);
 await runner.stop();
+removeProcessScratch();
 
 const top = [...stats.errors].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([k, v]) => `${k} ${v}`).join(', ');
 console.log(`[${spec.name}] ${stats.cases} cases in ${seconds}s: ${stats.ok} parsed, ${stats.cases - stats.ok} refused (${top || 'none'}); worker heap peak ${(peak / 2 ** 20).toFixed(1)} MiB; ${findings.length} finding(s)`);

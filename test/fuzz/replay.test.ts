@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import { documentedCodes, violation } from '../../fuzz/engine/contract.ts';
 import { TargetRunner } from '../../fuzz/engine/runner.ts';
 import { loadCorpus, TARGETS } from '../../fuzz/engine/targets.ts';
+import { removeProcessScratch } from '../../fuzz/lib/scratch.ts';
 
 const codes = documentedCodes();
 
@@ -14,7 +15,10 @@ for (const spec of TARGETS) {
     const corpus = loadCorpus(spec);
     assert.ok(corpus.entries.length > 0, `fuzz/corpus/${spec.name} is empty: run \`npm run fuzz:corpus\``);
     const runner = new TargetRunner(spec, corpus.entries);
-    t.after(() => runner.stop());
+    t.after(async () => {
+      await runner.stop();
+      removeProcessScratch();
+    });
     const broken: string[] = [];
     let parsed = 0;
     for (const [i, bytes] of corpus.entries.entries()) {
