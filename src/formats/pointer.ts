@@ -31,8 +31,22 @@ export function renderPointer(p: Pointer): string {
 
 const POINTER_HINT = 'a pointer in dist/: rebuild it with `provenant build`; one from a repository: do not install it, tell its publisher';
 
+/**
+ * Real pointers are under 1 KiB. The YAML parser's duplicate-key check is quadratic in the keys
+ * of one mapping (8000 keys: a second), so a pointer far larger than any real one is refused
+ * before it is parsed: a signed 1 MiB pointer would otherwise stall every host for minutes.
+ */
+export const MAX_POINTER_BYTES = 16 * 1024;
+
 /** Parses and validates a pointer; errors name the file and the field at fault. */
 export function parsePointer(text: string, file: string): Pointer {
+  if (text.length > MAX_POINTER_BYTES) {
+    throw new ProvenantError('E_POINTER_SCHEMA', `pointer is ${text.length} characters, over the ${MAX_POINTER_BYTES} a pointer may have`, {
+      exitClass: 'verification',
+      file,
+      hint: POINTER_HINT,
+    });
+  }
   let raw: unknown;
   try {
     raw = parseYaml(text);

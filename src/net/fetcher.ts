@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import { isProvenantError, ProvenantError } from '../errors.ts';
 import { lengthExceeded } from './net-errors.ts';
 
 /**
@@ -41,6 +42,16 @@ export interface Fetcher {
  * pass ProvenantErrors through.
  */
 export function cappedChunks(src: Readable, url: string, maxLength: number | undefined, stats: FetchStats, translate: (e: unknown) => unknown = (e) => e): AsyncIterable<Uint8Array> {
+  // A body cut short or malformed (bad chunk framing, a reset) fails like the connection did.
+  const fail = (e: unknown) => {
+    const t = translate(e);
+    if (isProvenantError(t)) return t;
+    return new ProvenantError('E_NET_CONNECT', `${url}: the response broke off: ${t instanceof Error ? t.message : String(t)}`, {
+      exitClass: 'network',
+      hint: 'retry; if it persists, the server or a proxy in between is sending malformed responses',
+      cause: t,
+    });
+  };
   return (async function* () {
     let total = 0;
     try {
@@ -51,7 +62,7 @@ export function cappedChunks(src: Readable, url: string, maxLength: number | und
         yield chunk;
       }
     } catch (e) {
-      throw translate(e);
+      throw fail(e);
     } finally {
       if (!src.destroyed) src.destroy();
     }

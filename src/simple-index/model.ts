@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ProvenantError } from '../errors.ts';
-import { API_VERSION } from './layout.ts';
+import { isValidProjectName, normalizeProjectName } from '../formats/pep503.ts';
+import { API_VERSION, projectJsonKey } from './layout.ts';
 
 /**
  * The PEP 691 JSON documents (API version 1.1, with PEP 700's keys) that are the index's state.
@@ -38,7 +39,8 @@ export const ProjectDocSchema = z
 export const RootDocSchema = z
   .object({
     meta,
-    projects: z.array(z.object({ name: z.string().min(1) }).loose()),
+    // Names become links: anything but a project name (a lone surrogate, a slash) is corruption.
+    projects: z.array(z.object({ name: z.string().min(1).refine(isValidProjectName, 'must be a project name (PEP 508)') }).loose()),
   })
   .loose();
 
@@ -54,8 +56,11 @@ export function emptyRootDoc(): RootDoc {
   return { meta: { 'api-version': API_VERSION }, projects: [] };
 }
 
+/** A project page's state; a document naming another project than its key is corrupt (copied or tampered with). */
 export function parseProjectDoc(bytes: Uint8Array, key: string): ProjectDoc {
-  return parseDoc(ProjectDocSchema, bytes, key);
+  const doc = parseDoc(ProjectDocSchema, bytes, key);
+  if (key !== projectJsonKey(normalizeProjectName(doc.name))) throw corrupt(key, 'name', `is the page of ${JSON.stringify(doc.name)}, not of the project its location names`);
+  return doc;
 }
 
 export function parseRootDoc(bytes: Uint8Array, key: string): RootDoc {

@@ -75,6 +75,12 @@ export function resolveInside(uri: string, repositoryUrl: string, file: string, 
     throw bad('is not a valid URI');
   }
   if (resolved.search || resolved.hash) throw bad('has a query or fragment');
+  // The file name is read back from the path with decodeURIComponent: a stray `%` or escaped bytes that are not UTF-8 would throw there.
+  try {
+    decodeURIComponent(resolved.pathname);
+  } catch {
+    throw bad('has a malformed percent-escape');
+  }
   if (!resolved.href.startsWith(repositoryUrl)) throw bad(`resolves outside the repository ${repositoryUrl}`);
   return resolved.href;
 }
