@@ -5,6 +5,7 @@
  * locally or as a GitHub Actions job.
  * The corpus generator takes its seeds from one; signed targets make one per run for their keys.
  */
+import { MAX_EXPIRY } from '../../src/tuf/config.ts';
 import { cp, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { main } from '../../src/cli/main.ts';
@@ -18,7 +19,8 @@ export interface FixtureRepository {
 }
 
 export const FIXTURE_BINS = 16;
-const FAR = '36500d';
+/** The fixture is made per run; it lives as long as the repository limits allow. */
+const LONGEST = MAX_EXPIRY;
 
 /** A GitHub Actions job of the integrations repository: statements name the workflow, repository, ref and commit. */
 const GITHUB_ACTIONS_ENV = {
@@ -44,7 +46,7 @@ export async function makeFixtureRepository(dir: string, opts: { provenance?: 's
     const code = await main([...argv, '--repository', repoDir, '--keys', keysDir], out, env, dir);
     if (code !== 0) throw new Error(`provenant ${argv.join(' ')} failed (${code}): ${err}`);
   };
-  await run('repo', 'init', '--bins', String(FIXTURE_BINS), ...['root', 'targets', 'bins', 'snapshot', 'timestamp'].flatMap((r) => ['--expires', `${r}=${FAR}`]));
-  await run('release', '--all', '--root', integrationsDir, '--provenance', provenance);
+  await run('repo', 'init', '--bins', String(FIXTURE_BINS), ...Object.entries(LONGEST).flatMap(([r, d]) => ['--expires', `${r}=${d}`]));
+  await run('release', '--all', '--integrations-dir', integrationsDir, '--provenance', provenance);
   return { dir, repoDir, keysDir, integrationsDir };
 }

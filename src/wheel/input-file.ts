@@ -73,11 +73,17 @@ function errnoOf(e: unknown): string | undefined {
   return (e as NodeJS.ErrnoException).code;
 }
 
+/** A path that names nothing: absent, through a file, or too long for any file system to hold. */
+function namesNothing(e: unknown): boolean {
+  const code = errnoOf(e);
+  return code === 'ENOENT' || code === 'ENOTDIR' || code === 'ENAMETOOLONG';
+}
+
 function lstatOrUndefined(p: string): Stats | undefined {
   try {
     return lstatSync(p);
   } catch (e) {
-    if (errnoOf(e) === 'ENOENT' || errnoOf(e) === 'ENOTDIR') return undefined;
+    if (namesNothing(e)) return undefined;
     throw e;
   }
 }
@@ -118,7 +124,7 @@ export function readInput(tree: InputTree, abs: string, ref: InputRef): FileRead
     } catch (e) {
       const code = errnoOf(e);
       if (code === 'ELOOP') throw notFile(tree, ref, 'a symlink loop', e);
-      if (code !== 'ENOENT' && code !== 'ENOTDIR') throw e;
+      if (!namesNothing(e)) throw e;
       if (lstatOrUndefined(abs) === undefined) return missing(tree, ref);
       throw notFile(tree, ref, 'a symlink to nothing', e);
     }
