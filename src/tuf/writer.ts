@@ -225,7 +225,22 @@ async function writeVersioned(
       lastConflict = e;
     }
   }
-  throw casConflict(metadataKey(role, first), lastConflict);
+  throw versionsTaken(role, first, first + MAX_VERSION_PROBES - 1, lastConflict);
+}
+
+/**
+ * Every version probed is taken and the commit point never moved: no rival is at work, so this is
+ * not contention to retry but objects no commit wrote (nothing committed lists a version this
+ * high): someone with write access filled them, or publishers kept dying at that step.
+ */
+function versionsTaken(role: string, from: number, to: number, cause: unknown): ProvenantError {
+  const range = `${metadataKey(role, from)} … ${metadataKey(role, to)}`;
+  return new ProvenantError('E_METADATA_VERSIONS_TAKEN', `${range} are all taken, while no other publisher committed: the next ${role} version cannot be written`, {
+    exitClass: 'verification',
+    file: metadataKey(role, from),
+    hint: `no committed metadata lists these versions, so move them out of the repository (keep them to find out who wrote them), then run the command again`,
+    cause,
+  });
 }
 
 function casConflict(key: string, cause: unknown): ProvenantError {
