@@ -11,6 +11,7 @@ import type { S3StorageOptions } from '../storage/s3.ts';
 import { downloadPinnedAttestation, downloadPinnedWheel } from '../verify/artifact.ts';
 import { checkAttestationSignature, checkProvenanceParameters, checkProvenancePolicy, checkStatementTypes, checkSubject } from '../verify/attestation-check.ts';
 import { CHECKS, type CheckName } from '../verify/checks.ts';
+import { checkInstalledRelease, rememberInstalledRelease } from '../verify/installed-releases.ts';
 import { checkPointer } from '../verify/pointer-check.ts';
 import { repositoryBaseUrl } from '../verify/repository-url.ts';
 import { repositoryStateDir, stateBaseDir } from '../verify/state-dir.ts';
@@ -148,6 +149,8 @@ export async function downloadWheel(req: DownloadRequest): Promise<DownloadResul
     pass('pointer target', `${release.target.path} (${release.target.length} bytes, sha256 ${release.target.hashes.sha256?.slice(0, 12)}…)`);
     const checked = checkPointer(pointerBytes, release.target, { project, version: release.version }, repositoryUrl);
     const pointer = checked.pointer;
+    const installed = { fileName: checked.wheelFileName, sha256: pointer.digest, length: pointer.length };
+    await checkInstalledRelease(stateDir, release.target.path, installed);
     pass('pointer schema', `${checked.wheelFileName}, ${pointer.length} bytes`);
 
     const attestationPin = { url: checked.attestationUrl, length: pointer.attestation.length, sha256: pointer.attestation.digest };
@@ -188,7 +191,7 @@ export async function downloadWheel(req: DownloadRequest): Promise<DownloadResul
     }
 
     // The trust state this run learnt is on disk before the wheel is handed over.
-    await tuf.flush();
+    await Promise.all([tuf.flush(), req.unsafeDisableVerification ? undefined : rememberInstalledRelease(stateDir, release.target.path, installed)]);
     const finalPath = path.join(dest.dir, checked.wheelFileName);
     await rename(tempWheel, finalPath);
     tempWheel = undefined;

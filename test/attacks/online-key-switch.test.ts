@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict';
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { test } from 'node:test';
+import type { Release } from '../../src/app/publish.ts';
+import { parsePointer, renderPointer } from '../../src/formats/pointer.ts';
+import { objectPropsFor } from '../../src/storage/object-props.ts';
+import { forgeWithOnlineKey, pointerTo, publish, publishPolicy, repoFixture, signedRelease, type RepoFixture } from '../download/helpers/fixture.ts';
+import { download, expectRefused } from '../download/helpers/run.ts';
+import { serveRepository } from '../download/helpers/servers.ts';
+
+/*
+ * Holding only the online key, an attacker re-signs a published release's pointer so that it pins
+ * another wheel that a genuine attestation binds to the same release: a second build of the same
+ * version (rebuilds, CI re-runs and build tags all make one), or the wheel of a PEP 440-equal
+ * release published under another spelling (1.0 and 1.0.0). The wheel-to-pointer binding accepts
+ * both, since each is attested for that project and version. A release never changes once
+ * published (E_RELEASE_IMMUTABLE), so a host that installed it remembers which wheel it was, and
+ * refuses a pointer that now pins another: E_RELEASE_CHANGED, before any wheel byte is fetched.
+ */
+
+const DEMO = 'datadog-demo';
+const enc = (s: string) => new TextEncoder().encode(s);
+
+/** Uploads `other`'s wheel under `dir/` (its own file name) and a pointer for `version` pinning it. */
+async function pointerToWheelIn(fx: RepoFixture, other: Release, version: string, dir: string): Promise<Uint8Array> {
+  const key = `simple/${DEMO}/${dir}/${other.wheel.fileName}`;
+  await fx.storage.putImmutable(key, other.wheel.bytes, objectPropsFor(key));
+  const attestationKey = `attestations/${DEMO}/${dir}/${other.attestation.fileName}`;
+  await fx.storage.putImmutable(attestationKey, other.attestation.bytes, objectPropsFor(attestationKey));
+  const p = parsePointer(new TextDecoder().decode(other.pointer), 'other');
+  return enc(renderPointer({ ...p, version, uri: key, attestation: { ...p.attestation, uri: attestationKey } }));
+}
+
+const wheelRequests = (requests: string[]) => requests.filter((r) => r.endsWith('.whl'));
+
+test('the online key switches an installed release to another attested build of the same version: E_RELEASE_CHANGED', async (t) => {
+  const fx = await repoFixture(t);
+  const first = await signedRelease(fx, DEMO, '2.0.0', { size: 4096 });
+  const rebuilt = await signedRelease(fx, DEMO, '2.0.0', { size: 5000 });
+  await publish(fx, [first]);
+  const installed = await download(fx, fx.repoDir, DEMO);
+  assert.equal(installed.wheel.length, 4096);
+
+  await forgeWithOnlineKey(fx, [{ project: DEMO, version: '2.0.0', pointer: await pointerToWheelIn(fx, rebuilt, '2.0.0', 'rebuilt') }]);
+  const err = await expectRefused(fx, fx.repoDir, DEMO, 'E_RELEASE_CHANGED', 'verification');
+  assert.match(err.message, /^pointer schema: /);
+  assert.match(err.message, /datadog_demo-2\.0\.0-py3-none-any\.whl/);
+  assert.ok(err.file?.startsWith(path.join(fx.dir, 'state')), err.file);
+  // The same with the version named.
+  await expectRefused(fx, fx.repoDir, DEMO, 'E_RELEASE_CHANGED', 'verification', { version: '2.0.0' });
+  // A fresh host never installed it: to it the rebuilt wheel is simply 2.0.0, attested as such.
+  const fresh = await download(fx, fx.repoDir, DEMO, { stateDir: path.join(fx.dir, 'fresh-state') });
+  assert.equal(fresh.wheel.length, 5000);
+});
+
+test('the online key switches an installed 1.0 to the published 1.0.0 wheel (PEP 440-equal): E_RELEASE_CHANGED, nothing fetched', async (t) => {
+  const fx = await repoFixture(t);
+  const one = await signedRelease(fx, DEMO, '1.0');
+  const oneZero = await signedRelease(fx, DEMO, '1.0.0', { size: 5000 });
+  await publish(fx, [one, oneZero]);
+  const server = await serveRepository(t, fx.repoDir);
+  assert.equal((await download(fx, server.url, DEMO, { version: '1.0' })).wheel.fileName, 'datadog_demo-1.0-py3-none-any.whl');
+
+  await forgeWithOnlineKey(fx, [{ project: DEMO, version: '1.0', pointer: pointerTo(oneZero, DEMO, '1.0') }]);
+  const before = server.requests.length;
+  await expectRefused(fx, server.url, DEMO, 'E_RELEASE_CHANGED', 'verification', { version: '1.0' });
+  assert.deepEqual(wheelRequests(server.requests.slice(before)), []);
+  // 1.0.0 itself is another release, untouched: it still installs on the same host.
+  assert.equal((await download(fx, server.url, DEMO, { version: '1.0.0' })).wheel.fileName, 'datadog_demo-1.0.0-py3-none-any.whl');
+});
+
+test('what the host remembers: one file per installed release, written only by verified downloads', async (t) => {
+  const fx = await repoFixture(t);
+  await publish(fx, [await signedRelease(fx, DEMO, '1.0.0'), await signedRelease(fx, DEMO, '1.1.0')]);
+  await publishPolicy(fx, { allowUnsafeDisableVerification: true });
+  const r = await download(fx, fx.repoDir, DEMO, { version: '1.0.0' });
+  await download(fx, fx.repoDir, DEMO, { version: '1.0.0' });
+  await download(fx, fx.repoDir, DEMO, { version: '1.1.0', unsafeDisableVerification: true });
+  const dir = path.join(r.stateDir, 'installed');
+  const files = await readdir(dir);
+  assert.equal(files.length, 1, files.join());
+  const record = JSON.parse(await readFile(path.join(dir, files[0]!), 'utf8')) as unknown;
+  assert.deepEqual(record, { target: 'pointers/datadog-demo/datadog-demo-1.0.0.pointer', wheel: { fileName: r.wheel.fileName, sha256: r.wheel.sha256, length: r.wheel.length } });
+});
