@@ -17,7 +17,11 @@ export function parseJsonDocument<T>(schema: z.ZodType<T>, bytes: Uint8Array | s
   try {
     raw = JSON.parse(typeof bytes === 'string' ? bytes : new TextDecoder().decode(bytes));
   } catch (err) {
-    throw new ProvenantError(e.code, `${e.what} is not valid JSON: ${(err as Error).message}`, { file: e.file, ...(e.exitClass ? { exitClass: e.exitClass } : {}) });
+    throw new ProvenantError(e.code, `${e.what} is not valid JSON: ${(err as Error).message}`, {
+      file: e.file,
+      ...(e.hint ? { hint: e.hint } : {}),
+      ...(e.exitClass ? { exitClass: e.exitClass } : {}),
+    });
   }
   const r = schema.safeParse(raw);
   if (!r.success) {

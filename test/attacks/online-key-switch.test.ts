@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import type { Release } from '../../src/app/publish.ts';
@@ -82,4 +82,19 @@ test('what the host remembers: one file per installed release, written only by v
   assert.equal(files.length, 1, files.join());
   const record = JSON.parse(await readFile(path.join(dir, files[0]!), 'utf8')) as unknown;
   assert.deepEqual(record, { target: 'pointers/datadog-demo/datadog-demo-1.0.0.pointer', wheel: { fileName: r.wheel.fileName, sha256: r.wheel.sha256, length: r.wheel.length } });
+});
+
+test('a record that is not readable fails closed (E_STATE_INVALID naming the file to delete); deleting it lets the download through', async (t) => {
+  const fx = await repoFixture(t);
+  await publish(fx, [await signedRelease(fx, DEMO, '1.0.0')]);
+  const r = await download(fx, fx.repoDir, DEMO);
+  const dir = path.join(r.stateDir, 'installed');
+  const [name] = await readdir(dir);
+  const file = path.join(dir, name!);
+  await writeFile(file, '{"target": 1');
+  const err = await expectRefused(fx, fx.repoDir, DEMO, 'E_STATE_INVALID', 'input');
+  assert.equal(err.file, file);
+  assert.match(err.hint ?? '', new RegExp(`delete ${file.replaceAll('.', '\\.')}`));
+  await rm(file);
+  assert.equal((await download(fx, fx.repoDir, DEMO)).verified, true);
 });
