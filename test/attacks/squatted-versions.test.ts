@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import { publishReleases } from '../../src/app/publish.ts';
@@ -57,3 +57,25 @@ for (const role of ['snapshot', 'bin'] as const) {
     assert.equal(res.committed, true);
   });
 }
+
+/*
+ * The same writer fills `timestamps/N.timestamp.json`, where the next commits keep the copy of
+ * their timestamp. Before the fix each such commit stood but the publish failed after it
+ * (E_TIMESTAMP_COPY), and the evidence of that commit was lost for good, so a later rollback to
+ * before it went unnoticed by a publisher whose key store keeps no timestamp (a CI runner).
+ */
+test('objects squatting the next timestamp copies: replaced by the committed timestamp; a later rollback is still caught from the repository alone', async (t) => {
+  const r = await freshRepository(t);
+  for (let v = 2; v <= 4; v++) await writeFile(path.join(r.repoDir, `timestamps/${v}.timestamp.json`), '{"not": "a timestamp"}');
+  await publishReleases(r.storage, r.signers, [syntheticRelease('datadog-a', '1.0.0')]);
+  const old = await readFile(path.join(r.repoDir, 'metadata/timestamp.json'));
+  await publishReleases(r.storage, r.signers, [syntheticRelease('datadog-b', '1.0.0')]);
+  for (const v of [2, 3]) {
+    const copy = JSON.parse(await readFile(path.join(r.repoDir, `timestamps/${v}.timestamp.json`), 'utf8')) as { signed: { version: number } };
+    assert.equal(copy.signed.version, v);
+  }
+  // Rolled back to version 2, checked by a key store that keeps no timestamp of its own.
+  await writeFile(path.join(r.repoDir, 'metadata/timestamp.json'), old);
+  await rm(path.join(r.keysDir, 'timestamp.json'));
+  await assert.rejects(publishReleases(r.storage, r.signers, [syntheticRelease('datadog-c', '1.0.0')]), (e) => isProvenantError(e) && e.code === 'E_REPO_ROLLBACK');
+});
