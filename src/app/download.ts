@@ -150,7 +150,8 @@ export async function downloadWheel(req: DownloadRequest): Promise<DownloadResul
     const checked = checkPointer(pointerBytes, release.target, { project, version: release.version }, repositoryUrl);
     const pointer = checked.pointer;
     const installed = { fileName: checked.wheelFileName, sha256: pointer.digest, length: pointer.length };
-    await checkInstalledRelease(stateDir, release.target.path, installed);
+    const installedAs = { project, version: release.version, target: release.target.path };
+    await checkInstalledRelease(stateDir, installedAs, installed);
     pass('pointer schema', `${checked.wheelFileName}, ${pointer.length} bytes`);
 
     const attestationPin = { url: checked.attestationUrl, length: pointer.attestation.length, sha256: pointer.attestation.digest };
@@ -191,7 +192,7 @@ export async function downloadWheel(req: DownloadRequest): Promise<DownloadResul
     }
 
     // The trust state this run learnt is on disk before the wheel is handed over.
-    await Promise.all([tuf.flush(), req.unsafeDisableVerification ? undefined : rememberInstalledRelease(stateDir, release.target.path, installed)]);
+    await Promise.all([tuf.flush(), req.unsafeDisableVerification ? undefined : rememberInstalledRelease(stateDir, installedAs, installed)]);
     const finalPath = path.join(dest.dir, checked.wheelFileName);
     await rename(tempWheel, finalPath);
     tempWheel = undefined;

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
+import { equalityKey, parseVersion } from '../formats/pep440.ts';
 import { writeFileAtomic } from '../util/atomic-write.ts';
 import { sha256Hex } from '../util/hash.ts';
 import { parseJsonDocument } from '../util/json-document.ts';
@@ -8,11 +9,13 @@ import { checkFailed } from './checks.ts';
 
 /**
  * Which wheel this host installed for each release, kept in the repository's state directory
- * (`installed/<sha256 of the pointer target path>.json`). A published release never changes
+ * (`installed/<sha256 of project and version>.json`). A published release never changes
  * (publish refuses it: E_RELEASE_IMMUTABLE), yet whoever holds the online key alone can re-sign its
  * pointer to pin another wheel that a genuine attestation binds to the same project and version:
  * a second build of it, or the wheel of a PEP 440-equal release (`1.0` and `1.0.0`). The binding
  * cannot tell those apart; this memory can, on every host that installed the release before.
+ * A release is a project and a PEP 440 version, as for the binding: the key is the version's
+ * equality class, so listing the pointer under another spelling (`v1.0`, `1.00`) changes nothing.
  */
 const DIR = 'installed';
 
@@ -22,16 +25,27 @@ export interface InstalledWheel {
   length: number;
 }
 
+export interface InstalledRelease {
+  /** PEP 503-normalised project name. */
+  project: string;
+  version: string;
+  /** The pointer's TUF target path, for messages. */
+  target: string;
+}
+
 const RecordSchema = z.object({
+  project: z.string(),
+  version: z.string(),
   target: z.string(),
   wheel: z.object({ fileName: z.string(), sha256: z.string(), length: z.number() }),
 });
 
-function recordFile(stateDir: string, targetPath: string): string {
-  return path.join(stateDir, DIR, `${sha256Hex(targetPath)}.json`);
+function recordFile(stateDir: string, release: InstalledRelease): string {
+  const parsed = parseVersion(release.version);
+  return path.join(stateDir, DIR, `${sha256Hex(`${release.project}\n${parsed ? equalityKey(parsed) : release.version}`)}.json`);
 }
 
-async function recorded(file: string): Promise<InstalledWheel | undefined> {
+async function recorded(file: string): Promise<z.infer<typeof RecordSchema> | undefined> {
   let bytes: Buffer;
   try {
     bytes = await readFile(file);
@@ -44,20 +58,20 @@ async function recorded(file: string): Promise<InstalledWheel | undefined> {
     what: 'the record of an installed release',
     file,
     hint: `delete ${file} (this host then no longer notices if that release is switched)`,
-  }).wheel;
+  });
 }
 
 const same = (a: InstalledWheel, b: InstalledWheel) => a.fileName === b.fileName && a.sha256 === b.sha256 && a.length === b.length;
 
-/** Refuses a pointer that pins another wheel than the one this host installed for `targetPath`. */
-export async function checkInstalledRelease(stateDir: string, targetPath: string, wheel: InstalledWheel): Promise<void> {
-  const file = recordFile(stateDir, targetPath);
+/** Refuses a pointer that pins another wheel than the one this host installed for that release. */
+export async function checkInstalledRelease(stateDir: string, release: InstalledRelease, wheel: InstalledWheel): Promise<void> {
+  const file = recordFile(stateDir, release);
   const before = await recorded(file);
-  if (!before || same(before, wheel)) return;
+  if (!before || same(before.wheel, wheel)) return;
   throw checkFailed(
     'pointer schema',
     'E_RELEASE_CHANGED',
-    `${targetPath} now pins ${wheel.fileName} (sha256 ${wheel.sha256}), but this host installed ${before.fileName} (sha256 ${before.sha256}) for that release; published releases never change`,
+    `${release.project} ${release.version} (${release.target}) now pins ${wheel.fileName} (sha256 ${wheel.sha256}), but this host installed ${before.wheel.fileName} (sha256 ${before.wheel.sha256}) for ${before.project} ${before.version}, the same release (PEP 440 equality); published releases never change`,
     {
       file,
       hint: 'do not install it: someone holding the repository\'s online key re-signed a published pointer; tell the repository owners (to trust the repository again from scratch, delete its state directory)',
@@ -65,9 +79,9 @@ export async function checkInstalledRelease(stateDir: string, targetPath: string
   );
 }
 
-/** Records the wheel a verified download installed for `targetPath` (nothing to write when already known). */
-export async function rememberInstalledRelease(stateDir: string, targetPath: string, wheel: InstalledWheel): Promise<void> {
-  const file = recordFile(stateDir, targetPath);
+/** Records the wheel a verified download installed for `release` (nothing to write when already known). */
+export async function rememberInstalledRelease(stateDir: string, release: InstalledRelease, wheel: InstalledWheel): Promise<void> {
+  const file = recordFile(stateDir, release);
   if (await recorded(file)) return;
-  await writeFileAtomic(file, `${JSON.stringify({ target: targetPath, wheel })}\n`);
+  await writeFileAtomic(file, `${JSON.stringify({ ...release, wheel })}\n`);
 }

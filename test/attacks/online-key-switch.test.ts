@@ -4,7 +4,12 @@ import path from 'node:path';
 import { test } from 'node:test';
 import type { Release } from '../../src/app/publish.ts';
 import { parsePointer, renderPointer } from '../../src/formats/pointer.ts';
+import { Targets } from '@tufjs/models';
+import { pointerTargetPath } from '../../src/formats/layout.ts';
 import { objectPropsFor } from '../../src/storage/object-props.ts';
+import { succinctRolesOf } from '../../src/tuf/changes.ts';
+import { loadBin, loadTrustedState } from '../../src/tuf/trusted-state.ts';
+import { commitChanges } from '../../src/tuf/writer.ts';
 import { forgeWithOnlineKey, pointerTo, publish, publishPolicy, repoFixture, signedRelease, type RepoFixture } from '../download/helpers/fixture.ts';
 import { download, expectRefused } from '../download/helpers/run.ts';
 import { serveRepository } from '../download/helpers/servers.ts';
@@ -66,8 +71,36 @@ test('the online key switches an installed 1.0 to the published 1.0.0 wheel (PEP
   const before = server.requests.length;
   await expectRefused(fx, server.url, DEMO, 'E_RELEASE_CHANGED', 'verification', { version: '1.0' });
   assert.deepEqual(wheelRequests(server.requests.slice(before)), []);
-  // 1.0.0 itself is another release, untouched: it still installs on the same host.
-  assert.equal((await download(fx, server.url, DEMO, { version: '1.0.0' })).wheel.fileName, 'datadog_demo-1.0.0-py3-none-any.whl');
+  // To a host, a PEP 440 version is one release (as for the binding): having installed 1.0, it
+  // takes no other wheel for 1.0.0 either. A fresh host installs 1.0.0 as published.
+  await expectRefused(fx, server.url, DEMO, 'E_RELEASE_CHANGED', 'verification', { version: '1.0.0' });
+  const fresh = await download(fx, server.url, DEMO, { version: '1.0.0', stateDir: path.join(fx.dir, 'fresh-state') });
+  assert.equal(fresh.wheel.fileName, 'datadog_demo-1.0.0-py3-none-any.whl');
+});
+
+/** The online key's other move: the release's pointer target taken out of its bin, another spelling put in. */
+async function respellWithOnlineKey(fx: RepoFixture, from: string, to: string, pointer: Uint8Array): Promise<void> {
+  const state = await loadTrustedState(fx.storage);
+  const oldPath = pointerTargetPath(DEMO, from);
+  const name = succinctRolesOf(state.targets.signed).getRoleForTarget(oldPath);
+  const json = (await loadBin(fx.storage, state, name)).signed.toJSON() as { targets: Record<string, unknown> };
+  delete json.targets[oldPath];
+  const online = [fx.online];
+  await commitChanges(fx.storage, state, { root: [], targets: [], bins: online, snapshot: online, timestamp: online }, { bins: new Map([[name, Targets.fromJSON(json as never)]]) }, new Date());
+  await forgeWithOnlineKey(fx, [{ project: DEMO, version: to, pointer }]);
+}
+
+test('the switch under another spelling of the version (1.0 → v1.0, 1.00, 1.0.0): still E_RELEASE_CHANGED, asked by version or as the newest', async (t) => {
+  for (const spelling of ['v1.0', '1.00', '1.0.0']) {
+    const fx = await repoFixture(t);
+    const first = await signedRelease(fx, DEMO, '1.0', { size: 4096 });
+    const rebuilt = await signedRelease(fx, DEMO, '1.0', { size: 5000 });
+    await publish(fx, [first]);
+    assert.equal((await download(fx, fx.repoDir, DEMO)).wheel.length, 4096);
+    await respellWithOnlineKey(fx, '1.0', spelling, await pointerToWheelIn(fx, rebuilt, spelling, 'rebuilt'));
+    await expectRefused(fx, fx.repoDir, DEMO, 'E_RELEASE_CHANGED', 'verification');
+    await expectRefused(fx, fx.repoDir, DEMO, 'E_RELEASE_CHANGED', 'verification', { version: '1.0' });
+  }
 });
 
 test('what the host remembers: one file per installed release, written only by verified downloads', async (t) => {
@@ -81,7 +114,12 @@ test('what the host remembers: one file per installed release, written only by v
   const files = await readdir(dir);
   assert.equal(files.length, 1, files.join());
   const record = JSON.parse(await readFile(path.join(dir, files[0]!), 'utf8')) as unknown;
-  assert.deepEqual(record, { target: 'pointers/datadog-demo/datadog-demo-1.0.0.pointer', wheel: { fileName: r.wheel.fileName, sha256: r.wheel.sha256, length: r.wheel.length } });
+  assert.deepEqual(record, {
+    project: DEMO,
+    version: '1.0.0',
+    target: 'pointers/datadog-demo/datadog-demo-1.0.0.pointer',
+    wheel: { fileName: r.wheel.fileName, sha256: r.wheel.sha256, length: r.wheel.length },
+  });
 });
 
 test('a record that is not readable fails closed (E_STATE_INVALID naming the file to delete); deleting it lets the download through', async (t) => {
