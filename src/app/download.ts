@@ -11,7 +11,7 @@ import type { S3StorageOptions } from '../storage/s3.ts';
 import { downloadPinnedAttestation, downloadPinnedWheel } from '../verify/artifact.ts';
 import { checkAttestationSignature, checkProvenanceParameters, checkProvenancePolicy, checkStatementTypes, checkSubject } from '../verify/attestation-check.ts';
 import { CHECKS, type CheckName } from '../verify/checks.ts';
-import { checkInstalledRelease, rememberInstalledRelease } from '../verify/installed-releases.ts';
+import { checkInstalledRelease, checkNoneWithdrawn, rememberInstalledRelease } from '../verify/installed-releases.ts';
 import { checkPointer } from '../verify/pointer-check.ts';
 import { repositoryBaseUrl } from '../verify/repository-url.ts';
 import { repositoryStateDir, stateBaseDir } from '../verify/state-dir.ts';
@@ -133,7 +133,7 @@ export async function downloadWheel(req: DownloadRequest): Promise<DownloadResul
     // Independent fetches overlap; results are still taken, and checks decided, in order.
     const policyP = later(readPolicy(client));
     const releaseP = later(
-      resolveRelease(client, project, req).then(async (release) => ({ release, pointerBytes: await client.fetchTarget(release.target) })),
+      resolveRelease(client, project, req, stateDir).then(async (release) => ({ release, pointerBytes: await client.fetchTarget(release.target) })),
     );
     const policy = await policyP();
     if (req.unsafeDisableVerification && !policy.allowUnsafeDisableVerification) {
@@ -280,14 +280,20 @@ async function readPolicy(tuf: TufClient): Promise<Policy> {
   }
 }
 
-/** An exact version is looked up directly (one bin); otherwise, or on a miss, every bin is listed. */
-async function resolveRelease(tuf: TufClient, project: string, req: DownloadRequest): Promise<PublishedRelease> {
+/**
+ * An exact version is looked up directly (one bin); otherwise, or on a miss, every bin is listed.
+ * The newest is refused when a newer release this host installed has vanished (installed-releases.ts).
+ */
+async function resolveRelease(tuf: TufClient, project: string, req: DownloadRequest, stateDir: string): Promise<PublishedRelease> {
   if (req.version !== undefined) {
     const info = await tuf.targetInfo(pointerTargetPath(project, req.version));
     if (info) return { version: req.version, target: info };
   }
-  const listed = await tuf.listTargets(projectPointerPrefix(project));
-  return pickRelease(releasesOf(listed, project), project, { version: req.version, pre: req.pre ?? false });
+  const releases = releasesOf(await tuf.listTargets(projectPointerPrefix(project)), project);
+  const pre = req.pre ?? false;
+  const picked = pickRelease(releases, project, { version: req.version, pre });
+  if (req.version === undefined) await checkNoneWithdrawn(stateDir, project, releases.map((r) => r.version), picked.version, pre);
+  return picked;
 }
 
 /** The destination directory; a default one is new and private. Remembers what it created, to undo on failure. */

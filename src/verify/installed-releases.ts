@@ -1,7 +1,8 @@
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { equalityKey, parseVersion } from '../formats/pep440.ts';
+import { compareVersions, equalityKey, isPrerelease, isValidVersion, parseVersion } from '../formats/pep440.ts';
+import { sameVersion } from '../formats/wheel-binding.ts';
 import { writeFileAtomic } from '../util/atomic-write.ts';
 import { sha256Hex } from '../util/hash.ts';
 import { parseJsonDocument } from '../util/json-document.ts';
@@ -9,7 +10,7 @@ import { checkFailed } from './checks.ts';
 
 /**
  * Which wheel this host installed for each release, kept in the repository's state directory
- * (`installed/<sha256 of project and version>.json`). A published release never changes
+ * (`installed/<project>/<sha256 of the version>.json`). A published release never changes
  * (publish refuses it: E_RELEASE_IMMUTABLE), yet whoever holds the online key alone can re-sign its
  * pointer to pin another wheel that a genuine attestation binds to the same project and version:
  * a second build of it, or the wheel of a PEP 440-equal release (`1.0` and `1.0.0`). The binding
@@ -40,9 +41,12 @@ const RecordSchema = z.object({
   wheel: z.object({ fileName: z.string(), sha256: z.string(), length: z.number() }),
 });
 
+/** PEP 503-normalised names are `[a-z0-9-]`: safe as a directory name. */
+const projectDir = (stateDir: string, project: string) => path.join(stateDir, DIR, project);
+
 function recordFile(stateDir: string, release: InstalledRelease): string {
   const parsed = parseVersion(release.version);
-  return path.join(stateDir, DIR, `${sha256Hex(`${release.project}\n${parsed ? equalityKey(parsed) : release.version}`)}.json`);
+  return path.join(projectDir(stateDir, release.project), `${sha256Hex(parsed ? equalityKey(parsed) : release.version)}.json`);
 }
 
 async function recorded(file: string): Promise<z.infer<typeof RecordSchema> | undefined> {
@@ -84,4 +88,30 @@ export async function rememberInstalledRelease(stateDir: string, release: Instal
   const file = recordFile(stateDir, release);
   if (await recorded(file)) return;
   await writeFileAtomic(file, `${JSON.stringify({ ...release, wheel })}\n`);
+}
+
+/**
+ * Picking the newest release: none this host installed may have vanished from above it. Releases
+ * are never withdrawn (publish has no such step), so one that is gone was taken out of its bin by
+ * someone holding the online key, to make hosts install an older one. Pre-releases count only for
+ * a host that takes them (`pre`), as in picking.
+ */
+export async function checkNoneWithdrawn(stateDir: string, project: string, listed: readonly string[], picked: string, pre: boolean): Promise<void> {
+  let names: string[];
+  try {
+    names = await readdir(projectDir(stateDir, project));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw e;
+  }
+  for (const name of names.filter((n) => n.endsWith('.json')).sort()) {
+    const file = path.join(projectDir(stateDir, project), name);
+    const rec = await recorded(file);
+    if (!rec || !isValidVersion(rec.version) || compareVersions(rec.version, picked) <= 0 || (!pre && isPrerelease(rec.version))) continue;
+    if (listed.some((v) => sameVersion(v, rec.version))) continue;
+    throw checkFailed('pointer target', 'E_RELEASE_WITHDRAWN', `${project} ${rec.version}, which this host installed, is no longer published; the newest left is ${picked}`, {
+      file,
+      hint: `do not install the older one: releases are never withdrawn, so someone holding the repository's online key took it out; tell the repository owners (name --version to install an older release on purpose)`,
+    });
+  }
 }

@@ -78,17 +78,38 @@ test('the online key switches an installed 1.0 to the published 1.0.0 wheel (PEP
   assert.equal(fresh.wheel.fileName, 'datadog_demo-1.0.0-py3-none-any.whl');
 });
 
-/** The online key's other move: the release's pointer target taken out of its bin, another spelling put in. */
-async function respellWithOnlineKey(fx: RepoFixture, from: string, to: string, pointer: Uint8Array): Promise<void> {
+/** The online key's other move: a release's pointer target taken out of its bin. */
+async function withdrawWithOnlineKey(fx: RepoFixture, version: string): Promise<void> {
   const state = await loadTrustedState(fx.storage);
-  const oldPath = pointerTargetPath(DEMO, from);
+  const oldPath = pointerTargetPath(DEMO, version);
   const name = succinctRolesOf(state.targets.signed).getRoleForTarget(oldPath);
   const json = (await loadBin(fx.storage, state, name)).signed.toJSON() as { targets: Record<string, unknown> };
   delete json.targets[oldPath];
   const online = [fx.online];
   await commitChanges(fx.storage, state, { root: [], targets: [], bins: online, snapshot: online, timestamp: online }, { bins: new Map([[name, Targets.fromJSON(json as never)]]) }, new Date());
+}
+
+/** The release's pointer taken out of its bin and put in again under another spelling of its version. */
+async function respellWithOnlineKey(fx: RepoFixture, from: string, to: string, pointer: Uint8Array): Promise<void> {
+  await withdrawWithOnlineKey(fx, from);
   await forgeWithOnlineKey(fx, [{ project: DEMO, version: to, pointer }]);
 }
+
+test('the online key withdraws the release a host installed, so the newest left is older: E_RELEASE_WITHDRAWN; naming the older version still works', async (t) => {
+  const fx = await repoFixture(t);
+  await publish(fx, [await signedRelease(fx, DEMO, '1.0.0'), await signedRelease(fx, DEMO, '2.0.0'), await signedRelease(fx, DEMO, '3.0.0rc1')]);
+  assert.equal((await download(fx, fx.repoDir, DEMO)).version, '2.0.0');
+  assert.equal((await download(fx, fx.repoDir, DEMO, { pre: true })).version, '3.0.0rc1');
+  await withdrawWithOnlineKey(fx, '2.0.0');
+  const err = await expectRefused(fx, fx.repoDir, DEMO, 'E_RELEASE_WITHDRAWN', 'verification');
+  assert.match(err.message, /^pointer target: datadog-demo 2\.0\.0, which this host installed, is no longer published/);
+  assert.equal((await download(fx, fx.repoDir, DEMO, { version: '1.0.0' })).version, '1.0.0');
+  // A withdrawn pre-release matters only to those who take pre-releases.
+  await withdrawWithOnlineKey(fx, '3.0.0rc1');
+  await expectRefused(fx, fx.repoDir, DEMO, 'E_RELEASE_WITHDRAWN', 'verification', { pre: true });
+  // A fresh host cannot know: it gets 1.0.0, the newest it is shown (inherent to an online bins key).
+  assert.equal((await download(fx, fx.repoDir, DEMO, { stateDir: path.join(fx.dir, 'fresh-state') })).version, '1.0.0');
+});
 
 test('the switch under another spelling of the version (1.0 → v1.0, 1.00, 1.0.0): still E_RELEASE_CHANGED, asked by version or as the newest', async (t) => {
   for (const spelling of ['v1.0', '1.00', '1.0.0']) {
@@ -110,7 +131,7 @@ test('what the host remembers: one file per installed release, written only by v
   const r = await download(fx, fx.repoDir, DEMO, { version: '1.0.0' });
   await download(fx, fx.repoDir, DEMO, { version: '1.0.0' });
   await download(fx, fx.repoDir, DEMO, { version: '1.1.0', unsafeDisableVerification: true });
-  const dir = path.join(r.stateDir, 'installed');
+  const dir = path.join(r.stateDir, 'installed', DEMO);
   const files = await readdir(dir);
   assert.equal(files.length, 1, files.join());
   const record = JSON.parse(await readFile(path.join(dir, files[0]!), 'utf8')) as unknown;
@@ -126,7 +147,7 @@ test('a record that is not readable fails closed (E_STATE_INVALID naming the fil
   const fx = await repoFixture(t);
   await publish(fx, [await signedRelease(fx, DEMO, '1.0.0')]);
   const r = await download(fx, fx.repoDir, DEMO);
-  const dir = path.join(r.stateDir, 'installed');
+  const dir = path.join(r.stateDir, 'installed', DEMO);
   const [name] = await readdir(dir);
   const file = path.join(dir, name!);
   await writeFile(file, '{"target": 1');
