@@ -23,6 +23,11 @@ async function outsideSecret(t: { after(fn: () => unknown): void }): Promise<str
   return file;
 }
 
+async function linkAs(dir: string, rel: string, target: string): Promise<void> {
+  await fs.promises.rm(path.join(dir, rel), { force: true });
+  await symlink(target, path.join(dir, rel));
+}
+
 async function editPyproject(dir: string, edit: (s: string) => string): Promise<void> {
   const f = path.join(dir, 'pyproject.toml');
   await writeFile(f, edit(await readFile(f, 'utf8')));
@@ -153,4 +158,46 @@ test('the gate still reads symlinks that stay inside and plain files: the race g
   await symlink('docs/README.md', path.join(dir, 'README.md'));
   const built = await buildWheel(dir, { sourceDateEpoch: 1580601600 });
   assert.match(new TextDecoder().decode(built.metadata), /# Agent Check: NGINX/);
+});
+
+/*
+ * Refused by the gate as it stands (each case not covered elsewhere): what a pull request can
+ * write into pyproject.toml or the tree to reach outside it.
+ */
+test('refused: absolute and climbing paths in the settings, links into /proc, and unsupported ways to add files', async (t) => {
+  const cases: { attack: string; code: string; field?: RegExp; setup: (dir: string) => Promise<void> }[] = [
+    { attack: 'readme = {file = "/etc/passwd"}', code: 'E_PATH_ESCAPES', field: /^project\.readme/, setup: (d) => editPyproject(d, (s) => s.replace('readme = "README.md"', 'readme = {file = "/etc/passwd", content-type = "text/plain"}')) },
+    { attack: 'readme = "../../../../etc/passwd.md"', code: 'E_PATH_ESCAPES', field: /^project\.readme$/, setup: (d) => editPyproject(d, (s) => s.replace('readme = "README.md"', 'readme = "../../../../etc/passwd.md"')) },
+    {
+      attack: 'version path = "/proc/self/environ"', code: 'E_PATH_ESCAPES', field: /^tool\.hatch\.version\.path$/,
+      setup: (d) => editPyproject(d, (s) => s.replace('path = "datadog_checks/nginx/__about__.py"', 'path = "/proc/self/environ"')),
+    },
+    {
+      attack: 'license-files = ["../../*"]', code: 'E_PATH_ESCAPES', field: /^project\.license-files/,
+      setup: (d) => editPyproject(d, (s) => s.replace('license = "BSD-3-Clause"', 'license = "BSD-3-Clause"\nlicense-files = ["../../*"]')),
+    },
+    {
+      attack: 'include = ["../../*"]', code: 'E_PATH_ESCAPES',
+      setup: (d) => editPyproject(d, (s) => s.replace('"/datadog_checks/nginx",', '"../../*",')),
+    },
+    {
+      attack: 'force-include of /etc/passwd', code: 'E_PYPROJECT_FIELD',
+      setup: (d) => editPyproject(d, (s) => `${s}\n[tool.hatch.build.targets.wheel.force-include]\n"/etc/passwd" = "datadog_checks/nginx/passwd"\n`),
+    },
+    { attack: 'README.md -> /proc/self/cwd/package.json', code: 'E_PATH_ESCAPES', field: /^project\.readme$/, setup: (d) => linkAs(d, 'README.md', '/proc/self/cwd/package.json') },
+    { attack: 'README.md -> /proc/self/root/etc/hostname', code: 'E_PATH_ESCAPES', field: /^project\.readme$/, setup: (d) => linkAs(d, 'README.md', '/proc/self/root/etc/hostname') },
+  ];
+  const verdicts: string[] = [];
+  for (const c of cases) {
+    const dir = await copyExample(t, 'nginx');
+    await c.setup(dir);
+    let verdict = 'built';
+    try {
+      await buildWheel(dir, { sourceDateEpoch: 1580601600 });
+    } catch (e) {
+      verdict = isProvenantError(e) ? `${e.code}${c.field && !c.field.test(e.field ?? '') ? ` (field ${e.field})` : ''}` : String(e);
+    }
+    verdicts.push(`${c.attack}: ${verdict}`);
+  }
+  assert.deepEqual(verdicts, cases.map((c) => `${c.attack}: ${c.code}`));
 });
