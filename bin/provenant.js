@@ -13,4 +13,6 @@ if (major < 22 || (major === 22 && minor < 22)) {
 const { enableCompileCache } = await import('node:module');
 enableCompileCache?.();
 const { main } = await import('../src/cli/main.ts');
+const { exitQuietlyOnClosedPipes } = await import('../src/cli/output.ts');
+exitQuietlyOnClosedPipes();
 process.exitCode = await main(process.argv.slice(2));

@@ -26,19 +26,22 @@ export interface ErrorDetails {
   exitClass?: ExitClass;
   file?: string;
   field?: string;
-  /** What the user should do about it, one sentence. */
-  hint?: string;
+  /** What the user should do about it, one sentence: required, every error carries its fix. */
+  hint: string;
   cause?: unknown;
 }
+
+/** The fix line of an error that only a bug in provenant can cause. */
+export const REPORT_BUG_HINT = 'this is a bug in provenant; rerun with -vv and report the output';
 
 export class ProvenantError extends Error {
   readonly code: string;
   readonly exitClass: ExitClass;
   readonly file: string | undefined;
   readonly field: string | undefined;
-  readonly hint: string | undefined;
+  readonly hint: string;
 
-  constructor(code: string, message: string, details: ErrorDetails = {}) {
+  constructor(code: string, message: string, details: ErrorDetails) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
     this.name = 'ProvenantError';
     this.code = code;
@@ -65,4 +68,10 @@ export class ProvenantError extends Error {
 
 export function isProvenantError(e: unknown): e is ProvenantError {
   return e instanceof ProvenantError;
+}
+
+/** `e` as a ProvenantError: itself, or E_INTERNAL (a bug) for anything else thrown. */
+export function asProvenantError(e: unknown): ProvenantError {
+  if (isProvenantError(e)) return e;
+  return new ProvenantError('E_INTERNAL', e instanceof Error ? e.message : String(e), { exitClass: 'internal', cause: e, hint: REPORT_BUG_HINT });
 }

@@ -14,10 +14,13 @@ export { compareVersions, isPrerelease, newestVersion, normalizeVersion } from '
 export { normalizeProjectName } from './formats/pep503.ts';
 
 // Attestations and policy.
-export { signAttestation } from './attest/sign.ts';
-export { verifyAttestationBundle } from './attest/verify.ts';
+export { signAttestation, signAttestationKeyless } from './attest/sign.ts';
+export { verifyAttestation, verifyAttestationBundle, type VerifiedAttestation } from './attest/verify.ts';
+export { keylessSigning, type KeylessSigning } from './signers/keyless.ts';
+export { publishTrustTargets, type TrustTargets } from './app/trust-targets.ts';
 export { signIntegrations, type SignRequest, type SignResult } from './app/sign.ts';
 export { defaultPolicy, parsePolicy, renderPolicy, type Policy } from './policy/policy.ts';
+export type { Identity } from './policy/identity.ts';
 
 // Repository: TUF, publish, release, index.
 export { initRepository, refreshRepository, repoStatus } from './app/repo.ts';
@@ -39,3 +42,5 @@ export { FsStorage } from './storage/fs.ts';
 export { S3Storage } from './storage/s3.ts';
 export { RecordingStorage } from './storage/recording.ts';
 export type { Signer, PublicKeyInfo } from './signers/signer.ts';
+export { openSigner, type OpenSignerOptions } from './signers/open-signer.ts';
+export { parseKeyRef, type KeyRef } from './signers/key-ref.ts';

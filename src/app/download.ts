@@ -1,27 +1,35 @@
-import { mkdir, mkdtemp, rename, rm, rmdir, stat } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readlink, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ProvenantError, isProvenantError } from '../errors.ts';
-import { pointerTargetPath, POLICY_TARGET } from '../formats/layout.ts';
+import { pointerTargetPath, POLICY_TARGET, SIGSTORE_TRUSTED_ROOT_TARGET } from '../formats/layout.ts';
+import { parseVersion } from '../formats/pep440.ts';
 import { normalizeProjectName } from '../formats/pep503.ts';
+import { DeadlineFetcher, startDeadline } from '../net/deadline.ts';
 import type { FetchStats, Fetcher } from '../net/fetcher.ts';
 import { openFetcher, type NetOptions } from '../net/open-fetcher.ts';
 import { parsePolicy, type Policy } from '../policy/policy.ts';
 import type { S3StorageOptions } from '../storage/s3.ts';
 import { downloadPinnedAttestation, downloadPinnedWheel } from '../verify/artifact.ts';
 import { checkAttestationSignature, checkProvenanceParameters, checkProvenancePolicy, checkStatementTypes, checkSubject } from '../verify/attestation-check.ts';
+import { checkCertificateMatchesStatement } from '../verify/certificate-statement.ts';
 import { CHECKS, type CheckName } from '../verify/checks.ts';
 import { checkInstalledRelease, checkNoneWithdrawn, rememberInstalledRelease } from '../verify/installed-releases.ts';
 import { checkPointer } from '../verify/pointer-check.ts';
 import { repositoryBaseUrl } from '../verify/repository-url.ts';
-import { repositoryStateDir, stateBaseDir } from '../verify/state-dir.ts';
+import { forgetStateCommand, repositoryStateDir, stateBaseDir } from '../verify/state-dir.ts';
 import { cachedOr, TargetCache } from '../verify/target-cache.ts';
-import { ensureTrustedRoot, TufClient } from '../verify/tuf-client.ts';
+import { readRootFile, recordTrustedRoot } from '../verify/trust-anchor.ts';
+import { TufClient } from '../verify/tuf-client.ts';
 import { pickRelease, projectPointerPrefix, releasesOf, type PublishedRelease } from '../verify/versions.ts';
 import { silentReporter, type Reporter } from '../reporter.ts';
+import { realPathOf } from '../util/real-path.ts';
 
 /** Under each repository's state directory; not `<role>.json`, which is where tuf-js keeps roles. */
 const TARGET_CACHE_DIR = 'verified-objects';
+
+/** The whole download's default time budget (--deadline): generous for a large wheel, finite for a dripping server. */
+export const DEFAULT_DEADLINE_MS = 15 * 60_000;
 
 export interface DownloadRequest {
   /** Project name in any spelling (`datadog-postgres`, `datadog_postgres`). */
@@ -40,6 +48,8 @@ export interface DownloadRequest {
   stateDir?: string | undefined;
   /** Network settings; `caFile` defaults to PROVENANT_CA_BUNDLE. */
   net?: NetOptions;
+  /** Time budget for the whole download, every request included (default DEFAULT_DEADLINE_MS). */
+  deadlineMs?: number;
   /** For an `s3://bucket/prefix` repository: region, endpoint; credentials from the AWS SDK chain. */
   s3?: S3StorageOptions;
   /** Break glass: skip the attestation and provenance checks, if the TUF-distributed policy allows it. */
@@ -64,6 +74,8 @@ export interface DownloadResult {
   skipped: CheckName[];
   attestation?: {
     keyIds: string[];
+    /** A keyless signature: the certificate's identity and its Rekor log index(es). */
+    keyless?: { issuer: string | undefined; subject: string | undefined; logIndexes: string[] };
     format: string;
     builderId: string;
     sourceRepository: string | undefined;
@@ -93,10 +105,17 @@ export async function downloadWheel(req: DownloadRequest): Promise<DownloadResul
       hint: 'name the exact version to fetch without verification',
     });
   }
+  if (req.version !== undefined && !parseVersion(req.version)) {
+    throw new ProvenantError('E_USAGE_VERSION', `--version ${JSON.stringify(req.version)} is not a PEP 440 version`, {
+      exitClass: 'usage',
+      field: '--version',
+      hint: 'give a version such as 23.2.0, 1.0 or 2.0.0rc1',
+    });
+  }
   const repositoryUrl = repositoryBaseUrl(req.repository, req.cwd ?? process.cwd());
   const stateDir = repositoryStateDir(stateBaseDir(env, req.stateDir), repositoryUrl);
   const caFile = req.net?.caFile ?? (env.PROVENANT_CA_BUNDLE || undefined);
-  const fetcher =
+  const base =
     req.fetcher ??
     (repositoryUrl.startsWith('s3:') ? await s3Fetcher(req.s3) : undefined) ??
     (await openFetcher({
@@ -105,6 +124,10 @@ export async function downloadWheel(req: DownloadRequest): Promise<DownloadResul
       ...(caFile ? { caFile } : {}),
       onRetry: (r) => reporter.debug(`retry ${r.retry} of ${r.url} in ${r.delayMs} ms (${r.reason})`),
     }));
+  // Idle timeouts cannot stop a server that drips a byte just before each would fire: the whole
+  // download, every request of it, has one deadline.
+  const deadline = startDeadline(req.deadlineMs ?? DEFAULT_DEADLINE_MS, `the download of ${project} from ${repositoryUrl}`);
+  const fetcher = new DeadlineFetcher(base, deadline.signal);
   const passed: CheckName[] = [];
   const pass = (check: CheckName, detail: string) => {
     passed.push(check);
@@ -124,7 +147,8 @@ export async function downloadWheel(req: DownloadRequest): Promise<DownloadResul
   // a warm download then needs no request for them when their pins have not changed.
   const cache = new TargetCache(path.join(stateDir, TARGET_CACHE_DIR));
   try {
-    tuf = await TufClient.open({ repositoryUrl, stateDir, rootFile: req.root ?? (env.PROVENANT_ROOT || undefined), fetcher, reporter, cache });
+    const forgetCommand = forgetStateCommand(repositoryUrl, req.stateDir);
+    tuf = await TufClient.open({ repositoryUrl, stateDir, rootFile: req.root ?? (env.PROVENANT_ROOT || undefined), fetcher, reporter, cache, forgetCommand });
     const client = tuf;
     await client.refresh();
     const v = tuf.versions();
@@ -172,17 +196,19 @@ export async function downloadWheel(req: DownloadRequest): Promise<DownloadResul
       const pin = attestationPin;
       const bundle = await attestationP();
       pass('attestation length and digest', `${pin.length} bytes, sha256 ${pin.sha256.slice(0, 12)}…`);
-      const signed = checkAttestationSignature(bundle, policy, pin.url);
-      pass('attestation signature', `signed by policy key(s) ${signed.keyIds.map((k) => k.slice(0, 12)).join(', ')}`);
+      const signed = await checkAttestationSignature(bundle, policy, pin.url, { project, sigstoreTrustedRoot: () => readSigstoreTrustedRoot(client) });
+      pass('attestation signature', signed.keyless ? `keyless, ${signed.keyless.certificate.subject} (${signed.keyless.certificate.issuer}), Rekor log index ${signed.keyless.logIndexes.join(', ')}` : `signed by policy key(s) ${signed.keyIds.map((k) => k.slice(0, 12)).join(', ')}`);
       const facts = checkStatementTypes(signed.payload, pin.url);
       pass('statement types', facts.format);
       checkSubject(facts, checked.wheelFileName, pointer.digest, pin.url);
       checkProvenanceParameters(facts, { project, version: release.version, wheelFileName: checked.wheelFileName }, pin.url);
       pass('subject', `${checked.wheelFileName} sha256 ${pointer.digest.slice(0, 12)}…`);
       checkProvenancePolicy(facts, policy, pin.url);
+      if (signed.keyless) checkCertificateMatchesStatement(signed.keyless.certificate, facts, pin.url);
       pass('provenance policy', `builder ${facts.builderId}${facts.sourceRepository ? `, source ${facts.sourceRepository}` : ''}${facts.ref ? ` @ ${facts.ref}` : ''}`);
       attestation = {
         keyIds: signed.keyIds,
+        ...(signed.keyless ? { keyless: { issuer: signed.keyless.certificate.issuer, subject: signed.keyless.certificate.subject, logIndexes: signed.keyless.logIndexes } } : {}),
         format: facts.format,
         builderId: facts.builderId,
         sourceRepository: facts.sourceRepository,
@@ -213,8 +239,13 @@ export async function downloadWheel(req: DownloadRequest): Promise<DownloadResul
       tuf: tuf.versions(),
       network: { ...fetcher.stats },
     };
+  } catch (e) {
+    // Whatever step the deadline cut short, the deadline is what went wrong.
+    throw deadline.signal.aborted ? deadline.signal.reason : e;
   } finally {
+    // Work still in flight stays under the deadline while it is waited for.
     await Promise.all(inflight);
+    deadline.clear();
     // On failure too, what tuf-js verified is kept; a write error is not the failure to report then.
     if (!ok) await tuf?.flush().catch(() => undefined);
     await cache.settle();
@@ -223,7 +254,7 @@ export async function downloadWheel(req: DownloadRequest): Promise<DownloadResul
       const dest = await destP().catch(() => undefined);
       if (dest?.created) await removeCreated(dest.dir, dest.created);
     }
-    if (!req.fetcher) fetcher.close();
+    if (!req.fetcher) base.close();
   }
 }
 
@@ -280,6 +311,19 @@ async function readPolicy(tuf: TufClient): Promise<Policy> {
   }
 }
 
+/** The Sigstore trusted root target, fetched (through TUF) only when a keyless bundle needs it. */
+async function readSigstoreTrustedRoot(tuf: TufClient): Promise<Uint8Array> {
+  const info = await tuf.targetInfo(SIGSTORE_TRUSTED_ROOT_TARGET);
+  if (!info) {
+    throw new ProvenantError('E_SIGSTORE_ROOT_MISSING', `the attestation is keyless, and the repository publishes no Sigstore trusted root (TUF target ${SIGSTORE_TRUSTED_ROOT_TARGET})`, {
+      exitClass: 'verification',
+      file: SIGSTORE_TRUSTED_ROOT_TARGET,
+      hint: 'the repository owners must publish one (`provenant repo set-trust --sigstore-trusted-root …`, signed by the targets role)',
+    });
+  }
+  return tuf.fetchTarget(info);
+}
+
 /**
  * An exact version is looked up directly (one bin); otherwise, or on a miss, every bin is listed.
  * The newest is refused when a newer release this host installed has vanished (installed-releases.ts).
@@ -310,6 +354,15 @@ async function prepareDestination(dest: string | undefined, cwd: string): Promis
   } catch (e) {
     if (isProvenantError(e) || (e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
   }
+  // mkdir cannot create a directory where a dangling symlink stands (EEXIST): say what is there.
+  if ((await lstat(dir).catch(() => undefined))?.isSymbolicLink()) {
+    throw new ProvenantError('E_DEST', `${dir} is a symbolic link to ${await readlink(dir)}, which does not exist`, {
+      exitClass: 'input',
+      file: dir,
+      field: '--dest',
+      hint: `create the directory it points to (mkdir -p ${realPathOf(dir)}), or pass another --dest`,
+    });
+  }
   const created = await mkdir(dir, { recursive: true });
   return { dir, created };
 }
@@ -318,11 +371,13 @@ async function prepareDestination(dest: string | undefined, cwd: string): Promis
  * Records `rootFile` as the trusted root for `repository` in the downloader's state, as
  * `--root` does on a first download: for tools that create a repository (or ship a root) and
  * want `provenant download` to work afterwards without --root. A state that already trusts a
- * root for this repository is left alone. Returns the repository's state directory.
+ * root for this repository is left alone if `rootFile` is in its chain, refused if not
+ * (E_TUF_ROOT_CONFLICT). Returns the repository's state directory.
  */
 export async function trustRepositoryRoot(opts: { repository: string; rootFile: string; stateDir?: string; env?: NodeJS.ProcessEnv; cwd?: string; reporter?: Reporter }): Promise<string> {
   const repositoryUrl = repositoryBaseUrl(opts.repository, opts.cwd ?? process.cwd());
   const stateDir = repositoryStateDir(stateBaseDir(opts.env ?? process.env, opts.stateDir), repositoryUrl);
-  await ensureTrustedRoot({ repositoryUrl, stateDir, rootFile: opts.rootFile, reporter: opts.reporter ?? silentReporter });
+  const given = { ...(await readRootFile(opts.rootFile)), file: opts.rootFile };
+  await recordTrustedRoot(given, stateDir, forgetStateCommand(repositoryUrl, opts.stateDir), opts.reporter ?? silentReporter);
   return stateDir;
 }

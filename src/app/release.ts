@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ProvenantError, isProvenantError } from '../errors.ts';
+import { asProvenantError, type ProvenantError } from '../errors.ts';
 import type { ProvenanceFormat } from '../provenance/statement.ts';
 import type { Signer } from '../signers/signer.ts';
 import { RecordingStorage, type PlannedWrite } from '../storage/recording.ts';
@@ -162,7 +162,21 @@ export async function releaseIntegrations(req: ReleaseRequest): Promise<ReleaseS
   };
 }
 
-function asProvenantError(e: unknown): ProvenantError {
-  if (isProvenantError(e)) return e;
-  return new ProvenantError('E_INTERNAL', e instanceof Error ? e.message : String(e), { exitClass: 'internal', cause: e });
+/** One integration that was not released: where it stopped and why. */
+export interface ReleaseFailure {
+  integration: string;
+  project: string | undefined;
+  version: string | undefined;
+  step: ReleaseStep;
+  code: string;
+}
+
+/** What failed in a release, in the order integrations were given: empty when it all went through. */
+export function releaseFailures(s: ReleaseSummary): ReleaseFailure[] {
+  return s.integrations.flatMap((r) => {
+    if (r.ok) return [];
+    const step = r.steps.find((x) => x.status === 'fail')?.step ?? 'build';
+    const code = typeof r.error?.code === 'string' ? r.error.code : 'E_INTERNAL';
+    return [{ integration: r.integration, project: r.project, version: r.version, step, code }];
+  });
 }

@@ -2,11 +2,16 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Metadata, Targets } from '@tufjs/models';
 import { ProvenantError } from '../errors.ts';
-import { POLICY_TARGET, consistentTargetPath } from '../formats/layout.ts';
+import { POLICY_TARGET, SIGSTORE_TRUSTED_ROOT_TARGET, consistentTargetPath } from '../formats/layout.ts';
+import { trustTargetFiles } from './trust-targets.ts';
 import { defaultPolicy, renderPolicy } from '../policy/policy.ts';
-import { assignRoles, createKey, loadSigner, passphraseFor, readKeyIndex } from '../signers/key-store.ts';
+import { assignRoles, closeAll, createKey, loadSigner, passphraseFor, readKeyIndex, recordKeyRefs, type KeyRefRecord } from '../signers/key-store.ts';
 import { KEPT_TIMESTAMP_FILE, SETTINGS_FILE, writeKeyStoreFile } from '../signers/trust-files.ts';
+import { anchorKeyRef, assertNoSecret, parseKeyRef } from '../signers/key-ref.ts';
+import { openSigner } from '../signers/open-signer.ts';
 import { TRUSTED_ROOT_FILE, writeTrustedRoot } from '../signers/trusted-root.ts';
+import { ensureKeyStoreDir, KEY_STORE_GITIGNORE } from '../signers/key-store-location.ts';
+import { gitWorkTreeOf } from '../provenance/git.ts';
 import type { KeyType, Signer } from '../signers/signer.ts';
 import { objectPropsFor } from '../storage/object-props.ts';
 import type { Storage } from '../storage/storage.ts';
@@ -54,7 +59,17 @@ export interface InitOptions {
   binCount?: number;
   /** Root keys to generate and require (default 1; production: 2 or more). */
   rootThreshold?: number;
+  /**
+   * Keys that stay on their device (or elsewhere on disk), by reference (docs/keys.md): recorded
+   * in keys.json for their role instead of generating a key. Root keys beyond these (up to
+   * rootThreshold) are taken from the store or generated.
+   */
+  keyRefs?: { root?: readonly string[]; targets?: string; online?: string; attestation?: string };
+  /** Base for relative paths in keyRefs. Default: process.cwd(). */
+  cwd?: string;
   expires?: Partial<Record<SigningRole, string>>;
+  /** A Sigstore trusted root to publish beside the policy, for keyless attestations (docs/attestations.md). */
+  sigstoreTrustedRoot?: Uint8Array;
   now?: () => Date;
 }
 
@@ -62,8 +77,8 @@ export interface InitResult {
   repository: string;
   keysDir: string;
   config: RepositoryConfig;
-  /** Key name → { keyid, roles, created } for every key the repository uses. */
-  keys: { name: string; keyid: string; roles: string[]; created: boolean; encrypted: boolean }[];
+  /** Key name → { keyid, roles, created, ref } for every key the repository uses. */
+  keys: { name: string; keyid: string; roles: string[]; created: boolean; encrypted: boolean; ref?: string }[];
   metadataWritten: number;
   bins: number;
 }
@@ -119,69 +134,113 @@ export async function initRepository(storage: Storage, reporter: Reporter = sile
   // Settings are checked before any key is generated: a bad flag must leave nothing behind.
   const placeholder = (n: number) => Array.from({ length: n }, (_, i) => i.toString(16).padStart(64, '0'));
   makeConfig({ root: placeholder(rootThreshold), targets: placeholder(1), online: placeholder(1), attestation: placeholder(1) });
+  await ensureKeyStoreDir(opts.keysDir);
+  await warnIfInGitWorkTree(opts.keysDir, reporter);
+  const extraTargets = trustTargetFiles({ sigstoreTrustedRoot: opts.sigstoreTrustedRoot });
 
-  const roleKeys = {
-    root: await ensureKeys(opts.keysDir, 'root', rootThreshold, keyType, ['root'], env),
-    targets: await ensureKeys(opts.keysDir, 'targets', 1, keyType, ['targets'], env),
-    online: await ensureKeys(opts.keysDir, 'online', 1, keyType, ONLINE_ROLES, env),
-    attestation: await ensureKeys(opts.keysDir, 'attestation', 1, opts.attestationKeyType ?? 'ecdsa', ['attestation'], env),
-  };
+  // Keys given by reference are checked (and made absolute, as keys.json is read from the store)
+  // and opened (PIN, permissions, a probe signature) before any key is generated: a bad
+  // reference must leave nothing behind either.
+  const groups: KeyGroup[] = [
+    { base: 'root', count: Math.max(rootThreshold, opts.keyRefs?.root?.length ?? 0), type: keyType, roles: ['root'], refs: opts.keyRefs?.root ?? [] },
+    { base: 'targets', count: 1, type: keyType, roles: ['targets'], refs: [opts.keyRefs?.targets] },
+    { base: 'online', count: 1, type: keyType, roles: ONLINE_ROLES, refs: [opts.keyRefs?.online] },
+    { base: 'attestation', count: 1, type: opts.attestationKeyType ?? 'ecdsa', roles: ['attestation'], refs: [opts.keyRefs?.attestation] },
+  ];
+  const records: KeyRefRecord[] = [];
+  try {
+    for (const g of groups) {
+      for (const [i, given] of g.refs.filter((r) => r !== undefined).entries()) {
+        const field = `--${g.base}-key`;
+        const ref = anchorKeyRef(given, opts.cwd ?? process.cwd(), field);
+        assertNoSecret(parseKeyRef(ref, field), field);
+        const name = keyNameAt(g, i + 1);
+        records.push({ name, ref, roles: g.roles, signer: await openSigner(ref, { env, cwd: opts.keysDir, keyName: name, field }) });
+      }
+    }
+    const attestationRef = records.find((r) => r.roles.includes('attestation'));
+    if (attestationRef) defaultPolicy({ attestationKeys: [attestationRef.signer] });
+    await recordKeyRefs(opts.keysDir, records);
+  } finally {
+    await closeAll(records.map((r) => r.signer));
+  }
+  const ensured: EnsuredKey[][] = [];
+  for (const g of groups) ensured.push(await ensureKeys(opts.keysDir, g, env, records.filter((r) => r.roles === g.roles).map((r) => r.name)));
+  const [rootKeys, targetsKeys, onlineKeys, attestationKeys] = ensured;
+  const roleKeys = { root: rootKeys!, targets: targetsKeys!, online: onlineKeys!, attestation: attestationKeys! };
   for (const k of Object.values(roleKeys).flat()) {
-    reporter.step(k.name, 'key', 'ok', `${k.created ? 'generated' : 'reused'} ${k.keyid.slice(0, 12)}… for ${k.roles.join(', ')}${k.encrypted ? ' (encrypted)' : ''}`);
+    const how = k.ref ? `recorded ${parseKeyRef(k.ref).kind} key` : k.created ? 'generated' : 'reused';
+    reporter.step(k.name, 'key', 'ok', `${how} ${k.keyid.slice(0, 12)}… for ${k.roles.join(', ')}${k.encrypted ? ' (encrypted)' : ''}`);
   }
   const ids = (ks: { keyid: string }[]) => ks.map((k) => k.keyid);
   const config = makeConfig({ root: ids(roleKeys.root), targets: ids(roleKeys.targets), online: ids(roleKeys.online), attestation: ids(roleKeys.attestation) });
 
-  // Load every signer before writing anything: a wrong passphrase must leave nothing behind.
-  const signer = (name: string) => loadSigner(opts.keysDir, name, env);
-  const rootSigners = await Promise.all(roleKeys.root.map((k) => signer(k.name)));
-  const [targetsSigner, onlineSigner, attestationSigner] = await Promise.all([
-    signer(roleKeys.targets[0]!.name),
-    signer(roleKeys.online[0]!.name),
-    signer(roleKeys.attestation[0]!.name),
-  ]);
-  const pub = (s: Signer): KeyedPublicKey => ({ keyId: s.keyId, publicKey: s.publicKey });
+  // Open every signer before writing anything: a wrong passphrase or PIN must leave nothing behind.
+  const opened: Signer[] = [];
+  let metadataWritten = 0;
+  let binCount = 0;
+  const signer = async (name: string) => {
+    const s = await loadSigner(opts.keysDir, name, env);
+    opened.push(s);
+    return s;
+  };
+  try {
+    const rootSigners: Signer[] = [];
+    for (const k of roleKeys.root) rootSigners.push(await signer(k.name));
+    const targetsSigner = await signer(roleKeys.targets[0]!.name);
+    const onlineSigner = await signer(roleKeys.online[0]!.name);
+    const attestationSigner = await signer(roleKeys.attestation[0]!.name);
+    const pub = (s: Signer): KeyedPublicKey => ({ keyId: s.keyId, publicKey: s.publicKey });
 
-  const policyBytes = renderPolicy(defaultPolicy({ attestationKeys: [attestationSigner] }));
-  const policyTarget = targetFile(POLICY_TARGET, policyBytes);
-  const root = initialRoot(
-    config,
-    { root: rootSigners.map(pub), targets: [pub(targetsSigner)], bins: [pub(onlineSigner)], snapshot: [pub(onlineSigner)], timestamp: [pub(onlineSigner)] },
-    now,
-  );
-  const targets = initialTargets(config, [pub(onlineSigner)], [policyTarget], now);
+    const policyBytes = renderPolicy(defaultPolicy({ attestationKeys: [attestationSigner] }));
+    const policyTarget = targetFile(POLICY_TARGET, policyBytes);
+    const extra = extraTargets.map((f) => ({ ...f, target: targetFile(f.path, f.bytes) }));
+    const root = initialRoot(
+      config,
+      { root: rootSigners.map(pub), targets: [pub(targetsSigner)], bins: [pub(onlineSigner)], snapshot: [pub(onlineSigner)], timestamp: [pub(onlineSigner)] },
+      now,
+    );
+    const targets = initialTargets(config, [pub(onlineSigner)], [policyTarget, ...extra.map((f) => f.target)], now);
 
-  const writes: [string, Uint8Array][] = [];
-  const rootBytes = serializeMetadata(await signMetadata(root, rootSigners, 'root'));
-  writes.push([metadataKey('root', 1), rootBytes]);
-  writes.push([metadataKey('targets', 1), serializeMetadata(await signMetadata(targets, [targetsSigner], 'targets'))]);
-  const versions: Record<string, number> = { 'targets.json': 1 };
-  const names = binNames(targets);
-  for (const name of names) {
-    writes.push([metadataKey(name, 1), serializeMetadata(await signMetadata(emptyBin(config, now), [onlineSigner], name))]);
-    versions[`${name}.json`] = 1;
+    const writes: [string, Uint8Array][] = [];
+    const rootBytes = serializeMetadata(await signMetadata(root, rootSigners, 'root'));
+    writes.push([metadataKey('root', 1), rootBytes]);
+    writes.push([metadataKey('targets', 1), serializeMetadata(await signMetadata(targets, [targetsSigner], 'targets'))]);
+    const versions: Record<string, number> = { 'targets.json': 1 };
+    const names = binNames(targets);
+    for (const name of names) {
+      writes.push([metadataKey(name, 1), serializeMetadata(await signMetadata(emptyBin(config, now), [onlineSigner], name))]);
+      versions[`${name}.json`] = 1;
+    }
+    const snapshot = nextSnapshot(undefined, versions, 1, config.specVersion, expiresFor(config, 'snapshot', now));
+    const snapshotBytes = serializeMetadata(await signMetadata(snapshot, [onlineSigner], 'snapshot'));
+    writes.push([metadataKey('snapshot', 1), snapshotBytes]);
+    const timestamp = nextTimestamp(1, snapshotBytes, 1, config.specVersion, expiresFor(config, 'timestamp', now));
+    const timestampBytes = serializeMetadata(await signMetadata(timestamp, [onlineSigner], 'timestamp'));
+
+    const policyKey = consistentTargetPath(POLICY_TARGET, policyTarget.hashes.sha256!);
+    const configBytes = renderConfig(config);
+    await storage.put(CONFIG_KEY, configBytes, objectPropsFor(CONFIG_KEY));
+    await storage.putImmutable(policyKey, policyBytes, objectPropsFor(policyKey));
+    for (const f of extra) {
+      const key = consistentTargetPath(f.path, f.target.hashes.sha256!);
+      await storage.putImmutable(key, f.bytes, objectPropsFor(key));
+    }
+    for (const [key, bytes] of writes) await storage.putImmutable(key, bytes, objectPropsFor(key));
+    await storage.putIfMatch(metadataKey('timestamp'), timestampBytes, objectPropsFor(metadataKey('timestamp')), undefined);
+    await keepTimestampCopy(storage, 1, timestampBytes);
+    // From now on every publish and refresh signs with the key store's settings, checks the
+    // repository's root chain from its root.json (written last: it marks the store as in use) and
+    // its timestamp from the one kept here.
+    await writeKeyStoreFile(opts.keysDir, SETTINGS_FILE, configBytes);
+    await writeKeyStoreFile(opts.keysDir, KEPT_TIMESTAMP_FILE, timestampBytes);
+    await writeTrustedRoot(opts.keysDir, rootBytes);
+    reporter.step(storage.location, 'init', 'ok', `root, targets, ${names.length} bins, snapshot, timestamp; ${[POLICY_TARGET, ...extra.map((f) => f.path)].join(', ')}`);
+    metadataWritten = writes.length + 1;
+    binCount = names.length;
+  } finally {
+    await closeAll(opened);
   }
-  const snapshot = nextSnapshot(undefined, versions, 1, config.specVersion, expiresFor(config, 'snapshot', now));
-  const snapshotBytes = serializeMetadata(await signMetadata(snapshot, [onlineSigner], 'snapshot'));
-  writes.push([metadataKey('snapshot', 1), snapshotBytes]);
-  const timestamp = nextTimestamp(1, snapshotBytes, 1, config.specVersion, expiresFor(config, 'timestamp', now));
-  const timestampBytes = serializeMetadata(await signMetadata(timestamp, [onlineSigner], 'timestamp'));
-
-  const policyKey = consistentTargetPath(POLICY_TARGET, policyTarget.hashes.sha256!);
-  const configBytes = renderConfig(config);
-  await storage.put(CONFIG_KEY, configBytes, objectPropsFor(CONFIG_KEY));
-  await storage.putImmutable(policyKey, policyBytes, objectPropsFor(policyKey));
-  for (const [key, bytes] of writes) await storage.putImmutable(key, bytes, objectPropsFor(key));
-  await storage.putIfMatch(metadataKey('timestamp'), timestampBytes, objectPropsFor(metadataKey('timestamp')), undefined);
-  await keepTimestampCopy(storage, 1, timestampBytes);
-  // From now on every publish and refresh signs with the key store's settings, checks the
-  // repository's root chain from its root.json (written last: it marks the store as in use) and
-  // its timestamp from the one kept here.
-  await writeKeyStoreFile(opts.keysDir, SETTINGS_FILE, configBytes);
-  await writeKeyStoreFile(opts.keysDir, KEPT_TIMESTAMP_FILE, timestampBytes);
-  await writeTrustedRoot(opts.keysDir, rootBytes);
-  reporter.step(storage.location, 'init', 'ok', `root, targets, ${names.length} bins, snapshot, timestamp; policy ${POLICY_TARGET}`);
-
   const keyIndex = await readKeyIndex(opts.keysDir);
   return {
     repository: storage.location,
@@ -189,10 +248,20 @@ export async function initRepository(storage: Storage, reporter: Reporter = sile
     config,
     keys: Object.values(roleKeys)
       .flat()
-      .map((k) => ({ name: k.name, keyid: k.keyid, roles: keyIndex.keys[k.name]?.roles ?? k.roles, created: k.created, encrypted: k.encrypted })),
-    metadataWritten: writes.length + 1,
-    bins: names.length,
+      .map((k) => ({ name: k.name, keyid: k.keyid, roles: keyIndex.keys[k.name]?.roles ?? k.roles, created: k.created, encrypted: k.encrypted, ...(k.ref ? { ref: k.ref } : {}) })),
+    metadataWritten,
+    bins: binCount,
   };
+}
+
+/** The store's .gitignore keeps keys out of commits; a work tree is still no place for them (one `git add -f`). */
+async function warnIfInGitWorkTree(keysDir: string, reporter: Reporter): Promise<void> {
+  const tree = await gitWorkTreeOf(keysDir);
+  if (tree === undefined) return;
+  reporter.warn(
+    `the key store ${keysDir} is inside the git work tree ${tree}: git ignores it (${path.join(keysDir, KEY_STORE_GITIGNORE)}), ` +
+      'but private keys belong outside work trees; move it and pass --keys DIR (e.g. --keys ~/provenant-keys)',
+  );
 }
 
 interface EnsuredKey {
@@ -201,25 +270,43 @@ interface EnsuredKey {
   roles: string[];
   created: boolean;
   encrypted: boolean;
+  ref?: string;
 }
 
-/** `count` keys assigned to `roles[0]`: the store's existing ones first, new ones (`<base>` or `<base>-N`) for the rest. */
-async function ensureKeys(keysDir: string, base: string, count: number, type: KeyType, roles: string[], env: NodeJS.ProcessEnv): Promise<EnsuredKey[]> {
-  const index = await readKeyIndex(keysDir);
+interface KeyGroup {
+  base: string;
+  count: number;
+  type: KeyType;
+  roles: string[];
+  refs: readonly (string | undefined)[];
+}
+
+/** `<base>` for a single key, else `<base>-N`. */
+function keyNameAt(g: KeyGroup, n: number): string {
+  return g.count === 1 && n === 1 ? g.base : `${g.base}-${n}`;
+}
+
+/**
+ * `count` keys assigned to the group's first role: the ones just recorded by reference first,
+ * then the store's existing ones, then new ones for the rest.
+ */
+async function ensureKeys(keysDir: string, g: KeyGroup, env: NodeJS.ProcessEnv, recorded: readonly string[]): Promise<EnsuredKey[]> {
   const out: EnsuredKey[] = [];
-  for (const [name, e] of Object.entries(index.keys).sort(([a], [b]) => a.localeCompare(b))) {
-    if (out.length >= count) break;
-    if (e.roles.includes(roles[0]!)) {
-      const missing = roles.filter((r) => !e.roles.includes(r));
+  const index = await readKeyIndex(keysDir);
+  const byName = ([a]: [string, unknown], [b]: [string, unknown]) => (recorded.includes(a) ? 0 : 1) - (recorded.includes(b) ? 0 : 1) || a.localeCompare(b);
+  for (const [name, e] of Object.entries(index.keys).sort(byName)) {
+    if (out.length >= g.count) break;
+    if (e.roles.includes(g.roles[0]!)) {
+      const missing = g.roles.filter((r) => !e.roles.includes(r));
       if (missing.length > 0) await assignRoles(keysDir, name, missing);
-      out.push({ name, keyid: e.keyid, roles, created: false, encrypted: e.encrypted });
+      out.push({ name, keyid: e.keyid, roles: g.roles, created: false, encrypted: e.encrypted, ...(e.ref ? { ref: e.ref } : {}) });
     }
   }
-  for (let n = 1; out.length < count; n++) {
-    const name = count === 1 && n === 1 ? base : `${base}-${n}`;
+  for (let n = 1; out.length < g.count; n++) {
+    const name = keyNameAt(g, n);
     if ((await readKeyIndex(keysDir)).keys[name]) continue;
-    const e = await createKey(keysDir, name, { type, roles, passphrase: passphraseFor(name, env) });
-    out.push({ name, keyid: e.keyid, roles, created: true, encrypted: e.encrypted });
+    const e = await createKey(keysDir, name, { type: g.type, roles: g.roles, passphrase: passphraseFor(name, env) });
+    out.push({ name, keyid: e.keyid, roles: g.roles, created: true, encrypted: e.encrypted });
   }
   return out;
 }
@@ -258,6 +345,8 @@ export interface RepoStatus {
   releases: number;
   projects: number;
   policyTarget: boolean;
+  /** Whether a Sigstore trusted root is published (keyless attestations can be checked). */
+  sigstoreTrustedRoot: boolean;
   config: RepositoryConfig;
   /** Whether the root chain was checked from a trusted root given by the caller (the key store's). */
   anchored: boolean;
@@ -321,6 +410,7 @@ export async function repoStatus(storage: Storage, opts: { now?: () => Date; tru
     releases,
     projects: projects.size,
     policyTarget: POLICY_TARGET in state.targets.signed.targets,
+    sigstoreTrustedRoot: SIGSTORE_TRUSTED_ROOT_TARGET in state.targets.signed.targets,
     anchored: anchor !== undefined,
     config: state.config,
     settings: state.configSource,

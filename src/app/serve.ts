@@ -1,5 +1,5 @@
-import { createReadStream, existsSync } from 'node:fs';
-import { realpath, stat } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { open, readdir, realpath, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -7,12 +7,20 @@ import { ProvenantError } from '../errors.ts';
 import { SIMPLE_DIR } from '../formats/layout.ts';
 import { normalizeProjectName } from '../formats/pep503.ts';
 import { negotiateSimple, SIMPLE_MEDIA_TYPES } from '../simple-index/negotiate.ts';
+import { isKeyStoreDir, KEY_FILE_NAME, KEY_SNIFF_BYTES, looksLikePrivateKey } from '../signers/key-store-location.ts';
 import { objectPropsFor } from '../storage/object-props.ts';
+import { isWithin, realPathOf } from '../util/real-path.ts';
 
 /**
  * `provenant serve`: a read-only HTTP server for a local repository directory, behaving like a
  * real index host: content types per object kind, PEP 691 negotiation between the HTML page and
  * its JSON twin on `/simple/` and `/simple/<project>/`, and one log line per request.
+ *
+ * It never serves keys. It refuses to start on a tree that is inside a key store, holds the
+ * operator's key store (--keys) or has a key store (a directory with keys.json) among its
+ * subdirectories, all by real path. Per request it answers 404 for paths whose real path leaves
+ * the tree and 403 for anything inside a key store, any `.pem`/`.key` file, and any file whose
+ * first 4 KiB hold a PEM private key block.
  */
 export interface ServeOptions {
   /** The repository directory (the one holding `simple/` and `metadata/`). */
@@ -23,6 +31,8 @@ export interface ServeOptions {
   host?: string;
   /** Receives one line per request; default: stderr. */
   log?: (line: string) => void;
+  /** The operator's key store: serving a tree that holds it is refused. */
+  keysDir?: string;
 }
 
 export interface RunningServer {
@@ -48,6 +58,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       hint: 'pass --repository DIR, or create one with `provenant repo init` and publish into it',
     });
   }
+  await refuseKeyStores(root, opts.keysDir);
   const server = createServer((req, res) => {
     handle(root, req, res).then(
       (r) => log(logLine(req, r.status, r.contentType)),
@@ -86,6 +97,39 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
         server.closeAllConnections();
       }),
   };
+}
+
+/** Starting on a tree that holds keys is refused: better no server than one that leaks a root key. */
+async function refuseKeyStores(root: string, keysDir: string | undefined): Promise<void> {
+  const refuse = (why: string, store: string) =>
+    new ProvenantError('E_SERVE_KEY_STORE', `refusing to serve ${root}: ${why}`, {
+      exitClass: 'usage',
+      file: store,
+      field: '--repository',
+      hint: 'serve the repository directory itself (e.g. --repository ./repository), and keep key stores outside it',
+    });
+  for (let dir = root; ; dir = path.dirname(dir)) {
+    if (await isKeyStoreDir(dir)) throw refuse(dir === root ? 'it is a key store' : `it is inside the key store ${dir}`, dir);
+    if (path.dirname(dir) === dir) break;
+  }
+  if (keysDir !== undefined) {
+    const keys = realPathOf(keysDir);
+    if (existsSync(keys) && isWithin(root, keys)) throw refuse(`it holds the key store ${keys} (--keys)`, keys);
+  }
+  for (const e of await readdir(root, { withFileTypes: true })) {
+    const dir = path.join(root, e.name);
+    if ((e.isDirectory() || e.isSymbolicLink()) && (await isKeyStoreDir(dir))) throw refuse(`it holds the key store ${dir}`, dir);
+  }
+}
+
+/** True when the real path `real` (inside `root`) is key material by place or name; its content is checked as it is sent. */
+async function isKeyMaterial(root: string, real: string): Promise<boolean> {
+  if (KEY_FILE_NAME.test(real)) return true;
+  for (let dir = real; isWithin(root, dir); dir = path.dirname(dir)) {
+    if (await isKeyStoreDir(dir)) return true;
+    if (dir === root) break;
+  }
+  return false;
 }
 
 interface Outcome {
@@ -129,6 +173,7 @@ async function handle(root: string, req: IncomingMessage, res: ServerResponse): 
 
   const fsPath = await insideRoot(root, path.join(root, ...segments));
   if (fsPath === undefined) return send(404, 'not found\n');
+  if (await isKeyMaterial(root, fsPath)) return send(403, KEY_REFUSED);
   const info = await stat(fsPath).catch(() => undefined);
   const isSimplePage = segments[0] === SIMPLE_DIR && segments.length <= 2;
 
@@ -157,24 +202,26 @@ async function handle(root: string, req: IncomingMessage, res: ServerResponse): 
         return send(406, `not acceptable; this page is available as:\n${types.join('\n')}\n`, { vary: 'Accept' });
       }
       const key = `${dirKey}/index.${rep.format}`;
-      return sendFile(req, res, path.join(fsPath, `index.${rep.format}`), key, rep.contentType, { vary: 'Accept' });
+      return sendFile(root, req, res, path.join(fsPath, `index.${rep.format}`), key, rep.contentType, { vary: 'Accept' });
     }
     const key = dirKey ? `${dirKey}/index.html` : 'index.html';
-    return sendFile(req, res, path.join(fsPath, 'index.html'), key, undefined, {});
+    return sendFile(root, req, res, path.join(fsPath, 'index.html'), key, undefined, {});
   }
   if (!info.isFile()) return send(404, 'not found\n');
-  return sendFile(req, res, fsPath, segments.join('/'), undefined, {});
+  return sendFile(root, req, res, fsPath, segments.join('/'), undefined, {});
 }
+
+const KEY_REFUSED = 'forbidden: provenant serve never serves key material\n';
 
 /** The real path of `p` if it exists and stays under `root` (symlinks included), else undefined. */
 async function insideRoot(root: string, p: string): Promise<string | undefined> {
   const real = await realpath(p).catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' || e.code === 'ENOTDIR' ? p : undefined));
-  if (real === undefined) return undefined;
-  const rel = path.relative(root, real);
-  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel)) ? real : undefined;
+  return real !== undefined && isWithin(root, real) ? real : undefined;
 }
 
+/** Sends one file: only when its real path stays in `root` and it is not key material by place, name or content. */
 async function sendFile(
+  root: string,
   req: IncomingMessage,
   res: ServerResponse,
   file: string,
@@ -182,31 +229,51 @@ async function sendFile(
   contentType: string | undefined,
   extra: Record<string, string>,
 ): Promise<Outcome> {
-  const info = await stat(file).catch(() => undefined);
-  if (!info?.isFile()) {
-    const body = 'not found\n';
-    res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body), ...extra });
+  const plain = (status: number, body: string): Outcome => {
+    res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body), ...extra });
     res.end(req.method === 'HEAD' ? undefined : body);
-    return { status: 404, contentType: 'text/plain; charset=utf-8' };
-  }
-  const props = objectPropsFor(key);
-  const type = contentType ?? props.contentType;
-  res.writeHead(200, {
-    'content-type': type,
-    'content-length': info.size,
-    'cache-control': props.cacheControl ?? 'no-cache',
-    'x-content-type-options': 'nosniff',
-    ...extra,
-  });
-  if (req.method === 'HEAD') {
-    res.end();
-  } else {
-    await new Promise<void>((resolve, reject) => {
-      const stream = createReadStream(file);
-      stream.on('error', reject);
-      res.on('close', resolve);
-      stream.pipe(res);
+    return { status, contentType: 'text/plain; charset=utf-8' };
+  };
+  const real = await insideRoot(root, file);
+  if (real === undefined) return plain(404, 'not found\n');
+  if (await isKeyMaterial(root, real)) return plain(403, KEY_REFUSED);
+  // stat before open: opening a FIFO someone left in the tree would block until a writer came.
+  if (!(await stat(real).catch(() => undefined))?.isFile()) return plain(404, 'not found\n');
+  const fh = await open(real, 'r').catch(() => undefined);
+  if (!fh) return plain(404, 'not found\n');
+  let streaming = false;
+  try {
+    const info = await fh.stat();
+    const head = Buffer.alloc(Math.min(info.size, KEY_SNIFF_BYTES));
+    await fh.read(head, 0, head.length, 0);
+    if (looksLikePrivateKey(head)) return plain(403, KEY_REFUSED);
+    const props = objectPropsFor(key);
+    const type = contentType ?? props.contentType;
+    res.writeHead(200, {
+      'content-type': type,
+      'content-length': info.size,
+      'cache-control': props.cacheControl ?? 'no-cache',
+      'x-content-type-options': 'nosniff',
+      ...extra,
     });
+    if (req.method === 'HEAD' || info.size === 0) {
+      res.end();
+    } else {
+      streaming = true;
+      await new Promise<void>((resolve, reject) => {
+        // Reads the file already opened and sniffed, from its start: the bytes checked are the bytes sent.
+        const stream = fh.createReadStream({ start: 0, end: info.size - 1, autoClose: true });
+        stream.on('error', reject);
+        res.on('close', () => {
+          // A client that hangs up early must not leave the file open.
+          stream.destroy();
+          resolve();
+        });
+        stream.pipe(res);
+      });
+    }
+    return { status: 200, contentType: type };
+  } finally {
+    if (!streaming) await fh.close();
   }
-  return { status: 200, contentType: type };
 }

@@ -1,6 +1,8 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { signAttestation } from '../attest/sign.ts';
+import { parseAttestationBundle } from '../attest/bundle.ts';
+import { keylessSelfCheck } from '../attest/keyless-verify.ts';
+import { signAttestation, signAttestationKeyless } from '../attest/sign.ts';
 import { verifyAttestationBundle } from '../attest/verify.ts';
 import { ProvenantError, isProvenantError } from '../errors.ts';
 import { attestationKey, bundleFileName, pointerFileName, statementFileName, wheelKey } from '../formats/layout.ts';
@@ -9,6 +11,7 @@ import { normalizeProjectName } from '../formats/pep503.ts';
 import { parsePointer, renderPointer, type Pointer } from '../formats/pointer.ts';
 import { defaultPolicy } from '../policy/policy.ts';
 import { parseStatement, provenanceFacts } from '../provenance/parse.ts';
+import type { KeylessSigning } from '../signers/keyless.ts';
 import type { Signer } from '../signers/signer.ts';
 import { sha256Hex } from '../util/hash.ts';
 import { artifactUri } from './build.ts';
@@ -17,8 +20,10 @@ import { silentReporter, type Reporter } from '../reporter.ts';
 import type { Integration } from './workspace.ts';
 
 export interface SignRequest {
-  /** The attestation key(s); several when the policy threshold is above 1. */
+  /** The attestation key(s); several when the policy threshold is above 1. Unused when `keyless` is given. */
   signers: readonly Signer[];
+  /** Sign keyless (Fulcio certificate, Rekor entry) instead of with keys. */
+  keyless?: KeylessSigning | undefined;
   /** Which built version to sign when dist/ holds several; default the newest (PEP 440). */
   version?: string | undefined;
   reporter?: Reporter;
@@ -31,7 +36,10 @@ export interface SignResult {
   dist: string;
   /** `unchanged` when dist/ already held a bundle for this exact statement, by these keys, pinned by the pointer. */
   status: 'signed' | 'unchanged';
+  /** Policy key ids that signed; empty for a keyless signature. */
   keyIds: string[];
+  /** A keyless signature: the certificate's identity and the Rekor log index(es). */
+  keyless?: { issuer: string | undefined; subject: string | undefined; logIndexes: string[] };
   bundle: { path: string; fileName: string; sha256: string; size: number; uri: string };
   pointer: { path: string; fileName: string; sha256: string; size: number };
 }
@@ -104,7 +112,7 @@ function baseUrlOf(pointer: Pointer, wheelFile: string, file: string): string {
   });
 }
 
-async function signOne(i: Integration, req: SignRequest, policyForSelfCheck: ReturnType<typeof defaultPolicy>): Promise<SignResult> {
+async function signOne(i: Integration, req: SignRequest, policyForSelfCheck: SelfCheckPolicy): Promise<SignResult> {
   const dist = path.join(i.dir, 'dist');
   const project = i.project === undefined ? undefined : normalizeProjectName(i.project);
   const pointerPath = await findPointer(dist, project, req.version);
@@ -149,41 +157,60 @@ async function signOne(i: Integration, req: SignRequest, policyForSelfCheck: Ret
   const bundleName = bundleFileName(pointer.name, pointer.version);
   const bundlePath = path.join(dist, bundleName);
   const uri = artifactUri(baseUrlOf(pointer, wheelFile, pointerPath), attestationKey(pointer.name, bundleName));
-  const result = (status: SignResult['status'], bytes: Uint8Array, pointerBytes: Uint8Array, keyIds: string[]): SignResult => ({
+  const result = (status: SignResult['status'], bytes: Uint8Array, pointerBytes: Uint8Array, signedBy: Pick<SignResult, 'keyIds' | 'keyless'>): SignResult => ({
     integration: i.name,
     project: pointer.name,
     version: pointer.version,
     dist,
     status,
-    keyIds,
+    ...signedBy,
     bundle: { path: bundlePath, fileName: bundleName, sha256: sha256Hex(bytes), size: bytes.length, uri },
     pointer: { path: pointerPath, fileName: path.basename(pointerPath), sha256: sha256Hex(pointerBytes), size: pointerBytes.length },
   });
 
-  // Re-running sign (e.g. a retried release) keeps an existing valid bundle: a new ECDSA
-  // signature would change the pinned digest of a release that may already be published.
+  // Re-running sign (e.g. a retried release) keeps an existing valid bundle: a new signature
+  // would change the pinned digest of a release that may already be published.
   const existing = await readIfExists(bundlePath);
   if (existing && pointer.attestation.digest === sha256Hex(existing) && pointer.attestation.length === existing.length && pointer.attestation.uri === uri) {
     try {
-      const v = verifyAttestationBundle(existing, policyForSelfCheck, { file: bundlePath });
-      if (Buffer.from(v.payload).equals(statement)) return result('unchanged', existing, await readFile(pointerPath), v.keyIds);
+      const kept = checkSigned(existing, statement, req, policyForSelfCheck, bundlePath);
+      if (kept) return result('unchanged', existing, await readFile(pointerPath), kept);
     } catch (e) {
       if (!isProvenantError(e)) throw e;
       // Not valid for these keys or this statement: sign afresh below.
     }
   }
 
-  const signed = await signAttestation(statement, req.signers);
-  // Check what we are about to pin with the verifier downloaders run, against exactly these keys.
-  const verified = verifyAttestationBundle(signed.bytes, policyForSelfCheck, { file: bundlePath });
+  const signed = req.keyless ? await signAttestationKeyless(statement, req.keyless) : await signAttestation(statement, req.signers);
+  // Check what we are about to pin: keyed, with the verifier downloaders run against exactly
+  // these keys; keyless, as far as it can be without the trusted root (keylessSelfCheck).
+  const signedBy = checkSigned(signed.bytes, statement, req, policyForSelfCheck, bundlePath);
+  if (!signedBy) throw new Error('the new attestation bundle does not wrap the statement it was made from');
   const newPointer: Pointer = { ...pointer, attestation: { ...pointer.attestation, uri, digest: sha256Hex(signed.bytes), length: signed.bytes.length } };
   const pointerBytes = new TextEncoder().encode(renderPointer(newPointer));
   await replaceFilesTogether(dist, [
     { name: bundleName, bytes: signed.bytes },
     { name: path.basename(pointerPath), bytes: pointerBytes },
   ]);
-  return result('signed', signed.bytes, pointerBytes, verified.keyIds);
+  return result('signed', signed.bytes, pointerBytes, signedBy);
 }
+
+/**
+ * Who signed `bytes` over exactly `statement`, in the way this request signs (keyed by these
+ * keys, or keyless); undefined when it wraps another statement or was signed the other way.
+ */
+function checkSigned(bytes: Uint8Array, statement: Uint8Array, req: SignRequest, policy: SelfCheckPolicy, file: string): Pick<SignResult, 'keyIds' | 'keyless'> | undefined {
+  if (req.keyless) {
+    const parsed = parseAttestationBundle(bytes, file, { acceptCertificate: true });
+    if (parsed.kind !== 'keyless' || !Buffer.from(parsed.envelope.payload).equals(statement)) return undefined;
+    const c = keylessSelfCheck(parsed, file);
+    return { keyIds: [], keyless: { issuer: c.certificate.issuer, subject: c.certificate.subject, logIndexes: c.logIndexes } };
+  }
+  const v = verifyAttestationBundle(bytes, policy!, { file });
+  return Buffer.from(v.payload).equals(statement) ? { keyIds: v.keyIds } : undefined;
+}
+
+type SelfCheckPolicy = ReturnType<typeof defaultPolicy> | undefined;
 
 /**
  * Signs what `build` left in each integration's dist/: the statement, wrapped in DSSE and signed
@@ -193,16 +220,17 @@ async function signOne(i: Integration, req: SignRequest, policyForSelfCheck: Ret
  */
 export async function signIntegrations(integrations: readonly Integration[], req: SignRequest): Promise<SignResult[]> {
   const r = req.reporter ?? silentReporter;
-  if (req.signers.length === 0) {
-    throw new ProvenantError('E_SIGNER_MISSING', 'no attestation signer given', { exitClass: 'usage', hint: 'pass --keys DIR or --key FILE' });
+  if (req.signers.length === 0 && !req.keyless) {
+    throw new ProvenantError('E_SIGNER_MISSING', 'no attestation signer given', { exitClass: 'usage', hint: 'pass --keys DIR or --key FILE, or --keyless' });
   }
-  const selfCheck = defaultPolicy({ attestationKeys: req.signers, threshold: new Set(req.signers.map((s) => s.keyId)).size });
+  const selfCheck = req.keyless ? undefined : defaultPolicy({ attestationKeys: req.signers, threshold: new Set(req.signers.map((s) => s.keyId)).size });
   const results: SignResult[] = [];
   for (const i of integrations) {
     r.step(i.name, 'sign', 'start');
     try {
       const res = await signOne(i, req, selfCheck);
-      r.step(i.name, 'sign', res.status === 'signed' ? 'ok' : 'skip', `${res.bundle.fileName}${res.status === 'unchanged' ? ' (already signed)' : ''}, key ${res.keyIds.map((k) => k.slice(0, 12)).join(', ')}`);
+      const by = res.keyless ? `keyless as ${res.keyless.subject ?? '?'}, Rekor log index ${res.keyless.logIndexes.join(', ')}` : `key ${res.keyIds.map((k) => k.slice(0, 12)).join(', ')}`;
+      r.step(i.name, 'sign', res.status === 'signed' ? 'ok' : 'skip', `${res.bundle.fileName}${res.status === 'unchanged' ? ' (already signed)' : ''}, ${by}`);
       results.push(res);
     } catch (e) {
       r.step(i.name, 'sign', 'fail', isProvenantError(e) ? e.code : undefined);

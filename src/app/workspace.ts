@@ -19,7 +19,7 @@ export interface Integration {
 
 export interface Workspace {
   root: string;
-  /** Why this root: given with --root, the current directory, or the bundled examples. */
+  /** Why this root: given with --integrations-dir, the current directory, or the bundled examples. */
   origin: 'option' | 'cwd' | 'bundled';
   /** Sorted by directory name. */
   integrations: Integration[];
@@ -61,22 +61,22 @@ function isDirectory(p: string): boolean {
 }
 
 /**
- * Where integrations live: `--root` when given; else the current directory if it holds any;
+ * Where integrations live: `--integrations-dir` when given; else the current directory if it holds any;
  * else the examples bundled with provenant (so `npx provenant build --all` works anywhere).
  */
 export async function openWorkspace(o: { root?: string | undefined; cwd: string; bundledRoot?: string }): Promise<Workspace> {
   if (o.root !== undefined) {
     const root = path.resolve(o.cwd, o.root);
     if (!isDirectory(root)) {
-      throw new ProvenantError('E_ROOT_INVALID', `integrations root ${root} is not a directory`, {
-        field: '--root',
+      throw new ProvenantError('E_INTEGRATIONS_DIR_INVALID', `--integrations-dir ${root} is not a directory`, {
+        field: '--integrations-dir',
         hint: 'pass the directory that contains the integration directories (each with a pyproject.toml)',
       });
     }
     const integrations = await listIntegrations(root);
     if (integrations.length === 0) {
-      throw new ProvenantError('E_ROOT_INVALID', `no integrations under ${root} (no subdirectory has a pyproject.toml)`, {
-        field: '--root',
+      throw new ProvenantError('E_INTEGRATIONS_DIR_INVALID', `no integrations under ${root} (no subdirectory has a pyproject.toml)`, {
+        field: '--integrations-dir',
         hint: 'pass the directory that contains the integration directories, e.g. the integrations-core checkout',
       });
     }
@@ -105,7 +105,7 @@ export function selectIntegrations(ws: Workspace, names: readonly string[], all:
   }
   if (all) {
     if (ws.integrations.length === 0) {
-      throw new ProvenantError('E_INTEGRATION_UNKNOWN', `no integrations under ${ws.root}`, { exitClass: 'not-found', hint: 'pass --root DIR' });
+      throw new ProvenantError('E_INTEGRATION_UNKNOWN', `no integrations under ${ws.root}`, { exitClass: 'not-found', hint: 'pass --integrations-dir DIR' });
     }
     return ws.integrations;
   }
@@ -118,7 +118,7 @@ export function selectIntegrations(ws: Workspace, names: readonly string[], all:
     if (!hit) {
       throw new ProvenantError('E_INTEGRATION_UNKNOWN', `unknown integration "${wanted}" under ${ws.root}`, {
         exitClass: 'not-found',
-        hint: `use one of: ${known(ws)} (or --root DIR for another checkout)`,
+        hint: `use one of: ${known(ws)} (or --integrations-dir DIR for another checkout)`,
       });
     }
     if (!picked.includes(hit)) picked.push(hit);

@@ -4,14 +4,20 @@ import { attestationError } from './errors.ts';
 
 /**
  * The signed attestation file: a Sigstore bundle v0.3 (protobuf-specs `Bundle`, JSON form)
- * whose content is a DSSE envelope around the in-toto statement, and whose verification
- * material is only a public key HINT. The key itself is never in the bundle: verifiers take
- * it from the attestation policy.
+ * whose content is a DSSE envelope around the in-toto statement. Keyed, its verification
+ * material is only a public key HINT (verifiers take the key from the attestation policy);
+ * keyless, a Fulcio certificate with its Rekor entries (checked against the Sigstore trusted
+ * root and the policy's identities).
  */
 export const BUNDLE_MEDIA_TYPE = BUNDLE_V03_MEDIA_TYPE;
 export const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
 
-export interface ParsedAttestationBundle {
+/**
+ * A keyed bundle: verification material is only a public key HINT; the key itself is never in
+ * the bundle, verifiers take it from the attestation policy.
+ */
+export interface KeyedAttestationBundle {
+  kind: 'keyed';
   /** `verificationMaterial.publicKey.hint` ('' when absent). */
   hint: string;
   envelope: DsseEnvelope;
@@ -19,11 +25,27 @@ export interface ParsedAttestationBundle {
    * One standard Sigstore bundle per DSSE signature (DSSE: "multiple signatures are equivalent
    * to separate envelopes with individual signatures"), each already validated by
    * @sigstore/bundle, with `publicKey.hint` set to the key that signature names. Transparency
-   * log entries and timestamps are dropped: provenant's trust is the policy's keys, it holds no
-   * log or TSA keys to check them against, so they could only be ignored or fail.
+   * log entries and timestamps are dropped: a keyed signature's trust is the policy's key, so
+   * they could only be ignored or fail.
    */
   perSignature: { keyid: string; bundle: Bundle }[];
 }
+
+/**
+ * A keyless bundle: a Fulcio certificate, its Rekor entries and timestamps, one DSSE signature.
+ * Nothing in it is trusted until checked against the Sigstore trusted root and the policy's
+ * identities (src/attest/keyless-verify.ts).
+ */
+export interface KeylessAttestationBundle {
+  kind: 'keyless';
+  envelope: DsseEnvelope;
+  /** Validated by @sigstore/bundle (v0.3, one signature), tlog entries and timestamps kept. */
+  bundle: Bundle;
+  /** Whether the bundle also names a public key hint (refused: one signer, one kind of material). */
+  alsoHint: boolean;
+}
+
+export type ParsedAttestationBundle = KeyedAttestationBundle | KeylessAttestationBundle;
 
 const TOP_LEVEL = ['mediaType', 'verificationMaterial', 'dsseEnvelope', 'messageSignature'];
 const MATERIAL = ['publicKey', 'certificate', 'x509CertificateChain', 'tlogEntries', 'timestampVerificationData'];
@@ -32,8 +54,12 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** Reads bundle bytes strictly; throws E_ATTESTATION_MALFORMED / E_ATTESTATION_KEY_UNTRUSTED. */
-export function parseAttestationBundle(bytes: Uint8Array, file?: string): ParsedAttestationBundle {
+/**
+ * Reads bundle bytes strictly; throws E_ATTESTATION_MALFORMED / E_ATTESTATION_MEDIA_TYPE, and
+ * E_ATTESTATION_KEY_UNTRUSTED for a certificate unless `acceptCertificate` (the policy lists
+ * keyless identities): a certificate is then not even read.
+ */
+export function parseAttestationBundle(bytes: Uint8Array, file?: string, opts: { acceptCertificate?: boolean } = {}): ParsedAttestationBundle {
   const malformed = (message: string, field?: string) =>
     attestationError('E_ATTESTATION_MALFORMED', `attestation bundle ${message}`, {
       file,
@@ -49,7 +75,11 @@ export function parseAttestationBundle(bytes: Uint8Array, file?: string): Parsed
   if (!isObject(raw)) throw malformed('is not a JSON object');
   for (const k of Object.keys(raw)) if (!TOP_LEVEL.includes(k)) throw malformed(`has an unknown field "${k}"`, k);
   if (raw.mediaType !== BUNDLE_MEDIA_TYPE) {
-    throw malformed(`has media type ${JSON.stringify(raw.mediaType)}, expected ${BUNDLE_MEDIA_TYPE}`, 'mediaType');
+    throw attestationError('E_ATTESTATION_MEDIA_TYPE', `attestation bundle has media type ${JSON.stringify(raw.mediaType)}; only ${BUNDLE_MEDIA_TYPE} is supported`, {
+      file,
+      field: 'mediaType',
+      hint: 'sign the statement again with `provenant sign` (it writes Sigstore bundles v0.3)',
+    });
   }
   if (raw.messageSignature !== undefined || raw.dsseEnvelope === undefined) {
     throw malformed('does not hold a DSSE envelope (dsseEnvelope)', 'dsseEnvelope');
@@ -59,12 +89,16 @@ export function parseAttestationBundle(bytes: Uint8Array, file?: string): Parsed
   for (const k of Object.keys(vm)) {
     if (!MATERIAL.includes(k)) throw malformed(`has an unknown field "${k}"`, `verificationMaterial.${k}`);
   }
+  // protobuf JSON may omit an empty repeated field; present, it must be an array.
+  if (vm.tlogEntries !== undefined && !Array.isArray(vm.tlogEntries)) {
+    throw malformed('verificationMaterial.tlogEntries is not an array', 'verificationMaterial.tlogEntries');
+  }
   if (vm.certificate !== undefined || vm.x509CertificateChain !== undefined) {
-    const field = vm.certificate !== undefined ? 'verificationMaterial.certificate' : 'verificationMaterial.x509CertificateChain';
-    throw attestationError('E_ATTESTATION_KEY_UNTRUSTED', 'attestation bundle carries a certificate; only keys listed in the attestation policy are trusted', {
+    if (opts.acceptCertificate) return parseKeyless(raw, vm, file, malformed);
+    throw attestationError('E_ATTESTATION_KEY_UNTRUSTED', 'attestation bundle carries a certificate, and the attestation policy lists no keyless identity: only its keys are trusted', {
       file,
-      field,
-      hint: 'sign with a key the policy lists (`provenant sign`), or add the signer to the policy (docs/policy.md)',
+      field: vm.certificate !== undefined ? 'verificationMaterial.certificate' : 'verificationMaterial.x509CertificateChain',
+      hint: 'sign with a key the policy lists (`provenant sign`), or publish a policy with `attestation.identities` (docs/policy.md)',
     });
   }
   if (!isObject(vm.publicKey)) throw malformed('has no verificationMaterial.publicKey', 'verificationMaterial.publicKey');
@@ -73,10 +107,6 @@ export function parseAttestationBundle(bytes: Uint8Array, file?: string): Parsed
   }
   const hint = vm.publicKey.hint ?? '';
   if (typeof hint !== 'string') throw malformed('publicKey.hint is not a string', 'verificationMaterial.publicKey.hint');
-  // protobuf JSON may omit an empty repeated field; present, it must be an array.
-  if (vm.tlogEntries !== undefined && !Array.isArray(vm.tlogEntries)) {
-    throw malformed('verificationMaterial.tlogEntries is not an array', 'verificationMaterial.tlogEntries');
-  }
 
   const envelope = parseEnvelope(raw.dsseEnvelope, { file, field: 'dsseEnvelope' });
   const perSignature = envelope.signatures.map((sig, i) => {
@@ -98,7 +128,27 @@ export function parseAttestationBundle(bytes: Uint8Array, file?: string): Parsed
     bundle.verificationMaterial.timestampVerificationData = undefined;
     return { keyid, bundle };
   });
-  return { hint, envelope, perSignature };
+  return { kind: 'keyed', hint, envelope, perSignature };
+}
+
+function parseKeyless(
+  raw: Record<string, unknown>,
+  vm: Record<string, unknown>,
+  file: string | undefined,
+  malformed: (message: string, field?: string) => Error,
+): KeylessAttestationBundle {
+  const envelope = parseEnvelope(raw.dsseEnvelope, { file, field: 'dsseEnvelope' });
+  if (envelope.signatures.length !== 1) {
+    throw malformed(`has ${envelope.signatures.length} DSSE signatures; a keyless bundle carries exactly one (its certificate's)`, 'dsseEnvelope.signatures');
+  }
+  let bundle: Bundle;
+  try {
+    bundle = bundleFromJSON(raw);
+  } catch (e) {
+    const fields = (e as { fields?: string[] }).fields;
+    throw malformed(`is not a valid Sigstore bundle (${fields?.join(', ') ?? (e as Error).message})`, 'verificationMaterial');
+  }
+  return { kind: 'keyless', envelope, bundle, alsoHint: vm.publicKey !== undefined };
 }
 
 /** The JSON text written to disk: two-space indented, newline-terminated (the pointer pins these bytes). */

@@ -1,6 +1,7 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { ProvenantError } from '../errors.ts';
-import type { Policy, PolicyKey } from '../policy/policy.ts';
+import type { Policy } from '../policy/policy.ts';
+import type { PublicKeyInfo } from '../signers/signer.ts';
 
 /** DER prefix of an Ed25519 SubjectPublicKeyInfo (RFC 8410): the raw 32-byte key follows it. */
 const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
@@ -10,7 +11,7 @@ const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
  * key in hex (securesystemslib) or SPKI PEM, for ecdsa SPKI PEM. The key's actual type must be
  * the one the policy declares, so a policy cannot be read two ways.
  */
-export function policyKeyObject(keyId: string, key: PolicyKey): KeyObject {
+export function policyKeyObject(keyId: string, key: PublicKeyInfo): KeyObject {
   const bad = (why: string) =>
     new ProvenantError('E_POLICY_INVALID', `attestation key ${keyId} ${why}`, {
       field: `attestation.keys.${keyId}.keyval.public`,

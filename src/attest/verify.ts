@@ -1,6 +1,7 @@
 import { toSignedEntity, toTrustMaterial, Verifier, VerificationError, type TrustMaterial } from '@sigstore/verify';
+import type { CertificateIdentity, Identity } from '../policy/identity.ts';
 import type { Policy } from '../policy/policy.ts';
-import { IN_TOTO_PAYLOAD_TYPE, parseAttestationBundle } from './bundle.ts';
+import { IN_TOTO_PAYLOAD_TYPE, parseAttestationBundle, type KeyedAttestationBundle, type KeylessAttestationBundle } from './bundle.ts';
 import { attestationError } from './errors.ts';
 import { trustedKeys, type TrustedKey } from './keys.ts';
 
@@ -8,8 +9,21 @@ export interface VerifiedAttestation {
   payloadType: string;
   /** The exact statement bytes the signatures cover. Content checks are the caller's (src/verify/). */
   payload: Uint8Array;
-  /** Policy key ids whose signatures verified, one per distinct key. */
+  /** Policy key ids whose signatures verified, one per distinct key (empty for a keyless bundle). */
   keyIds: string[];
+  /** A keyless bundle: who the verified certificate says signed, the identity that accepted it, and the log entries. */
+  keyless?: { certificate: CertificateIdentity; identity: Identity; integratedTimes: number[]; logIndexes: string[] };
+}
+
+export interface VerifyOptions {
+  file?: string | undefined;
+  /** The project the attestation is for (PEP 503 normalized): identities may be limited to projects. */
+  project?: string | undefined;
+  /**
+   * The Sigstore trusted root (JSON bytes), asked for only when the bundle is keyless: the
+   * downloader fetches it through TUF then, and never for keyed bundles.
+   */
+  sigstoreTrustedRoot?: () => Promise<Uint8Array>;
 }
 
 /** No Fulcio, Rekor, CT log or TSA: the only trust is the key the finder returns. */
@@ -32,6 +46,66 @@ function trustMaterialFor(key: TrustedKey): TrustMaterial {
 const verifierOptions = { tlogThreshold: 0, ctlogThreshold: 0, timestampThreshold: 0 };
 
 /**
+ * Verifies a signed attestation against the policy, keyed or keyless. Keyed: see
+ * verifyAttestationBundle. Keyless (a Fulcio certificate): only when the policy lists
+ * identities; checked offline against the Sigstore trusted root (`opts.sigstoreTrustedRoot`),
+ * the code for which is loaded only then.
+ */
+export async function verifyAttestation(bundleBytes: Uint8Array, policy: Policy, opts: VerifyOptions = {}): Promise<VerifiedAttestation> {
+  const identities = policy.attestation.identities ?? [];
+  const parsed = parseAttestationBundle(bundleBytes, opts.file, { acceptCertificate: identities.length > 0 });
+  if (parsed.kind === 'keyed') return verifyKeyed(parsed, policy, opts.file);
+  checkKeylessShape(parsed, policy, opts.file);
+  if (!opts.sigstoreTrustedRoot) throw keylessUnavailable(opts.file);
+  const rootBytes = await opts.sigstoreTrustedRoot();
+  const [{ parseSigstoreTrustedRoot }, { verifyKeylessBundle }] = await Promise.all([import('./sigstore-root.ts'), import('./keyless-verify.ts')]);
+  const v = verifyKeylessBundle(parsed, parseSigstoreTrustedRoot(rootBytes, 'Sigstore trusted root'), identities, opts);
+  checkPayloadType(v.payloadType, opts.file);
+  return {
+    payloadType: v.payloadType,
+    payload: v.payload,
+    keyIds: [],
+    keyless: { certificate: v.certificate, identity: v.identity, integratedTimes: v.integratedTimes, logIndexes: v.logIndexes },
+  };
+}
+
+/** One signer, one kind of material, and a policy threshold one keyless signature can meet. */
+function checkKeylessShape(parsed: KeylessAttestationBundle, policy: Policy, file: string | undefined): void {
+  if (parsed.alsoHint) {
+    throw attestationError('E_ATTESTATION_MALFORMED', 'attestation bundle carries both a certificate and a public key hint', {
+      file,
+      field: 'verificationMaterial.publicKey',
+      hint: 'a bundle is signed either with a policy key or keyless, not both',
+    });
+  }
+  if (policy.attestation.threshold > 1) {
+    throw attestationError('E_ATTESTATION_THRESHOLD', `a keyless attestation is one signature; the policy requires ${policy.attestation.threshold} distinct keys`, {
+      file,
+      field: 'dsseEnvelope.signatures',
+      hint: `sign with ${policy.attestation.threshold} distinct keys listed in the policy, or lower its threshold to 1`,
+    });
+  }
+}
+
+function keylessUnavailable(file: string | undefined) {
+  return attestationError('E_ATTESTATION_KEY_UNTRUSTED', 'attestation bundle carries a certificate, and no Sigstore trusted root was given to check it against', {
+    file,
+    field: 'verificationMaterial.certificate',
+    hint: 'verify keyless bundles with verifyAttestation and the repository\'s Sigstore trusted root (as `provenant download` does)',
+  });
+}
+
+function checkPayloadType(payloadType: string, file: string | undefined): void {
+  if (payloadType !== IN_TOTO_PAYLOAD_TYPE) {
+    throw attestationError('E_ATTESTATION_PAYLOAD_TYPE', `attestation payloadType is ${JSON.stringify(payloadType)}, expected ${IN_TOTO_PAYLOAD_TYPE}`, {
+      file,
+      field: 'dsseEnvelope.payloadType',
+      hint: 'the attestation must wrap an in-toto statement',
+    });
+  }
+}
+
+/**
  * Verifies a signed attestation against the policy. Keys come ONLY from `policy`: a
  * certificate in the bundle, or a hint naming a key the policy lacks, fails; hints merely pick
  * which policy key to try. Each DSSE signature is verified by @sigstore/verify as its own
@@ -39,10 +113,16 @@ const verifierOptions = { tlogThreshold: 0, ctlogThreshold: 0, timestampThreshol
  * is enforced here over DISTINCT keys, because a Sigstore bundle has no notion of thresholds:
  * two key ids naming the same key material count once. The payload type is checked after the
  * signatures (DSSE protocol order), so the type is only read once it is authenticated.
+ * Synchronous, so keyed only: a keyless bundle needs verifyAttestation.
  */
 export function verifyAttestationBundle(bundleBytes: Uint8Array, policy: Policy, opts: { file?: string } = {}): VerifiedAttestation {
-  const file = opts.file;
-  const parsed = parseAttestationBundle(bundleBytes, file);
+  const parsed = parseAttestationBundle(bundleBytes, opts.file, { acceptCertificate: (policy.attestation.identities ?? []).length > 0 });
+  if (parsed.kind === 'keyed') return verifyKeyed(parsed, policy, opts.file);
+  checkKeylessShape(parsed, policy, opts.file);
+  throw keylessUnavailable(opts.file);
+}
+
+function verifyKeyed(parsed: KeyedAttestationBundle, policy: Policy, file: string | undefined): VerifiedAttestation {
   const keys = trustedKeys(policy);
   const untrusted = (keyid: string, field: string) =>
     attestationError('E_ATTESTATION_KEY_UNTRUSTED', `attestation names key ${keyid}, which the attestation policy does not list`, {
@@ -92,12 +172,6 @@ export function verifyAttestationBundle(bundleBytes: Uint8Array, policy: Policy,
       hint: `sign with ${threshold} distinct keys listed in the policy (\`provenant sign --key A --key B\`)`,
     });
   }
-  if (parsed.envelope.payloadType !== IN_TOTO_PAYLOAD_TYPE) {
-    throw attestationError('E_ATTESTATION_PAYLOAD_TYPE', `attestation payloadType is ${JSON.stringify(parsed.envelope.payloadType)}, expected ${IN_TOTO_PAYLOAD_TYPE}`, {
-      file,
-      field: 'dsseEnvelope.payloadType',
-      hint: 'the attestation must wrap an in-toto statement',
-    });
-  }
+  checkPayloadType(parsed.envelope.payloadType, file);
   return { payloadType: parsed.envelope.payloadType, payload: parsed.envelope.payload, keyIds: [...accepted.values()] };
 }

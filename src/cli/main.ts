@@ -1,8 +1,9 @@
 import { Command, CommanderError } from 'commander';
 import { ProvenantError } from '../errors.ts';
 import { makeContext } from './context.ts';
-import { loadCommands } from './commands/index.ts';
+import { commandNamedIn, loadCommands } from './commands/index.ts';
 import { processOutput, renderError, type Output } from './output.ts';
+import packageJson from '../../package.json' with { type: 'json' };
 
 const DESCRIPTION = 'Build, attest, sign, publish and verify Python integration wheels.';
 
@@ -27,6 +28,9 @@ export async function main(argv: string[], out: Output = processOutput, env = pr
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeOut: (s) => out.stdout(s), writeErr: (s) => out.stderr(s) })
     .exitOverride();
+  // Commander reads program options after the subcommand too: a program-level --version would
+  // swallow `download --version 1.2.3`. It exists only when no subcommand is named.
+  if (commandNamedIn(argv) === undefined) program.version(packageJson.version, '-V, --version', 'print the version of provenant');
   for (const register of await loadCommands(argv)) register(program, ctx);
   try {
     await program.parseAsync(argv, { from: 'user' });

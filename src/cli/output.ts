@@ -1,5 +1,5 @@
 import type { Reporter, StepStatus } from '../reporter.ts';
-import { ProvenantError } from '../errors.ts';
+import { asProvenantError } from '../errors.ts';
 
 /** Where a command writes: injectable so tests can run `main()` in-process and read the output. */
 export interface Output {
@@ -14,6 +14,21 @@ export const processOutput: Output = {
   stderr: (t) => process.stderr.write(t),
   interactive: Boolean(process.stderr.isTTY),
 };
+
+/**
+ * `provenant --help | head`: the reader may close the pipe before we are done writing. That is
+ * not a failure of provenant, so it ends quietly (with the exit code it has so far) instead of
+ * dying on an unhandled EPIPE with a stack trace. A closed stderr just stops the logging.
+ */
+export function exitQuietlyOnClosedPipes(): void {
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+    process.exit(process.exitCode ?? 0);
+  });
+  process.stderr.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+  });
+}
 
 export interface GlobalOptions {
   verbose: number;
@@ -65,14 +80,7 @@ export function cliReporter(out: Output, opts: GlobalOptions): Reporter {
 }
 
 export function renderError(out: Output, err: unknown, opts: GlobalOptions): number {
-  const e =
-    err instanceof ProvenantError
-      ? err
-      : new ProvenantError('E_INTERNAL', err instanceof Error ? err.message : String(err), {
-          exitClass: 'internal',
-          cause: err,
-          hint: 'this is a bug in provenant; rerun with -vv and report the output',
-        });
+  const e = asProvenantError(err);
   if (opts.json) out.stdout(`${JSON.stringify({ ok: false, error: e.toJSON() }, null, 2)}\n`);
   out.stderr(`provenant: ${e.describe()}\n`);
   if (opts.verbose >= 2 && err instanceof Error && err.stack) out.stderr(`${err.stack}\n`);

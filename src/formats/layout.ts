@@ -5,6 +5,8 @@
 export const METADATA_DIR = 'metadata';
 export const SIMPLE_DIR = 'simple';
 export const POLICY_TARGET = 'policy/attestation-policy.json';
+/** The Sigstore trusted root (Fulcio CAs, Rekor keys, CT logs, TSAs) keyless attestations are checked against. */
+export const SIGSTORE_TRUSTED_ROOT_TARGET = 'policy/sigstore-trusted-root.json';
 
 export function wheelKey(project: string, wheelFile: string): string {
   return `${SIMPLE_DIR}/${project}/${wheelFile}`;

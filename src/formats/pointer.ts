@@ -29,6 +29,8 @@ export function renderPointer(p: Pointer): string {
   return stringifyYaml({ pointer: p }, { lineWidth: 0 });
 }
 
+const POINTER_HINT = 'a pointer in dist/: rebuild it with `provenant build`; one from a repository: do not install it, tell its publisher';
+
 /** Parses and validates a pointer; errors name the file and the field at fault. */
 export function parsePointer(text: string, file: string): Pointer {
   let raw: unknown;
@@ -38,6 +40,7 @@ export function parsePointer(text: string, file: string): Pointer {
     throw new ProvenantError('E_POINTER_SCHEMA', `pointer is not valid YAML: ${(e as Error).message}`, {
       exitClass: 'verification',
       file,
+      hint: POINTER_HINT,
     });
   }
   const r = PointerSchema.safeParse(raw);
@@ -47,6 +50,7 @@ export function parsePointer(text: string, file: string): Pointer {
       exitClass: 'verification',
       file,
       field: issue.path.join('.'),
+      hint: POINTER_HINT,
     });
   }
   return r.data.pointer;

@@ -8,6 +8,8 @@ import { lengthExceeded } from './net-errors.ts';
 export interface FetchOptions {
   /** Hard cap: reading stops with E_LENGTH_EXCEEDED as soon as more bytes than this arrive. */
   maxLength?: number;
+  /** Abandons the request (connecting, waiting to retry, reading) when aborted. */
+  signal?: AbortSignal;
 }
 
 export interface FetchBody {
@@ -33,8 +35,12 @@ export interface Fetcher {
   close(): void;
 }
 
-/** Wraps a readable so it yields at most `maxLength` bytes and fails, closing the source, past it. */
-export function cappedChunks(src: Readable, url: string, maxLength: number | undefined, stats: FetchStats): AsyncIterable<Uint8Array> {
+/**
+ * Wraps a readable so it yields at most `maxLength` bytes and fails, closing the source, past it.
+ * `translate` turns the source's own read errors (a body timeout, a reset) into ours; it must
+ * pass ProvenantErrors through.
+ */
+export function cappedChunks(src: Readable, url: string, maxLength: number | undefined, stats: FetchStats, translate: (e: unknown) => unknown = (e) => e): AsyncIterable<Uint8Array> {
   return (async function* () {
     let total = 0;
     try {
@@ -44,6 +50,8 @@ export function cappedChunks(src: Readable, url: string, maxLength: number | und
         stats.bytes += chunk.length;
         yield chunk;
       }
+    } catch (e) {
+      throw translate(e);
     } finally {
       if (!src.destroyed) src.destroy();
     }

@@ -3,7 +3,7 @@ import { stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { ProvenantError } from '../errors.ts';
 import { cappedChunks, newStats, type FetchBody, type FetchOptions, type Fetcher, type FetchStats } from './fetcher.ts';
-import { lengthExceeded, notFound } from './net-errors.ts';
+import { fileNotFound, lengthExceeded } from './net-errors.ts';
 
 /** A repository on the local file system, read through the same interface as HTTP. */
 export class FileFetcher implements Fetcher {
@@ -22,11 +22,11 @@ export class FileFetcher implements Fetcher {
       size = st.isFile() ? st.size : -1;
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' || code === 'ENOTDIR') throw notFound(url);
-      throw new ProvenantError('E_FILE_READ', `${file}: ${(e as Error).message}`, { exitClass: 'input', file, cause: e });
+      if (code === 'ENOENT' || code === 'ENOTDIR') throw fileNotFound(file);
+      throw new ProvenantError('E_FILE_READ', `${file}: ${(e as Error).message}`, { exitClass: 'input', file, cause: e, hint: 'check the path and its permissions' });
     }
     // A directory is not an object: report it as missing, as a static HTTP server would.
-    if (size < 0) throw notFound(url);
+    if (size < 0) throw fileNotFound(file);
     if (opts.maxLength !== undefined && size > opts.maxLength) throw lengthExceeded(url, opts.maxLength);
     const stream = createReadStream(file, { highWaterMark: 1 << 20 });
     return { url, declaredLength: size, chunks: cappedChunks(stream, url, opts.maxLength, this.stats), cancel: () => stream.destroy() };

@@ -1,14 +1,10 @@
-import type * as Http from 'node:http';
-import type * as Https from 'node:https';
-import { createRequire } from 'node:module';
-import { isIP, type Socket } from 'node:net';
 import tls from 'node:tls';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { Agent, interceptors, Pool, ProxyAgent, request, type Dispatcher } from 'undici';
 import { ProvenantError } from '../errors.ts';
 import { cappedChunks, newStats, type FetchBody, type FetchOptions, type Fetcher, type FetchStats } from './fetcher.ts';
-import { connectionError, HttpStatusError, lengthExceeded, timeoutError } from './net-errors.ts';
-import { proxyAuthorization, proxyFor } from './proxy.ts';
-import { backoffDelay, DEFAULT_RETRY, isRetryableStatus, parseRetryAfter, type RetryPolicy } from './retry.ts';
+import { HttpStatusError, lengthExceeded, undiciError } from './net-errors.ts';
+import { proxyFor } from './proxy.ts';
+import { backoffDelay, DEFAULT_RETRY, isRetryableStatus, parseRetryAfter, RETRYABLE_STATUSES, type RetryPolicy } from './retry.ts';
 
 export interface HttpFetcherOptions {
   /** Time allowed to establish the connection (TCP, proxy CONNECT, TLS). */
@@ -27,18 +23,20 @@ export interface HttpFetcherOptions {
 }
 
 const MAX_REDIRECTS = 5;
-
-// Loaded with require, not import: an ES import of node:http builds its namespace by reading
-// every export, and one of them is a lazy getter that loads undici (fetch), ~35 ms of start-up
-// this downloader never uses.
-const require = createRequire(import.meta.url);
-const http = require('node:http') as typeof Http;
-const https = require('node:https') as typeof Https;
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
 /**
- * GET over node:http/https with connect and idle timeouts, bounded retries with backoff on
- * 5xx/429/connection errors, proxies (CONNECT tunnels for https) and an extra CA bundle.
- * Retries cover getting a response; a body that fails half way fails the call.
+ * GET over undici: its Agent/ProxyAgent do the connection pool, connect, header and body
+ * timeouts, CONNECT tunnels and TLS with the extra CA; its retry interceptor re-sends after
+ * 5xx/429/connection failures (never once a body has started: `resume: false`). Ours, because
+ * undici does it differently or not at all:
+ * - the retry policy (backoff with jitter, Retry-After within the cap, stats and the onRetry
+ *   log): undici's default has no jitter ('503 twice then 200: retried, counted…');
+ * - proxy selection (proxy.ts): undici's EnvHttpProxyAgent sends https through HTTP_PROXY when
+ *   HTTPS_PROXY is unset, curl and pip do not ('proxy selection follows … conventions');
+ * - redirects: undici's redirect interceptor follows https → http ('redirects: … never from
+ *   https down to http');
+ * - the length cap on every body (fetcher.ts cappedChunks: 'an endless body is cut off…').
  */
 export class HttpFetcher implements Fetcher {
   readonly stats: FetchStats;
@@ -50,8 +48,8 @@ export class HttpFetcher implements Fetcher {
   private readonly userAgent: string;
   private readonly onRetry: HttpFetcherOptions['onRetry'];
   private readonly random: () => number;
-  private readonly httpAgent: Http.Agent;
-  private readonly httpsAgent: Https.Agent;
+  /** The direct agent and one ProxyAgent per proxy URL, each with the retry interceptor. */
+  private readonly agents = new Map<string, { agent: Dispatcher; dispatcher: Dispatcher }>();
 
   constructor(opts: HttpFetcherOptions = {}, stats: FetchStats = newStats()) {
     this.stats = stats;
@@ -63,62 +61,34 @@ export class HttpFetcher implements Fetcher {
     this.userAgent = opts.userAgent ?? 'provenant';
     this.onRetry = opts.onRetry;
     this.random = opts.random ?? Math.random;
-    this.httpAgent = new http.Agent({ keepAlive: true, maxSockets: 16 });
-    this.httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 16, ...(this.ca ? { ca: this.ca } : {}) });
   }
 
   async open(url: string, opts: FetchOptions = {}): Promise<FetchBody> {
-    for (let attempt = 0; ; attempt++) {
-      let retryAfterMs: number | undefined;
-      let failure: ProvenantError;
-      try {
-        const res = await this.follow(new URL(url));
-        const status = res.statusCode ?? 0;
-        if (status >= 200 && status < 300) return this.body(url, res, opts.maxLength);
-        res.resume();
-        failure = new HttpStatusError(url, status);
-        if (!isRetryableStatus(status)) throw failure;
-        retryAfterMs = parseRetryAfter(header(res, 'retry-after'));
-      } catch (e) {
-        if (e instanceof HttpStatusError && !isRetryableStatus(e.status)) throw e;
-        if (e instanceof HttpStatusError) failure = e;
-        else {
-          const { error, retryable } = connectionError(url, e);
-          if (!retryable) throw error;
-          failure = error;
-        }
-      }
-      if (attempt >= this.retry.retries) throw failure;
-      const delayMs = backoffDelay(this.retry, attempt + 1, this.random, retryAfterMs);
-      this.stats.retries++;
-      this.onRetry?.({ url, retry: attempt + 1, delayMs, reason: failure.message });
-      await sleep(delayMs);
+    const res = await this.follow(new URL(url), opts.signal);
+    const declared = header(res.headers, 'content-length');
+    const declaredLength = declared !== undefined && /^\d+$/.test(declared) ? Number(declared) : undefined;
+    if (opts.maxLength !== undefined && declaredLength !== undefined && declaredLength > opts.maxLength) {
+      discard(res.body);
+      throw lengthExceeded(url, opts.maxLength);
     }
+    const chunks = cappedChunks(res.body, url, opts.maxLength, this.stats, (e) => undiciError(url, e, this.timeouts()).error);
+    return { url, declaredLength, chunks, cancel: () => discard(res.body) };
   }
 
   close(): void {
-    this.httpAgent.destroy();
-    this.httpsAgent.destroy();
+    for (const { agent } of this.agents.values()) void agent.destroy().catch(() => undefined);
+    this.agents.clear();
   }
 
-  private body(url: string, res: Http.IncomingMessage, maxLength: number | undefined): FetchBody {
-    const declared = header(res, 'content-length');
-    const declaredLength = declared !== undefined && /^\d+$/.test(declared) ? Number(declared) : undefined;
-    if (maxLength !== undefined && declaredLength !== undefined && declaredLength > maxLength) {
-      res.destroy();
-      throw lengthExceeded(url, maxLength);
-    }
-    return { url, declaredLength, chunks: cappedChunks(res, url, maxLength, this.stats), cancel: () => res.destroy() };
-  }
-
-  /** One request, following redirects (never from https down to http). */
-  private async follow(target: URL): Promise<Http.IncomingMessage> {
+  /** One GET, following redirects (never from https down to http); a final non-2xx is an HttpStatusError. */
+  private async follow(target: URL, signal: AbortSignal | undefined): Promise<Dispatcher.ResponseData> {
     let current = target;
     for (let hop = 0; ; hop++) {
-      const res = await this.requestOnce(current);
-      const location = header(res, 'location');
-      if (![301, 302, 303, 307, 308].includes(res.statusCode ?? 0) || !location) return res;
-      res.resume();
+      const res = await this.requestOnce(current, signal);
+      const location = header(res.headers, 'location');
+      if (res.statusCode >= 200 && res.statusCode < 300) return res;
+      await res.body.dump().catch(() => undefined);
+      if (!REDIRECTS.has(res.statusCode) || !location) throw new HttpStatusError(target.href, res.statusCode);
       const next = new URL(location, current);
       if (hop >= MAX_REDIRECTS || (current.protocol === 'https:' && next.protocol !== 'https:') || !/^https?:$/.test(next.protocol)) {
         throw new ProvenantError('E_NET_REDIRECT', `${target.href}: refused redirect to ${next.href}`, {
@@ -131,111 +101,86 @@ export class HttpFetcher implements Fetcher {
     }
   }
 
-  private requestOnce(target: URL): Promise<Http.IncomingMessage> {
+  private async requestOnce(target: URL, signal: AbortSignal | undefined): Promise<Dispatcher.ResponseData> {
     if (target.protocol !== 'http:' && target.protocol !== 'https:') {
-      return Promise.reject(new ProvenantError('E_NET_UNSUPPORTED_URL', `unsupported URL scheme: ${target.href}`, { exitClass: 'usage' }));
+      throw new ProvenantError('E_NET_UNSUPPORTED_URL', `unsupported URL scheme: ${target.href}`, { exitClass: 'usage', hint: 'use an http(s):// or s3:// URL or a local path' });
     }
     this.stats.requests++;
+    try {
+      return await request(target, {
+        dispatcher: this.dispatcherFor(target),
+        method: 'GET',
+        headers: { 'user-agent': this.userAgent, accept: '*/*' },
+        ...(signal ? { signal } : {}),
+      });
+    } catch (e) {
+      throw undiciError(target.href, e, this.timeouts()).error;
+    }
+  }
+
+  private dispatcherFor(target: URL): Dispatcher {
     const proxy = proxyFor(target, this.env);
-    const url = target.href;
-    return new Promise((resolve, reject) => {
-      let settled = false;
-      let req: Http.ClientRequest | undefined;
-      let res: Http.IncomingMessage | undefined;
-      let socket: Socket | undefined;
-      const fail = (err: unknown) => {
-        clearTimeout(connectTimer);
-        if (res) res.destroy(err instanceof Error ? err : new Error(String(err)));
-        req?.destroy();
-        // A request destroyed during the TLS handshake does not always take its socket along.
-        socket?.destroy();
-        if (!settled) {
-          settled = true;
-          reject(err);
-        }
+    const key = proxy?.href ?? '';
+    let entry = this.agents.get(key);
+    if (!entry) {
+      const common = {
+        connections: 16,
+        headersTimeout: this.idleTimeoutMs,
+        bodyTimeout: this.idleTimeoutMs,
+        connect: { timeout: this.connectTimeoutMs, ...(this.ca ? { ca: this.ca } : {}) },
       };
-      const connectTimer = setTimeout(() => fail(timeoutError(url, 'connect', this.connectTimeoutMs)), this.connectTimeoutMs);
-      const connected = () => clearTimeout(connectTimer);
-      const headers: Http.OutgoingHttpHeaders = { 'user-agent': this.userAgent, accept: '*/*' };
+      const agent = proxy
+        ? new ProxyAgent({
+            ...common,
+            uri: proxy.href,
+            connectTimeout: this.connectTimeoutMs,
+            // TLS to the repository, end to end through the tunnel.
+            ...(this.ca ? { requestTls: { ca: this.ca } } : {}),
+            // The proxy's answer to CONNECT is part of connecting, and bounded like it.
+            clientFactory: (origin, o) => new Pool(origin, { ...o, headersTimeout: this.connectTimeoutMs }),
+          })
+        : new Agent(common);
+      const dispatcher = agent.compose(
+        interceptors.retry({ resume: false, statusCodes: RETRYABLE_STATUSES, retry: (err, ctx, cb) => this.retryDecision(err, ctx, cb) }),
+      );
+      entry = { agent, dispatcher };
+      this.agents.set(key, entry);
+    }
+    return entry.dispatcher;
+  }
 
-      const start = (options: Https.RequestOptions, secure: boolean, connectedAlready: boolean) => {
-        req = (secure ? https : http).request({ ...options, method: 'GET', headers: { ...headers, ...options.headers } });
-        req.on('socket', (s: Socket) => {
-          socket = s;
-          // A TLS socket is connected only once its handshake is done; a reused one already is.
-          if (connectedAlready || req?.reusedSocket) return connected();
-          if (secure) s.once('secureConnect', connected);
-          else if (s.connecting) s.once('connect', connected);
-          else connected();
-        });
-        req.setTimeout(this.idleTimeoutMs, () => fail(timeoutError(url, 'read', this.idleTimeoutMs)));
-        req.on('error', fail);
-        req.on('response', (r) => {
-          connected();
-          res = r;
-          if (!settled) {
-            settled = true;
-            resolve(r);
-          }
-        });
-        req.end();
-      };
+  /** undici's retry hook: our policy decides, counts and logs; the returned timer lets an abort cancel the wait. */
+  private retryDecision(
+    err: Error & { statusCode?: number; headers?: Record<string, string | string[] | undefined> },
+    { state, opts }: { state: { counter: number }; opts: Dispatcher.DispatchOptions },
+    done: (err?: Error | null) => void,
+  ): ReturnType<typeof setTimeout> | undefined {
+    const url = new URL(opts.path, opts.origin).href;
+    const status = err.statusCode;
+    const failure = status !== undefined ? { error: new HttpStatusError(url, status), retryable: isRetryableStatus(status) } : undiciError(url, err, this.timeouts());
+    if (!failure.retryable || state.counter > this.retry.retries) {
+      done(err);
+      return undefined;
+    }
+    const retryAfterMs = status !== undefined ? parseRetryAfter(header(err.headers ?? {}, 'retry-after')) : undefined;
+    const delayMs = backoffDelay(this.retry, state.counter, this.random, retryAfterMs);
+    this.stats.retries++;
+    this.stats.requests++;
+    this.onRetry?.({ url, retry: state.counter, delayMs, reason: failure.error.message });
+    return setTimeout(() => done(null), delayMs);
+  }
 
-      const port = target.port || (target.protocol === 'https:' ? '443' : '80');
-      const path = `${target.pathname}${target.search}`;
-      if (!proxy) {
-        if (target.protocol === 'https:') {
-          start({ host: target.hostname, port, path, ...sni(target), agent: this.httpsAgent }, true, false);
-        } else start({ host: target.hostname, port, path, agent: this.httpAgent }, false, false);
-        return;
-      }
-      const auth = proxyAuthorization(proxy);
-      const proxyPort = proxy.port || '80';
-      if (target.protocol === 'http:') {
-        // Plain HTTP through a proxy: the absolute URL is the request target.
-        start({ host: proxy.hostname, port: proxyPort, path: url, agent: this.httpAgent, headers: auth ? { 'proxy-authorization': auth } : {} }, false, false);
-        return;
-      }
-      // HTTPS through a proxy: a CONNECT tunnel, then TLS end to end with the target.
-      const authority = `${target.hostname}:${port}`;
-      const connectReq = http.request({
-        host: proxy.hostname,
-        port: proxyPort,
-        method: 'CONNECT',
-        path: authority,
-        headers: { host: authority, ...(auth ? { 'proxy-authorization': auth } : {}) },
-      });
-      req = connectReq;
-      connectReq.on('error', fail);
-      connectReq.on('connect', (proxyRes, socket) => {
-        if (proxyRes.statusCode !== 200) {
-          socket.destroy();
-          fail(
-            new ProvenantError('E_NET_PROXY', `proxy ${proxy.host} refused CONNECT ${authority} (HTTP ${proxyRes.statusCode})`, {
-              exitClass: 'network',
-              hint: 'check HTTPS_PROXY and NO_PROXY',
-            }),
-          );
-          return;
-        }
-        const secure = tls.connect({ socket, host: target.hostname, ...sni(target), ...(this.ca ? { ca: this.ca } : {}) });
-        secure.once('error', fail);
-        secure.once('secureConnect', () => {
-          connected();
-          start({ host: target.hostname, port, path, createConnection: () => secure }, true, true);
-        });
-      });
-      connectReq.end();
-    });
+  private timeouts(): { connectMs: number; idleMs: number } {
+    return { connectMs: this.connectTimeoutMs, idleMs: this.idleTimeoutMs };
   }
 }
 
-/** SNI carries host names only (RFC 6066); certificates for IPs are still checked against the IP. */
-function sni(target: URL): { servername?: string } {
-  return isIP(target.hostname.replace(/^\[|\]$/g, '')) ? {} : { servername: target.hostname };
+/** Drops a body unread; undici then reports the abort as an error event, which nobody needs. */
+function discard(body: Dispatcher.ResponseData['body']): void {
+  body.on('error', () => undefined).destroy();
 }
 
-function header(res: Http.IncomingMessage, name: string): string | undefined {
-  const v = res.headers[name];
+function header(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
+  const v = headers[name];
   return Array.isArray(v) ? v[0] : v;
 }

@@ -8,12 +8,12 @@ import { ProvenantError } from '../errors.ts';
 export class HttpStatusError extends ProvenantError {
   readonly status: number;
 
-  constructor(url: string, status: number) {
+  constructor(url: string, status: number, wording?: { message: string; hint: string }) {
     const notFound = status === 404 || status === 410;
-    super(notFound ? 'E_NET_NOT_FOUND' : 'E_NET_HTTP_STATUS', `${url}: ${notFound ? 'not found' : 'server answered'} (HTTP ${status})`, {
+    super(notFound ? 'E_NET_NOT_FOUND' : 'E_NET_HTTP_STATUS', wording?.message ?? `${url}: ${notFound ? 'not found' : 'server answered'} (HTTP ${status})`, {
       exitClass: notFound ? 'not-found' : 'network',
       file: url,
-      hint: notFound ? 'check the repository URL and that the object was published' : 'retry later or check the server',
+      hint: wording?.hint ?? (notFound ? 'check the repository URL and that the object was published' : 'retry later or check the server'),
     });
     this.status = status;
   }
@@ -21,6 +21,11 @@ export class HttpStatusError extends ProvenantError {
 
 export function notFound(url: string): HttpStatusError {
   return new HttpStatusError(url, 404);
+}
+
+/** A missing local file: "not found" to TUF's root-update loop, without pretending HTTP was involved. */
+export function fileNotFound(file: string): HttpStatusError {
+  return new HttpStatusError(file, 404, { message: `file not found: ${file}`, hint: 'check --repository and that the file was published there' });
 }
 
 export function timeoutError(url: string, phase: 'connect' | 'read', ms: number): ProvenantError {
@@ -39,14 +44,37 @@ export function lengthExceeded(url: string, maxLength: number): ProvenantError {
   });
 }
 
-const TLS_CODES = /^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|DEPTH_ZERO_|SELF_SIGNED_|HOSTNAME_MISMATCH|ERR_OSSL)/;
+const TLS_CODES = /^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|DEPTH_ZERO_|SELF_SIGNED_|HOSTNAME_MISMATCH|ERR_OSSL|UND_ERR_PRX_TLS)/;
 const RETRYABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED', 'UND_ERR_SOCKET']);
 
-/** Maps a Node socket/TLS error to a ProvenantError; `retryable` says whether trying again can help. */
-export function connectionError(url: string, e: unknown): { error: ProvenantError; retryable: boolean } {
+/**
+ * Maps an undici, socket or TLS error to a ProvenantError; `retryable` says whether trying
+ * again can help. Our own errors pass through (timeouts and connection failures retryable).
+ */
+export function undiciError(url: string, e: unknown, timeouts: { connectMs: number; idleMs: number }): { error: ProvenantError; retryable: boolean } {
   if (e instanceof ProvenantError) return { error: e, retryable: e.code === 'E_NET_TIMEOUT' || e.code === 'E_NET_CONNECT' };
   const code = (e as NodeJS.ErrnoException).code ?? '';
   const message = e instanceof Error ? e.message : String(e);
+  // The retry interceptor's last word on a 5xx/429 it gave up on: the status is the answer.
+  const status = (e as { statusCode?: unknown }).statusCode;
+  if (code === 'UND_ERR_REQ_RETRY' && typeof status === 'number') return { error: new HttpStatusError(url, status), retryable: false };
+  if (code === 'UND_ERR_CONNECT_TIMEOUT') return { error: timeoutError(url, 'connect', timeouts.connectMs), retryable: true };
+  if (code === 'UND_ERR_HEADERS_TIMEOUT') return { error: timeoutError(url, 'read', timeouts.idleMs), retryable: true };
+  // Half way through a body: the caller reads on, nothing is retried.
+  if (code === 'UND_ERR_BODY_TIMEOUT') return { error: timeoutError(url, 'read', timeouts.idleMs), retryable: false };
+  // undici reports a refused tunnel as an aborted request naming the proxy's status.
+  const refused = /Proxy response \((\d+)\) !== 200/.exec(message);
+  if (refused || code === 'UND_ERR_PRX_CONN') {
+    return {
+      error: new ProvenantError('E_NET_PROXY', refused ? `${url}: the proxy refused the CONNECT tunnel (HTTP ${refused[1]})` : `${url}: the proxy closed the CONNECT tunnel: ${message}`, {
+        exitClass: 'network',
+        file: url,
+        hint: 'check HTTPS_PROXY and NO_PROXY',
+        cause: e,
+      }),
+      retryable: false,
+    };
+  }
   if (TLS_CODES.test(code)) {
     return {
       error: new ProvenantError('E_NET_TLS', `${url}: TLS failed: ${message}`, {

@@ -2,31 +2,38 @@ import { readFile } from 'node:fs/promises';
 import { ProvenantError } from '../errors.ts';
 import { FileFetcher } from './file-fetcher.ts';
 import { newStats, type FetchBody, type FetchOptions, type Fetcher, type FetchStats } from './fetcher.ts';
-import { HttpFetcher, type HttpFetcherOptions } from './http-fetcher.ts';
+import type { HttpFetcher, HttpFetcherOptions } from './http-fetcher.ts';
 
 export interface NetOptions extends Omit<HttpFetcherOptions, 'extraCaPem'> {
   /** A PEM file of extra CA certificates (--ca-file / PROVENANT_CA_BUNDLE). */
   caFile?: string;
 }
 
-/** One fetcher for every scheme a repository can be reached by: http(s), file:// and paths. */
+/**
+ * One fetcher for every scheme a repository can be reached by: http(s), file:// and paths.
+ * The HTTP client (undici) is loaded on the first http(s) URL only: a local repository's
+ * download does not pay its start-up (docs/download.md, "Start-up").
+ */
 export class AnyFetcher implements Fetcher {
   readonly stats: FetchStats;
-  private readonly http: HttpFetcher;
+  private readonly httpOptions: HttpFetcherOptions;
+  private http: Promise<HttpFetcher> | undefined;
   private readonly file: FileFetcher;
 
-  constructor(http: HttpFetcher, file: FileFetcher, stats: FetchStats) {
-    this.http = http;
-    this.file = file;
+  constructor(httpOptions: HttpFetcherOptions, stats: FetchStats) {
+    this.httpOptions = httpOptions;
+    this.file = new FileFetcher(stats);
     this.stats = stats;
   }
 
-  open(url: string, opts?: FetchOptions): Promise<FetchBody> {
-    return /^https?:/i.test(url) ? this.http.open(url, opts) : this.file.open(url, opts);
+  async open(url: string, opts?: FetchOptions): Promise<FetchBody> {
+    if (!/^https?:/i.test(url)) return this.file.open(url, opts);
+    this.http ??= import('./http-fetcher.ts').then(({ HttpFetcher }) => new HttpFetcher(this.httpOptions, this.stats));
+    return (await this.http).open(url, opts);
   }
 
   close(): void {
-    this.http.close();
+    void this.http?.then((h) => h.close());
   }
 }
 
@@ -43,9 +50,13 @@ export async function openFetcher(opts: NetOptions = {}): Promise<AnyFetcher> {
       });
     }
     if (!extraCaPem.includes('-----BEGIN CERTIFICATE-----')) {
-      throw new ProvenantError('E_CA_FILE', 'the CA bundle holds no PEM certificate', { exitClass: 'input', file: opts.caFile });
+      throw new ProvenantError('E_CA_FILE', 'the CA bundle holds no PEM certificate', {
+        exitClass: 'input',
+        file: opts.caFile,
+        hint: 'pass a file of -----BEGIN CERTIFICATE----- blocks with --ca-file or PROVENANT_CA_BUNDLE',
+      });
     }
   }
   const stats = newStats();
-  return new AnyFetcher(new HttpFetcher({ ...opts, ...(extraCaPem ? { extraCaPem } : {}) }, stats), new FileFetcher(stats), stats);
+  return new AnyFetcher({ ...opts, ...(extraCaPem ? { extraCaPem } : {}) }, stats);
 }

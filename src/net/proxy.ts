@@ -1,6 +1,8 @@
 /**
- * Proxy selection from the conventional environment variables (curl's rules, lower case
- * first): HTTPS_PROXY for https URLs, HTTP_PROXY for http, NO_PROXY to bypass.
+ * Proxy selection from the conventional environment variables (curl's and pip's rules, lower
+ * case first): HTTPS_PROXY for https URLs, HTTP_PROXY for http, NO_PROXY to bypass. Ours, not
+ * undici's EnvHttpProxyAgent: that one falls back to HTTP_PROXY for https URLs. Credentials in
+ * the proxy URL are sent by undici's ProxyAgent.
  */
 export function proxyFor(target: URL, env: NodeJS.ProcessEnv): URL | undefined {
   const scheme = target.protocol.replace(/:$/, '');
@@ -30,11 +32,4 @@ export function bypassesProxy(target: URL, noProxy: string): boolean {
     if (host === name || host.endsWith(`.${name}`)) return true;
   }
   return false;
-}
-
-/** `Proxy-Authorization` value for credentials in the proxy URL, if any. */
-export function proxyAuthorization(proxy: URL): string | undefined {
-  if (!proxy.username && !proxy.password) return undefined;
-  const creds = `${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`;
-  return `Basic ${Buffer.from(creds).toString('base64')}`;
 }

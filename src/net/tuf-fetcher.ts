@@ -20,35 +20,14 @@ import { HttpStatusError } from './net-errors.ts';
 export class TufFetcherAdapter implements TufFetcher {
   readonly thrown: Error[] = [];
   private readonly inner: Fetcher;
-  private readonly prefetched = new Map<string, Promise<{ ok: true; bytes: Buffer } | { ok: false; error: unknown }>>();
 
   constructor(inner: Fetcher) {
     this.inner = inner;
   }
 
-  /**
-   * Starts fetching `url` now; the next downloadBytes of the same URL and length gets the
-   * result. Only saves a round trip: tuf-js still verifies the bytes when it asks for them.
-   */
-  prefetch(url: string, maxLength: number): void {
-    this.prefetched.set(
-      `${maxLength} ${url}`,
-      readAll(this.inner, url, maxLength).then(
-        (bytes) => ({ ok: true as const, bytes }),
-        (error: unknown) => ({ ok: false as const, error }),
-      ),
-    );
-  }
-
   async downloadBytes(url: string, maxLength: number): Promise<Buffer> {
-    const key = `${maxLength} ${url}`;
-    const early = this.prefetched.get(key);
-    this.prefetched.delete(key);
     try {
-      if (!early) return await readAll(this.inner, url, maxLength);
-      const r = await early;
-      if (r.ok) return r.bytes;
-      throw r.error;
+      return await readAll(this.inner, url, maxLength);
     } catch (e) {
       throw this.translate(e);
     }

@@ -2,6 +2,8 @@ import { parseJsonDocument } from '../util/json-document.ts';
 import { z } from 'zod';
 import { ProvenantError } from '../errors.ts';
 import { GITHUB_BUILDER_PREFIX, LOCAL_BUILDER_ID } from '../provenance/builders.ts';
+import type { PublicKeyInfo } from '../signers/signer.ts';
+import { IdentitySchema, type Identity } from './identity.ts';
 
 /**
  * The attestation policy: which keys may sign provenance and which builds are acceptable.
@@ -20,11 +22,16 @@ export const PolicySchema = z.object({
     .object({
       /** keyid (TUF-style: sha256 of the canonical public key object) → public key. */
       keys: z.record(z.string().regex(/^[0-9a-f]{64}$/), PublicKeySchema),
-      /** How many distinct policy keys must have signed the DSSE envelope. */
+      /**
+       * How many distinct policy keys must have signed the DSSE envelope. A keyless bundle
+       * carries exactly one signature, so it counts as one signer: it meets a threshold of 1 only.
+       */
       threshold: z.number().int().min(1),
+      /** Keyless (Sigstore) signers accepted, checked against the TUF-distributed Sigstore trusted root. */
+      identities: z.array(IdentitySchema).optional(),
     })
-    .refine((a) => a.threshold <= Object.keys(a.keys).length, {
-      message: 'threshold is larger than the number of keys: no attestation could ever verify',
+    .refine((a) => a.threshold <= Object.keys(a.keys).length || (a.threshold === 1 && (a.identities?.length ?? 0) > 0), {
+      message: 'threshold is larger than the number of keys (and no keyless identity can meet it): no attestation could ever verify',
       path: ['threshold'],
     }),
   provenance: z.object({
@@ -52,13 +59,15 @@ export function parsePolicy(bytes: Uint8Array, file: string): Policy {
 
 export interface DefaultPolicyOptions {
   /** The keys that may sign attestations (e.g. the `attestation` signer's keyId and publicKey). */
-  attestationKeys: readonly { keyId: string; publicKey: PolicyKey }[];
+  attestationKeys: readonly { keyId: string; publicKey: PublicKeyInfo }[];
   /** Allowed builder ids (patterns). Default: local builds and any GitHub Actions workflow. */
   builders?: readonly string[];
   /** Allowed source repositories (patterns); default empty = any. */
   sourceRepositories?: readonly string[];
   /** Allowed git refs (patterns); default empty = any. */
   refs?: readonly string[];
+  /** Keyless signers accepted (docs/policy.md); default none. */
+  identities?: readonly Identity[];
   /** Distinct keys that must sign; default 1. */
   threshold?: number;
   /** Default false: the break-glass download flag is refused. */
@@ -73,11 +82,20 @@ export interface DefaultPolicyOptions {
 export function defaultPolicy(o: DefaultPolicyOptions): Policy {
   const keys: Record<string, PolicyKey> = {};
   for (const k of o.attestationKeys) {
-    keys[k.keyId] = { keytype: k.publicKey.keytype, scheme: k.publicKey.scheme, keyval: { public: k.publicKey.keyval.public } };
+    const scheme = k.publicKey.scheme;
+    // @sigstore/verify checks a DSSE signature of any EC key over SHA-256, so a P-384 key (whose
+    // TUF scheme and KMS key spec sign SHA-384) could sign attestations nobody can verify.
+    if (scheme === 'ecdsa-sha2-nistp384') {
+      throw new ProvenantError('E_KEY_TYPE', `attestation key ${k.keyId.slice(0, 12)}… is ECDSA P-384; attestation keys are Ed25519 or ECDSA P-256`, {
+        exitClass: 'input',
+        hint: 'use a P-256 (KMS ECC_NIST_P256, token EC:prime256v1) or Ed25519 key for attestations; P-384 keys can sign TUF roles',
+      });
+    }
+    keys[k.keyId] = { keytype: k.publicKey.keytype, scheme, keyval: { public: k.publicKey.keyval.public } };
   }
   const policy: Policy = {
     policyVersion: 1,
-    attestation: { keys, threshold: o.threshold ?? 1 },
+    attestation: { keys, threshold: o.threshold ?? 1, ...(o.identities && o.identities.length > 0 ? { identities: [...o.identities] } : {}) },
     provenance: {
       builders: [...(o.builders ?? [LOCAL_BUILDER_ID, `${GITHUB_BUILDER_PREFIX}*`])],
       sourceRepositories: [...(o.sourceRepositories ?? [])],
@@ -90,7 +108,7 @@ export function defaultPolicy(o: DefaultPolicyOptions): Policy {
     const issue = r.error.issues[0]!;
     throw new ProvenantError('E_POLICY_INVALID', `default policy is invalid: ${issue.message}`, {
       field: issue.path.join('.'),
-      hint: 'pass at least `threshold` attestation keys, each with a 64-hex key id, and at least one builder pattern',
+      hint: 'pass at least `threshold` attestation keys (or a keyless identity), each key with a 64-hex key id, and at least one builder pattern',
     });
   }
   return r.data;

@@ -40,6 +40,12 @@ function runGit(gitBinary: string, cwd: string, args: string[]): Promise<RunResu
   });
 }
 
+/** The top of the git work tree `dir` is in; undefined outside one, or when git is not installed. */
+export async function gitWorkTreeOf(dir: string, gitBinary = 'git'): Promise<string | undefined> {
+  const top = await runGit(gitBinary, dir, ['rev-parse', '--show-toplevel']);
+  return top.ok && top.stdout ? top.stdout : undefined;
+}
+
 /** The git command line as a GitAdapter. */
 export function gitCli(gitBinary = 'git'): GitAdapter {
   return {

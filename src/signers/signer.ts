@@ -1,9 +1,9 @@
 /**
- * Anything that can sign: a key file today, PKCS#11/KMS/Sigstore later. Async so remote
- * signers fit; the private key never has to leave the signer.
+ * Anything that can sign: a key file, a PKCS#11 token or AWS KMS (key-ref.ts names them,
+ * open-signer.ts opens them). Async so remote signers fit; the private key never leaves the signer.
  */
 export type KeyType = 'ed25519' | 'ecdsa';
-export type SignatureScheme = 'ed25519' | 'ecdsa-sha2-nistp256';
+export type SignatureScheme = 'ed25519' | 'ecdsa-sha2-nistp256' | 'ecdsa-sha2-nistp384';
 
 /** The TUF public key object (spec §4.2), as it appears in root and targets metadata. */
 export interface PublicKeyInfo {
@@ -18,6 +18,8 @@ export interface Signer {
   readonly publicKey: PublicKeyInfo;
   /** The public key as SPKI PEM, for verifiers outside TUF (DSSE, Sigstore bundles). */
   readonly publicKeyPem: string;
-  /** Signs `data` as the scheme defines (ed25519: raw; ecdsa: sha256 then DER signature). */
+  /** Signs `data` as the scheme defines (ed25519: raw; ecdsa: sha256/sha384 by curve, then a DER signature). */
   sign(data: Uint8Array): Promise<Uint8Array>;
+  /** Releases a device session or client (PKCS#11, KMS); file keys hold nothing. Idempotent. */
+  close?(): Promise<void>;
 }

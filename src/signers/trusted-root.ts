@@ -16,7 +16,7 @@ export async function readTrustedRoot(keysDir: string): Promise<Uint8Array> {
   throw new ProvenantError('E_TRUSTED_ROOT_MISSING', `the key store has no trusted root metadata`, {
     exitClass: 'input',
     file: path.join(keysDir, TRUSTED_ROOT_FILE),
-    hint: 'repo init writes it; for a key store made elsewhere, copy in the root.json you trust (verified out of band), e.g. the repository\'s newest metadata/N.root.json',
+    hint: 'repo init writes it; for a publisher set up elsewhere, copy root.json from the key store repo init made (the file hosts get), never from the repository',
   });
 }
 

@@ -1,4 +1,4 @@
-import { ProvenantError } from '../errors.ts';
+import { ProvenantError, REPORT_BUG_HINT } from '../errors.ts';
 import { compareVersions, isValidVersion, normalizeVersion } from '../formats/pep440.ts';
 import { normalizeProjectName, parseWheelFileName } from '../formats/pep503.ts';
 import type { IndexEntry } from './entry.ts';
@@ -21,7 +21,7 @@ export function addFilesToProject(doc: ProjectDoc, entries: IndexEntry[], now: D
   const unchanged: string[] = [];
   for (const e of entries) {
     if (normalizeProjectName(e.project) !== normalizeProjectName(doc.name)) {
-      throw new ProvenantError('E_INDEX_ENTRY', `${e.fileName} belongs to ${e.project}, not to the page of ${doc.name}`, { exitClass: 'internal' });
+      throw new ProvenantError('E_INDEX_ENTRY', `${e.fileName} belongs to ${e.project}, not to the page of ${doc.name}`, { exitClass: 'internal', hint: REPORT_BUG_HINT });
     }
     const existing = files.find((f) => f.filename === e.fileName);
     if (existing) {

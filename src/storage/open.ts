@@ -3,6 +3,7 @@ import { ProvenantError } from '../errors.ts';
 import { FsStorage } from './fs.ts';
 import { isS3Url, S3Storage, type S3StorageOptions } from './s3.ts';
 import type { Storage } from './storage.ts';
+import { envValue } from '../util/env.ts';
 
 /**
  * Picks the backend for a `--repository` value: `s3://bucket[/prefix]` is S3, anything else a
@@ -18,7 +19,7 @@ export interface OpenStorageOptions extends S3StorageOptions {
 export function openStorage(location: string, options: OpenStorageOptions = {}): Storage {
   if (isS3Url(location)) {
     const { cwd: _cwd, env = process.env, ...s3 } = options;
-    const endpointUrl = s3.endpointUrl ?? nonEmpty(env.AWS_ENDPOINT_URL_S3) ?? nonEmpty(env.AWS_ENDPOINT_URL);
+    const endpointUrl = s3.endpointUrl ?? envValue(env, 'AWS_ENDPOINT_URL_S3', 'AWS_ENDPOINT_URL');
     return new S3Storage(location, { ...s3, ...(endpointUrl ? { endpointUrl } : {}) });
   }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(location)) {
@@ -31,6 +32,3 @@ export function openStorage(location: string, options: OpenStorageOptions = {}):
   return new FsStorage(path.resolve(options.cwd ?? process.cwd(), location));
 }
 
-function nonEmpty(s: string | undefined): string | undefined {
-  return s === undefined || s === '' ? undefined : s;
-}

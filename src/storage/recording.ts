@@ -76,7 +76,7 @@ export class RecordingStorage implements Storage {
     }
     const current = await this.get(key);
     if (current?.etag !== expectedEtag) {
-      throw new ProvenantError('E_CAS_CONFLICT', `${key} changed in ${this.location} since it was read`, { exitClass: 'conflict', file: key });
+      throw new ProvenantError('E_CAS_CONFLICT', `${key} changed in ${this.location} since it was read`, { exitClass: 'conflict', file: key, hint: 'another publisher committed meanwhile: run the command again' });
     }
     return this.#keep(key, bytes, props, current ? 'replace' : 'create');
   }

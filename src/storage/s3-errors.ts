@@ -1,4 +1,5 @@
 import { ProvenantError } from '../errors.ts';
+import { errorDetail, errorName, httpStatus, isCredentialFailure, isNetworkFailure, isRegionMissing } from '../util/aws-errors.ts';
 
 /**
  * Turns what the AWS SDK throws into a ProvenantError a user can act on. S3 and S3-compatible
@@ -10,37 +11,6 @@ export interface S3Failure {
   location: string;
   key?: string;
   operation: string;
-}
-
-const CREDENTIAL_CODES = new Set([
-  'InvalidAccessKeyId',
-  'SignatureDoesNotMatch',
-  'ExpiredToken',
-  'InvalidToken',
-  'TokenRefreshRequired',
-  'InvalidClientTokenId',
-  'CredentialsProviderError',
-  'AuthorizationHeaderMalformed',
-]);
-const NETWORK_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EPIPE',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ECONNABORTED',
-  'UND_ERR_SOCKET',
-]);
-
-export function errorName(e: unknown): string {
-  return (e as { name?: string; Code?: string }).Code ?? (e as { name?: string }).name ?? '';
-}
-
-export function httpStatus(e: unknown): number | undefined {
-  return (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
 }
 
 /** 412 (precondition failed) or 409 (a concurrent conditional write won the race). */
@@ -63,12 +33,12 @@ export function s3Error(e: unknown, where: S3Failure): ProvenantError {
   if (e instanceof ProvenantError) return e;
   const name = errorName(e);
   const status = httpStatus(e);
-  const detail = (e as Error).message || name || 'unknown error';
+  const detail = errorDetail(e);
   const at = where.key ? `${where.location} (${where.key})` : where.location;
   const file = where.key ? `${where.location}/${where.key}` : where.location;
   const cause = e;
 
-  if (CREDENTIAL_CODES.has(name) || /could not load credentials/i.test(detail)) {
+  if (isCredentialFailure(e)) {
     return new ProvenantError('E_S3_CREDENTIALS', `S3 rejected or could not find credentials for ${at}: ${detail}`, {
       exitClass: 'input',
       file,
@@ -92,7 +62,7 @@ export function s3Error(e: unknown, where: S3Failure): ProvenantError {
       cause,
     });
   }
-  if (/region is missing/i.test(detail)) {
+  if (isRegionMissing(e)) {
     return new ProvenantError('E_S3_REGION', `no AWS region configured for ${where.location}`, {
       exitClass: 'usage',
       field: '--region',
@@ -100,15 +70,7 @@ export function s3Error(e: unknown, where: S3Failure): ProvenantError {
       cause,
     });
   }
-  const sysCode = (e as { code?: string }).code ?? '';
-  if (
-    NETWORK_CODES.has(sysCode) ||
-    name === 'TimeoutError' ||
-    name === 'RequestTimeout' ||
-    name === 'AbortError' ||
-    (status !== undefined && status >= 500) ||
-    /socket hang up|ECONNREFUSED|ECONNRESET|network/i.test(detail)
-  ) {
+  if (isNetworkFailure(e)) {
     return new ProvenantError('E_S3_NETWORK', `S3 request failed: ${where.operation} on ${at}: ${detail}`, {
       exitClass: 'network',
       file,
@@ -119,6 +81,7 @@ export function s3Error(e: unknown, where: S3Failure): ProvenantError {
   return new ProvenantError('E_S3_REQUEST', `S3 ${where.operation} on ${at} failed: ${name}${status ? ` (HTTP ${status})` : ''}: ${detail}`, {
     exitClass: 'internal',
     file,
+    hint: 'rerun with -vv for the full S3 response; check the bucket, its policy and --endpoint-url',
     cause,
   });
 }

@@ -22,7 +22,7 @@ export class S3Fetcher implements Fetcher {
   async open(url: string, opts: FetchOptions = {}): Promise<FetchBody> {
     const { bucket, prefix: key } = parseS3Url(url);
     if (key === '') {
-      throw new ProvenantError('E_S3_LOCATION', `${url} names a bucket, not an object`, { exitClass: 'usage', file: url });
+      throw new ProvenantError('E_S3_LOCATION', `${url} names a bucket, not an object`, { exitClass: 'usage', file: url, hint: 'give the repository root as s3://bucket[/prefix]' });
     }
     let storage = this.buckets.get(bucket);
     if (!storage) {

@@ -156,7 +156,10 @@ export class S3Storage implements Storage {
           hint: 'published objects are immutable; publish under a new version instead',
         });
       }
-      if (attempt >= 5) throw new ProvenantError('E_S3_REQUEST', `could not create ${key} in ${this.location}: the server kept refusing a create-only write`, { exitClass: 'network' });
+      if (attempt >= 5) throw new ProvenantError('E_S3_REQUEST', `could not create ${key} in ${this.location}: the server kept refusing a create-only write`, {
+          exitClass: 'network',
+          hint: 'check that the server supports conditional writes (If-None-Match: *), then rerun (publishing is safe to retry)',
+        });
       await sleep(50 * 2 ** attempt);
     }
   }

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { ProvenantError } from '../errors.ts';
-import { signersForRole } from '../signers/key-store.ts';
+import { cachingKeyOpener, signersForRole } from '../signers/key-store.ts';
 import { KEPT_TIMESTAMP_FILE, SETTINGS_FILE, readKeyStoreFile, writeKeyStoreFile } from '../signers/trust-files.ts';
 import { readTrustedRoot, writeTrustedRoot } from '../signers/trusted-root.ts';
 import type { Signer } from '../signers/signer.ts';
@@ -11,8 +11,9 @@ import type { TrustAnchor } from './trusted-state.ts';
 /**
  * Where the repository writer gets signers: asked per role with the key ids the trusted
  * metadata names for it, so a key the repository does not trust is never used. The key store
- * is one source; HSM/KMS sources implement the same call. It also holds what the publisher
- * trusts instead of the repository: the root, the settings and the newest timestamp it saw.
+ * is the source the CLI uses; its keys may be files, PKCS#11 tokens or KMS keys (docs/keys.md).
+ * It also holds what the publisher trusts instead of the repository: the root, the settings and
+ * the newest timestamp it saw.
  */
 export interface SignerSource {
   /** At least `threshold` signers among `keyIds`, or E_KEY_MISSING / E_KEY_UNKNOWN naming `role`. */
@@ -27,23 +28,16 @@ export interface SignerSource {
   keptTimestamp(): Promise<{ bytes: Uint8Array; file: string } | undefined>;
   /** Records timestamp metadata it committed or verified (the caller checks it is newer). */
   keepTimestamp(timestamp: Uint8Array): Promise<void>;
+  /** Ends device sessions and clients the source opened (PKCS#11, KMS). */
+  close?(): Promise<void>;
 }
 
-/** Signers and the trusted root from a key-store directory (docs/keys.md), each key read and decrypted once. */
+/** Signers and the trusted root from a key-store directory (docs/keys.md), each key opened (read, decrypted, logged in) once. */
 export function keyStoreSignerSource(keysDir: string, env: NodeJS.ProcessEnv = process.env): SignerSource {
-  const cache = new Map<string, Promise<Signer[]>>();
+  const keys = cachingKeyOpener(keysDir, env);
   const keptFile = path.join(keysDir, KEPT_TIMESTAMP_FILE);
   return {
-    signersFor(role, keyIds, threshold) {
-      const k = `${role}\0${[...keyIds].sort().join()}\0${threshold}`;
-      let p = cache.get(k);
-      if (!p) {
-        p = signersForRole(keysDir, role, keyIds, threshold, env);
-        cache.set(k, p);
-        p.catch(() => cache.delete(k));
-      }
-      return p;
-    },
+    signersFor: (role, keyIds, threshold) => signersForRole(keysDir, role, keyIds, threshold, env, keys.open),
     trustedRoot: () => readTrustedRoot(keysDir),
     trustRoot: (root) => writeTrustedRoot(keysDir, root),
     async trustedSettings() {
@@ -61,6 +55,7 @@ export function keyStoreSignerSource(keysDir: string, env: NodeJS.ProcessEnv = p
       return bytes ? { bytes, file: keptFile } : undefined;
     },
     keepTimestamp: (ts) => writeKeyStoreFile(keysDir, KEPT_TIMESTAMP_FILE, ts),
+    close: () => keys.close(),
   };
 }
 

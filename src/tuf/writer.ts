@@ -58,7 +58,7 @@ export async function signersForCommit(state: TrustedState, source: SignerSource
   const root = state.root.signed;
   const top = async (role: 'root' | 'targets' | 'snapshot' | 'timestamp') => {
     const r = root.roles[role];
-    if (!r) throw new ProvenantError('E_REPO_TAMPERED', `root defines no ${role} role`, { exitClass: 'verification' });
+    if (!r) throw new ProvenantError('E_REPO_TAMPERED', `root defines no ${role} role`, { exitClass: 'verification', hint: 'the root in the repository is not one provenant signed: restore it from the key store\'s root.json' });
     return source.signersFor(role, r.keyIDs, r.threshold);
   };
   const succinct = succinctRolesOf((changes.targets ?? state.targets.signed) as Targets);
@@ -256,5 +256,5 @@ function versionsTaken(role: string, from: number, to: number, cause: unknown): 
 }
 
 function casConflict(key: string, cause: unknown): ProvenantError {
-  return new ProvenantError('E_CAS_CONFLICT', `${key} was written by another publisher`, { exitClass: 'conflict', file: key, cause });
+  return new ProvenantError('E_CAS_CONFLICT', `${key} was written by another publisher`, { exitClass: 'conflict', file: key, cause, hint: 'publishers kept racing: run the command again' });
 }

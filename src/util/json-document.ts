@@ -7,7 +7,7 @@ export interface JsonDocumentErrors {
   /** What the document is, for messages: "policy", "key index", … */
   what: string;
   file: string;
-  hint?: string;
+  hint: string;
   exitClass?: ExitClass;
 }
 
@@ -19,7 +19,7 @@ export function parseJsonDocument<T>(schema: z.ZodType<T>, bytes: Uint8Array | s
   } catch (err) {
     throw new ProvenantError(e.code, `${e.what} is not valid JSON: ${(err as Error).message}`, {
       file: e.file,
-      ...(e.hint ? { hint: e.hint } : {}),
+      hint: e.hint,
       ...(e.exitClass ? { exitClass: e.exitClass } : {}),
     });
   }
@@ -29,7 +29,7 @@ export function parseJsonDocument<T>(schema: z.ZodType<T>, bytes: Uint8Array | s
     throw new ProvenantError(e.code, `${e.what} is invalid: ${issue.message}`, {
       file: e.file,
       field: issue.path.join('.'),
-      ...(e.hint ? { hint: e.hint } : {}),
+      hint: e.hint,
       ...(e.exitClass ? { exitClass: e.exitClass } : {}),
     });
   }

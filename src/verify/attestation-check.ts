@@ -1,4 +1,4 @@
-import { verifyAttestationBundle } from '../attest/verify.ts';
+import { verifyAttestation, type VerifiedAttestation, type VerifyOptions } from '../attest/verify.ts';
 import { isProvenantError } from '../errors.ts';
 import { normalizeProjectName } from '../formats/pep503.ts';
 import { sameVersion } from '../formats/wheel-binding.ts';
@@ -16,13 +16,19 @@ function asCheck(check: CheckName, e: unknown): never {
 
 /**
  * Attestation signature: the DSSE signatures against the keys of the TUF-distributed policy
- * only (a key inside the bundle is never trusted), then the payload type. Returns the exact
- * signed statement bytes and the policy key ids that signed.
+ * only (a key inside the bundle is never trusted), or a keyless bundle against the
+ * TUF-distributed Sigstore trusted root and the policy's identities; then the payload type.
+ * Returns the exact signed statement bytes and who signed.
  */
-export function checkAttestationSignature(bundle: Uint8Array, policy: Policy, file: string): { payload: Uint8Array; keyIds: string[] } {
+export async function checkAttestationSignature(
+  bundle: Uint8Array,
+  policy: Policy,
+  file: string,
+  opts: Omit<VerifyOptions, 'file'> = {},
+): Promise<Pick<VerifiedAttestation, 'payload' | 'keyIds' | 'keyless'>> {
   try {
-    const v = verifyAttestationBundle(bundle, policy, { file });
-    return { payload: v.payload, keyIds: v.keyIds };
+    const v = await verifyAttestation(bundle, policy, { ...opts, file });
+    return { payload: v.payload, keyIds: v.keyIds, ...(v.keyless ? { keyless: v.keyless } : {}) };
   } catch (e) {
     return asCheck('attestation signature', e);
   }

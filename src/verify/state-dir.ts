@@ -31,3 +31,15 @@ export function repositoryStateName(repositoryUrl: string): string {
 export function repositoryStateDir(base: string, repositoryUrl: string): string {
   return path.join(base, repositoryStateName(repositoryUrl));
 }
+
+/**
+ * The command that forgets this repository's trusted state, as hints print it; `--state-dir`
+ * only when one was given on the command line (PROVENANT_STATE_DIR carries over by itself).
+ */
+export function forgetStateCommand(repositoryUrl: string, explicitBase?: string): string {
+  return `provenant state forget ${shellWord(repositoryUrl)}${explicitBase ? ` --state-dir ${shellWord(explicitBase)}` : ''}`;
+}
+
+function shellWord(s: string): string {
+  return /^[\w./:@%+=,-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}

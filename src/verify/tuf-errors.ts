@@ -53,7 +53,12 @@ export function fromTufError(e: unknown, fetcherThrown: readonly Error[], reposi
     });
   }
   if (e instanceof DownloadLengthMismatchError) {
-    return new ProvenantError('E_LENGTH_EXCEEDED', `TUF metadata larger than allowed: ${message}`, { exitClass: 'verification', ...where, cause: e });
+    return new ProvenantError('E_LENGTH_EXCEEDED', `TUF metadata larger than allowed: ${message}`, {
+      exitClass: 'verification',
+      ...where,
+      hint: 'the server sends endless or oversized metadata; do not install from it',
+      cause: e,
+    });
   }
   return new ProvenantError('E_TUF_METADATA', `TUF metadata did not verify: ${message}`, {
     exitClass: 'verification',

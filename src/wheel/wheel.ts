@@ -25,7 +25,11 @@ const META_MODE = 0o644; // hatchling's write_file(): permission bits only, no f
 export function assembleWheel(project: ProjectSource, opts: BuildOptions): WheelBuildResult {
   const { config, pyprojectFile } = project;
   if (!Number.isSafeInteger(opts.sourceDateEpoch) || opts.sourceDateEpoch < 0) {
-    throw new ProvenantError('E_SOURCE_DATE_EPOCH', `sourceDateEpoch ${opts.sourceDateEpoch} is not a non-negative integer`, { exitClass: 'usage', field: 'SOURCE_DATE_EPOCH' });
+    throw new ProvenantError('E_SOURCE_DATE_EPOCH', `sourceDateEpoch ${opts.sourceDateEpoch} is not a non-negative integer`, {
+      exitClass: 'usage',
+      field: 'SOURCE_DATE_EPOCH',
+      hint: 'set SOURCE_DATE_EPOCH to seconds since 1970, e.g. $(git log -1 --format=%ct)',
+    });
   }
   const core = resolveCoreMetadata(config, project.files, pyprojectFile);
   if (project.sources.length === 0) {

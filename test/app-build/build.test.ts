@@ -130,7 +130,7 @@ test('a failing wheel build leaves dist/ exactly as it was, and reports the fail
   await writeFile(path.join(dist, 'datadog_postgres-23.1.0-py3-none-any.whl'), 'previous release');
   await writeFile(path.join(dist, 'datadog-postgres-23.1.0.pointer'), 'previous pointer');
   const before = await snapshot(dist);
-  const failing = () => Promise.reject(new ProvenantError('E_VERSION_INVALID', 'version "banana" is not PEP 440', { file: 'x/__about__.py' }));
+  const failing = () => Promise.reject(new ProvenantError('E_VERSION_INVALID', 'version "banana" is not PEP 440', { file: 'x/__about__.py', hint: 'use a PEP 440 version' }));
   const steps: string[] = [];
   const reporter: Reporter = {
     step: (subject, step, status, detail) => steps.push(`${subject} ${step} ${status} ${detail ?? ''}`.trim()),

@@ -41,7 +41,7 @@ interface JsonResult {
 test('build --all --json on a copy of the examples: wheel, pointer and statement agree', async (t) => {
   const root = await examplesCopy(t);
   const o = capture();
-  assert.equal(await main(['build', '--all', '--root', root, '--json'], o, ENV, '/'), 0, o.err);
+  assert.equal(await main(['build', '--all', '--integrations-dir', root, '--json'], o, ENV, '/'), 0, o.err);
   const doc = JSON.parse(o.out) as { ok: boolean; root: string; rootOrigin: string; format: string; results: JsonResult[] };
   assert.equal(doc.ok, true);
   assert.deepEqual([doc.root, doc.rootOrigin, doc.format], [root, 'option', 'slsa-v1']);
@@ -97,7 +97,7 @@ test('--provenance slsa-v0.2 and GitHub Actions variables reach the statement', 
     PROVENANT_BASE_URL: 'https://pkgs.example.com/',
   };
   const o = capture();
-  assert.equal(await main(['build', 'postgres', '--root', root, '--provenance', 'slsa-v0.2', '--json'], o, env, '/'), 0, o.err);
+  assert.equal(await main(['build', 'postgres', '--integrations-dir', root, '--provenance', 'slsa-v0.2', '--json'], o, env, '/'), 0, o.err);
   const r = (JSON.parse(o.out) as { results: JsonResult[] }).results[0]!;
   const statement: unknown = JSON.parse(await readFile(r.statement.path, 'utf8'));
   assert.ok(StatementV01Schema.safeParse(statement).success);
@@ -110,6 +110,7 @@ test('--provenance slsa-v0.2 and GitHub Actions variables reach the statement', 
     ref: 'refs/tags/postgres-1',
     commit,
     invocationId: 'https://github.com/acme/integrations/actions/runs/55/attempts/1',
+    parameters: { integration: 'postgres', repository: 'https://github.com/acme/integrations', ref: 'refs/tags/postgres-1' },
   });
   assert.equal(r.pointer.uri, `https://pkgs.example.com/simple/datadog-postgres/${r.wheel.fileName}`);
 });
@@ -117,28 +118,28 @@ test('--provenance slsa-v0.2 and GitHub Actions variables reach the statement', 
 test('an unknown integration exits 4 with E_INTEGRATION_UNKNOWN and the known names', async (t) => {
   const root = await examplesCopy(t);
   const o = capture();
-  assert.equal(await main(['build', 'mysql', '--root', root], o, ENV, '/'), 4);
+  assert.equal(await main(['build', 'mysql', '--integrations-dir', root], o, ENV, '/'), 4);
   assert.match(o.err, /E_INTEGRATION_UNKNOWN: unknown integration "mysql"/);
   assert.match(o.err, /postgres/);
   const j = capture();
-  assert.equal(await main(['build', 'mysql', '--root', root, '--json'], j, ENV, '/'), 4);
+  assert.equal(await main(['build', 'mysql', '--integrations-dir', root, '--json'], j, ENV, '/'), 4);
   assert.equal((JSON.parse(j.out) as { error: { code: string } }).error.code, 'E_INTEGRATION_UNKNOWN');
 });
 
 test('usage errors exit 2: no names, an unknown --provenance format', async (t) => {
   const root = await examplesCopy(t);
   const none = capture();
-  assert.equal(await main(['build', '--root', root], none, ENV, '/'), 2);
+  assert.equal(await main(['build', '--integrations-dir', root], none, ENV, '/'), 2);
   assert.match(none.err, /E_USAGE: name at least one integration, or pass --all/);
   const bad = capture();
-  assert.equal(await main(['build', 'postgres', '--root', root, '--provenance', 'slsa-v9'], bad, ENV, '/'), 2);
+  assert.equal(await main(['build', 'postgres', '--integrations-dir', root, '--provenance', 'slsa-v9'], bad, ENV, '/'), 2);
   assert.match(bad.err, /slsa-v1, slsa-v0.2/);
 });
 
 test('a bad SOURCE_DATE_EPOCH exits 3 and writes nothing', async (t) => {
   const root = await examplesCopy(t);
   const o = capture();
-  assert.equal(await main(['build', '--all', '--root', root], o, { ...ENV, SOURCE_DATE_EPOCH: 'yesterday' }, '/'), 3);
+  assert.equal(await main(['build', '--all', '--integrations-dir', root], o, { ...ENV, SOURCE_DATE_EPOCH: 'yesterday' }, '/'), 3);
   assert.match(o.err, /E_SOURCE_DATE_EPOCH_INVALID/);
   for (const d of await readdir(root)) assert.deepEqual((await readdir(path.join(root, d))).includes('dist'), false, d);
 });
@@ -151,7 +152,7 @@ test('a failing build (version not PEP 440) leaves dist/ untouched', async (t) =
   await mkdir(dist);
   await writeFile(path.join(dist, 'datadog_postgres-23.1.0-py3-none-any.whl'), 'the previous build');
   const o = capture();
-  const code = await main(['build', 'postgres', '--root', root], o, ENV, '/');
+  const code = await main(['build', 'postgres', '--integrations-dir', root], o, ENV, '/');
   assert.equal(code, 3, o.err);
   assert.match(o.err, /❌ postgres: build — wheel: E_/);
   assert.match(o.err, /__about__\.py/);

@@ -10,7 +10,7 @@ import { callInChild } from '../helpers/child.ts';
 import { tempDir } from '../helpers/peers.ts';
 import { fakeIntegration } from './fixtures.ts';
 
-test('integrations are the subdirectories with a pyproject.toml; --root wins', async (t) => {
+test('integrations are the subdirectories with a pyproject.toml; --integrations-dir wins', async (t) => {
   const root = await tempDir(t);
   await fakeIntegration(root, 'postgres');
   await fakeIntegration(root, 'datadog_checks_base', 'datadog-checks-base');
@@ -41,10 +41,10 @@ test('default root: the current directory when it holds integrations, else the b
   assert.ok(bundled.integrations.length >= 3, 'the bundled examples are found');
 });
 
-test('--root that is missing or holds no integrations is an input error', async (t) => {
+test('--integrations-dir that is missing or holds no integrations is an input error', async (t) => {
   const empty = await tempDir(t);
   for (const root of [path.join(empty, 'nope'), empty]) {
-    await assert.rejects(openWorkspace({ root, cwd: '/' }), (e: unknown) => isProvenantError(e) && e.code === 'E_ROOT_INVALID' && e.field === '--root');
+    await assert.rejects(openWorkspace({ root, cwd: '/' }), (e: unknown) => isProvenantError(e) && e.code === 'E_INTEGRATIONS_DIR_INVALID' && e.field === '--integrations-dir');
   }
 });
 

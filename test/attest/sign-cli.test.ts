@@ -34,7 +34,7 @@ test('provenant sign --key FILE --json: signs, prints the result document, point
   const keyFile = path.join(root, 'attest.pem');
   await writeFile(keyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }));
   const o = capture();
-  const code = await main(['sign', 'datadog-postgres', '--root', root, '--key', keyFile, '--json'], o, {}, root);
+  const code = await main(['sign', 'datadog-postgres', '--integrations-dir', root, '--key', keyFile, '--json'], o, {}, root);
   assert.equal(code, 0, o.err);
   const doc = JSON.parse(o.out) as { ok: boolean; results: { status: string; bundle: { path: string; uri: string; sha256: string }; pointer: { path: string }; keyIds: string[] }[] };
   assert.equal(doc.ok, true);
@@ -59,7 +59,7 @@ test('provenant sign --keys DIR uses the `attestation` key of the key store; hum
   const keys = path.join(root, 'keys');
   await createKey(keys, 'attestation', { type: 'ed25519', roles: ['attestation'] });
   const o = capture();
-  assert.equal(await main(['sign', 'postgres', '--root', root, '--keys', keys], o, {}, root), 0, o.err);
+  assert.equal(await main(['sign', 'postgres', '--integrations-dir', root, '--keys', keys], o, {}, root), 0, o.err);
   assert.equal(o.out, `${path.join(pg.dir, 'dist', 'datadog-postgres-23.2.0-attestation.sigstore.json')}\n`);
   const signer = await loadSigner(keys, 'attestation', {});
   const bundle = await readFile(o.out.trim());
@@ -68,27 +68,30 @@ test('provenant sign --keys DIR uses the `attestation` key of the key store; hum
 
 test('provenant sign failures: exit codes by class, JSON error, nothing written', async (t) => {
   const { root, pg } = await builtRoot(t);
-  // No key store → input error (3) naming the key.
+  // No key store → input error (3) saying the store is missing, and where.
   let o = capture();
-  assert.equal(await main(['sign', 'postgres', '--root', root, '--keys', path.join(root, 'nokeys'), '--json'], o, {}, root), 3);
-  assert.equal((JSON.parse(o.out) as { error: { code: string } }).error.code, 'E_KEY_MISSING');
+  assert.equal(await main(['sign', 'postgres', '--integrations-dir', root, '--keys', path.join(root, 'nokeys'), '--json'], o, {}, root), 3);
+  const missing = (JSON.parse(o.out) as { error: { code: string; file: string; hint: string } }).error;
+  assert.deepEqual([missing.code, missing.file], ['E_KEYSTORE_MISSING', path.join(root, 'nokeys')]);
+  assert.match(missing.hint, /provenant repo init.*--keys/);
+  assert.doesNotMatch(o.err, /no key named/);
   // Not built → not-found (4).
   const keys = path.join(root, 'keys');
   await createKey(keys, 'attestation', { type: 'ecdsa', roles: ['attestation'] });
   o = capture();
-  assert.equal(await main(['sign', 'redisdb', '--root', root, '--keys', keys], o, {}, root), 4);
+  assert.equal(await main(['sign', 'redisdb', '--integrations-dir', root, '--keys', keys], o, {}, root), 4);
   assert.match(o.err, /E_NOT_BUILT/);
   // A wheel that is not the statement's subject → verification (5), dist/ untouched.
   const wheel = path.join(pg.dir, 'dist', 'datadog_postgres-23.2.0-py3-none-any.whl');
   await writeFile(wheel, 'PK swapped');
   const pointerBefore = await readFile(path.join(pg.dir, 'dist', 'datadog-postgres-23.2.0.pointer'));
   o = capture();
-  assert.equal(await main(['sign', 'postgres', '--root', root, '--keys', keys, '--json'], o, {}, root), 5);
+  assert.equal(await main(['sign', 'postgres', '--integrations-dir', root, '--keys', keys, '--json'], o, {}, root), 5);
   assert.equal((JSON.parse(o.out) as { error: { code: string } }).error.code, 'E_STATEMENT_SUBJECT_MISMATCH');
   assert.deepEqual(await readFile(path.join(pg.dir, 'dist', 'datadog-postgres-23.2.0.pointer')), pointerBefore);
   // Usage: nothing named.
   o = capture();
-  assert.equal(await main(['sign', '--root', root, '--keys', keys], o, {}, root), 2);
+  assert.equal(await main(['sign', '--integrations-dir', root, '--keys', keys], o, {}, root), 2);
 });
 
 test('provenant sign --help teaches with examples', async () => {

@@ -24,9 +24,9 @@ test('build then sign a real example: the pointer pins a bundle whose statement 
   await createKey(keys, 'attestation', { type: 'ed25519', roles: ['attestation'] });
 
   let o = capture();
-  assert.equal(await main(['build', 'postgres', '--root', root], o, {}, root), 0, o.err);
+  assert.equal(await main(['build', 'postgres', '--integrations-dir', root], o, {}, root), 0, o.err);
   o = capture();
-  assert.equal(await main(['sign', 'postgres', '--root', root, '--keys', keys, '--json'], o, {}, root), 0, o.err);
+  assert.equal(await main(['sign', 'postgres', '--integrations-dir', root, '--keys', keys, '--json'], o, {}, root), 0, o.err);
   const r = (JSON.parse(o.out) as { results: { bundle: { path: string }; pointer: { path: string } }[] }).results[0]!;
 
   const pointer = parsePointer(await readFile(r.pointer.path, 'utf8'), r.pointer.path);

@@ -257,7 +257,6 @@ test('malformed bundles → E_ATTESTATION_MALFORMED naming the field', async () 
   const cases: [Uint8Array, string | undefined][] = [
     [new TextEncoder().encode('not json'), undefined],
     [new Uint8Array([0xff, 0xfe]), undefined],
-    [mutate((b) => (b.mediaType = 'application/vnd.dev.sigstore.bundle+json;version=0.1')), 'mediaType'],
     [mutate((b) => (b.extra = true)), 'extra'],
     [mutate((b) => delete b.dsseEnvelope), 'dsseEnvelope'],
     [mutate((b) => (b.messageSignature = { signature: 'AA==' })), 'dsseEnvelope'],
@@ -276,6 +275,16 @@ test('malformed bundles → E_ATTESTATION_MALFORMED naming the field', async () 
       (e: unknown) => e instanceof ProvenantError && e.code === 'E_ATTESTATION_MALFORMED' && e.file === 'x.sigstore.json' && (field === undefined || e.field === field),
       `${new TextDecoder().decode(input).slice(0, 80)} → ${field}`,
     );
+  }
+});
+
+test('negative: a bundle media type other than v0.3 → E_ATTESTATION_MEDIA_TYPE (its own code)', async () => {
+  const signer = testSigner('ed25519');
+  const { bytes } = await signAttestation(STATEMENT, [signer]);
+  for (const mediaType of ['application/vnd.dev.sigstore.bundle+json;version=0.1', 'application/vnd.dev.sigstore.bundle.v0.4+json', undefined]) {
+    const b = json(bytes);
+    b.mediaType = mediaType;
+    expectCode(() => verifyAttestationBundle(bytesOf(b), defaultPolicy({ attestationKeys: [signer] })), 'E_ATTESTATION_MEDIA_TYPE', 'mediaType');
   }
 });
 

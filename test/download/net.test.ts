@@ -8,6 +8,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
+import { DeadlineFetcher, startDeadline } from '../../src/net/deadline.ts';
 import { readAll } from '../../src/net/fetcher.ts';
 import { FileFetcher } from '../../src/net/file-fetcher.ts';
 import { HttpFetcher } from '../../src/net/http-fetcher.ts';
@@ -183,15 +184,88 @@ test('https with an extra CA file, directly and through an HTTPS_PROXY CONNECT t
   t.after(() => bypass.close());
   assert.equal((await readAll(bypass, url, 100)).toString(), 'secure /a');
   assert.equal(tunnels.length, 1, 'NO_PROXY host went through the proxy');
+
+  // HTTP_PROXY is for http URLs only (curl, pip); undici's EnvHttpProxyAgent would use it for https.
+  const httpOnly = await openFetcher({ retry: FAST, env: { HTTP_PROXY: proxyUrl }, caFile });
+  t.after(() => httpOnly.close());
+  assert.equal((await readAll(httpOnly, url, 100)).toString(), 'secure /a');
+  assert.equal(tunnels.length, 1, 'an https URL went through HTTP_PROXY');
 });
 
-test('plain http through HTTP_PROXY sends the absolute URL to the proxy', async (t) => {
+test('plain http through HTTP_PROXY sends the absolute URL to the proxy, with the URL\'s credentials as Proxy-Authorization', async (t) => {
   const seen: string[] = [];
-  const proxy = await listen(t, (req, res) => void (seen.push(req.url!), res.end('proxied')));
+  const auth: (string | undefined)[] = [];
+  const proxy = await listen(t, (req, res) => void (seen.push(req.url!), auth.push(req.headers['proxy-authorization']), res.end('proxied')));
   const f = new HttpFetcher({ retry: FAST, env: { HTTP_PROXY: proxy } });
   t.after(() => f.close());
   assert.equal((await readAll(f, 'http://example.invalid/simple/x', 100)).toString(), 'proxied');
   assert.deepEqual(seen, ['http://example.invalid/simple/x']);
+  const withCreds = new HttpFetcher({ retry: FAST, env: { http_proxy: proxy.replace('http://', 'http://me:s%40cret@') } });
+  t.after(() => withCreds.close());
+  await readAll(withCreds, 'http://example.invalid/y', 100);
+  assert.deepEqual(auth, [undefined, `Basic ${Buffer.from('me:s@cret').toString('base64')}`]);
+});
+
+test('an HTTPS proxy that refuses the tunnel is E_NET_PROXY; one that never answers CONNECT hits the connect timeout', async (t) => {
+  const refusing = http.createServer((_req, res) => void res.writeHead(405).end());
+  refusing.on('connect', (_req, client: net.Socket) => void client.end('HTTP/1.1 403 Forbidden\r\n\r\n'));
+  const silent = net.createServer((s) => void s.resume());
+  for (const server of [refusing, silent]) {
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    t.after(() => new Promise((r) => server.close(r)));
+  }
+  const proxyUrl = (server: net.Server) => `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+  const refused = new HttpFetcher({ retry: FAST, env: { HTTPS_PROXY: proxyUrl(refusing) } });
+  t.after(() => refused.close());
+  await assert.rejects(readAll(refused, 'https://repo.example.invalid/x', 10), (e) => code(e) === 'E_NET_PROXY' && /403/.test((e as Error).message));
+  const hanging = new HttpFetcher({ retry: { ...FAST, retries: 0 }, connectTimeoutMs: 300, idleTimeoutMs: 30_000, env: { HTTPS_PROXY: proxyUrl(silent) } });
+  t.after(() => hanging.close());
+  const started = Date.now();
+  await assert.rejects(readAll(hanging, 'https://repo.example.invalid/x', 10), (e) => code(e) === 'E_NET_TIMEOUT');
+  assert.ok(Date.now() - started < 5_000, `took ${Date.now() - started} ms`);
+});
+
+test('redirects: relative and absolute ones are followed up to 5; never from https down to http', async (t) => {
+  const url = await listen(t, (req, res) => {
+    const m = /^\/hop(\d+)$/.exec(req.url!);
+    if (m) return void res.writeHead(302, { location: Number(m[1]) > 1 ? `/hop${Number(m[1]) - 1}` : '/final' }).end();
+    if (req.url === '/final') return void res.end('arrived');
+    res.writeHead(404).end();
+  });
+  const f = new HttpFetcher({ retry: FAST, env: {} });
+  t.after(() => f.close());
+  assert.equal((await readAll(f, `${url}hop5`, 100)).toString(), 'arrived');
+  await assert.rejects(readAll(f, `${url}hop6`, 100), (e) => code(e) === 'E_NET_REDIRECT' && (e as ProvenantError).exitClass === 'network');
+
+  const dir = await tempDir(t);
+  const { key, cert } = await selfSigned(dir);
+  const secure = https.createServer({ key, cert }, (_req, res) => void res.writeHead(301, { location: `${url}final` }).end());
+  await new Promise<void>((r) => secure.listen(0, '127.0.0.1', r));
+  t.after(() => new Promise((r) => (secure.closeAllConnections(), secure.close(r))));
+  const down = await openFetcher({ retry: FAST, env: {}, caFile: path.join(dir, 'ca.pem') });
+  t.after(() => down.close());
+  await assert.rejects(readAll(down, `https://127.0.0.1:${(secure.address() as net.AddressInfo).port}/x`, 100), (e) => code(e) === 'E_NET_REDIRECT');
+});
+
+test('a deadline ends a body that drips under the idle timeout, and a wait for a retry, with E_NET_DEADLINE', async (t) => {
+  let closed = false;
+  const url = await listen(t, (req, res) => {
+    if (req.url === '/busy') return void res.writeHead(503, { 'retry-after': '60' }).end();
+    res.writeHead(200, { 'content-length': '1000' });
+    const timer = setInterval(() => res.write('x'), 100);
+    res.on('close', () => ((closed = true), clearInterval(timer)));
+  });
+  const inner = new HttpFetcher({ retry: { retries: 3, baseDelayMs: 5, maxDelayMs: 60_000 }, idleTimeoutMs: 1000, env: {} });
+  t.after(() => inner.close());
+  for (const target of ['drip', 'busy']) {
+    const deadline = startDeadline(600, `the ${target} test`);
+    const f = new DeadlineFetcher(inner, deadline.signal);
+    const started = Date.now();
+    await assert.rejects(readAll(f, `${url}${target}`, 1000), (e) => code(e) === 'E_NET_DEADLINE' && (e as ProvenantError).exitClass === 'network');
+    const took = Date.now() - started;
+    assert.ok(took >= 550 && took < 2_000, `${target}: took ${took} ms`);
+  }
+  await waitFor(() => closed);
 });
 
 test('proxy selection follows HTTPS_PROXY/HTTP_PROXY/NO_PROXY conventions', () => {
@@ -225,7 +299,7 @@ test('file:// URLs and plain paths read through the same interface; missing is n
   assert.equal((await readAll(f, pathToFileURL(file).href, 10)).toString(), 'hello');
   assert.equal((await readAll(f, file, 10)).toString(), 'hello');
   await assert.rejects(readAll(f, file, 3), (e) => code(e) === 'E_LENGTH_EXCEEDED');
-  await assert.rejects(readAll(f, `${file}.missing`, 3), (e) => code(e) === 'E_NET_NOT_FOUND');
+  await assert.rejects(readAll(f, `${file}.missing`, 3), (e) => code(e) === 'E_NET_NOT_FOUND' && (e as Error).message === `file not found: ${file}.missing`);
   await assert.rejects(readAll(f, dir, 3), (e) => code(e) === 'E_NET_NOT_FOUND');
 });
 

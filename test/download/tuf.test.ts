@@ -11,7 +11,7 @@ import { nextTimestamp } from '../../src/tuf/changes.ts';
 import { loadTrustedState } from '../../src/tuf/trusted-state.ts';
 import { commitChanges, signersForCommit } from '../../src/tuf/writer.ts';
 import { REPO_ROOT } from '../helpers/peers.ts';
-import { publish, publishPolicy, repoFixture, signedRelease, type RepoFixture } from './helpers/fixture.ts';
+import { defaultPolicyBytes, publish, publishPolicy, publishPolicyBytes, repoFixture, rogueSigner, signedRelease, type RepoFixture } from './helpers/fixture.ts';
 import { download, expectRefused, freshDest } from './helpers/run.ts';
 import { serveRepository, streamForever } from './helpers/servers.ts';
 
@@ -199,12 +199,77 @@ test('a new root version is followed (N+1.root.json until 404) and kept in the s
   await publish(fx, [await signedRelease(fx, P, '1.0.0')]);
   const server = await serveRepository(t, fx.repoDir);
   assert.equal((await download(fx, server.url, P)).tuf.root, 1);
-  const state = await loadTrustedState(fx.storage);
-  const root = Root.fromJSON(state.root.signed.toJSON() as never);
-  await commitChanges(fx.storage, state, await signersForCommit(state, fx.signers, { root }), { root }, new Date());
+  await rotateRoot(fx);
   const r = await download(fx, server.url, P);
   assert.equal(r.tuf.root, 2);
   assert.ok(server.requests.includes('/metadata/3.root.json'), 'the root probe must continue to the first missing version');
   const kept = JSON.parse(await readFile(path.join(r.stateDir, 'root.json'), 'utf8')) as { signed: { version: number } };
   assert.equal(kept.signed.version, 2);
+});
+
+/** A new root version signed by the current root keys (a rotation that keeps them). */
+async function rotateRoot(fx: RepoFixture): Promise<void> {
+  const state = await loadTrustedState(fx.storage);
+  const root = Root.fromJSON(state.root.signed.toJSON() as never);
+  await commitChanges(fx.storage, state, await signersForCommit(state, fx.signers, { root }), { root }, new Date());
+}
+
+test('request order follows the client workflow: every root probe (N+1.root.json…) before timestamp.json', async (t) => {
+  const fx = await repoFixture(t);
+  await publish(fx, [await signedRelease(fx, P, '1.0.0')]);
+  const server = await serveRepository(t, fx.repoDir);
+  await download(fx, server.url, P);
+  await rotateRoot(fx);
+  await rotateRoot(fx);
+  server.requests.length = 0;
+  assert.equal((await download(fx, server.url, P)).tuf.root, 3);
+  assert.deepEqual(server.requests.slice(0, 4), ['/metadata/2.root.json', '/metadata/3.root.json', '/metadata/4.root.json', '/metadata/timestamp.json']);
+  assert.equal(server.requests.filter((p) => p === '/metadata/timestamp.json').length, 1);
+});
+
+test('a failing root update requests no timestamp.json at all', async (t) => {
+  const fx = await repoFixture(t);
+  await publish(fx, [await signedRelease(fx, P, '1.0.0')]);
+  const server = await serveRepository(t, fx.repoDir);
+  await download(fx, server.url, P);
+  // Root v2 signed only by a key root v1 does not list: the root update must stop there.
+  const current = (await loadTrustedState(fx.storage)).root.signed.toJSON() as Record<string, unknown>;
+  const forged = await signMetadata(Root.fromJSON({ ...current, version: 2 } as never), [rogueSigner()], 'root');
+  await writeFile(path.join(fx.repoDir, metadataKey('root', 2)), serializeMetadata(forged));
+  server.requests.length = 0;
+  await expectRefused(fx, server.url, P, 'E_TUF_METADATA', 'verification');
+  assert.deepEqual(server.requests, ['/metadata/2.root.json']);
+});
+
+/** A repository whose policy target TUF pins by `pins` (the policy's real digests at hand). */
+async function policyPinnedBy(t: { after(fn: () => unknown): void }, pins: (real: { sha256: string; sha512: string }) => Record<string, string>): Promise<RepoFixture> {
+  const fx = await repoFixture(t);
+  await publish(fx, [await signedRelease(fx, P, '1.0.0')]);
+  const policy = defaultPolicyBytes(fx);
+  await publishPolicyBytes(fx, policy.bytes, new Date(), pins(policy));
+  return fx;
+}
+
+const flipLast = (hex: string) => `${hex.slice(0, -1)}${hex.endsWith('0') ? '1' : '0'}`;
+
+test('TUF targets: every listed hash is checked, a wrong sha512 beside a right sha256 is refused (E_TARGET_DIGEST)', async (t) => {
+  const fx = await policyPinnedBy(t, (real) => ({ sha256: real.sha256, sha512: flipLast(real.sha512) }));
+  const e = await expectRefused(fx, fx.repoDir, P, 'E_TARGET_DIGEST', 'verification');
+  assert.match(e.message, /sha512/);
+});
+
+test('TUF targets: a target pinned only by sha512 is checked by it and downloads; a wrong one is refused', async (t) => {
+  let sha512 = '';
+  const fx = await policyPinnedBy(t, (real) => ({ sha512: (sha512 = real.sha512) }));
+  const server = await serveRepository(t, fx.repoDir);
+  assert.equal((await download(fx, server.url, P)).verified, true);
+  assert.ok(server.requests.includes(`/policy/${sha512}.attestation-policy.json`), server.requests.join('\n'));
+  const wrong = await policyPinnedBy(t, (real) => ({ sha512: flipLast(real.sha512) }));
+  await expectRefused(wrong, wrong.repoDir, P, 'E_TARGET_DIGEST', 'verification');
+});
+
+test('TUF targets: a hash algorithm provenant does not check is refused, not skipped', async (t) => {
+  const fx = await policyPinnedBy(t, (real) => ({ sha256: real.sha256, md5: '0'.repeat(32) }));
+  const e = await expectRefused(fx, fx.repoDir, P, 'E_TARGET_DIGEST', 'verification');
+  assert.match(e.message, /md5/);
 });

@@ -153,7 +153,7 @@ async function waitReady(child: ChildProcess, port: number, output: () => string
   throw new Error(`minio not ready on port ${port} after 30 s: ${output()}`);
 }
 
-async function stopChild(child: ChildProcess): Promise<void> {
+export async function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   child.kill('SIGTERM');

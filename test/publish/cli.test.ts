@@ -48,15 +48,15 @@ test('repo init, build, sign, publish and status through the CLI on the examples
   assert.equal(existsSync(path.join(dir, 'keys3')), false, 'a refused init generates no keys');
   assert.equal(existsSync(path.join(dir, 'r3')), false, 'a refused init writes no repository');
 
-  assert.equal((await run(['build', '--all', '--root', ints], dir)).code, 0);
+  assert.equal((await run(['build', '--all', '--integrations-dir', ints], dir)).code, 0);
   // Built but not signed: the pointer pins the unsigned statement, which publish refuses.
-  const unsigned = await run(['publish', 'postgres', '--root', ints], dir);
+  const unsigned = await run(['publish', 'postgres', '--integrations-dir', ints], dir);
   assert.equal(unsigned.code, 3, unsigned.err);
   assert.match(unsigned.err, /E_RELEASE_UNSIGNED.*provenant sign postgres/);
 
-  assert.equal((await run(['sign', '--all', '--root', ints], dir)).code, 0);
+  assert.equal((await run(['sign', '--all', '--integrations-dir', ints], dir)).code, 0);
   const before = await treeHash(path.join(dir, 'repository'));
-  const pub = await run(['publish', '--all', '--root', ints, '--json'], dir);
+  const pub = await run(['publish', '--all', '--integrations-dir', ints, '--json'], dir);
   assert.equal(pub.code, 0, pub.err);
   const doc = JSON.parse(pub.out) as { ok: boolean; committed: boolean; releases: { project: string; status: string; objects: { wheel: string } }[]; metadataWritten: string[] };
   assert.equal(doc.committed, true);
@@ -74,7 +74,7 @@ test('repo init, build, sign, publish and status through the CLI on the examples
   assert.equal(page.files[0]!.hashes.sha256, sha256Hex(await readFile(path.join(dir, 'repository', pg.objects.wheel))));
 
   const after = await treeHash(path.join(dir, 'repository'));
-  const repeat = await run(['publish', '--all', '--root', ints], dir);
+  const repeat = await run(['publish', '--all', '--integrations-dir', ints], dir);
   assert.equal(repeat.code, 0, repeat.err);
   assert.match(repeat.out, /^unchanged datadog-checks-base 37\.1\.0/m);
   assert.equal(await treeHash(path.join(dir, 'repository')), after);
@@ -93,7 +93,7 @@ test('repo init, build, sign, publish and status through the CLI on the examples
   assert.equal(refresh.code, 0, refresh.err);
   assert.deepEqual((JSON.parse(refresh.out) as { metadataWritten: string[] }).metadataWritten, ['metadata/3.snapshot.json', 'metadata/timestamp.json']);
 
-  const noRepo = await run(['publish', 'postgres', '--root', ints, '--repository', 'nowhere'], dir);
+  const noRepo = await run(['publish', 'postgres', '--integrations-dir', ints, '--repository', 'nowhere'], dir);
   assert.equal(noRepo.code, 4);
   assert.match(noRepo.err, /E_REPO_NOT_INITIALIZED/);
   assert.equal(existsSync(path.join(dir, 'nowhere')), false, 'nothing is created at a mistyped repository path');

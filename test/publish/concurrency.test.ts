@@ -70,7 +70,7 @@ class CrashBeforeCommit extends RecordingStorage {
   override async putIfMatch(key: string, bytes: Uint8Array, props: { contentType: string }, etag: string | undefined): Promise<string> {
     if (key === metadataKey('timestamp') && !this.crashed) {
       this.crashed = true;
-      throw new ProvenantError('E_TEST_CRASH', 'simulated crash before the commit point', { exitClass: 'internal' });
+      throw new ProvenantError('E_TEST_CRASH', 'simulated crash before the commit point', { exitClass: 'internal', hint: 'none: a test crash' });
     }
     return super.putIfMatch(key, bytes, props, etag);
   }

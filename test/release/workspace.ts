@@ -18,10 +18,10 @@ export async function workspace(t: { after(fn: () => unknown): void }) {
     filter: (src) => !src.split(path.sep).includes('dist'),
   });
   const env = { PATH: process.env.PATH, HOME: dir, SOURCE_DATE_EPOCH: '1700000000' };
-  /** Runs `provenant <command> --root integrations --json …` in-process, in the workspace. */
+  /** Runs `provenant <command> --integrations-dir integrations --json …` in-process, in the workspace. */
   const cli = async (command: string, ...args: string[]) => {
     const o = capture();
-    const code = await main([command, '--root', 'integrations', '--json', ...args], o, env, dir);
+    const code = await main([command, '--integrations-dir', 'integrations', '--json', ...args], o, env, dir);
     return { code, out: o.out, err: o.err, json: o.out ? (JSON.parse(o.out) as Record<string, unknown>) : undefined };
   };
   const release = async (...args: string[]) => {

@@ -37,14 +37,14 @@ test('CLI on MinIO: repo init, build, sign, publish --all to s3://; provenant do
   const s3 = ['--repository', repository, '--endpoint-url', m.endpoint];
 
   await cli('repo', 'init', ...s3, '--keys', keys, '--bins', '16');
-  await cli('build', '--all', '--root', root);
-  await cli('sign', '--all', '--root', root, '--keys', keys);
-  const published = JSON.parse(await cli('publish', '--all', '--root', root, '--keys', keys, ...s3, '--json')) as {
+  await cli('build', '--all', '--integrations-dir', root);
+  await cli('sign', '--all', '--integrations-dir', root, '--keys', keys);
+  const published = JSON.parse(await cli('publish', '--all', '--integrations-dir', root, '--keys', keys, ...s3, '--json')) as {
     releases: { project: string; version: string; status: string; target: string }[];
   };
   assert.equal(published.releases.length, 4);
   assert.ok(published.releases.every((r) => r.status === 'published'));
-  const again = JSON.parse(await cli('publish', '--all', '--root', root, '--keys', keys, ...s3, '--json')) as { committed: boolean };
+  const again = JSON.parse(await cli('publish', '--all', '--integrations-dir', root, '--keys', keys, ...s3, '--json')) as { committed: boolean };
   assert.equal(again.committed, false, 'publishing the same dist/ again is a no-op');
   const status = JSON.parse(await cli('repo', 'status', ...s3, '--json')) as { releases: number };
   assert.equal(status.releases, 4);

@@ -5,6 +5,7 @@ import { openWorkspace, selectIntegrations, type Workspace } from '../../app/wor
 import { buildWheel } from '../../wheel/wheel.ts';
 import { PROVENANCE_FORMATS, type ProvenanceFormat } from '../../provenance/statement.ts';
 import type { RegisterCommand } from '../context.ts';
+import { addIntegrationsDirOption, type IntegrationsDirFlags } from '../integrations-option.ts';
 import { printJson } from '../output.ts';
 
 const HELP = `
@@ -14,13 +15,13 @@ For each integration, builds a reproducible wheel and writes three files into <i
   datadog-<name>-<version>.pointer             YAML pinning the wheel and the statement by sha256 and length
 All three are replaced together or not at all.
 
-Integrations are the subdirectories holding a pyproject.toml of --root; without it, of the current
-directory if it has any, else the examples bundled with provenant. Name them by directory
+Integrations are the subdirectories holding a pyproject.toml of --integrations-dir; without it,
+of the current directory if it has any, else the examples bundled with provenant. Name them by directory
 (postgres, datadog_checks_base) or project (datadog-postgres).
 
 Examples:
   provenant build --all                                  every integration here (or the bundled examples)
-  provenant build postgres redisdb --root ~/integrations-core
+  provenant build postgres redisdb --integrations-dir ~/integrations-core
   provenant build postgres --json | jq -r '.results[0].wheel.path'
   SOURCE_DATE_EPOCH=$(git log -1 --format=%ct) provenant build postgres
   provenant build postgres --base-url https://packages.example.com/integrations
@@ -33,20 +34,17 @@ Environment:
                        elsewhere it records a local build and the source from git
 `;
 
-interface BuildCliOptions {
+interface BuildCliOptions extends IntegrationsDirFlags {
   all?: boolean;
-  root?: string;
   baseUrl?: string;
   provenance: ProvenanceFormat;
 }
 
 export const register: RegisterCommand = (program, ctx) => {
-  program
-    .command('build')
+  addIntegrationsDirOption(program.command('build'))
     .description('build integration wheels with their pointer and SLSA provenance into <integration>/dist/')
     .argument('[integrations...]', 'integration directory or project names')
     .option('--all', 'build every integration under the root')
-    .option('--root <dir>', 'directory holding the integrations (default: current directory, else the bundled examples)')
     .option('--base-url <url>', 'public base URL of the repository for pointer URIs (default: $PROVENANT_BASE_URL, else URIs relative to the repository root)')
     .addOption(new Option('--provenance <format>', 'statement format').choices(PROVENANCE_FORMATS).default('slsa-v1'))
     .option('--json', 'print the results as JSON on stdout')
@@ -58,7 +56,7 @@ export const register: RegisterCommand = (program, ctx) => {
       const fromOption = opts.baseUrl !== undefined;
       const baseUrl = normalizeBaseUrl(fromOption ? opts.baseUrl : ctx.env.PROVENANT_BASE_URL, fromOption ? '--base-url' : 'PROVENANT_BASE_URL');
       const sourceDateEpoch = sourceDateEpochFrom(ctx.env);
-      const ws = await openWorkspace({ root: opts.root, cwd: ctx.cwd });
+      const ws = await openWorkspace({ root: opts.integrationsDir, cwd: ctx.cwd });
       const selected = selectIntegrations(ws, names, Boolean(opts.all));
       reporter.info(describeRoot(ws, ctx.cwd, selected.length));
 
@@ -81,6 +79,6 @@ function shown(p: string, cwd: string): string {
 function describeRoot(ws: Workspace, cwd: string, count: number): string {
   const what = `${count} integration${count === 1 ? '' : 's'}`;
   const where = shown(ws.root, cwd);
-  if (ws.origin === 'bundled') return `Building ${what} from the bundled examples in ${where} (use --root DIR or run inside your integrations checkout for your own)`;
+  if (ws.origin === 'bundled') return `Building ${what} from the bundled examples in ${where} (use --integrations-dir DIR or run inside your integrations checkout for your own)`;
   return `Building ${what} from ${where}`;
 }

@@ -1,5 +1,5 @@
 import { InvalidArgumentError, Option } from 'commander';
-import { downloadWheel } from '../../app/download.ts';
+import { DEFAULT_DEADLINE_MS, downloadWheel } from '../../app/download.ts';
 import type { RegisterCommand } from '../context.ts';
 import { printJson } from '../output.ts';
 import { addStorageOptions, storageOptionsFrom, type StorageFlags } from '../storage-options.ts';
@@ -13,13 +13,16 @@ The absolute path of the verified wheel is the only line on stdout.
 
 Trusted metadata is kept per repository in the state directory ($XDG_STATE_HOME/provenant,
 ~/.local/state/provenant, or --state-dir / PROVENANT_STATE_DIR) so rollbacks and freezes are
-caught on later runs. --root is needed the first time only.
+caught on later runs. --root is needed the first time only: give it the key store's root.json
+(keys/root.json, written by \`provenant repo init\`), copied to the host out of band. Given
+later, it must be a root that state has trusted (else E_TUF_ROOT_CONFLICT). After a repository
+was re-created with new keys: provenant state forget <repository>, then download with its new --root.
 
 Exit codes: 0 ok, 2 usage, 3 bad input, 4 not found (project, version), 5 verification failed,
 6 network (docs/exit-codes.md).
 
 Examples:
-  provenant download datadog-postgres --repository ./repository --root ./repository/metadata/1.root.json
+  provenant download datadog-postgres --repository ./repository --root ./keys/root.json
   provenant download datadog-postgres --version 23.2.0 --repository https://packages.example.com/integrations/
   pip install "$(provenant download datadog-postgres --repository ./repository --dest ./wheels)"
   provenant download datadog-redisdb --pre -vv --json --repository http://127.0.0.1:8000/
@@ -35,6 +38,7 @@ interface DownloadOpts extends StorageFlags {
   stateDir?: string;
   caFile?: string;
   timeout: number;
+  deadline: number;
   retries: number;
   unsafeDisableVerification?: boolean;
 }
@@ -47,11 +51,12 @@ export const register: RegisterCommand = (program, ctx) => {
     .option('--version <version>', 'exact version (PEP 440); default the newest release')
     .option('--pre', 'allow pre-releases when picking the newest version')
     .option('--repository <url|dir>', 'repository root: http(s) URL, s3://bucket/prefix or local directory (env PROVENANT_REPOSITORY)', ctx.env.PROVENANT_REPOSITORY || 'repository')
-    .option('--root <file>', 'root.json to trust on first use of this repository (env PROVENANT_ROOT)')
+    .option('--root <file>', 'root.json to trust on first use of this repository: the publisher key store\'s keys/root.json (env PROVENANT_ROOT)')
     .option('--dest <dir>', 'where to put the verified wheel (default: a new directory under the system temp dir)')
     .option('--state-dir <dir>', 'where trusted metadata is kept (env PROVENANT_STATE_DIR)')
     .option('--ca-file <pem>', 'extra CA certificates for https (env PROVENANT_CA_BUNDLE)')
     .addOption(new Option('--timeout <seconds>', 'connect and read timeout').default(30).argParser(positiveNumber('--timeout')))
+    .addOption(new Option('--deadline <seconds>', 'time allowed for the whole download').default(DEFAULT_DEADLINE_MS / 1000).argParser(positiveNumber('--deadline')))
     .addOption(new Option('--retries <n>', 'retries on 5xx, 429 and connection errors').default(3).argParser(count('--retries')))
     .option('--unsafe-disable-verification', 'BREAK GLASS: skip attestation and provenance checks (needs --version; refused unless the policy allows it)')
     .option('--json', 'print the result document on stdout instead of the path');
@@ -74,6 +79,7 @@ export const register: RegisterCommand = (program, ctx) => {
           idleTimeoutMs: opts.timeout * 1000,
           retry: { retries: opts.retries, baseDelayMs: 200, maxDelayMs: 5000 },
         },
+        deadlineMs: opts.deadline * 1000,
         unsafeDisableVerification: Boolean(opts.unsafeDisableVerification),
         s3: s3Options(opts, ctx),
         env: ctx.env,

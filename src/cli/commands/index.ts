@@ -15,11 +15,18 @@ export const commandLoaders: Readonly<Record<string, () => CommandModule>> = {
   repo: () => import('./repo.ts'),
   serve: () => import('./serve.ts'),
   download: () => import('./download.ts'),
+  state: () => import('./state.ts'),
 };
+
+/** The subcommand `argv` names, if it names a known one (program options take no values). */
+export function commandNamedIn(argv: readonly string[]): string | undefined {
+  const named = argv.find((a) => !a.startsWith('-'));
+  return named !== undefined && named in commandLoaders ? named : undefined;
+}
 
 /** The commands needed for `argv`: the one named, or all of them (help, or an unknown name). */
 export async function loadCommands(argv: readonly string[]): Promise<RegisterCommand[]> {
-  const named = argv.find((a) => !a.startsWith('-'));
-  const names = named !== undefined && named in commandLoaders ? [named] : Object.keys(commandLoaders);
+  const named = commandNamedIn(argv);
+  const names = named !== undefined ? [named] : Object.keys(commandLoaders);
   return Promise.all(names.map(async (n) => (await commandLoaders[n]!()).register));
 }

@@ -6,6 +6,7 @@ import { PASSPHRASE_ENV } from '../../signers/key-store.ts';
 import { RecordingStorage } from '../../storage/recording.ts';
 import { keyStoreSignerSource } from '../../tuf/signer-source.ts';
 import type { RegisterCommand } from '../context.ts';
+import { addIntegrationsDirOption, type IntegrationsDirFlags } from '../integrations-option.ts';
 import { printJson } from '../output.ts';
 import { addRepositoryOptions, openRepository, type RepositoryFlags } from '../storage-options.ts';
 
@@ -22,14 +23,13 @@ a published version are refused (E_RELEASE_IMMUTABLE). Encrypted keys read their
 from ${PASSPHRASE_ENV} or ${PASSPHRASE_ENV}_<NAME> (docs/keys.md).
 
 Examples:
-  provenant publish postgres redis
+  provenant publish postgres redisdb
   provenant publish --all --repository /srv/repo --keys ~/provenant-keys
   provenant publish postgres --repository s3://my-bucket/integrations --json
   provenant publish --all --dry-run          # the plan only: no write request is made
 `;
 
-interface PublishFlags extends RepositoryFlags {
-  root?: string;
+interface PublishFlags extends RepositoryFlags, IntegrationsDirFlags {
   all?: boolean;
   version?: string;
   dryRun?: boolean;
@@ -37,12 +37,10 @@ interface PublishFlags extends RepositoryFlags {
 
 export const register: RegisterCommand = (program, ctx) => {
   addRepositoryOptions(
-    program
-      .command('publish')
+    addIntegrationsDirOption(program.command('publish'))
       .description('publish built and signed integrations into a TUF repository and its simple index')
       .argument('[integration...]', 'integration directory names or project names (e.g. postgres, datadog-postgres)')
       .option('--all', 'publish every integration under the root')
-      .option('--root <dir>', 'directory holding the integrations (default: current directory, else the bundled examples)')
       .option('--version <version>', 'which built version to publish when dist/ holds several (default: the newest)')
       .option('--dry-run', 'run the whole protocol but keep every write in memory: print the plan (objects, sizes, content types), write nothing')
       .option('--json', 'print the result document on stdout'),
@@ -52,12 +50,13 @@ export const register: RegisterCommand = (program, ctx) => {
       const g = ctx.globals(cmd);
       const reporter = ctx.reporter(cmd);
       const { storage, keysDir } = openRepository(ctx, opts);
-      const ws = await openWorkspace({ root: opts.root, cwd: ctx.cwd });
+      const ws = await openWorkspace({ root: opts.integrationsDir, cwd: ctx.cwd });
       const integrations = selectIntegrations(ws, names, Boolean(opts.all));
       const releases: Release[] = [];
       for (const i of integrations) releases.push(await readReleaseFromDist(i, opts.version));
       const recording = new RecordingStorage(storage, { dryRun: Boolean(opts.dryRun) });
-      const res = await publishReleases(recording, keyStoreSignerSource(keysDir, ctx.env), releases, reporter);
+      const signers = keyStoreSignerSource(keysDir, ctx.env);
+      const res = await publishReleases(recording, signers, releases, reporter).finally(() => signers.close?.());
       if (g.json) printJson(ctx.out, { ok: true, dryRun: recording.dryRun, ...res, writes: recording.plan });
       else {
         for (const r of res.releases) ctx.out.stdout(`${opts.dryRun ? `would be ${r.status}` : r.status.padEnd(9)} ${r.project} ${r.version} → ${r.target}\n`);

@@ -3,20 +3,22 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { downloadWheel } from '../../app/download.ts';
-import { releaseIntegrations, type ReleaseSummary } from '../../app/release.ts';
+import { releaseFailures, releaseIntegrations, type ReleaseSummary } from '../../app/release.ts';
 import { initRepository } from '../../app/repo.ts';
 import { nestedReporter, type Reporter } from '../../reporter.ts';
 import { openWorkspace, selectIntegrations } from '../../app/workspace.ts';
 import { buildWheel } from '../../wheel/wheel.ts';
 import { ProvenantError } from '../../errors.ts';
 import { PROVENANCE_FORMATS, type ProvenanceFormat } from '../../provenance/statement.ts';
-import { loadSigner, PASSPHRASE_ENV } from '../../signers/key-store.ts';
+import { closeAll, loadSigner, PASSPHRASE_ENV } from '../../signers/key-store.ts';
+import type { Signer } from '../../signers/signer.ts';
 import { TRUSTED_ROOT_FILE } from '../../signers/trusted-root.ts';
 import { FsStorage } from '../../storage/fs.ts';
 import type { Storage } from '../../storage/storage.ts';
 import { metadataKey } from '../../tuf/sign.ts';
 import { keyStoreSignerSource } from '../../tuf/signer-source.ts';
 import type { CliContext, RegisterCommand } from '../context.ts';
+import { addIntegrationsDirOption, type IntegrationsDirFlags } from '../integrations-option.ts';
 import { printJson } from '../output.ts';
 import { addRepositoryOptions, openRepository, storageOptionsFrom, type RepositoryFlags, type StorageFlags } from '../storage-options.ts';
 
@@ -48,9 +50,8 @@ Examples:
   provenant release postgres --repository s3://my-bucket/integrations --region eu-north-1
 `;
 
-interface ReleaseFlags extends RepositoryFlags {
+interface ReleaseFlags extends RepositoryFlags, IntegrationsDirFlags {
   all?: boolean;
-  root?: string;
   baseUrl?: string;
   provenance: ProvenanceFormat;
   dryRun?: boolean;
@@ -59,12 +60,10 @@ interface ReleaseFlags extends RepositoryFlags {
 
 export const register: RegisterCommand = (program, ctx) => {
   addRepositoryOptions(
-    program
-      .command('release')
+    addIntegrationsDirOption(program.command('release'))
       .description('build, attest, sign, publish and download-verify integrations, step by step')
       .argument('[integration...]', 'integration directory names or project names (e.g. postgres, datadog-postgres)')
       .option('--all', 'release every integration under the root')
-      .option('--root <dir>', 'directory holding the integrations (default: current directory, else the bundled examples)')
       .option('--base-url <url>', 'public base URL written into pointers (env PROVENANT_BASE_URL; default: relative URIs)')
       .addOption(new Option('--provenance <format>', 'statement format').choices([...PROVENANCE_FORMATS]).default('slsa-v1'))
       .option('--dry-run', 'run every step but write nothing to the repository; print the plan')
@@ -75,17 +74,20 @@ export const register: RegisterCommand = (program, ctx) => {
       const g = ctx.globals(cmd);
       const reporter = ctx.reporter(cmd);
       const { storage, keysDir } = openRepository(ctx, opts);
-      const ws = await openWorkspace({ root: opts.root, cwd: ctx.cwd });
+      const ws = await openWorkspace({ root: opts.integrationsDir, cwd: ctx.cwd });
       const integrations = selectIntegrations(ws, names, Boolean(opts.all));
       await ensureRepository(storage, keysDir, Boolean(opts.dryRun), ctx, reporter);
 
       const scratch = await mkdtemp(path.join(tmpdir(), 'provenant-release-'));
+      const signers = keyStoreSignerSource(keysDir, ctx.env);
+      const attestationSigners: Signer[] = [];
       try {
+        attestationSigners.push(await loadSigner(keysDir, 'attestation', ctx.env));
         const summary = await releaseIntegrations({
           integrations,
           storage,
-          signers: keyStoreSignerSource(keysDir, ctx.env),
-          attestationSigners: [await loadSigner(keysDir, 'attestation', ctx.env)],
+          signers,
+          attestationSigners,
           buildWheel,
           env: ctx.env,
           baseUrl: opts.baseUrl ?? ctx.env.PROVENANT_BASE_URL,
@@ -106,7 +108,7 @@ export const register: RegisterCommand = (program, ctx) => {
         ctx.out.stderr(`provenant: ${err.describe()}\n`);
         ctx.exitCode = err.exitCode;
       } finally {
-        await rm(scratch, { recursive: true, force: true });
+        await Promise.all([signers.close?.(), closeAll(attestationSigners), rm(scratch, { recursive: true, force: true })]);
       }
     });
 };
@@ -155,10 +157,13 @@ function selfCheck(storage: Storage, keysDir: string, scratch: string, ctx: CliC
 }
 
 function printSummary(ctx: CliContext, s: ReleaseSummary): void {
-  const lines = [`${s.dryRun ? 'dry run against' : 'released to'} ${s.repository}`];
+  const failures = releaseFailures(s);
+  const what = s.dryRun ? 'dry run against' : failures.length === 0 ? 'released to' : 'release to';
+  const lines = [`${what} ${s.repository}${failures.length === 0 ? '' : ` FAILED: ${failures.length} of ${s.integrations.length} integration(s) not released`}`];
   for (const r of s.integrations) {
     const failed = r.steps.find((x) => x.status === 'fail');
-    lines.push(`${r.ok ? '✅' : '❌'} ${r.project ?? r.integration} ${r.version ?? ''}${failed ? ` — ${failed.step}: ${failed.detail}` : ''}`.trimEnd());
+    const name = [r.project ?? r.integration, r.version].filter(Boolean).join(' ');
+    lines.push(`${r.ok ? '✅' : '❌'} ${name}${failed ? ` — ${failed.step}: ${failed.detail}` : ''}`);
   }
   if (s.dryRun) {
     lines.push(`would write ${s.writes.length} objects:`);
@@ -170,9 +175,10 @@ function printSummary(ctx: CliContext, s: ReleaseSummary): void {
 }
 
 function releaseFailed(s: ReleaseSummary): ProvenantError {
-  const failed = s.integrations.filter((r) => !r.ok);
-  const first = failed[0]!.error;
-  return new ProvenantError('E_RELEASE_FAILED', `${failed.length} of ${s.integrations.length} integration(s) not released: ${failed.map((r) => r.integration).join(', ')}`, {
+  const failures = releaseFailures(s);
+  const first = s.integrations.find((r) => !r.ok)!.error;
+  const what = failures.map((f) => `${f.integration} (${f.step}: ${f.code})`).join(', ');
+  return new ProvenantError('E_RELEASE_FAILED', `${failures.length} of ${s.integrations.length} integration(s) not released: ${what}`, {
     exitClass: (first?.exitClass as ProvenantError['exitClass'] | undefined) ?? 'internal',
     hint: 'see the ❌ step above for each; fix it and run the release again (published releases are kept)',
   });

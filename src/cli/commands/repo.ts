@@ -1,7 +1,10 @@
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { initRepository, refreshRepository, repoStatus, type RepoStatus } from '../../app/repo.ts';
+import { publishTrustTargets } from '../../app/trust-targets.ts';
+import { PUBLIC_GOOD, readSigstoreTrustedRootArg } from '../../attest/sigstore-root.ts';
 import { ProvenantError } from '../../errors.ts';
 import { PASSPHRASE_ENV } from '../../signers/key-store.ts';
 import { KEPT_TIMESTAMP_FILE, readKeyStoreFile, SETTINGS_FILE } from '../../signers/trust-files.ts';
@@ -20,14 +23,24 @@ Creates a TUF repository (spec 1.0.31, consistent snapshots) and the keys to sig
 Keys go to --keys (default ./keys, never inside the repository): one PKCS#8 PEM file per key
 and keys.json. Keys the store already assigns to a role are reused. Set ${PASSPHRASE_ENV}
 (or ${PASSPHRASE_ENV}_<NAME>, e.g. ${PASSPHRASE_ENV}_ROOT) to encrypt new keys.
+--root-key, --targets-key, --online-key and --attestation-key take a key reference instead
+(pkcs11:…, awskms://…, or a PEM path): the key stays on its token or in KMS and keys.json
+records the reference and its public key (docs/keys.md).
 The attestation policy (trusting the attestation key; local and GitHub builders) is published
 as the target policy/attestation-policy.json. Settings are recorded in
 <repository>/provenant-repository.json (docs/repository.md).
 
+--sigstore-trusted-root publishes the Sigstore trusted root keyless attestations are checked
+against, as the target policy/sigstore-trusted-root.json: \`${PUBLIC_GOOD}\` (Sigstore's production
+instance, as shipped in the @sigstore/tuf package; nothing is downloaded) or a trusted_root.json file.
+
 Examples:
   provenant repo init
+  provenant repo init --sigstore-trusted-root ${PUBLIC_GOOD}
   provenant repo init --repository /srv/repo --keys ~/provenant-keys --bins 1024
   PROVENANT_KEY_PASSPHRASE=... provenant repo init --root-threshold 2 --key-type ecdsa
+  provenant repo init --online-key 'pkcs11:token=ci;object=online?module-path=/usr/lib/softhsm/libsofthsm2.so' \
+    --attestation-key awskms:///alias/provenant-attestation
   provenant repo init --expires timestamp=12h --expires bins=14d --json
 `;
 
@@ -69,13 +82,18 @@ export const register: RegisterCommand = (program, ctx) => {
       .addOption(new Option('--key-type <type>', 'type of new TUF keys').choices(['ed25519', 'ecdsa']).default('ed25519'))
       .addOption(new Option('--attestation-key-type <type>', 'type of a new attestation key').choices(['ed25519', 'ecdsa']).default('ecdsa'))
       .addOption(new Option('--root-threshold <n>', 'root keys to create and require').default(1).argParser(parseIntArg('--root-threshold')))
-      .option('--expires <role=duration>', 'validity per role, e.g. timestamp=12h (repeatable; roles: root, targets, bins, snapshot, timestamp)', collectExpiry, {})
+      .option('--root-key <ref>', 'a root key by reference: pkcs11:…, awskms://… or a PEM path (repeatable)', collect)
+      .option('--targets-key <ref>', 'the targets key by reference')
+      .option('--online-key <ref>', 'the online key (bins, snapshot, timestamp) by reference')
+      .option('--attestation-key <ref>', 'the attestation key by reference')
+      .option('--expires <role=duration>', 'validity per role, e.g. timestamp=12h (repeatable; roles: root, targets, bins, snapshot, timestamp)', collectExpiry)
+      .option('--sigstore-trusted-root <file|public-good>', 'publish this Sigstore trusted root for keyless attestations')
       .option('--json', 'print the result document on stdout'),
   )
     .addHelpText('after', INIT_HELP)
     .action(
       async (
-        opts: RepositoryFlags & { bins: number; keyType: 'ed25519' | 'ecdsa'; attestationKeyType: 'ed25519' | 'ecdsa'; rootThreshold: number; expires: Partial<Record<SigningRole, string>> },
+        opts: RepositoryFlags & InitKeyFlags & { bins: number; keyType: 'ed25519' | 'ecdsa'; attestationKeyType: 'ed25519' | 'ecdsa'; rootThreshold: number; expires?: Partial<Record<SigningRole, string>>; sigstoreTrustedRoot?: string },
         cmd: Command,
       ) => {
         const g = ctx.globals(cmd);
@@ -87,7 +105,10 @@ export const register: RegisterCommand = (program, ctx) => {
           keyType: opts.keyType,
           attestationKeyType: opts.attestationKeyType,
           rootThreshold: opts.rootThreshold,
+          keyRefs: { root: opts.rootKey, targets: opts.targetsKey, online: opts.onlineKey, attestation: opts.attestationKey },
+          cwd: ctx.cwd,
           expires: opts.expires,
+          ...(opts.sigstoreTrustedRoot ? { sigstoreTrustedRoot: await readSigstoreTrustedRootArg(trustRootPath(opts.sigstoreTrustedRoot, ctx.cwd)) } : {}),
         });
         if (g.json) printJson(ctx.out, { ok: true, ...res });
         else ctx.out.stdout(`${res.repository}\n`);
@@ -124,22 +145,82 @@ export const register: RegisterCommand = (program, ctx) => {
     repo
       .command('refresh')
       .description('re-sign roles close to expiry (new versions)')
-      .option('--force <role>', 're-sign this role now (repeatable: root, targets, bins, snapshot, timestamp)', collectRole, [])
+      .option('--force <role>', 're-sign this role now (repeatable: root, targets, bins, snapshot, timestamp)', collectRole)
       .option('--roll-forward', 'recover from E_REPO_ROLLBACK: make the newest committed snapshot current again')
       .option('--json', 'print the result document on stdout'),
   )
     .addHelpText('after', REFRESH_HELP)
-    .action(async (opts: RepositoryFlags & { force: SigningRole[]; rollForward?: boolean }, cmd: Command) => {
+    .action(async (opts: RepositoryFlags & { force?: SigningRole[]; rollForward?: boolean }, cmd: Command) => {
       const g = ctx.globals(cmd);
       const { storage, keysDir } = openRepository(ctx, opts);
-      const res = await refreshRepository(storage, keyStoreSignerSource(keysDir, ctx.env), ctx.reporter(cmd), {
-        force: opts.force,
+      const signers = keyStoreSignerSource(keysDir, ctx.env);
+      const res = await refreshRepository(storage, signers, ctx.reporter(cmd), {
+        force: opts.force ?? [],
         rollForward: Boolean(opts.rollForward),
-      });
+      }).finally(() => signers.close?.());
       if (g.json) printJson(ctx.out, { ok: true, ...res });
       else ctx.out.stdout(res.resigned.length > 0 ? `re-signed: ${res.metadataWritten.join(' ')}\n` : 'nothing to re-sign\n');
     });
+
+  registerSetTrust(repo, ctx);
 };
+
+interface InitKeyFlags {
+  rootKey?: string[];
+  targetsKey?: string;
+  onlineKey?: string;
+  attestationKey?: string;
+}
+
+function collect(v: string, prev: string[] = []): string[] {
+  return [...prev, v];
+}
+
+const SET_TRUST_HELP = `
+Publishes a new attestation policy (docs/policy.md) and/or Sigstore trusted root as targets of
+the top-level targets role: a new targets version signed with the targets key(s), then
+snapshot and timestamp. Each file is checked first; nothing changes when the repository
+already publishes the same bytes. Clients use them from their next TUF refresh.
+
+Examples:
+  provenant repo set-trust --policy attestation-policy.json
+  provenant repo set-trust --sigstore-trusted-root ${PUBLIC_GOOD}
+  provenant repo set-trust --sigstore-trusted-root private-sigstore/trusted_root.json --policy p.json --json
+`;
+
+/** `public-good` stays a name; anything else is a path relative to the working directory. */
+function trustRootPath(arg: string, cwd: string): string {
+  return arg === PUBLIC_GOOD ? arg : path.resolve(cwd, arg);
+}
+
+function registerSetTrust(repo: Command, ctx: Parameters<RegisterCommand>[1]): void {
+  addRepositoryOptions(
+    repo
+      .command('set-trust')
+      .description('publish a new attestation policy and/or Sigstore trusted root (targets-signed)')
+      .option('--policy <file>', 'attestation policy JSON to publish')
+      .option('--sigstore-trusted-root <file|public-good>', 'Sigstore trusted root to publish')
+      .option('--json', 'print the result document on stdout'),
+  )
+    .addHelpText('after', SET_TRUST_HELP)
+    .action(async (opts: RepositoryFlags & { policy?: string; sigstoreTrustedRoot?: string }, cmd: Command) => {
+      const g = ctx.globals(cmd);
+      const { storage, keysDir } = openRepository(ctx, opts);
+      const policy = opts.policy ? await readPolicyFile(path.resolve(ctx.cwd, opts.policy)) : undefined;
+      const sigstoreTrustedRoot = opts.sigstoreTrustedRoot ? await readSigstoreTrustedRootArg(trustRootPath(opts.sigstoreTrustedRoot, ctx.cwd)) : undefined;
+      const res = await publishTrustTargets(storage, keyStoreSignerSource(keysDir, ctx.env), ctx.reporter(cmd), { policy, sigstoreTrustedRoot });
+      if (g.json) printJson(ctx.out, { ok: true, ...res });
+      else ctx.out.stdout(res.changed.length > 0 ? `published: ${res.changed.join(' ')} (targets v${res.targetsVersion})\n` : 'unchanged\n');
+    });
+}
+
+async function readPolicyFile(file: string): Promise<Uint8Array> {
+  try {
+    return new Uint8Array(await readFile(file));
+  } catch (e) {
+    throw new ProvenantError('E_POLICY_INVALID', `cannot read the policy: ${(e as Error).message}`, { exitClass: 'input', file, field: '--policy', hint: 'give the attestation policy JSON file (docs/policy.md)' });
+  }
+}
 
 function renderStatus(s: RepoStatus): string {
   const lines = [`repository ${s.repository} (TUF ${s.specVersion}, consistent snapshots ${s.consistentSnapshot ? 'on' : 'off'})`];
@@ -147,7 +228,7 @@ function renderStatus(s: RepoStatus): string {
     lines.push(`  ${r.role.padEnd(10)} v${String(r.version).padEnd(6)} expires ${r.expires}${r.expired ? '  EXPIRED' : ''}  (${r.threshold} of ${r.keyids.length} key(s))`);
   }
   lines.push(`  bins       ${s.bins.count} × ${s.bins.namePrefix}-…, earliest expiry ${s.bins.oldestExpiry}${s.bins.expired ? `  ${s.bins.expired} EXPIRED` : ''}`);
-  lines.push(`  releases   ${s.releases} in ${s.projects} project(s); attestation policy ${s.policyTarget ? 'published' : 'MISSING'}`);
+  lines.push(`  releases   ${s.releases} in ${s.projects} project(s); attestation policy ${s.policyTarget ? 'published' : 'MISSING'}; Sigstore trusted root ${s.sigstoreTrustedRoot ? 'published' : 'none (keyless attestations refused)'}`);
   if (s.uncommittedSnapshots.length > 0) {
     lines.push(`  leftovers  snapshot(s) ${s.uncommittedSnapshots.join(', ')} above the committed one, never committed (interrupted or in-progress publishes; the next commit supersedes them)`);
   }
@@ -158,13 +239,14 @@ function renderStatus(s: RepoStatus): string {
 function parseIntArg(flag: string) {
   return (v: string): number => {
     if (!/^\d+$/.test(v)) {
-      throw new ProvenantError('E_USAGE', `${flag} must be a positive integer, not "${v}"`, { exitClass: 'usage', field: flag });
+      throw new ProvenantError('E_USAGE', `${flag} must be a positive integer, not "${v}"`, { exitClass: 'usage', field: flag, hint: `e.g. ${flag} 2` });
     }
     return Number(v);
   };
 }
 
-function collectExpiry(v: string, prev: Partial<Record<SigningRole, string>>): Partial<Record<SigningRole, string>> {
+// Repeatable flags take no commander default: help would print it as `(default: {})`.
+function collectExpiry(v: string, prev: Partial<Record<SigningRole, string>> = {}): Partial<Record<SigningRole, string>> {
   const m = /^([a-z]+)=(.+)$/.exec(v);
   const role = m?.[1] as SigningRole | undefined;
   if (!m || !role || !SIGNING_ROLES.includes(role) || !DurationSchema.safeParse(m[2]).success) {
@@ -177,7 +259,7 @@ function collectExpiry(v: string, prev: Partial<Record<SigningRole, string>>): P
   return { ...prev, [role]: m[2]! };
 }
 
-function collectRole(v: string, prev: SigningRole[]): SigningRole[] {
+function collectRole(v: string, prev: SigningRole[] = []): SigningRole[] {
   if (!SIGNING_ROLES.includes(v as SigningRole)) {
     throw new ProvenantError('E_USAGE', `--force takes a role, not "${v}"`, { exitClass: 'usage', field: '--force', hint: `roles: ${SIGNING_ROLES.join(', ')}` });
   }

@@ -1,13 +1,13 @@
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { signIntegrations } from '../../app/sign.ts';
 import { openWorkspace, selectIntegrations } from '../../app/workspace.ts';
-import { ProvenantError } from '../../errors.ts';
-import { keyObjectSigner, readPrivateKeyPem } from '../../signers/key-file.ts';
-import { loadSigner, PASSPHRASE_ENV, passphraseEnvNames, passphraseFor } from '../../signers/key-store.ts';
+import { closeAll, loadSigner, PASSPHRASE_ENV } from '../../signers/key-store.ts';
+import { KEYLESS_ENV, keylessSigning, useKeyless } from '../../signers/keyless.ts';
+import { openSigner } from '../../signers/open-signer.ts';
 import type { Signer } from '../../signers/signer.ts';
 import type { RegisterCommand } from '../context.ts';
+import { addIntegrationsDirOption, type IntegrationsDirFlags } from '../integrations-option.ts';
 import { printJson } from '../output.ts';
 
 const HELP = `
@@ -18,62 +18,74 @@ rewritten to pin that bundle (uri, sha256, length). Bundle and pointer change to
 at all. Signing again with the same key keeps a bundle that is still valid.
 
 The key is the \`attestation\` key of the key store (made by \`provenant repo init\`), or the
-PKCS#8 PEM file(s) given with --key (repeat it when the policy wants more than one signature).
-Encrypted keys take their passphrase from ${PASSPHRASE_ENV} (or ${PASSPHRASE_ENV}_<NAME>).
+key(s) given with --key (repeat it when the policy wants more than one signature): a PKCS#8
+PEM file, a pkcs11: URI or an awskms:// reference (docs/keys.md). Encrypted PEM keys take their
+passphrase from ${PASSPHRASE_ENV} (or ${PASSPHRASE_ENV}_<NAME>).
+
+--keyless signs with Sigstore instead: an ephemeral key, a Fulcio certificate for the identity in
+an OIDC token (--identity-token FILE, else SIGSTORE_ID_TOKEN, else GitHub Actions' token with
+\`permissions: id-token: write\`), the signature logged in Rekor and, with --tsa-url, timestamped.
+Inside GitHub Actions with an OIDC token available it is the default unless a key is given.
+Services: --fulcio-url/${KEYLESS_ENV.fulcioUrl}, --rekor-url/${KEYLESS_ENV.rekorUrl},
+--tsa-url/${KEYLESS_ENV.tsaUrl}; default Sigstore's public-good instance, no TSA.
 
 Examples:
   provenant build postgres && provenant sign postgres
   provenant sign --all --keys ~/provenant-keys
-  provenant sign redis --key attest-a.pem --key attest-b.pem --json
+  provenant sign redisdb --key attest-a.pem --key attest-b.pem --json
+  provenant sign --all --key awskms:///alias/provenant-attestation
+  provenant sign postgres --keyless --identity-token token.jwt --fulcio-url https://fulcio.internal
 See docs/attestations.md for the bundle format and how to verify one by hand.
 `;
 
-interface SignOptions {
+interface SignOptions extends IntegrationsDirFlags {
   keys: string;
-  key: string[];
-  root?: string;
+  /** Repeatable, so no commander default (help would print `(default: [])`). */
+  key?: string[];
   all?: boolean;
   version?: string;
-}
-
-async function signerFromFile(file: string, env: NodeJS.ProcessEnv): Promise<Signer> {
-  let pem: string;
-  try {
-    pem = await readFile(file, 'utf8');
-  } catch (e) {
-    throw new ProvenantError('E_KEY_MISSING', `cannot read key file: ${(e as Error).message}`, {
-      exitClass: 'input',
-      file,
-      field: '--key',
-      hint: 'pass a PKCS#8 PEM private key file (ed25519 or ECDSA P-256)',
-    });
-  }
-  const name = path.basename(file).replace(/\.pem$/, '');
-  return keyObjectSigner(readPrivateKeyPem(pem, file, passphraseFor(name, env), `set ${passphraseEnvNames(name).join(' or ')} to the key's passphrase`));
+  keyless?: boolean;
+  identityToken?: string;
+  fulcioUrl?: string;
+  rekorUrl?: string;
+  tsaUrl?: string;
 }
 
 export const register: RegisterCommand = (program, ctx) => {
-  program
-    .command('sign')
+  addIntegrationsDirOption(program.command('sign'))
     .description('sign built provenance (DSSE in a Sigstore bundle) and pin it in the pointer')
     .argument('[integration...]', 'integration directory names or project names (e.g. postgres, datadog-postgres)')
     .option('--all', 'sign every integration under the root')
-    .option('--root <dir>', 'directory holding the integrations (default: current directory, else the bundled examples)')
     .option('--keys <dir>', 'key store holding the `attestation` key', 'keys')
-    .option('--key <file>', 'PKCS#8 PEM private key to sign with instead of the key store (repeatable)', (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .option('--key <ref>', 'key to sign with instead of the key store: PEM file, pkcs11: or awskms:// (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--version <version>', 'which built version to sign when dist/ holds several (default: the newest)')
+    .option('--keyless', 'sign with a Fulcio certificate logged in Rekor (default inside GitHub Actions with id-token: write)')
+    .option('--no-keyless', 'sign with the key even inside GitHub Actions')
+    .option('--identity-token <file>', 'file holding the OIDC identity token for --keyless (else SIGSTORE_ID_TOKEN or GitHub Actions)')
+    .option('--fulcio-url <url>', `Fulcio for --keyless (else ${KEYLESS_ENV.fulcioUrl}, else public-good)`)
+    .option('--rekor-url <url>', `Rekor for --keyless (else ${KEYLESS_ENV.rekorUrl}, else public-good)`)
+    .option('--tsa-url <url>', `RFC 3161 timestamp authority for --keyless (else ${KEYLESS_ENV.tsaUrl}; default none)`)
     .option('--json', 'print the result document on stdout')
     .addHelpText('after', HELP)
     .action(async (names: string[], opts: SignOptions, cmd: Command) => {
       const g = ctx.globals(cmd);
       const reporter = ctx.reporter(cmd);
-      const ws = await openWorkspace({ root: opts.root, cwd: ctx.cwd });
+      const ws = await openWorkspace({ root: opts.integrationsDir, cwd: ctx.cwd });
       const integrations = selectIntegrations(ws, names, Boolean(opts.all));
-      const signers =
-        opts.key.length > 0
-          ? await Promise.all(opts.key.map((f) => signerFromFile(path.resolve(ctx.cwd, f), ctx.env)))
-          : [await loadSigner(path.resolve(ctx.cwd, opts.keys), 'attestation', ctx.env)];
-      const results = await signIntegrations(integrations, { signers, version: opts.version, reporter });
+      const keyRefs = opts.key ?? [];
+      const keyGiven = keyRefs.length > 0 || cmd.getOptionValueSource('keys') !== 'default';
+      const keyless = useKeyless({ keyless: opts.keyless, keyGiven, env: ctx.env })
+        ? keylessSigning({ ...opts, identityToken: opts.identityToken && path.resolve(ctx.cwd, opts.identityToken) }, ctx.env)
+        : undefined;
+      let results: Awaited<ReturnType<typeof signIntegrations>>;
+      const signers: Signer[] = [];
+      try {
+        if (!keyless && keyRefs.length === 0) signers.push(await loadSigner(path.resolve(ctx.cwd, opts.keys), 'attestation', ctx.env));
+        if (!keyless) for (const ref of keyRefs) signers.push(await openSigner(ref, { env: ctx.env, cwd: ctx.cwd, field: '--key' }));
+        results = await signIntegrations(integrations, { signers, keyless, version: opts.version, reporter });
+      } finally {
+        await closeAll(signers);
+      }
       if (g.json) printJson(ctx.out, { ok: true, results });
       else for (const r of results) ctx.out.stdout(`${r.bundle.path}\n`);
     });

@@ -1,6 +1,8 @@
 import { cp, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Targets } from '@tufjs/models';
+import { createHash } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { TargetFile, Targets } from '@tufjs/models';
 import { buildIntegrations } from '../../../src/app/build.ts';
 import { readReleaseFromDist } from '../../../src/app/publish-inputs.ts';
 import { publishReleases, type Release } from '../../../src/app/publish.ts';
@@ -49,9 +51,18 @@ export interface RepoFixture {
 type T = { after(fn: () => unknown): void };
 
 export async function repoFixture(t: T, opts: { now?: Date; binCount?: number } = {}): Promise<RepoFixture> {
-  const dir = await tempDir(t, 'provenant-dl-');
+  return initFixture(await tempDir(t, 'provenant-dl-'), 'keys', opts);
+}
+
+/** The repository deleted and created again in the same place with new keys (its state elsewhere is now stale). */
+export async function recreateRepository(fx: RepoFixture): Promise<RepoFixture> {
+  await rm(fx.repoDir, { recursive: true, force: true });
+  return initFixture(fx.dir, `keys-${Date.now()}`, {});
+}
+
+async function initFixture(dir: string, keysName: string, opts: { now?: Date; binCount?: number }): Promise<RepoFixture> {
   const repoDir = path.join(dir, 'repository');
-  const keysDir = path.join(dir, 'keys');
+  const keysDir = path.join(dir, keysName);
   const storage = new FsStorage(repoDir);
   const now = opts.now;
   await initRepository(storage, undefined, { keysDir, binCount: opts.binCount ?? 16, env: {}, ...(now ? { now: () => now } : {}) });
@@ -94,6 +105,8 @@ export interface ReleaseOptions {
   editStatement?: (s: Record<string, unknown>) => void;
   /** Signs with these instead of the repository's attestation key. */
   signers?: Signer[];
+  /** Signs the statement some other way (e.g. keyless), returning the bundle bytes. */
+  signStatement?: (statement: Uint8Array) => Promise<Uint8Array>;
   /** Post-processes the signed bundle (e.g. to forge its key hint). */
   editBundle?: (bundle: Record<string, unknown>, statement: Uint8Array) => Promise<void> | void;
   /** Pins this attestation instead of one made for this release. */
@@ -121,8 +134,7 @@ export async function signedRelease(fx: RepoFixture, project: string, version: s
       o.editStatement(json);
       statementBytes = enc(JSON.stringify(json));
     }
-    const signed = await signAttestation(statementBytes, o.signers ?? [fx.attestation]);
-    let bytes = signed.bytes;
+    let bytes = o.signStatement ? await o.signStatement(statementBytes) : (await signAttestation(statementBytes, o.signers ?? [fx.attestation])).bytes;
     if (o.editBundle) {
       const json = JSON.parse(new TextDecoder().decode(bytes)) as Record<string, unknown>;
       await o.editBundle(json, statementBytes);
@@ -150,10 +162,13 @@ export async function publishPolicy(fx: RepoFixture, over: Partial<DefaultPolicy
   await publishPolicyBytes(fx, renderPolicy(defaultPolicy({ attestationKeys: [fx.attestation], ...over })), now);
 }
 
-/** Publishes `bytes` as the policy target, signed by the targets role, whatever they hold. */
-export async function publishPolicyBytes(fx: RepoFixture, bytes: Uint8Array, now = new Date()): Promise<void> {
-  const target = targetFile(POLICY_TARGET, bytes);
-  const key = consistentTargetPath(POLICY_TARGET, target.hashes.sha256!);
+/**
+ * Publishes `bytes` as the policy target, signed by the targets role, whatever they hold.
+ * `hashes` (default: its sha256) are what TUF pins; the file is stored under the first one's name.
+ */
+export async function publishPolicyBytes(fx: RepoFixture, bytes: Uint8Array, now = new Date(), hashes?: Record<string, string>): Promise<void> {
+  const target = hashes ? new TargetFile({ path: POLICY_TARGET, length: bytes.byteLength, hashes }) : targetFile(POLICY_TARGET, bytes);
+  const key = consistentTargetPath(POLICY_TARGET, Object.values(target.hashes)[0]!);
   await fx.storage.putImmutable(key, bytes, objectPropsFor(key));
   const state = await loadTrustedState(fx.storage);
   const json = state.targets.signed.toJSON() as { targets: Record<string, unknown> };
@@ -226,3 +241,9 @@ export async function readRepoFile(fx: RepoFixture, key: string): Promise<Buffer
 }
 
 export { bundleFileName, renderBundle };
+
+/** The default policy's bytes, as publish writes them, and their digests. */
+export function defaultPolicyBytes(fx: RepoFixture): { bytes: Uint8Array; sha256: string; sha512: string } {
+  const bytes = renderPolicy(defaultPolicy({ attestationKeys: [fx.attestation] }));
+  return { bytes, sha256: sha256Hex(bytes), sha512: createHash('sha512').update(bytes).digest('hex') };
+}

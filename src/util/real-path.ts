@@ -1,0 +1,36 @@
+import { lstatSync, readlinkSync, realpathSync } from 'node:fs';
+import path from 'node:path';
+
+/**
+ * Where `p` really is, symlinks followed, also for paths that do not exist yet (a directory
+ * that a command is about to create): the real path of the nearest existing ancestor plus the
+ * rest, and a dangling link resolved to the target it names. Containment checks compare these,
+ * so neither a symlink nor a not-yet-created directory can slip a key store into a repository.
+ */
+export function realPathOf(p: string): string {
+  return resolveLoose(path.resolve(p), 0);
+}
+
+function resolveLoose(abs: string, depth: number): string {
+  try {
+    return realpathSync.native(abs);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT' && code !== 'ENOTDIR') throw e;
+  }
+  const parent = path.dirname(abs);
+  if (parent === abs) return abs;
+  const realParent = resolveLoose(parent, depth);
+  const here = path.join(realParent, path.basename(abs));
+  // 40 is the kernel's own limit on links followed while resolving one path (ELOOP).
+  if (depth < 40 && lstatSync(here, { throwIfNoEntry: false })?.isSymbolicLink()) {
+    return resolveLoose(path.resolve(realParent, readlinkSync(here)), depth + 1);
+  }
+  return here;
+}
+
+/** True when `inner` is `outer` or below it (both absolute, already resolved). */
+export function isWithin(outer: string, inner: string): boolean {
+  const rel = path.relative(outer, inner);
+  return rel === '' || (rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel));
+}
