@@ -157,7 +157,7 @@ export async function downloadWheel(req: DownloadRequest): Promise<DownloadResul
     // Independent fetches overlap; results are still taken, and checks decided, in order.
     const policyP = later(readPolicy(client));
     const releaseP = later(
-      resolveRelease(client, project, req, stateDir).then(async (release) => ({ release, pointerBytes: await client.fetchTarget(release.target) })),
+      resolveRelease(client, project, req, stateDir, forgetCommand).then(async (release) => ({ release, pointerBytes: await client.fetchTarget(release.target) })),
     );
     const policy = await policyP();
     if (req.unsafeDisableVerification && !policy.allowUnsafeDisableVerification) {
@@ -175,7 +175,7 @@ export async function downloadWheel(req: DownloadRequest): Promise<DownloadResul
     const pointer = checked.pointer;
     const installed = { fileName: checked.wheelFileName, sha256: pointer.digest, length: pointer.length };
     const installedAs = { project, version: release.version, target: release.target.path };
-    await checkInstalledRelease(stateDir, installedAs, installed);
+    await checkInstalledRelease(stateDir, installedAs, installed, forgetCommand);
     pass('pointer schema', `${checked.wheelFileName}, ${pointer.length} bytes`);
 
     const attestationPin = { url: checked.attestationUrl, length: pointer.attestation.length, sha256: pointer.attestation.digest };
@@ -328,7 +328,7 @@ async function readSigstoreTrustedRoot(tuf: TufClient): Promise<Uint8Array> {
  * An exact version is looked up directly (one bin); otherwise, or on a miss, every bin is listed.
  * The newest is refused when a newer release this host installed has vanished (installed-releases.ts).
  */
-async function resolveRelease(tuf: TufClient, project: string, req: DownloadRequest, stateDir: string): Promise<PublishedRelease> {
+async function resolveRelease(tuf: TufClient, project: string, req: DownloadRequest, stateDir: string, forgetCommand: string): Promise<PublishedRelease> {
   if (req.version !== undefined) {
     const info = await tuf.targetInfo(pointerTargetPath(project, req.version));
     if (info) return { version: req.version, target: info };
@@ -336,7 +336,7 @@ async function resolveRelease(tuf: TufClient, project: string, req: DownloadRequ
   const releases = releasesOf(await tuf.listTargets(projectPointerPrefix(project)), project);
   const pre = req.pre ?? false;
   const picked = pickRelease(releases, project, { version: req.version, pre });
-  if (req.version === undefined) await checkNoneWithdrawn(stateDir, project, releases.map((r) => r.version), picked.version, pre);
+  if (req.version === undefined) await checkNoneWithdrawn(stateDir, project, releases.map((r) => r.version), picked.version, pre, forgetCommand);
   return picked;
 }
 

@@ -68,7 +68,7 @@ async function recorded(file: string): Promise<z.infer<typeof RecordSchema> | un
 const same = (a: InstalledWheel, b: InstalledWheel) => a.fileName === b.fileName && a.sha256 === b.sha256 && a.length === b.length;
 
 /** Refuses a pointer that pins another wheel than the one this host installed for that release. */
-export async function checkInstalledRelease(stateDir: string, release: InstalledRelease, wheel: InstalledWheel): Promise<void> {
+export async function checkInstalledRelease(stateDir: string, release: InstalledRelease, wheel: InstalledWheel, forgetCommand: string): Promise<void> {
   const file = recordFile(stateDir, release);
   const before = await recorded(file);
   if (!before || same(before.wheel, wheel)) return;
@@ -78,7 +78,7 @@ export async function checkInstalledRelease(stateDir: string, release: Installed
     `${release.project} ${release.version} (${release.target}) now pins ${wheel.fileName} (sha256 ${wheel.sha256}), but this host installed ${before.wheel.fileName} (sha256 ${before.wheel.sha256}) for ${before.project} ${before.version}, the same release (PEP 440 equality); published releases never change`,
     {
       file,
-      hint: 'do not install it: someone holding the repository\'s online key re-signed a published pointer; tell the repository owners (to trust the repository again from scratch, delete its state directory)',
+      hint: `do not install it: someone holding the repository's online key re-signed a published pointer; tell the repository owners (to trust the repository again from scratch: ${forgetCommand})`,
     },
   );
 }
@@ -96,7 +96,7 @@ export async function rememberInstalledRelease(stateDir: string, release: Instal
  * someone holding the online key, to make hosts install an older one. Pre-releases count only for
  * a host that takes them (`pre`), as in picking.
  */
-export async function checkNoneWithdrawn(stateDir: string, project: string, listed: readonly string[], picked: string, pre: boolean): Promise<void> {
+export async function checkNoneWithdrawn(stateDir: string, project: string, listed: readonly string[], picked: string, pre: boolean, forgetCommand: string): Promise<void> {
   let names: string[];
   try {
     names = await readdir(projectDir(stateDir, project));
@@ -111,7 +111,7 @@ export async function checkNoneWithdrawn(stateDir: string, project: string, list
     if (listed.some((v) => sameVersion(v, rec.version))) continue;
     throw checkFailed('pointer target', 'E_RELEASE_WITHDRAWN', `${project} ${rec.version}, which this host installed, is no longer published; the newest left is ${picked}`, {
       file,
-      hint: `do not install the older one: releases are never withdrawn, so someone holding the repository's online key took it out; tell the repository owners (name --version to install an older release on purpose)`,
+      hint: `do not install the older one: releases are never withdrawn, so someone holding the repository's online key took it out; tell the repository owners (name --version to install an older release on purpose; to trust the repository again from scratch: ${forgetCommand})`,
     });
   }
 }

@@ -52,6 +52,7 @@ test('the online key switches an installed release to another attested build of 
   assert.match(err.message, /^pointer schema: /);
   assert.match(err.message, /datadog_demo-2\.0\.0-py3-none-any\.whl/);
   assert.ok(err.file?.startsWith(path.join(fx.dir, 'state')), err.file);
+  assert.match(err.hint ?? '', /provenant state forget /);
   // The same with the version named.
   await expectRefused(fx, fx.repoDir, DEMO, 'E_RELEASE_CHANGED', 'verification', { version: '2.0.0' });
   // A fresh host never installed it: to it the rebuilt wheel is simply 2.0.0, attested as such.
@@ -103,6 +104,7 @@ test('the online key withdraws the release a host installed, so the newest left 
   await withdrawWithOnlineKey(fx, '2.0.0');
   const err = await expectRefused(fx, fx.repoDir, DEMO, 'E_RELEASE_WITHDRAWN', 'verification');
   assert.match(err.message, /^pointer target: datadog-demo 2\.0\.0, which this host installed, is no longer published/);
+  assert.match(err.hint ?? '', /--version .*provenant state forget /);
   assert.equal((await download(fx, fx.repoDir, DEMO, { version: '1.0.0' })).version, '1.0.0');
   // A withdrawn pre-release matters only to those who take pre-releases.
   await withdrawWithOnlineKey(fx, '3.0.0rc1');
