@@ -14,6 +14,7 @@ import { downloadPinnedAttestation, downloadPinnedWheel } from '../verify/artifa
 import { checkAttestationSignature, checkProvenanceParameters, checkProvenancePolicy, checkStatementTypes, checkSubject } from '../verify/attestation-check.ts';
 import { checkCertificateMatchesStatement } from '../verify/certificate-statement.ts';
 import { CHECKS, type CheckName } from '../verify/checks.ts';
+import { checkInstalledRelease, checkNoneWithdrawn, rememberInstalledRelease } from '../verify/installed-releases.ts';
 import { checkPointer } from '../verify/pointer-check.ts';
 import { repositoryBaseUrl } from '../verify/repository-url.ts';
 import { forgetStateCommand, repositoryStateDir, stateBaseDir } from '../verify/state-dir.ts';
@@ -156,7 +157,7 @@ export async function downloadWheel(req: DownloadRequest): Promise<DownloadResul
     // Independent fetches overlap; results are still taken, and checks decided, in order.
     const policyP = later(readPolicy(client));
     const releaseP = later(
-      resolveRelease(client, project, req).then(async (release) => ({ release, pointerBytes: await client.fetchTarget(release.target) })),
+      resolveRelease(client, project, req, stateDir, forgetCommand).then(async (release) => ({ release, pointerBytes: await client.fetchTarget(release.target) })),
     );
     const policy = await policyP();
     if (req.unsafeDisableVerification && !policy.allowUnsafeDisableVerification) {
@@ -172,6 +173,9 @@ export async function downloadWheel(req: DownloadRequest): Promise<DownloadResul
     pass('pointer target', `${release.target.path} (${release.target.length} bytes, sha256 ${release.target.hashes.sha256?.slice(0, 12)}…)`);
     const checked = checkPointer(pointerBytes, release.target, { project, version: release.version }, repositoryUrl);
     const pointer = checked.pointer;
+    const installed = { fileName: checked.wheelFileName, sha256: pointer.digest, length: pointer.length };
+    const installedAs = { project, version: release.version, target: release.target.path };
+    await checkInstalledRelease(stateDir, installedAs, installed, forgetCommand);
     pass('pointer schema', `${checked.wheelFileName}, ${pointer.length} bytes`);
 
     const attestationPin = { url: checked.attestationUrl, length: pointer.attestation.length, sha256: pointer.attestation.digest };
@@ -214,7 +218,7 @@ export async function downloadWheel(req: DownloadRequest): Promise<DownloadResul
     }
 
     // The trust state this run learnt is on disk before the wheel is handed over.
-    await tuf.flush();
+    await Promise.all([tuf.flush(), req.unsafeDisableVerification ? undefined : rememberInstalledRelease(stateDir, installedAs, installed)]);
     const finalPath = path.join(dest.dir, checked.wheelFileName);
     await rename(tempWheel, finalPath);
     tempWheel = undefined;
@@ -320,14 +324,20 @@ async function readSigstoreTrustedRoot(tuf: TufClient): Promise<Uint8Array> {
   return tuf.fetchTarget(info);
 }
 
-/** An exact version is looked up directly (one bin); otherwise, or on a miss, every bin is listed. */
-async function resolveRelease(tuf: TufClient, project: string, req: DownloadRequest): Promise<PublishedRelease> {
+/**
+ * An exact version is looked up directly (one bin); otherwise, or on a miss, every bin is listed.
+ * The newest is refused when a newer release this host installed has vanished (installed-releases.ts).
+ */
+async function resolveRelease(tuf: TufClient, project: string, req: DownloadRequest, stateDir: string, forgetCommand: string): Promise<PublishedRelease> {
   if (req.version !== undefined) {
     const info = await tuf.targetInfo(pointerTargetPath(project, req.version));
     if (info) return { version: req.version, target: info };
   }
-  const listed = await tuf.listTargets(projectPointerPrefix(project));
-  return pickRelease(releasesOf(listed, project), project, { version: req.version, pre: req.pre ?? false });
+  const releases = releasesOf(await tuf.listTargets(projectPointerPrefix(project)), project);
+  const pre = req.pre ?? false;
+  const picked = pickRelease(releases, project, { version: req.version, pre });
+  if (req.version === undefined) await checkNoneWithdrawn(stateDir, project, releases.map((r) => r.version), picked.version, pre, forgetCommand);
+  return picked;
 }
 
 /** The destination directory; a default one is new and private. Remembers what it created, to undo on failure. */

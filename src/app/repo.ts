@@ -357,9 +357,11 @@ export interface RepoStatus {
 }
 
 /**
- * Reads and verifies the whole repository (every bin), so it is also an integrity check. With the
- * key store's trust anchor it also refuses a rolled-back repository (E_REPO_ROLLBACK, saying what
- * is behind what); without one, the repository's own copies of timestamps still reveal it.
+ * Reads and verifies the whole repository's metadata (every bin), so it is also an integrity check.
+ * With the key store's trust anchor it also refuses a rolled-back repository (E_REPO_ROLLBACK, saying
+ * what is behind what); without one, the repository's own copies of timestamps still reveal it. An
+ * expired role is E_REPO_EXPIRED, as a client would refuse it. Targets (pointers, wheels,
+ * attestations) are not read: `provenant download` checks each.
  */
 export async function repoStatus(storage: Storage, opts: { now?: () => Date; trustedRoot?: Uint8Array; anchor?: TrustAnchor } = {}): Promise<RepoStatus> {
   const now = (opts.now ?? (() => new Date()))();
@@ -389,6 +391,15 @@ export async function repoStatus(storage: Storage, opts: { now?: () => Date; tru
     for (const p of paths) projects.add(p.split('/')[1] ?? p);
     if (oldest === '' || bin.signed.expires < oldest) oldest = bin.signed.expires;
     if (Date.parse(bin.signed.expires) <= now.getTime()) expiredBins++;
+  }
+  const expired = [...roles.filter((r) => r.expired).map((r) => `${r.role} (version ${r.version}) expired at ${r.expires}`), ...(expiredBins > 0 ? [`${expiredBins} bin(s) expired, the earliest at ${oldest}`] : [])];
+  if (expired.length > 0) {
+    // Clients refuse an expired role (TUF's freeze protection), so a repository with one is not fine.
+    throw new ProvenantError('E_REPO_EXPIRED', `${storage.location}: ${expired.join('; ')}: every host refuses it (E_TUF_EXPIRED)`, {
+      exitClass: 'verification',
+      file: `${storage.location}/metadata`,
+      hint: 'run `provenant repo refresh` with the same --repository and --keys (it re-signs what expired; root or targets need their offline keys), and check the job that runs it on a schedule',
+    });
   }
   return {
     repository: storage.location,

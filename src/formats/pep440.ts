@@ -70,6 +70,16 @@ export function formatVersion(v: Version): string {
   return s;
 }
 
+/**
+ * One string per PEP 440 equality class (`1.0`, `1.0.0`, `v1`, `1.00` → `1`): the canonical form
+ * without the release's trailing zeros, the only thing equal versions still differ in once parsed.
+ */
+export function equalityKey(v: Version): string {
+  const release = [...v.release];
+  while (release.length > 1 && release.at(-1) === 0n) release.pop();
+  return formatVersion({ ...v, release });
+}
+
 /** Normalised form of a version string; throws TypeError when it is not PEP 440. */
 export function normalizeVersion(text: string): string {
   const v = parseVersion(text);

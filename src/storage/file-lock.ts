@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { link, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { link, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ProvenantError } from '../errors.ts';
 
@@ -8,7 +8,9 @@ import { ProvenantError } from '../errors.ts';
  * A lock file shared by processes on one machine (or one shared filesystem): created with
  * O_EXCL, holding the owner's host, pid and start time. A lock whose owner process is gone
  * (same host) or that is older than `staleMs` (other hosts) is broken, so a crash never
- * wedges a repository.
+ * wedges a repository. So is one that still holds no owner record `GARBLED_MS` after it was
+ * written (its writer needs an instant): that is no lock of ours but something planted by whoever
+ * can write to the directory, which must not keep every publisher out.
  */
 export interface LockOptions {
   timeoutMs?: number;
@@ -21,6 +23,9 @@ interface LockOwner {
   time: number;
   nonce: string;
 }
+
+/** How long a lock file may hold no owner record before it is taken for planted, not being written. */
+const GARBLED_MS = 5_000;
 
 export async function withFileLock<T>(lockFile: string, fn: () => Promise<T>, timeoutMs = 60_000, staleMs = 10 * 60_000): Promise<T> {
   const nonce = await acquire(lockFile, { timeoutMs, staleMs });
@@ -49,7 +54,7 @@ async function acquire(lockFile: string, { timeoutMs = 60_000, staleMs = 600_000
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     }
     const held = await readOwner(lockFile);
-    if (held && isStale(held, staleMs)) {
+    if (held === 'garbled' || (held && isStale(held, staleMs))) {
       await breakLock(lockFile, held);
       continue;
     }
@@ -57,9 +62,7 @@ async function acquire(lockFile: string, { timeoutMs = 60_000, staleMs = 600_000
       throw new ProvenantError('E_LOCK_TIMEOUT', `could not take the lock ${lockFile} within ${timeoutMs} ms`, {
         exitClass: 'conflict',
         file: lockFile,
-        hint: held
-          ? `another process (pid ${held.pid} on ${held.host}) holds it; wait for it to finish`
-          : 'another process holds it; wait for it to finish',
+        hint: `${held ? `another process (pid ${held.pid} on ${held.host})` : 'another process'} holds it; wait for it to finish, or if no provenant command is using this repository (a lock left on a shared file system, or planted), remove ${lockFile}`,
       });
     }
     await sleep(wait + Math.random() * wait);
@@ -70,16 +73,25 @@ async function acquire(lockFile: string, { timeoutMs = 60_000, staleMs = 600_000
 async function release(lockFile: string, nonce: string): Promise<void> {
   const held = await readOwner(lockFile);
   // Only remove our own lock: if it was broken as stale meanwhile, the file belongs to another.
-  if (held?.nonce === nonce) await rm(lockFile, { force: true });
+  if (held !== 'garbled' && held?.nonce === nonce) await rm(lockFile, { force: true });
 }
 
-async function readOwner(lockFile: string): Promise<LockOwner | undefined> {
+/** The owner record; undefined when the file is gone or may still be being written; 'garbled' when it never will be. */
+async function readOwner(lockFile: string): Promise<LockOwner | 'garbled' | undefined> {
+  let text: string;
   try {
-    return JSON.parse(await readFile(lockFile, 'utf8')) as LockOwner;
+    text = await readFile(lockFile, 'utf8');
   } catch {
-    // Missing (released meanwhile) or still being written (empty): treat as not stale.
-    return undefined;
+    return undefined; // released meanwhile
   }
+  try {
+    const owner = JSON.parse(text) as Partial<LockOwner> | null;
+    if (typeof owner?.nonce === 'string' && typeof owner.pid === 'number' && typeof owner.host === 'string' && typeof owner.time === 'number') return owner as LockOwner;
+  } catch {
+    // not JSON (yet)
+  }
+  const written = await stat(lockFile).then((s) => s.mtimeMs, () => undefined);
+  return written !== undefined && Date.now() - written > GARBLED_MS ? 'garbled' : undefined;
 }
 
 function isStale(owner: LockOwner, staleMs: number): boolean {
@@ -94,7 +106,7 @@ function isStale(owner: LockOwner, staleMs: number): boolean {
   return Date.now() - owner.time > staleMs;
 }
 
-async function breakLock(lockFile: string, stale: LockOwner): Promise<void> {
+async function breakLock(lockFile: string, stale: LockOwner | 'garbled'): Promise<void> {
   // Move it aside atomically (only one breaker wins), then check we moved the stale one and not a
   // lock someone created in between; if we did, put it back.
   const aside = `${lockFile}.${randomBytes(6).toString('hex')}.stale`;
@@ -104,7 +116,8 @@ async function breakLock(lockFile: string, stale: LockOwner): Promise<void> {
     return;
   }
   const moved = await readOwner(aside);
-  if (moved && moved.nonce !== stale.nonce) await link(aside, lockFile).catch(() => undefined);
+  const another = stale === 'garbled' ? moved !== 'garbled' : moved !== undefined && (moved === 'garbled' || moved.nonce !== stale.nonce);
+  if (another) await link(aside, lockFile).catch(() => undefined);
   await rm(aside, { force: true });
 }
 

@@ -1,4 +1,4 @@
-import type { Metadata, Root, Targets } from '@tufjs/models';
+import { MetadataKind, type Metadata, type Root, type Targets } from '@tufjs/models';
 import { ProvenantError, isProvenantError } from '../errors.ts';
 import type { Signer } from '../signers/signer.ts';
 import { objectPropsFor } from '../storage/object-props.ts';
@@ -6,6 +6,7 @@ import type { Storage } from '../storage/storage.ts';
 import { expiresFor, nextSnapshot, nextTimestamp, resigned, succinctRolesOf } from './changes.ts';
 import { checkExpiry } from './config.ts';
 import { timestampCopyKey } from './history.ts';
+import { validlySigned } from './metadata-checks.ts';
 import { metadataKey, serializeMetadata, signMetadata, type Signed } from './sign.ts';
 import type { SignerSource } from './signer-source.ts';
 import { loadBin, type TrustedState } from './trusted-state.ts';
@@ -170,7 +171,7 @@ export async function commitChanges(
   const tsBytes = serializeMetadata(ts);
   const etag = await storage.putIfMatch(tsKey, tsBytes, objectPropsFor(tsKey), state.timestampEtag);
   written.push(tsKey);
-  await keepTimestampCopy(storage, tsVersion, tsBytes);
+  await keepTimestampCopy(storage, tsVersion, tsBytes, state.root);
   return {
     written,
     versions,
@@ -185,12 +186,23 @@ export async function commitChanges(
 /**
  * The committed timestamp under its version: the evidence that tells a later publisher its
  * snapshot was committed, should timestamp.json be moved back. Create-only like every versioned
- * object (a bucket policy can enforce it); written only once the commit has happened.
+ * object (a bucket policy can enforce it); written only once the commit has happened. Something
+ * there that is not a timestamp of that version signed by `root`'s keys was put there by someone
+ * without keys, to keep this commit's evidence out: it is replaced (compare-and-swap on what was
+ * read). No client reads these copies, so no cache can hold the old bytes.
  */
-export async function keepTimestampCopy(storage: Storage, version: number, bytes: Uint8Array): Promise<void> {
+export async function keepTimestampCopy(storage: Storage, version: number, bytes: Uint8Array, root?: Metadata<Root>): Promise<void> {
   const key = timestampCopyKey(version);
   try {
-    await storage.putImmutable(key, bytes, objectPropsFor(key));
+    try {
+      await storage.putImmutable(key, bytes, objectPropsFor(key));
+    } catch (e) {
+      if (!(root && isProvenantError(e) && e.code === 'E_IMMUTABLE_CONFLICT')) throw e;
+      const held = await storage.get(key);
+      const copy = held && validlySigned(MetadataKind.Timestamp, held.bytes, root, 'timestamp', key, storage);
+      if (!held || (copy && copy.signed.version === version)) throw e;
+      await storage.putIfMatch(key, bytes, objectPropsFor(key), held.etag);
+    }
   } catch (e) {
     throw new ProvenantError('E_TIMESTAMP_COPY', `timestamp version ${version} is committed, but its copy ${key} could not be written: ${(e as Error).message}`, {
       exitClass: isProvenantError(e) ? e.exitClass : 'internal',
@@ -225,7 +237,22 @@ async function writeVersioned(
       lastConflict = e;
     }
   }
-  throw casConflict(metadataKey(role, first), lastConflict);
+  throw versionsTaken(role, first, first + MAX_VERSION_PROBES - 1, lastConflict);
+}
+
+/**
+ * Every version probed is taken and the commit point never moved: no rival is at work, so this is
+ * not contention to retry but objects no commit wrote (nothing committed lists a version this
+ * high): someone with write access filled them, or publishers kept dying at that step.
+ */
+function versionsTaken(role: string, from: number, to: number, cause: unknown): ProvenantError {
+  const range = `${metadataKey(role, from)} … ${metadataKey(role, to)}`;
+  return new ProvenantError('E_METADATA_VERSIONS_TAKEN', `${range} are all taken, while no other publisher committed: the next ${role} version cannot be written`, {
+    exitClass: 'verification',
+    file: metadataKey(role, from),
+    hint: `no committed metadata lists these versions, so move them out of the repository (keep them to find out who wrote them), then run the command again`,
+    cause,
+  });
 }
 
 function casConflict(key: string, cause: unknown): ProvenantError {

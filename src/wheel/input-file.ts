@@ -4,10 +4,12 @@
  * must be a regular file whose real path lies inside its tree. Symlinks are followed while they
  * stay inside, as hatchling follows them; one resolving outside (`README.md -> /proc/self/environ`,
  * `-> ../secret`), to a FIFO, device, socket or directory, or to nothing is refused before a byte
- * is read, so nothing from outside the tree can reach METADATA or the wheel.
+ * is read, so nothing from outside the tree can reach METADATA or the wheel. The file actually
+ * opened is checked again (a directory swapped for a symlink mid-build), and a file with several
+ * hard links is refused: a link made to a file outside looks like any file inside.
  */
 import { isUtf8 } from 'node:buffer';
-import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readSync, realpathSync } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readlinkSync, readSync, realpathSync, statSync } from 'node:fs';
 import type { Stats } from 'node:fs';
 import path from 'node:path';
 import { ProvenantError } from '../errors.ts';
@@ -106,6 +108,32 @@ function notFile(tree: InputTree, ref: InputRef, kind: string, cause?: unknown):
   });
 }
 
+function hardLinked(tree: InputTree, ref: InputRef, links: number): ProvenantError {
+  return new ProvenantError('E_BUILD_INPUT_HARDLINK', `${ref.what} ${JSON.stringify(ref.rel)} has ${links} hard links: its other names may be outside ${tree.root}`, {
+    exitClass: 'input', ...where(tree, ref),
+    hint: 'replace it with a copy of its own (git never makes hard links: a fresh checkout has none), or remove it (or exclude it)',
+  });
+}
+
+/**
+ * Where the open file really is. On Linux the kernel's name for the descriptor says it exactly;
+ * elsewhere the path is resolved again and must lead to the very file that was opened. Either
+ * way a directory on the path swapped for a symlink after the checks cannot go unseen.
+ */
+function openedAt(fd: number, target: string, st: Stats): string | undefined {
+  try {
+    return readlinkSync(`/proc/self/fd/${fd}`);
+  } catch {
+    try {
+      const real = realpathSync.native(target);
+      const again = statSync(real);
+      return again.dev === st.dev && again.ino === st.ino ? real : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+}
+
 function missing(tree: InputTree, ref: InputRef): undefined {
   if (ref.required) throw notFile(tree, ref, 'gone (removed while the build ran)');
   return undefined;
@@ -145,6 +173,11 @@ export function readInput(tree: InputTree, abs: string, ref: InputRef): FileRead
   try {
     const st = fstatSync(fd);
     if ((st.mode & S_IFMT) !== S_IFREG) throw notFile(tree, ref, KINDS[st.mode & S_IFMT] ?? 'of an unknown kind');
+    // The checks above looked at paths; what counts is the file this descriptor reads.
+    const real = openedAt(fd, target, st);
+    if (real === undefined) throw notFile(tree, ref, 'a path that changed while the build ran');
+    if (!isInside(tree.realRoot(), real)) throw outside(tree, ref, real);
+    if (st.nlink > 1) throw hardLinked(tree, ref, st.nlink);
     return { data: readAll(fd, st.size), mode: st.mode };
   } finally {
     closeSync(fd);
