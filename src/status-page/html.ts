@@ -1,6 +1,6 @@
 import { escapeHtml as esc } from '../simple-index/html.ts';
 import { sha256Hex } from '../util/hash.ts';
-import { ALL_CHECKS_PASSED, STATE_LABEL, bytes, formatName, stateDetail, trustSentence, utc } from './format.ts';
+import { ALL_CHECKS_PASSED, STATE_LABEL, bytes, duration, formatName, stateDetail, trustSentence, utc } from './format.ts';
 import { OVERVIEW_PAGE_KEY, projectPageKey, relativeHref } from './layout.ts';
 import type { ReleaseRow, RoleRow, SignatureFacts, StatusModel } from './model.ts';
 
@@ -66,12 +66,12 @@ h1{font-size:1.6rem;margin:.25rem 0 .5rem;overflow-wrap:anywhere}
 h2{font-size:1.25rem;margin:2rem 0 .5rem;overflow-wrap:anywhere}
 a{color:var(--link)}
 a:focus-visible{outline:3px solid var(--link);outline-offset:2px}
-code{font-family:ui-monospace,"DejaVu Sans Mono",Menlo,Consolas,monospace;font-size:.9em;overflow-wrap:anywhere;word-break:break-all}
+code{font-family:ui-monospace,"DejaVu Sans Mono",Menlo,Consolas,monospace;font-size:.9em;overflow-wrap:anywhere}
 .meta,.note{color:var(--muted)}
 table{width:100%;border-collapse:collapse;margin:.5rem 0 1rem}
 caption{text-align:left;font-weight:600;padding:.25rem 0}
 th,td{border:1px solid var(--line);padding:.4rem .5rem;text-align:left;vertical-align:top;overflow-wrap:break-word}
-td a{overflow-wrap:anywhere}
+td a,table.facts td,.alert{overflow-wrap:anywhere}
 thead th{background:var(--head)}
 tbody th{font-weight:600}
 table.facts th{width:11rem;background:var(--head)}
@@ -117,7 +117,8 @@ function generatedLine(m: StatusModel): string {
 }
 
 function roleState(r: RoleRow): string {
-  return `<span class="state ${r.state}">${STATE_LABEL[r.state]}</span> <span class="note">${esc(stateDetail(r.state, r.warnWithin))}</span>`;
+  const label = `<span class="state ${r.state}">${STATE_LABEL[r.state]}</span>`;
+  return r.state === 'expiring' ? `${label} less than ${esc(duration(r.warnWithin))} left` : label;
 }
 
 function overview(m: StatusModel, href: Href): { title: string; body: string[] } {
@@ -145,6 +146,7 @@ function overview(m: StatusModel, href: Href): { title: string; body: string[] }
     ),
     '</tbody>',
     '</table>',
+    `<p class="note">Status as of this page's generation: ${STATE_LABEL.expiring} when less than the role's margin is left (${m.roles.map((r) => `${esc(r.role)} ${esc(duration(r.warnWithin))}`).join(', ')}); ${STATE_LABEL.expired} means clients refuse it until it is re-signed.</p>`,
     `<p class="note">Signed by: ${m.roles.map((r) => `${esc(r.role)} ${esc(r.signers)}`).join('; ')}. Settings from the ${esc(m.settings)}.</p>`,
     '</section>',
     '<section aria-labelledby="projects">',
