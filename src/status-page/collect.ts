@@ -9,6 +9,7 @@ import { durationSeconds, SIGNING_ROLES, type SigningRole } from '../tuf/config.
 import { loadBin, loadTrustedState, type TrustAnchor, type TrustedState } from '../tuf/trusted-state.ts';
 import { downloadPinnedAttestation } from '../verify/artifact.ts';
 import { checkAttestationSignature, checkProvenanceParameters, checkProvenancePolicy, checkStatementTypes, checkSubject } from '../verify/attestation-check.ts';
+import { codePointCompare } from '../util/code-point-order.ts';
 import { checkFailed, type CheckName } from '../verify/checks.ts';
 import { checkPointer } from '../verify/pointer-check.ts';
 import { repositoryBaseUrl } from '../verify/repository-url.ts';
@@ -49,7 +50,10 @@ export async function collectStatusFacts(storage: Storage, opts: CollectOptions)
     if (project === undefined || !t.path.startsWith(projectPointerPrefix(project))) continue;
     byProject.set(project, [...(byProject.get(project) ?? []), t]);
   }
-  const projects = [...byProject].map(([name, ts]) => ({ name, releases: releasesOf(ts, name) })).filter((p) => p.releases.length > 0);
+  const projects = [...byProject]
+    .sort(([a], [b]) => codePointCompare(a, b))
+    .map(([name, ts]) => ({ name, releases: releasesOf(ts, name) }))
+    .filter((p) => p.releases.length > 0);
 
   const chosen = typeof opts.details === 'function' ? opts.details(projects.map((p) => p.name)) : opts.details;
   const wanted = chosen === 'all' ? projects : projects.filter((p) => chosen.includes(p.name));

@@ -1,6 +1,7 @@
 import { compareVersions } from '../formats/pep440.ts';
 import type { ProvenanceFacts } from '../provenance/parse.ts';
 import type { SigningRole } from '../tuf/config.ts';
+import { codePointCompare } from '../util/code-point-order.ts';
 import { expiryState, warnMarginSeconds, type ExpiryState } from './expiry.ts';
 import { forgeLinks, type SourceLinks } from './forge.ts';
 
@@ -136,7 +137,7 @@ export function buildStatusModel(facts: StatusFacts, now: Date): StatusModel {
   const details = facts.details.map((d) => ({ name: d.name, releases: newestFirst(d.releases).map(releaseRow) }));
   const verified = new Map(details.map((d) => [d.name, { ok: d.releases.filter((r) => r.problem === undefined).length, failed: d.releases.filter((r) => r.problem !== undefined).length }]));
   const projects = [...facts.projects]
-    .sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0))
+    .sort((x, y) => codePointCompare(x.name, y.name))
     .map((p) => {
       const v = verified.get(p.name);
       return { name: p.name, releases: p.versions.length, newest: newestFirst(p.versions.map((version) => ({ version })))[0]?.version, ...(v ? { verified: v } : {}) };
