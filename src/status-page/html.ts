@@ -232,7 +232,7 @@ function verdict(r: ReleaseRow): string {
 function releaseSection(r: ReleaseRow, href: Href): string[] {
   const id = anchor(r.version);
   const rows: [string, string][] = [];
-  rows.push(['Checks', r.problem ? `${verdict(r)}: <code>${esc(r.problem.code)}</code> ${esc(r.problem.message)}. Nothing below comes from the data that failed.` : `<span class="state ok">Passed</span> ${esc(ALL_CHECKS_PASSED)}`]);
+  rows.push(['Checks', r.problem ? `${verdict(r)}: <code>${esc(r.problem.code)}</code> ${esc(r.problem.message)}. Only what passed its checks is shown below.` : `<span class="state ok">Passed</span> ${esc(ALL_CHECKS_PASSED)}`]);
   if (r.wheel) {
     rows.push(['Wheel', link(href(r.wheel.key), r.wheel.fileName)]);
     rows.push(['Wheel SHA-256', `<code>${esc(r.wheel.sha256)}</code>`]);

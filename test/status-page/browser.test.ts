@@ -233,6 +233,8 @@ test('status pages in Chromium: served and from file://, links, the facts downlo
     }
     await page.goto(`${base}status/datadog-demo.html`);
     await page.screenshot({ path: path.join(shots, 'project-phone.png'), fullPage: true });
+    await page.goto(`${base}status/datadog-broken.html`);
+    await page.screenshot({ path: path.join(shots, 'project-failed-phone.png'), fullPage: true });
     await page.goto(base);
     await page.screenshot({ path: path.join(shots, 'overview-phone.png'), fullPage: true });
   });
