@@ -149,7 +149,7 @@ export const publishBenchmark: Benchmark = {
               await ms(() =>
                 design === 'flat targets.json'
                   ? flatPublishOne(storage, keysDir, r)
-                  : publishReleases(storage, signers, [syntheticRelease('datadog-bench', `9.${r}.0`)], undefined, { updateIndex: null }),
+                  : publishReleases(storage, signers, [syntheticRelease('datadog-bench', `9.${r}.0`)], undefined, { updateIndex: null, statusPages: false }),
               ),
             );
           }

@@ -32,6 +32,12 @@ export { startServer } from './app/serve.ts';
 export { keyStoreSignerSource, fixedSignerSource, type SignerSource } from './tuf/signer-source.ts';
 export { loadSigner } from './signers/key-store.ts';
 
+// Status pages: the repository for people (docs/status-page.md).
+export { statusModel, updateStatusPages } from './status-page/pages.ts';
+export { renderStatusPages } from './status-page/html.ts';
+export { renderStatusMarkdown } from './status-page/markdown.ts';
+export type { StatusModel } from './status-page/model.ts';
+
 // Download.
 export { downloadWheel, type DownloadRequest, type DownloadResult } from './app/download.ts';
 

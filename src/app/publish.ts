@@ -6,6 +6,7 @@ import { parsePointer, type Pointer } from '../formats/pointer.ts';
 import { assertWheelOfRelease } from '../formats/wheel-binding.ts';
 import type { IndexEntry } from '../simple-index/entry.ts';
 import { updateIndex } from '../simple-index/update.ts';
+import { keepStatusPages, type StatusPagesOutcome } from '../status-page/pages.ts';
 import { objectPropsFor } from '../storage/object-props.ts';
 import type { Storage } from '../storage/storage.ts';
 import { binWithTargets, classifyTarget, expiresFor, groupByBin, targetFile } from '../tuf/changes.ts';
@@ -55,6 +56,8 @@ export interface PublishOptions {
   updateIndex?: IndexUpdater | null;
   /** Take the backend's publish lock when it has one (the local directory does). Default true. */
   lock?: boolean;
+  /** Keep the status pages (index.html, status/<project>.html) after the index; default true. */
+  statusPages?: boolean;
 }
 
 export interface ReleaseOutcome {
@@ -78,6 +81,8 @@ export interface PublishResult {
   snapshotVersion: number;
   timestampVersion: number;
   indexWritten: string[];
+  /** Status pages written; a failure to write them is a warning (E_PUBLISH_STATUS_PAGE), not an error. */
+  statusPages: StatusPagesOutcome;
 }
 
 interface PreparedRelease {
@@ -126,6 +131,7 @@ async function publishLocked(
       reporter.info(`nothing to publish: ${prepared.length} release(s) already in ${storage.location}`);
       await keepNewerTimestamp(source, storage, state.timestampBytes, reporter);
       const indexWritten = await refreshIndex(storage, prepared, now, reporter, options);
+      const statusPages = await refreshStatusPages(storage, source, prepared, now, reporter, options);
       return {
         repository: storage.location,
         releases: outcomes,
@@ -135,6 +141,7 @@ async function publishLocked(
         snapshotVersion: state.snapshot.signed.version,
         timestampVersion: state.timestamp.signed.version,
         indexWritten,
+        statusPages,
       };
     }
     const commitSigners = await signersForCommit(state, source, { bins: plan.bins });
@@ -151,6 +158,7 @@ async function publishLocked(
       reporter.debug(`committed timestamp v${commit.timestampVersion} (snapshot v${commit.snapshotVersion}); wrote ${commit.written.join(', ')}`);
       for (const p of plan.added) reporter.step(p.project, 'publish', 'ok', `${p.release.wheel.fileName} → ${plan.binOf.get(p.target.path)}`);
       const indexWritten = await refreshIndex(storage, prepared, now, reporter, options);
+      const statusPages = await refreshStatusPages(storage, source, prepared, now, reporter, options);
       return {
         repository: storage.location,
         releases: outcomes,
@@ -160,6 +168,7 @@ async function publishLocked(
         snapshotVersion: commit.snapshotVersion,
         timestampVersion: commit.timestampVersion,
         indexWritten,
+        statusPages,
       };
     } catch (e) {
       if (!(isProvenantError(e) && e.code === 'E_CAS_CONFLICT')) throw e;
@@ -254,6 +263,19 @@ async function refreshIndex(
       cause: e,
     });
   }
+}
+
+/** After the index: the overview and the published projects' status pages (docs/status-page.md). */
+async function refreshStatusPages(
+  storage: Storage,
+  source: SignerSource,
+  prepared: PreparedRelease[],
+  now: Date,
+  reporter: Reporter,
+  options: PublishOptions,
+): Promise<StatusPagesOutcome> {
+  if (options.statusPages === false) return { written: [] };
+  return keepStatusPages(storage, source, { projects: prepared.map((p) => p.project), now: () => now }, reporter);
 }
 
 /** Checks a release is self-consistent (the pointer pins exactly these bytes) and names its objects. */

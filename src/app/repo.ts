@@ -44,6 +44,12 @@ import { keepNewerTimestamp, trustAnchorOf, type SignerSource } from '../tuf/sig
 import { loadBin, loadTrustedState, type TrustAnchor } from '../tuf/trusted-state.ts';
 import { commitChanges, keepTimestampCopy, signersForCommit, type PendingChanges } from '../tuf/writer.ts';
 import { silentReporter, type Reporter } from '../reporter.ts';
+import { renderStatusPages } from '../status-page/html.ts';
+import { renderStatusMarkdown } from '../status-page/markdown.ts';
+import { keepStatusPages, statusModel, writeChangedPages, type StatusPagesOutcome } from '../status-page/pages.ts';
+import { FsStorage } from '../storage/fs.ts';
+import { writeFileAtomic } from '../util/atomic-write.ts';
+import { repositoryBaseUrl } from '../verify/repository-url.ts';
 
 /**
  * Repository lifecycle: `init` (keys, config, policy, signed metadata), `status` (what is
@@ -418,6 +424,46 @@ export async function repoStatus(storage: Storage, opts: { now?: () => Date; tru
   };
 }
 
+export interface StatusReportOptions {
+  anchor?: TrustAnchor | undefined;
+  /** Projects to show release by release (default all). */
+  projects?: readonly string[] | undefined;
+  /** Directory to write the status pages into (index.html, status/<project>.html). */
+  htmlDir?: string | undefined;
+  /** File to write the Markdown summary into; '-' returns it instead (for stdout). */
+  markdownFile?: string | undefined;
+  now?: () => Date;
+}
+
+/**
+ * `repo status --html DIR --markdown FILE`: the status pages `publish` keeps, made locally. Links
+ * to the repository's objects point into it when it is a local directory, else are left out.
+ */
+export async function repoStatusReport(storage: Storage, opts: StatusReportOptions): Promise<{ htmlWritten: string[]; markdown?: string }> {
+  const model = await statusModel(storage, { anchor: opts.anchor, details: opts.projects ?? 'all', ...(opts.now ? { now: opts.now } : {}) });
+  const unknown = (opts.projects ?? []).filter((p) => !model.projects.some((q) => q.name === p));
+  if (unknown.length > 0) {
+    throw new ProvenantError('E_PROJECT_UNKNOWN', `${unknown.join(', ')} ${unknown.length === 1 ? 'is' : 'are'} not published in ${storage.location}`, {
+      exitClass: 'not-found',
+      field: '--project',
+      hint: `published projects: ${model.projects.map((p) => p.name).slice(0, 20).join(', ') || 'none'}`,
+    });
+  }
+  const base = repositoryBaseUrl(storage.location, '/');
+  const out: { htmlWritten: string[]; markdown?: string } = { htmlWritten: [] };
+  if (opts.htmlDir !== undefined) {
+    const pages = renderStatusPages(model, { objectLinks: base.startsWith('file:') ? { base } : 'none' });
+    const dir = new FsStorage(opts.htmlDir);
+    out.htmlWritten = (await writeChangedPages(dir, pages)).map((k) => path.join(dir.location, k));
+  }
+  if (opts.markdownFile !== undefined) {
+    const markdown = renderStatusMarkdown(model);
+    if (opts.markdownFile === '-') out.markdown = markdown;
+    else await writeFileAtomic(opts.markdownFile, markdown);
+  }
+  return out;
+}
+
 export interface RefreshOptions {
   now?: () => Date;
   /** Re-sign a role when less than this share of its configured period is left (default 0.5). */
@@ -429,6 +475,8 @@ export interface RefreshOptions {
    * its newest committed snapshot, so every host moves forward again. Without a rollback, a plain refresh.
    */
   rollForward?: boolean;
+  /** Bring the status pages' TUF section up to date after re-signing; default true. */
+  statusPages?: boolean;
 }
 
 export interface RefreshResult {
@@ -438,6 +486,8 @@ export interface RefreshResult {
   metadataWritten: string[];
   /** Set when a rolled-back timestamp.json was superseded (`rollForward`). */
   rolledForward?: { fromSnapshot: number; toSnapshot: number };
+  /** The overview page after re-signing (versions and expiry changed); absent when nothing was re-signed. */
+  statusPages?: StatusPagesOutcome;
 }
 
 /**
@@ -496,7 +546,8 @@ export async function refreshRepository(
       await keepNewerTimestamp(signers, storage, commit.timestamp, reporter);
       if (rolledForward) reporter.step(storage.location, 'roll forward', 'ok', `snapshot ${rolledForward.toSnapshot} is current again (timestamp version ${commit.timestampVersion})`);
       reporter.step(storage.location, 'refresh', 'ok', `re-signed ${summarize(resignedRoles)}`);
-      return { repository: storage.location, resigned: resignedRoles, metadataWritten: commit.written, ...(rolledForward ? { rolledForward } : {}) };
+      const statusPages = opts.statusPages === false ? { written: [] } : await keepStatusPages(storage, signers, { projects: [], now: () => now }, reporter);
+      return { repository: storage.location, resigned: resignedRoles, metadataWritten: commit.written, ...(rolledForward ? { rolledForward } : {}), statusPages };
     } catch (e) {
       if (!(e instanceof ProvenantError && e.code === 'E_CAS_CONFLICT') || attempt >= 10) throw e;
       reporter.debug(`a publisher committed during refresh (attempt ${attempt}); re-reading`);

@@ -64,6 +64,9 @@ export interface ProvenanceFacts {
   invocationId: string | undefined;
   /** What the build was asked for: v1 `externalParameters`, v0.2 `invocation.parameters` ({} when not an object). */
   parameters: Record<string, unknown>;
+  /** When the builder says the build ran (RFC 3339), where the statement records it. */
+  startedOn?: string | undefined;
+  finishedOn?: string | undefined;
 }
 
 function str(v: unknown): string | undefined {
@@ -84,6 +87,8 @@ function v1Facts(s: StatementV1): Omit<ProvenanceFacts, 'format' | 'subjects'> {
     commit: source?.digest?.gitCommit ?? source?.digest?.sha1,
     invocationId: s.predicate.runDetails.metadata?.invocationId,
     parameters: ext,
+    startedOn: s.predicate.runDetails.metadata?.startedOn,
+    finishedOn: s.predicate.runDetails.metadata?.finishedOn,
   };
 }
 
@@ -100,6 +105,8 @@ function v02Facts(s: StatementV01): Omit<ProvenanceFacts, 'format' | 'subjects'>
     commit: config?.digest?.sha1 ?? config?.digest?.gitCommit,
     invocationId: p.metadata?.buildInvocationId,
     parameters: params,
+    startedOn: p.metadata?.buildStartedOn,
+    finishedOn: p.metadata?.buildFinishedOn,
   };
 }
 

@@ -89,7 +89,10 @@ export class FsStorage implements Storage {
 
   async list(prefix: string): Promise<string[]> {
     const out: string[] = [];
-    await walk(this.root, '', out);
+    // Only the prefix's directory is walked: listing status/ must not read every wheel's directory.
+    const dir = prefix.slice(0, prefix.lastIndexOf('/') + 1).replace(/\/+$/, '');
+    if (dir.split('/').some((s) => s === '..' || s.startsWith('.'))) return [];
+    await walk(this.root, dir, out);
     return out.filter((k) => k.startsWith(prefix)).sort();
   }
 

@@ -11,7 +11,7 @@ import { syntheticRelease } from './synthetic.ts';
  */
 test('publishing one release re-signs the same number of metadata files at 1 and at 10,001 releases', async (t) => {
   const { storage, signers } = await freshRepository(t, { binCount: 256, memoryBacked: true });
-  const noIndex = { updateIndex: null };
+  const noIndex = { updateIndex: null, statusPages: false };
   const measure = async (project: string, version: string) => {
     const rec = new RecordingStorage(storage);
     const res = await publishReleases(rec, signers, [syntheticRelease(project, version)], undefined, noIndex);

@@ -16,7 +16,8 @@ the wheel (simple/<project>/<wheel>) and its PEP 658 .metadata, the signed attes
 the pointer as a TUF target in its hashed bin. Only that bin, the snapshot and the timestamp
 are re-signed (online key), whatever the repository's size; timestamp.json is replaced last,
 by compare-and-swap, so a crash or a concurrent publisher never leaves a broken repository.
-Then the simple index (PEP 503 HTML + PEP 691 JSON) is updated.
+Then the simple index (PEP 503 HTML + PEP 691 JSON) is updated, then the status pages
+(index.html, status/<project>.html; a failure there is only a warning, docs/status-page.md).
 
 Releases are immutable: publishing the same bytes again changes nothing; different bytes under
 a published version are refused (E_RELEASE_IMMUTABLE). Encrypted keys read their passphrase

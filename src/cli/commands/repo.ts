@@ -2,9 +2,10 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
-import { initRepository, refreshRepository, repoStatus, type RepoStatus } from '../../app/repo.ts';
+import { initRepository, refreshRepository, repoStatus, repoStatusReport, type RepoStatus } from '../../app/repo.ts';
 import { publishTrustTargets } from '../../app/trust-targets.ts';
 import { PUBLIC_GOOD, readSigstoreTrustedRootArg } from '../../attest/sigstore-root.ts';
+import { normalizeProjectName } from '../../formats/pep503.ts';
 import { ProvenantError } from '../../errors.ts';
 import { PASSPHRASE_ENV } from '../../signers/key-store.ts';
 import { KEPT_TIMESTAMP_FILE, readKeyStoreFile, SETTINGS_FILE } from '../../signers/trust-files.ts';
@@ -50,9 +51,17 @@ hash), starting from the root the key store trusts (--keys/root.json, written by
 prints each role's version and expiry and the number of releases. A timestamp.json moved back
 behind a committed version fails with E_REPO_ROLLBACK (exit 5), naming what is behind what.
 
+--html DIR writes the status pages \`publish\` keeps in the repository (index.html and
+status/<project>.html: releases, provenance, signatures, expiry) into DIR for a local look;
+--markdown FILE writes the same view as Markdown ('-': stdout only), e.g. for a CI job summary.
+Both verify every release the way \`provenant download\` does, short of fetching the wheel
+(docs/status-page.md).
+
 Examples:
   provenant repo status
   provenant repo status --repository s3://my-bucket/integrations --json
+  provenant repo status --html ./status-check        # then open ./status-check/index.html
+  provenant repo status --markdown - --project datadog-postgres >> "$GITHUB_STEP_SUMMARY"
 `;
 
 const REFRESH_HELP = `
@@ -119,11 +128,14 @@ export const register: RegisterCommand = (program, ctx) => {
     repo
       .command('status')
       .description('verify the repository and show versions, expiries and release counts')
-      .option('--json', 'print the status document on stdout'),
+      .option('--json', 'print the status document on stdout')
+      .option('--html <dir>', 'also write the status pages (index.html, status/<project>.html) into this directory')
+      .option('--markdown <file>', "also write the status as Markdown to this file ('-': stdout instead of the usual output)")
+      .option('--project <name>', 'limit the release-by-release part of --html/--markdown to this project (repeatable)', collect, []),
     'key store whose root.json anchors the check (without one, only self-consistency is checked)',
   )
     .addHelpText('after', STATUS_HELP)
-    .action(async (opts: RepositoryFlags, cmd: Command) => {
+    .action(async (opts: RepositoryFlags & { html?: string; markdown?: string; project: string[] }, cmd: Command) => {
       const g = ctx.globals(cmd);
       const keysDir = path.resolve(ctx.cwd, opts.keys);
       const rootFile = path.join(keysDir, TRUSTED_ROOT_FILE);
@@ -136,8 +148,19 @@ export const register: RegisterCommand = (program, ctx) => {
       const settings = trustedRoot && (await fileIn(SETTINGS_FILE));
       if (trustedRoot && !settings) ctx.reporter(cmd).warn(`no ${path.join(keysDir, SETTINGS_FILE)}: showing the repository's copy of the settings`);
       const anchor = trustedRoot && { root: trustedRoot, settings, kept: await fileIn(KEPT_TIMESTAMP_FILE) };
-      const status = await repoStatus(openStorage(opts.repository, storageOptionsFrom(opts, ctx)), { anchor });
-      if (g.json) printJson(ctx.out, { ok: true, ...status });
+      const storage = openStorage(opts.repository, storageOptionsFrom(opts, ctx));
+      const status = await repoStatus(storage, { anchor });
+      const report =
+        opts.html !== undefined || opts.markdown !== undefined
+          ? await repoStatusReport(storage, {
+              anchor,
+              projects: opts.project.length > 0 ? opts.project.map(normalizeProjectName) : undefined,
+              htmlDir: opts.html === undefined ? undefined : path.resolve(ctx.cwd, opts.html),
+              markdownFile: opts.markdown === undefined || opts.markdown === '-' ? opts.markdown : path.resolve(ctx.cwd, opts.markdown),
+            })
+          : undefined;
+      if (report?.markdown !== undefined) ctx.out.stdout(report.markdown);
+      else if (g.json) printJson(ctx.out, { ok: true, ...status, ...(report ? { htmlWritten: report.htmlWritten } : {}) });
       else ctx.out.stdout(renderStatus(status));
     });
 
