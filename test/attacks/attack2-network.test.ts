@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { closeSync, constants, openSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import type http from 'node:http';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -39,14 +39,7 @@ test('FOUND+fixed: --root, PROVENANT_ROOT and --ca-file naming a FIFO, /dev/zero
   const server = await serveRepository(t, fx.repoDir);
   const fifo = path.join(fx.dir, 'root.fifo');
   await promisify(execFile)('mkfifo', [fifo]);
-  // Before the fix a reader sat in open(2) on the FIFO for good; a writer lets it go so the file can end.
-  t.after(() => {
-    try {
-      closeSync(openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK));
-    } catch {
-      // no reader waiting: nothing to release
-    }
-  });
+  t.after(() => releaseFifo(fifo));
   const huge = path.join(fx.dir, 'huge.json');
   await writeFile(huge, Buffer.alloc(8 << 20, 0x20));
   const dir = path.join(fx.dir, 'a-directory');
@@ -203,3 +196,45 @@ test('state directories: every repository spelling, `..` and encodings included,
   assert.ok(names.size >= spellings.length - 2, [...names.keys()].join(' '));
   assert.ok((await import('node:fs')).existsSync(sibling), 'forget removed something outside the state base');
 });
+
+test('FOUND+fixed: a FIFO or a huge file planted in the state directory (verified-objects/, root.json) is a miss or a clear error, never a hang', { timeout: 60_000 }, async (t) => {
+  const fx = await published(t);
+  const server = await serveRepository(t, fx.repoDir);
+  const first = await download(fx, server.url, P);
+  assert.equal(first.verified, true);
+  const state = first.stateDir;
+  const cached = path.join(state, 'verified-objects');
+  const names = (await readdir(cached)).filter((n) => /^[0-9a-f]{64}$/.test(n));
+  assert.ok(names.length >= 3, names.join());
+  const fifos: string[] = [];
+  t.after(() => fifos.forEach(releaseFifo));
+  for (const [i, name] of names.entries()) {
+    const file = path.join(cached, name);
+    await rm(file);
+    if (i % 2 === 0) {
+      await promisify(execFile)('mkfifo', [file]);
+      fifos.push(file);
+    } else {
+      await writeFile(file, Buffer.alloc(8 << 20));
+    }
+  }
+  const started = Date.now();
+  const again = await download(fx, server.url, P, { deadlineMs: 10_000 });
+  assert.equal(again.verified, true);
+  assert.ok(Date.now() - started < 5_000, `took ${Date.now() - started} ms`);
+
+  await rm(path.join(state, 'root.json'));
+  await promisify(execFile)('mkfifo', [path.join(state, 'root.json')]);
+  fifos.push(path.join(state, 'root.json'));
+  const e = await expectRefused(fx, server.url, P, 'E_TUF_ROOT_INVALID', 'input', { deadlineMs: 5_000 });
+  assert.match(e.message, /FIFO/);
+});
+
+/** Lets a reader stuck in open(2) on `fifo` go (before the fix one was), so the test file can end. */
+function releaseFifo(fifo: string): void {
+  try {
+    closeSync(openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK));
+  } catch {
+    // no reader waiting
+  }
+}
