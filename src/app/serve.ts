@@ -1,5 +1,5 @@
-import { existsSync } from 'node:fs';
-import { open, readdir, realpath, stat } from 'node:fs/promises';
+import { constants, existsSync, type Stats } from 'node:fs';
+import { open, readdir, realpath, stat, type FileHandle } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -20,7 +20,7 @@ import { isWithin, realPathOf } from '../util/real-path.ts';
  * operator's key store (--keys) or has a key store (a directory with keys.json) among its
  * subdirectories, all by real path. Per request it answers 404 for paths whose real path leaves
  * the tree and 403 for anything inside a key store, any `.pem`/`.key` file, and any file whose
- * first 4 KiB hold a PEM private key block.
+ * first 4 KiB hold a PEM private key block, judged by the file it has open (sendFile).
  */
 export interface ServeOptions {
   /** The repository directory (the one holding `simple/` and `metadata/`). */
@@ -213,6 +213,23 @@ async function handle(root: string, req: IncomingMessage, res: ServerResponse): 
 
 const KEY_REFUSED = 'forbidden: provenant serve never serves key material\n';
 
+// O_NONBLOCK: a FIFO left in the tree opens at once (and is then refused as not a file) instead of
+// blocking until a writer comes.
+const OPEN_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0);
+
+/**
+ * Where the open file really is: a regular file's real path, named by the kernel for the open
+ * descriptor where it can (Linux /proc), else the requested path resolved again; either way it
+ * must lead to the very inode that is open, or the answer is undefined (not served).
+ */
+async function openedFile(fh: FileHandle, requested: string): Promise<{ real: string; stat: Stats } | undefined> {
+  const opened = await fh.stat();
+  if (!opened.isFile()) return undefined;
+  const real = await realpath(`/proc/self/fd/${fh.fd}`).catch(() => realpath(requested)).catch(() => undefined);
+  const there = real === undefined ? undefined : await stat(real).catch(() => undefined);
+  return there && there.dev === opened.dev && there.ino === opened.ino ? { real: real!, stat: opened } : undefined;
+}
+
 /** The real path of `p` if it exists and stays under `root` (symlinks included), else undefined. */
 async function insideRoot(root: string, p: string): Promise<string | undefined> {
   const real = await realpath(p).catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' || e.code === 'ENOTDIR' ? p : undefined));
@@ -234,16 +251,16 @@ async function sendFile(
     res.end(req.method === 'HEAD' ? undefined : body);
     return { status, contentType: 'text/plain; charset=utf-8' };
   };
-  const real = await insideRoot(root, file);
-  if (real === undefined) return plain(404, 'not found\n');
-  if (await isKeyMaterial(root, real)) return plain(403, KEY_REFUSED);
-  // stat before open: opening a FIFO someone left in the tree would block until a writer came.
-  if (!(await stat(real).catch(() => undefined))?.isFile()) return plain(404, 'not found\n');
-  const fh = await open(real, 'r').catch(() => undefined);
+  // Opened first, checked after, by the file actually open: checking a path and then opening it
+  // lets a symlink swapped in between (a directory flipped to ../keys) serve what was never checked.
+  const fh = await open(file, OPEN_FLAGS).catch(() => undefined);
   if (!fh) return plain(404, 'not found\n');
   let streaming = false;
   try {
-    const info = await fh.stat();
+    const where = await openedFile(fh, file);
+    if (where === undefined || !isWithin(root, where.real)) return plain(404, 'not found\n');
+    if (await isKeyMaterial(root, where.real)) return plain(403, KEY_REFUSED);
+    const info = where.stat;
     const head = Buffer.alloc(Math.min(info.size, KEY_SNIFF_BYTES));
     await fh.read(head, 0, head.length, 0);
     if (looksLikePrivateKey(head)) return plain(403, KEY_REFUSED);

@@ -1,5 +1,5 @@
-import { readFile } from 'node:fs/promises';
 import { ProvenantError } from '../errors.ts';
+import { readRegularFile } from '../util/read-regular-file.ts';
 import { FileFetcher } from './file-fetcher.ts';
 import { newStats, type FetchBody, type FetchOptions, type Fetcher, type FetchStats } from './fetcher.ts';
 import type { HttpFetcher, HttpFetcherOptions } from './http-fetcher.ts';
@@ -37,11 +37,14 @@ export class AnyFetcher implements Fetcher {
   }
 }
 
+/** Far above any real CA bundle (the system's is ~200 KiB); a path to /dev/zero must not fill memory. */
+const MAX_CA_BUNDLE_BYTES = 16 << 20;
+
 export async function openFetcher(opts: NetOptions = {}): Promise<AnyFetcher> {
   let extraCaPem: string | undefined;
   if (opts.caFile) {
     try {
-      extraCaPem = await readFile(opts.caFile, 'utf8');
+      extraCaPem = (await readRegularFile(opts.caFile, MAX_CA_BUNDLE_BYTES)).toString('utf8');
     } catch (e) {
       throw new ProvenantError('E_CA_FILE', `cannot read the CA bundle: ${(e as Error).message}`, {
         exitClass: 'input',

@@ -95,9 +95,13 @@ function parsePkcs11(text: string, bad: (why: string) => ProvenantError): Pkcs11
   const attrs = new Map<string, string>();
   let id: Uint8Array | undefined;
   const take = (part: string, sep: string, known: readonly string[], where: string) => {
+    let previous = '';
     for (const attr of part === '' ? [] : part.split(sep)) {
       const eq = attr.indexOf('=');
+      // A PIN holding a raw & or ; splits in two: its second half must not be echoed as an attribute.
+      if (eq <= 0 && isPinValueName(previous)) throw bad(`the value of "${previous}" holds a raw "${sep}"; percent-encode it (${sep === '&' ? '%26' : '%3B'})`);
       if (eq <= 0) throw bad(`"${attr}" in the ${where} is not name=value`);
+      previous = attr.slice(0, eq);
       const name = attr.slice(0, eq);
       const raw = attr.slice(eq + 1);
       if (!known.includes(name)) throw bad(`unknown ${where} attribute "${name}" (RFC 7512; supported: ${known.join(', ')})`);
@@ -189,8 +193,24 @@ export function describeKeyRef(ref: KeyRef): string {
   return ref.kind === 'file' ? ref.path : ref.kind === 'pkcs11' ? redactPin(ref.uri) : ref.uri;
 }
 
+/**
+ * Every attribute that is, or is spelt like, pin-value has its value hidden: in the query or
+ * (misplaced) in the path, in any case, percent-encoded, as the first attribute. A reference
+ * that does not parse is echoed in its error, and a PIN written in the wrong place is still a PIN.
+ */
 function redactPin(text: string): string {
-  return text.replace(/([?&]pin-value=)[^&]*/g, '$1***');
+  // A value runs on over separators not followed by name= (a PIN with a raw & or ; in it).
+  return text.replace(/([:;?&])([^:;?&=]*)=([^;?&]*(?:[;&][^;?&=]*(?=[;?&]|$))*)/g, (all, sep: string, name: string) => (isPinValueName(name) ? `${sep}${name}=***` : all));
+}
+
+function isPinValueName(name: string): boolean {
+  let decoded = name;
+  try {
+    decoded = decodeURIComponent(name);
+  } catch {
+    // judged as written
+  }
+  return /^\s*pin[-_ ]?value\s*$/i.test(decoded);
 }
 
 /**

@@ -56,8 +56,17 @@ export async function openPkcs11Key(ref: Pkcs11KeyRef, opts: Pkcs11Options): Pro
       hint: `add ?module-path=/path/to/module.so to the reference (SoftHSM: /usr/lib/softhsm/libsofthsm2.so) or set ${MODULE_ENV}`,
     });
   }
+  const realModule = realModulePath(modulePath);
+  if (realModule !== undefined && !moduleAllowed(realModule, opts.env)) {
+    throw new ProvenantError('E_PKCS11_MODULE', `refusing to load the PKCS#11 module ${realModule} for ${describe}: it is not in a system library directory (/usr/lib*, /usr/local/lib*)`, {
+      exitClass: 'usage',
+      field: 'module-path',
+      hint: `a module runs inside provenant, beside every PIN and credential: install it under /usr/lib or /usr/local/lib, or, if you trust this one, set ${MODULE_ENV}=${realModule}`,
+    });
+  }
+  // Nothing there: loading it fails with its own message.
+  const moduleFile = realModule ?? modulePath;
   const pkcs11 = loadBinding();
-  const moduleFile = realModulePath(modulePath);
   const lib = acquire(pkcs11, moduleFile, describe);
   let session: Handle | undefined;
   const close = async () => {
@@ -120,12 +129,27 @@ function loadBinding(): Pkcs11Module {
   return binding;
 }
 
-function realModulePath(modulePath: string): string {
+/** The module's real path; undefined when there is nothing there (loading it then fails with its own message). */
+function realModulePath(modulePath: string): string | undefined {
   try {
     return realpathSync(modulePath);
   } catch {
-    return modulePath; // loading it fails with its own message
+    return undefined;
   }
+}
+
+/**
+ * Loading a module runs its code in this process. A reference names the module, and references
+ * live in keys.json, which may be written by others than the operator (a CI cache, a config
+ * repository): so, as ssh-agent does for PKCS#11 providers, only modules whose real path is in
+ * a system library directory are loaded, or the one the operator names in PROVENANT_PKCS11_MODULE.
+ */
+const SYSTEM_MODULE_DIR = /^\/usr\/(?:local\/)?lib[^/]*\//;
+
+function moduleAllowed(moduleFile: string, env: NodeJS.ProcessEnv): boolean {
+  if (SYSTEM_MODULE_DIR.test(moduleFile)) return true;
+  const chosen = envValue(env, MODULE_ENV);
+  return chosen !== undefined && realModulePath(chosen) === moduleFile;
 }
 
 function acquire(pkcs11: Pkcs11Module, modulePath: string, describe: string): Pkcs11Types.PKCS11 {

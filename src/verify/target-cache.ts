@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { sha256Hex } from '../util/hash.ts';
+import { readRegularFile } from '../util/read-regular-file.ts';
 
 /**
  * Small verified objects (pointers, the policy, attestations) kept by their sha256 in the
@@ -24,7 +25,8 @@ export class TargetCache {
   async get(length: number, sha256: string): Promise<Buffer | undefined> {
     if (!/^[0-9a-f]{64}$/.test(sha256)) return undefined;
     try {
-      const bytes = await readFile(path.join(this.dir, sha256));
+      // A FIFO or a huge file left under this name is a miss, not a hang or a memory sink.
+      const bytes = await readRegularFile(path.join(this.dir, sha256), length);
       return bytes.length === length && sha256Hex(bytes) === sha256 ? bytes : undefined;
     } catch {
       return undefined;

@@ -1,10 +1,11 @@
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Metadata, MetadataKind, type Root } from '@tufjs/models';
+import { defaultConfig } from 'tuf-js/dist/config.js';
 import { ProvenantError } from '../errors.ts';
 import { canonicalJson } from '../formats/canonical-json.ts';
 import type { Reporter } from '../reporter.ts';
 import { writeFileAtomic } from '../util/atomic-write.ts';
+import { readRegularFile } from '../util/read-regular-file.ts';
 
 /**
  * The downloader's trust anchor in a state directory: `root.json` (the newest root trusted, as
@@ -17,6 +18,14 @@ export const ROOT_FILE = 'root.json';
 /** Where a host's first trusted root comes from: one story in every hint (README, docs/download.md). */
 export const ROOT_SOURCE = "the root.json of the publisher's key store (keys/root.json, written by `provenant repo init`), copied to the host out of band, never fetched from the repository";
 export const ROOT_HISTORY_DIR = 'root-history';
+
+/** A root.json larger than tuf-js accepts from the network is not one, wherever it is read from. */
+const ROOT_MAX_BYTES = defaultConfig.rootMaxLength;
+
+/** A root file's bytes: a regular file of at most ROOT_MAX_BYTES (a FIFO or /dev/zero is refused, not waited on). */
+function readRootBytes(file: string): Promise<Buffer> {
+  return readRegularFile(file, ROOT_MAX_BYTES);
+}
 
 export function rootHistoryFile(stateDir: string, version: number): string {
   return path.join(stateDir, ROOT_HISTORY_DIR, `${version}.root.json`);
@@ -33,7 +42,7 @@ export interface RootDocument {
 export async function readRootFile(file: string, field?: string): Promise<RootDocument> {
   let bytes: Buffer;
   try {
-    bytes = await readFile(file);
+    bytes = await readRootBytes(file);
   } catch (e) {
     throw new ProvenantError('E_TUF_ROOT_INVALID', `cannot read the root file: ${(e as Error).message}`, {
       exitClass: 'input',
@@ -78,7 +87,7 @@ export async function rootInChain(given: RootDocument, stateDir: string, trusted
   if (given.version === trusted.version) return given.identity === trusted.identity ? 'same' : 'other';
   let recorded: RootDocument;
   try {
-    recorded = parseRoot(await readFile(rootHistoryFile(stateDir, given.version)));
+    recorded = parseRoot(await readRootBytes(rootHistoryFile(stateDir, given.version)));
   } catch {
     return 'unknown';
   }
@@ -127,7 +136,7 @@ export function rootNotInChain(given: { file: string; version: number }, stateDi
 export async function readStateRoot(stateDir: string): Promise<Buffer | undefined> {
   const file = path.join(stateDir, ROOT_FILE);
   try {
-    return await readFile(file);
+    return await readRootBytes(file);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new ProvenantError('E_TUF_ROOT_INVALID', `cannot read the trusted root: ${(e as Error).message}`, {
