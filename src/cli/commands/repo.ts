@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { initRepository, refreshRepository, repoStatus, type RepoStatus } from '../../app/repo.ts';
+import { expiringWithin, expiryError } from '../../app/status-expiry.ts';
 import { publishTrustTargets } from '../../app/trust-targets.ts';
 import { PUBLIC_GOOD, readSigstoreTrustedRootArg } from '../../attest/sigstore-root.ts';
 import { ProvenantError } from '../../errors.ts';
@@ -119,11 +120,12 @@ export const register: RegisterCommand = (program, ctx) => {
     repo
       .command('status')
       .description('verify the repository and show versions, expiries and release counts')
+      .option('--fail-within <duration>', 'exit non-zero (E_REPO_EXPIRING) when a role or bin expires within DURATION, e.g. 6h')
       .option('--json', 'print the status document on stdout'),
     'key store whose root.json anchors the check (without one, only self-consistency is checked)',
   )
     .addHelpText('after', STATUS_HELP)
-    .action(async (opts: RepositoryFlags, cmd: Command) => {
+    .action(async (opts: RepositoryFlags & { failWithin?: string }, cmd: Command) => {
       const g = ctx.globals(cmd);
       const keysDir = path.resolve(ctx.cwd, opts.keys);
       const rootFile = path.join(keysDir, TRUSTED_ROOT_FILE);
@@ -137,8 +139,14 @@ export const register: RegisterCommand = (program, ctx) => {
       if (trustedRoot && !settings) ctx.reporter(cmd).warn(`no ${path.join(keysDir, SETTINGS_FILE)}: showing the repository's copy of the settings`);
       const anchor = trustedRoot && { root: trustedRoot, settings, kept: await fileIn(KEPT_TIMESTAMP_FILE) };
       const status = await repoStatus(openStorage(opts.repository, storageOptionsFrom(opts, ctx)), { anchor });
-      if (g.json) printJson(ctx.out, { ok: true, ...status });
+      const expiring = opts.failWithin === undefined ? [] : expiringWithin(status, opts.failWithin, new Date());
+      if (g.json) printJson(ctx.out, { ok: expiring.length === 0, ...status, ...(opts.failWithin === undefined ? {} : { expiringWithin: expiring }) });
       else ctx.out.stdout(renderStatus(status));
+      if (expiring.length === 0) return;
+      const err = expiryError(expiring, opts.failWithin!);
+      if (!g.json) throw err;
+      ctx.out.stderr(`provenant: ${err.describe()}\n`);
+      ctx.exitCode = err.exitCode;
     });
 
   addRepositoryOptions(
