@@ -5,7 +5,7 @@ import { parsePolicy } from '../policy/policy.ts';
 import { silentReporter, type Reporter } from '../reporter.ts';
 import { objectPropsFor } from '../storage/object-props.ts';
 import type { Storage } from '../storage/storage.ts';
-import { binWithTargets, expiresFor, targetFile } from '../tuf/changes.ts';
+import { targetsWith, expiresFor, targetFile } from '../tuf/changes.ts';
 import { keepNewerTimestamp, trustAnchorOf, type SignerSource } from '../tuf/signer-source.ts';
 import { loadTrustedState } from '../tuf/trusted-state.ts';
 import { commitChanges, signersForCommit } from '../tuf/writer.ts';
@@ -69,7 +69,7 @@ export async function publishTrustTargets(
       return { repository: storage.location, changed: [], targetsVersion: undefined, metadataWritten: [] };
     }
     const version = state.targets.signed.version + 1;
-    const targets = binWithTargets(state.targets.signed, changed.map((f) => f.target), version, expiresFor(state.config, 'targets', now));
+    const targets = targetsWith(state.targets.signed, changed.map((f) => f.target), version, expiresFor(state.config, 'targets', now));
     const changes = { targets };
     // Every signer before any write: a missing targets key leaves the repository untouched.
     const commitSigners = await signersForCommit(state, signers, changes);

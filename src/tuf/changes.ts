@@ -140,19 +140,28 @@ function releaseImmutable(existing: TargetFile, t: TargetFile): ProvenantError {
  * never changes (E_RELEASE_IMMUTABLE), whoever the caller, so no bin provenant signs moves a release.
  */
 export function binWithTargets(bin: Targets, add: readonly TargetFile[], version: number, expires: string): Targets {
-  const targets: Record<string, TargetFile> = { ...bin.targets };
   for (const t of add) {
     const existing = bin.targets[t.path];
     if (existing && !sameTarget(existing, t)) throw releaseImmutable(existing, t);
-    targets[t.path] = t;
   }
+  return targetsWith(bin, add, version, expires);
+}
+
+/**
+ * The next version of the top-level targets role with `set` put in place: its own targets (the
+ * attestation policy, the Sigstore trusted root) are trust settings the targets keys may replace,
+ * unlike releases, which live in the bins.
+ */
+export function targetsWith(md: Targets, set: readonly TargetFile[], version: number, expires: string): Targets {
+  const targets: Record<string, TargetFile> = { ...md.targets };
+  for (const t of set) targets[t.path] = t;
   return new Targets({
     version,
-    specVersion: bin.specVersion,
+    specVersion: md.specVersion,
     expires,
     targets,
-    ...(bin.delegations ? { delegations: bin.delegations } : {}),
-    unrecognizedFields: bin.unrecognizedFields,
+    ...(md.delegations ? { delegations: md.delegations } : {}),
+    unrecognizedFields: md.unrecognizedFields,
   });
 }
 

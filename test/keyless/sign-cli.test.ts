@@ -59,7 +59,7 @@ test('inside GitHub Actions with an OIDC token, `provenant sign` signs keyless b
   const { root, dist } = await builtInActions(t, s);
   const env = actionsEnv(s);
   const o = capture();
-  assert.equal(await main(['sign', 'postgres', '--root', root, '--json'], o, env, root), 0, o.err);
+  assert.equal(await main(['sign', 'postgres', '--integrations-dir', root, '--json'], o, env, root), 0, o.err);
   const r = (JSON.parse(o.out) as Doc).results[0]!;
   assert.equal(r.status, 'signed');
   assert.deepEqual(r.keyIds, []);
@@ -78,7 +78,7 @@ test('inside GitHub Actions with an OIDC token, `provenant sign` signs keyless b
   // Signing again keeps the published bundle: no new certificate, no new log entry.
   const rekorCalls = s.requests.filter((x) => x.endsWith('/api/v1/log/entries')).length;
   const again = capture();
-  assert.equal(await main(['sign', 'postgres', '--root', root, '--json'], again, env, root), 0, again.err);
+  assert.equal(await main(['sign', 'postgres', '--integrations-dir', root, '--json'], again, env, root), 0, again.err);
   assert.equal((JSON.parse(again.out) as Doc).results[0]!.status, 'unchanged');
   assert.deepEqual(await readFile(r.bundle.path), bundle);
   assert.equal(s.requests.filter((x) => x.endsWith('/api/v1/log/entries')).length, rekorCalls);
@@ -93,19 +93,19 @@ test('keyed inside GitHub Actions when a key is given or --no-keyless; keyless e
   const signer = await loadSigner(keys, 'attestation', {});
   for (const args of [['--keys', keys], ['--no-keyless', '--keys', keys]]) {
     const o = capture();
-    assert.equal(await main(['sign', 'postgres', '--root', root, '--json', ...args], o, actionsEnv(s), root), 0, o.err);
+    assert.equal(await main(['sign', 'postgres', '--integrations-dir', root, '--json', ...args], o, actionsEnv(s), root), 0, o.err);
     assert.deepEqual((JSON.parse(o.out) as Doc).results[0]!.keyIds, [signer.keyId]);
   }
   // --keyless with a key is a contradiction.
   const both = capture();
-  assert.equal(await main(['sign', 'postgres', '--root', root, '--keyless', '--keys', keys, '--json'], both, actionsEnv(s), root), 2);
+  assert.equal(await main(['sign', 'postgres', '--integrations-dir', root, '--keyless', '--keys', keys, '--json'], both, actionsEnv(s), root), 2);
   assert.equal((JSON.parse(both.out) as Doc).error?.code, 'E_USAGE');
   // Outside Actions: a token file works with any issuer Fulcio trusts (here the second one).
   const tokenFile = path.join(root, 'token.jwt');
   await writeFile(tokenFile, `${s.token({ sub: 'release-bot@example.com', email: 'release-bot@example.com', email_verified: true }, { issuer: 'other' })}\n`);
   const env = { PROVENANT_FULCIO_URL: s.fulcioUrl, PROVENANT_REKOR_URL: s.rekorUrl };
   const o = capture();
-  assert.equal(await main(['sign', 'postgres', '--root', root, '--keyless', '--identity-token', tokenFile, '--tsa-url', s.tsaUrl, '--json'], o, env, root), 0, o.err);
+  assert.equal(await main(['sign', 'postgres', '--integrations-dir', root, '--keyless', '--identity-token', tokenFile, '--tsa-url', s.tsaUrl, '--json'], o, env, root), 0, o.err);
   const r = (JSON.parse(o.out) as Doc).results[0]!;
   assert.equal(r.keyless?.subject, 'release-bot@example.com');
   assert.equal(r.keyless?.issuer, s.otherIssuer);
@@ -140,7 +140,7 @@ test('keyless failures: no token, a token Fulcio refuses, Rekor unreachable: eac
   ];
   for (const [env, code, exit, secret] of cases) {
     const o = capture();
-    assert.equal(await main(['sign', 'postgres', '--root', root, '--keyless', '--json'], o, env, root), exit, `${code}: ${o.err}`);
+    assert.equal(await main(['sign', 'postgres', '--integrations-dir', root, '--keyless', '--json'], o, env, root), exit, `${code}: ${o.err}`);
     assert.equal((JSON.parse(o.out) as Doc).error?.code, code, o.out);
     if (secret) assert.ok(!o.out.includes(secret) && !o.err.includes(secret), 'the token must not be printed');
     assert.deepEqual(await readdir(dist), before);
