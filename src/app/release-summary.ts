@@ -7,7 +7,8 @@ import type { IntegrationRelease, ReleaseSummary } from './release.ts';
  */
 export function releaseSummaryMarkdown(s: ReleaseSummary): string {
   const failed = s.integrations.filter((r) => !r.ok).length;
-  const head = s.dryRun ? 'Dry run' : failed === 0 ? 'Released' : `Release FAILED (${failed} of ${s.integrations.length} not released)`;
+  const dry = s.dryRun ? 'Dry run' : 'Release';
+  const head = failed > 0 ? `${dry} FAILED (${failed} of ${s.integrations.length} not released)` : s.dryRun ? 'Dry run' : 'Released';
   const lines = [`## ${head}: \`${cell(s.repository)}\``, ''];
   if (s.timestampVersion !== undefined) lines.push(`TUF timestamp v${s.timestampVersion}, snapshot v${s.snapshotVersion}; ${s.writes.length} objects ${s.dryRun ? 'would be ' : ''}written.`, '');
   for (const r of s.integrations) lines.push(...integrationSection(s, r), '');
@@ -18,7 +19,7 @@ function integrationSection(s: ReleaseSummary, r: IntegrationRelease): string[] 
   const name = [r.project ?? r.integration, r.version].filter(Boolean).join(' ');
   const failed = r.steps.find((x) => x.status === 'fail');
   const out = [`### ${r.ok ? '✅' : '❌'} ${cell(name)}`, ''];
-  out.push(`Verification: ${verification(s, r)}`, '');
+  out.push(`Verification: ${verification(s, r)}`);
   const a = r.artifacts;
   if (a) {
     const at = (key: string | undefined) => (key ? `\`${cell(`${s.repository.replace(/\/+$/, '')}/${key}`)}\`` : s.dryRun ? '(dry run: not written)' : '(not published)');
@@ -26,6 +27,7 @@ function integrationSection(s: ReleaseSummary, r: IntegrationRelease): string[] 
       ? `keyless: ${cell(a.attestation.keyless.subject ?? '?')} (${cell(a.attestation.keyless.issuer ?? '?')})`
       : `key ${a.attestation.keyIds.map((k) => k.slice(0, 16)).join(', ')}`;
     out.push(
+      '',
       '| object | location | sha256 |',
       '| --- | --- | --- |',
       `| wheel ${cell(a.wheel.fileName)} (${a.wheel.size} bytes) | ${at(a.objects?.wheel)} | \`${a.wheel.sha256}\` |`,
