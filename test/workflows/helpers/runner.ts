@@ -25,6 +25,8 @@ export interface WorkflowRun {
   actions: Record<string, (step: { with: Record<string, string>; env: Record<string, string | undefined> }) => void | Promise<void>>;
   /** `run:` scripts not to run, with the reason (e.g. `npm ci`, already done for the checkout). */
   skip?: (script: string) => string | undefined;
+  /** Stop after the step with this id (a test of the first steps only). */
+  until?: string;
 }
 
 export interface StepResult {
@@ -38,6 +40,8 @@ export interface StepResult {
 
 export interface JobResult {
   steps: StepResult[];
+  /** Each step's GITHUB_OUTPUT values, by step id. */
+  outputs: Record<string, Record<string, string>>;
   summary: string;
   runnerTemp: string;
 }
@@ -115,9 +119,10 @@ export async function runJob(workflowFile: string, job: string, r: WorkflowRun):
     if (step.id) outputs[step.id] = keyValues(await readFile(files.output, 'utf8'));
     env = { ...env, ...keyValues(await readFile(files.env, 'utf8')) };
     if (res.code !== 0) failed = true;
+    if (step.id !== undefined && step.id === r.until) break;
   }
   await appendFile(files.summary, '');
-  return { steps: results, summary: await readFile(files.summary, 'utf8'), runnerTemp };
+  return { steps: results, outputs, summary: await readFile(files.summary, 'utf8'), runnerTemp };
 }
 
 function keyValues(text: string): Record<string, string> {
