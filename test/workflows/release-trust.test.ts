@@ -7,9 +7,8 @@ import { publishTrustTargets } from '../../src/app/trust-targets.ts';
 import { isProvenantError } from '../../src/errors.ts';
 import { sha256Hex } from '../../src/util/hash.ts';
 import { defaultPolicy, renderPolicy } from '../../src/policy/policy.ts';
-import { makeStatement, renderStatement } from '../../src/provenance/statement.ts';
 import { repoFixture } from '../download/helpers/fixture.ts';
-import { keylessSign, releaseIdentity, RUN } from '../keyless/helpers/keyless.ts';
+import { keylessSign, otherStatementBytes, releaseIdentity, RUN } from '../keyless/helpers/keyless.ts';
 import { startSigstore } from '../keyless/helpers/sigstore.ts';
 
 /**
@@ -17,17 +16,6 @@ import { startSigstore } from '../keyless/helpers/sigstore.ts';
  * and Sigstore trusted root the repository distributes through TUF (read from the key store's
  * root). Fail closed: another identity, a policy without identities, a tampered policy object.
  */
-const statement = renderStatement(
-  makeStatement('slsa-v1', {
-    subject: { name: 'datadog_postgres-1.0.0-py3-none-any.whl', sha256: 'f'.repeat(64) },
-    integration: 'postgres',
-    context: { environment: 'local', builderId: 'x', invocationId: 'y', sourceTree: 'clean', notes: [] },
-    sourceDateEpoch: 1580601600,
-    startedOn: new Date('2026-01-01T00:00:00Z'),
-    finishedOn: new Date('2026-01-01T00:00:01Z'),
-  }),
-);
-
 async function refusedWith(p: Promise<unknown>, code: string, message?: RegExp): Promise<void> {
   await assert.rejects(p, (e) => {
     assert.ok(isProvenantError(e), String(e));
@@ -41,6 +29,7 @@ async function refusedWith(p: Promise<unknown>, code: string, message?: RegExp):
 test('release --keyless: the published policy decides before publishing; another identity, no identities, or a tampered policy is refused', async (t) => {
   const s = await startSigstore(t);
   const fx = await repoFixture(t);
+  const statement = await otherStatementBytes();
   const bundle = await keylessSign(s)(statement);
   const evil = await keylessSign(s, { ...RUN, workflowRef: 'org/repo/.github/workflows/other.yml@refs/heads/main' })(statement);
 
