@@ -1,15 +1,17 @@
 import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { asProvenantError, type ProvenantError } from '../errors.ts';
 import type { ProvenanceFormat } from '../provenance/statement.ts';
+import type { KeylessSigning } from '../signers/keyless.ts';
 import type { Signer } from '../signers/signer.ts';
 import { RecordingStorage, type PlannedWrite } from '../storage/recording.ts';
 import type { Storage } from '../storage/storage.ts';
 import type { SignerSource } from '../tuf/signer-source.ts';
 import { buildIntegrations, type WheelBuilder } from './build.ts';
-import { publishReleases, type Release } from './publish.ts';
+import { publishReleases, type Release, type ReleaseOutcome } from './publish.ts';
 import { readReleaseFromDist } from './publish-inputs.ts';
 import { nestedReporter, silentReporter, type Reporter } from '../reporter.ts';
-import { signIntegrations } from './sign.ts';
+import { signIntegrations, type SignResult } from './sign.ts';
 import type { Integration } from './workspace.ts';
 
 /**
@@ -45,6 +47,12 @@ export interface IntegrationRelease {
   error?: ReturnType<ProvenantError['toJSON']>;
   /** Where the test download put the verified wheel (a scratch path; absent on dry runs and failures). */
   downloaded?: string;
+  /** What was built and signed, and (once published) the repository keys of its objects. */
+  artifacts?: {
+    wheel: { fileName: string; sha256: string; size: number };
+    attestation: { fileName: string; sha256: string; keyIds: string[]; keyless?: SignResult['keyless'] };
+    objects?: ReleaseOutcome['objects'];
+  };
 }
 
 export interface ReleaseSummary {
@@ -66,6 +74,13 @@ export interface ReleaseRequest {
   storage: Storage;
   signers: SignerSource;
   attestationSigners: readonly Signer[];
+  /** Sign attestations keyless (Fulcio + Rekor) instead of with `attestationSigners`. */
+  keyless?: KeylessSigning | undefined;
+  /**
+   * Refuses a signed attestation before anything is published (e.g. a keyless identity the
+   * repository's policy does not accept): the integration fails at `sign attestation`.
+   */
+  checkAttestation?: ((bundle: Uint8Array, project: string, file: string) => Promise<void>) | undefined;
   buildWheel: WheelBuilder;
   env: Readonly<Record<string, string | undefined>>;
   testDownload: DownloadCheck;
@@ -96,11 +111,13 @@ export async function releaseIntegrations(req: ReleaseRequest): Promise<ReleaseS
   const releases: { rec: IntegrationRelease; release: Release }[] = [];
   for (const [n, i] of req.integrations.entries()) {
     const rec = records[n]!;
+    let wheelInfo: { fileName: string; sha256: string; size: number } | undefined;
     reporter.progress(`releasing: ${i.name}`, n, req.integrations.length);
     try {
       const [b] = await buildIntegrations([i], { env: req.env, buildWheel: req.buildWheel, format: req.format, baseUrl: req.baseUrl, invocationId, reporter: inner });
       rec.project = b!.project;
       rec.version = b!.version;
+      wheelInfo = { fileName: b!.wheel.fileName, sha256: b!.wheel.sha256, size: b!.wheel.size };
       note(rec, 'build', 'ok', `${b!.wheel.fileName} (${b!.wheel.size} bytes, sha256 ${b!.wheel.sha256.slice(0, 12)}…)`);
       note(rec, 'generate attestation', 'ok', `${b!.statement.fileName} (${b!.statement.format}, builder ${b!.provenance.builderId})`);
     } catch (e) {
@@ -108,8 +125,12 @@ export async function releaseIntegrations(req: ReleaseRequest): Promise<ReleaseS
       continue;
     }
     try {
-      const [s] = await signIntegrations([i], { signers: req.attestationSigners, version: rec.version, reporter: inner });
-      note(rec, 'sign attestation', 'ok', `${s!.bundle.fileName}, DSSE signed by ${s!.keyIds.map((k) => k.slice(0, 12)).join(', ')}`);
+      const [s] = await signIntegrations([i], { signers: req.attestationSigners, keyless: req.keyless, version: rec.version, reporter: inner });
+      const { bundle, keyIds, keyless } = s!;
+      await req.checkAttestation?.(await readFile(bundle.path), s!.project, bundle.path);
+      rec.artifacts = { wheel: wheelInfo!, attestation: { fileName: bundle.fileName, sha256: bundle.sha256, keyIds, ...(keyless ? { keyless } : {}) } };
+      const by = keyless ? `keyless as ${keyless.subject ?? '?'}, Rekor log index ${keyless.logIndexes.join(', ')}` : `DSSE signed by ${keyIds.map((k) => k.slice(0, 12)).join(', ')}`;
+      note(rec, 'sign attestation', 'ok', `${bundle.fileName}, ${by}`);
       releases.push({ rec, release: await readReleaseFromDist(i, rec.version) });
     } catch (e) {
       fail(rec, 'sign attestation', e);
@@ -128,6 +149,7 @@ export async function releaseIntegrations(req: ReleaseRequest): Promise<ReleaseS
       for (const { rec } of releases) {
         const o = res.releases.find((x) => x.project === rec.project && x.version === rec.version);
         const already = o?.status === 'unchanged';
+        if (o && rec.artifacts) rec.artifacts.objects = o.objects;
         note(rec, 'sign pointer (TUF)', 'ok', already ? `already a target in ${o?.bin}` : `${o?.target} in ${o?.bin}`);
         note(rec, 'upload', 'ok', already ? 'already published (same wheel; the published attestation stays)' : `${Object.values(o?.objects ?? {}).length} immutable objects`);
         note(rec, 'update TUF metadata', 'ok', res.committed ? `snapshot v${res.snapshotVersion}, timestamp v${res.timestampVersion}` : 'nothing to change');

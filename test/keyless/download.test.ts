@@ -7,12 +7,11 @@ import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { publishTrustTargets } from '../../src/app/trust-targets.ts';
 import { renderPolicy, defaultPolicy } from '../../src/policy/policy.ts';
-import { makeStatement, renderStatement } from '../../src/provenance/statement.ts';
 import { publish, repoFixture, signedRelease, type ReleaseOptions, type RepoFixture } from '../download/helpers/fixture.ts';
 import { download, expectRefused, freshDest } from '../download/helpers/run.ts';
 import { REPO_ROOT } from '../helpers/peers.ts';
 import { startStaticServer } from '../helpers/static-server.ts';
-import { contextOf, keylessSign, releaseIdentity, RUN, tlogEntry } from './helpers/keyless.ts';
+import { contextOf, keylessSign, otherStatementBytes, releaseIdentity, RUN, tlogEntry } from './helpers/keyless.ts';
 import { startSigstore, type SigstoreInstance } from './helpers/sigstore.ts';
 
 /**
@@ -22,19 +21,6 @@ import { startSigstore, type SigstoreInstance } from './helpers/sigstore.ts';
  * refusal has its own code and leaves nothing at the destination.
  */
 const V = '1.0.0';
-
-async function otherStatementBytes(): Promise<Uint8Array> {
-  return renderStatement(
-    makeStatement('slsa-v1', {
-      subject: { name: 'other-9.9.9-py3-none-any.whl', sha256: 'f'.repeat(64) },
-      integration: 'other',
-      context: { environment: 'local', builderId: 'x', invocationId: 'y', sourceTree: 'clean', notes: [] },
-      sourceDateEpoch: 1580601600,
-      startedOn: new Date('2026-01-01T00:00:00Z'),
-      finishedOn: new Date('2026-01-01T00:00:01Z'),
-    }),
-  );
-}
 
 async function keylessRepository(t: { after(fn: () => unknown): void }, s: SigstoreInstance, withRoot = true): Promise<RepoFixture> {
   const fx = await repoFixture(t);

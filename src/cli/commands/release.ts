@@ -1,9 +1,11 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { appendFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { downloadWheel } from '../../app/download.ts';
 import { releaseFailures, releaseIntegrations, type ReleaseSummary } from '../../app/release.ts';
+import { publishedTrustCheck } from '../../app/release-trust.ts';
+import { releaseSummaryMarkdown } from '../../app/release-summary.ts';
 import { initRepository } from '../../app/repo.ts';
 import { nestedReporter, type Reporter } from '../../reporter.ts';
 import { openWorkspace, selectIntegrations } from '../../app/workspace.ts';
@@ -11,6 +13,7 @@ import { buildWheel } from '../../wheel/wheel.ts';
 import { ProvenantError } from '../../errors.ts';
 import { PROVENANCE_FORMATS, type ProvenanceFormat } from '../../provenance/statement.ts';
 import { closeAll, loadSigner, PASSPHRASE_ENV } from '../../signers/key-store.ts';
+import { keylessSigning, useKeyless } from '../../signers/keyless.ts';
 import type { Signer } from '../../signers/signer.ts';
 import { TRUSTED_ROOT_FILE } from '../../signers/trusted-root.ts';
 import { FsStorage } from '../../storage/fs.ts';
@@ -19,6 +22,7 @@ import { metadataKey } from '../../tuf/sign.ts';
 import { keyStoreSignerSource } from '../../tuf/signer-source.ts';
 import type { CliContext, RegisterCommand } from '../context.ts';
 import { addIntegrationsDirOption, type IntegrationsDirFlags } from '../integrations-option.ts';
+import { addKeylessOptions, type KeylessOptionFlags } from '../keyless-options.ts';
 import { printJson } from '../output.ts';
 import { addRepositoryOptions, openRepository, storageOptionsFrom, type RepositoryFlags, type StorageFlags } from '../storage-options.ts';
 
@@ -39,6 +43,15 @@ A local --repository that does not exist yet is created first (as \`provenant re
 keys in --keys); S3 repositories must be created with \`repo init\`. Encrypted keys read their
 passphrase from ${PASSPHRASE_ENV} (docs/keys.md).
 
+Attestations are signed with the key store's \`attestation\` key, or keyless with --keyless (the
+default inside GitHub Actions with \`id-token: write\`; same flags and variables as \`sign\`).
+A keyless attestation is first verified against the policy and Sigstore trusted root the
+repository distributes: an identity the policy does not accept is refused
+(E_RELEASE_IDENTITY_REFUSED) before anything is published.
+
+--summary FILE appends a Markdown summary (per integration: repository locations, digests,
+Rekor log index, verification status) to FILE; in GitHub Actions, $GITHUB_STEP_SUMMARY.
+
 --dry-run runs every step against the real repository but keeps all writes in memory: it prints
 what would have been written (key, size, content type) and writes nothing to the repository
 (build and sign still write the integration's dist/).
@@ -50,8 +63,9 @@ Examples:
   provenant release postgres --repository s3://my-bucket/integrations --region eu-north-1
 `;
 
-interface ReleaseFlags extends RepositoryFlags, IntegrationsDirFlags {
+interface ReleaseFlags extends RepositoryFlags, IntegrationsDirFlags, KeylessOptionFlags {
   all?: boolean;
+  summary?: string;
   baseUrl?: string;
   provenance: ProvenanceFormat;
   dryRun?: boolean;
@@ -60,14 +74,15 @@ interface ReleaseFlags extends RepositoryFlags, IntegrationsDirFlags {
 
 export const register: RegisterCommand = (program, ctx) => {
   addRepositoryOptions(
-    addIntegrationsDirOption(program.command('release'))
+    addKeylessOptions(addIntegrationsDirOption(program.command('release')))
       .description('build, attest, sign, publish and download-verify integrations, step by step')
       .argument('[integration...]', 'integration directory names or project names (e.g. postgres, datadog-postgres)')
       .option('--all', 'release every integration under the root')
       .option('--base-url <url>', 'public base URL written into pointers (env PROVENANT_BASE_URL; default: relative URIs)')
       .addOption(new Option('--provenance <format>', 'statement format').choices([...PROVENANCE_FORMATS]).default('slsa-v1'))
       .option('--dry-run', 'run every step but write nothing to the repository; print the plan')
-      .option('--json', 'print the release summary on stdout'),
+      .option('--json', 'print the release summary on stdout')
+      .option('--summary <file>', 'append the summary as Markdown to FILE (e.g. $GITHUB_STEP_SUMMARY)'),
   )
     .addHelpText('after', HELP)
     .action(async (names: string[], opts: ReleaseFlags, cmd: Command) => {
@@ -81,13 +96,18 @@ export const register: RegisterCommand = (program, ctx) => {
       const scratch = await mkdtemp(path.join(tmpdir(), 'provenant-release-'));
       const signers = keyStoreSignerSource(keysDir, ctx.env);
       const attestationSigners: Signer[] = [];
+      const keyless = useKeyless({ keyless: opts.keyless, keyGiven: false, env: ctx.env })
+        ? keylessSigning({ ...opts, identityToken: opts.identityToken && path.resolve(ctx.cwd, opts.identityToken) }, ctx.env)
+        : undefined;
       try {
-        attestationSigners.push(await loadSigner(keysDir, 'attestation', ctx.env));
+        if (!keyless) attestationSigners.push(await loadSigner(keysDir, 'attestation', ctx.env));
         const summary = await releaseIntegrations({
           integrations,
           storage,
           signers,
           attestationSigners,
+          keyless,
+          checkAttestation: keyless ? publishedTrustCheck(storage, signers) : undefined,
           buildWheel,
           env: ctx.env,
           baseUrl: opts.baseUrl ?? ctx.env.PROVENANT_BASE_URL,
@@ -96,6 +116,7 @@ export const register: RegisterCommand = (program, ctx) => {
           reporter,
           testDownload: selfCheck(storage, keysDir, scratch, ctx, opts, reporter),
         });
+        if (opts.summary) await appendFile(path.resolve(ctx.cwd, opts.summary), releaseSummaryMarkdown(summary));
         if (!g.json) printSummary(ctx, summary);
         if (summary.ok) {
           if (g.json) printJson(ctx.out, summary);

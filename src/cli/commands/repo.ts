@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { initRepository, refreshRepository, repoStatus, repoStatusReport, type RepoStatus } from '../../app/repo.ts';
+import { expiringWithin, expiryError } from '../../app/status-expiry.ts';
 import { publishTrustTargets } from '../../app/trust-targets.ts';
 import { PUBLIC_GOOD, readSigstoreTrustedRootArg } from '../../attest/sigstore-root.ts';
 import { normalizeProjectName } from '../../formats/pep503.ts';
@@ -128,14 +129,15 @@ export const register: RegisterCommand = (program, ctx) => {
     repo
       .command('status')
       .description('verify the repository and show versions, expiries and release counts')
+      .option('--fail-within <duration>', 'exit non-zero (E_REPO_EXPIRING) when a role or bin expires within DURATION, e.g. 6h')
       .option('--json', 'print the status document on stdout')
       .option('--html <dir>', 'also write the status pages (index.html, status/<project>.html) into this directory')
       .option('--markdown <file>', "also write the status as Markdown to this file ('-': stdout instead of the usual output)")
-      .option('--project <name>', 'limit the release-by-release part of --html/--markdown to this project (repeatable)', collect, []),
+      .option('--project <name>', 'limit the release-by-release part of --html/--markdown to this project (repeatable)', collect),
     'key store whose root.json anchors the check (without one, only self-consistency is checked)',
   )
     .addHelpText('after', STATUS_HELP)
-    .action(async (opts: RepositoryFlags & { html?: string; markdown?: string; project: string[] }, cmd: Command) => {
+    .action(async (opts: RepositoryFlags & { html?: string; markdown?: string; project?: string[]; failWithin?: string }, cmd: Command) => {
       const g = ctx.globals(cmd);
       const keysDir = path.resolve(ctx.cwd, opts.keys);
       const rootFile = path.join(keysDir, TRUSTED_ROOT_FILE);
@@ -150,18 +152,32 @@ export const register: RegisterCommand = (program, ctx) => {
       const anchor = trustedRoot && { root: trustedRoot, settings, kept: await fileIn(KEPT_TIMESTAMP_FILE) };
       const storage = openStorage(opts.repository, storageOptionsFrom(opts, ctx));
       const status = await repoStatus(storage, { anchor });
+      const expiring = opts.failWithin === undefined ? [] : expiringWithin(status, opts.failWithin, new Date());
+      const projects = opts.project ?? [];
       const report =
         opts.html !== undefined || opts.markdown !== undefined
           ? await repoStatusReport(storage, {
               anchor,
-              projects: opts.project.length > 0 ? opts.project.map(normalizeProjectName) : undefined,
+              projects: projects.length > 0 ? projects.map(normalizeProjectName) : undefined,
               htmlDir: opts.html === undefined ? undefined : path.resolve(ctx.cwd, opts.html),
               markdownFile: opts.markdown === undefined || opts.markdown === '-' ? opts.markdown : path.resolve(ctx.cwd, opts.markdown),
             })
           : undefined;
       if (report?.markdown !== undefined) ctx.out.stdout(report.markdown);
-      else if (g.json) printJson(ctx.out, { ok: true, ...status, ...(report ? { htmlWritten: report.htmlWritten } : {}) });
+      else if (g.json) {
+        printJson(ctx.out, {
+          ok: expiring.length === 0,
+          ...status,
+          ...(report ? { htmlWritten: report.htmlWritten } : {}),
+          ...(opts.failWithin === undefined ? {} : { expiringWithin: expiring }),
+        });
+      }
       else ctx.out.stdout(renderStatus(status));
+      if (expiring.length === 0) return;
+      const err = expiryError(expiring, opts.failWithin!);
+      if (!g.json) throw err;
+      ctx.out.stderr(`provenant: ${err.describe()}\n`);
+      ctx.exitCode = err.exitCode;
     });
 
   addRepositoryOptions(

@@ -7,6 +7,7 @@ import { KEYLESS_ENV, keylessSigning, useKeyless } from '../../signers/keyless.t
 import { openSigner } from '../../signers/open-signer.ts';
 import type { Signer } from '../../signers/signer.ts';
 import type { RegisterCommand } from '../context.ts';
+import { addKeylessOptions, type KeylessOptionFlags } from '../keyless-options.ts';
 import { addIntegrationsDirOption, type IntegrationsDirFlags } from '../integrations-option.ts';
 import { printJson } from '../output.ts';
 
@@ -38,33 +39,22 @@ Examples:
 See docs/attestations.md for the bundle format and how to verify one by hand.
 `;
 
-interface SignOptions extends IntegrationsDirFlags {
+interface SignOptions extends IntegrationsDirFlags, KeylessOptionFlags {
   keys: string;
   /** Repeatable, so no commander default (help would print `(default: [])`). */
   key?: string[];
   all?: boolean;
   version?: string;
-  keyless?: boolean;
-  identityToken?: string;
-  fulcioUrl?: string;
-  rekorUrl?: string;
-  tsaUrl?: string;
 }
 
 export const register: RegisterCommand = (program, ctx) => {
-  addIntegrationsDirOption(program.command('sign'))
+  addKeylessOptions(addIntegrationsDirOption(program.command('sign')))
     .description('sign built provenance (DSSE in a Sigstore bundle) and pin it in the pointer')
     .argument('[integration...]', 'integration directory names or project names (e.g. postgres, datadog-postgres)')
     .option('--all', 'sign every integration under the root')
     .option('--keys <dir>', 'key store holding the `attestation` key', 'keys')
     .option('--key <ref>', 'key to sign with instead of the key store: PEM file, pkcs11: or awskms:// (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--version <version>', 'which built version to sign when dist/ holds several (default: the newest)')
-    .option('--keyless', 'sign with a Fulcio certificate logged in Rekor (default inside GitHub Actions with id-token: write)')
-    .option('--no-keyless', 'sign with the key even inside GitHub Actions')
-    .option('--identity-token <file>', 'file holding the OIDC identity token for --keyless (else SIGSTORE_ID_TOKEN or GitHub Actions)')
-    .option('--fulcio-url <url>', `Fulcio for --keyless (else ${KEYLESS_ENV.fulcioUrl}, else public-good)`)
-    .option('--rekor-url <url>', `Rekor for --keyless (else ${KEYLESS_ENV.rekorUrl}, else public-good)`)
-    .option('--tsa-url <url>', `RFC 3161 timestamp authority for --keyless (else ${KEYLESS_ENV.tsaUrl}; default none)`)
     .option('--json', 'print the result document on stdout')
     .addHelpText('after', HELP)
     .action(async (names: string[], opts: SignOptions, cmd: Command) => {

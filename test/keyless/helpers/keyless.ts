@@ -1,4 +1,5 @@
 import { signAttestationKeyless } from '../../../src/attest/sign.ts';
+import { makeStatement, renderStatement } from '../../../src/provenance/statement.ts';
 import type { Identity } from '../../../src/policy/identity.ts';
 import type { BuildContext } from '../../../src/provenance/context.ts';
 import type { KeylessSigning } from '../../../src/signers/keyless.ts';
@@ -58,4 +59,18 @@ export const bytesOf = (v: unknown) => new TextEncoder().encode(JSON.stringify(v
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- free-form JSON surgery
 export function tlogEntry(bundle: Record<string, unknown>): any {
   return (bundle.verificationMaterial as { tlogEntries: unknown[] }).tlogEntries[0];
+}
+
+/** A statement about a wheel no test builds: something valid to sign. */
+export async function otherStatementBytes(): Promise<Uint8Array> {
+  return renderStatement(
+    makeStatement('slsa-v1', {
+      subject: { name: 'other-9.9.9-py3-none-any.whl', sha256: 'f'.repeat(64) },
+      integration: 'other',
+      context: { environment: 'local', builderId: 'x', invocationId: 'y', sourceTree: 'clean', notes: [] },
+      sourceDateEpoch: 1580601600,
+      startedOn: new Date('2026-01-01T00:00:00Z'),
+      finishedOn: new Date('2026-01-01T00:00:01Z'),
+    }),
+  );
 }
