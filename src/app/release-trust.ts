@@ -9,11 +9,13 @@ import { loadTrustedState } from '../tuf/trusted-state.ts';
 import { sha256Hex } from '../util/hash.ts';
 
 /**
- * Before a release publishes a keyless attestation, it is verified the way every host will verify
- * it: against the attestation policy and the Sigstore trusted root the repository distributes
- * through TUF (read from the key store's root, never from the bucket alone). A certificate whose
- * identity the policy does not accept would publish a release no host can install, so it is
- * refused here (E_RELEASE_IDENTITY_REFUSED) and the integration is left out.
+ * Before `publish` or `release` signs a release, its attestation is verified the way every host
+ * will verify it: against the attestation policy and the Sigstore trusted root the repository
+ * distributes through TUF (read from the key store's root, never from the bucket alone). A
+ * certificate identity or a key the policy does not accept (a keys.json whose attestation entry
+ * was pointed elsewhere, a `sign --key` with the wrong key) would publish a release no host can
+ * install, and releases are immutable, so the version would be burnt: it is refused here
+ * (E_RELEASE_IDENTITY_REFUSED) before anything is written.
  */
 export function publishedTrustCheck(storage: Storage, signers: SignerSource): (bundle: Uint8Array, project: string, file: string) => Promise<void> {
   let trust: Promise<{ policy: Policy; sigstoreRoot: Uint8Array | undefined }> | undefined;
@@ -32,7 +34,7 @@ export function publishedTrustCheck(storage: Storage, signers: SignerSource): (b
         exitClass: 'verification',
         file,
         field: e.field,
-        hint: `add this workflow's identity to the policy's attestation.identities and publish it with \`provenant repo set-trust --policy\` (docs/policy.md), or sign from a workflow the policy accepts`,
+        hint: `sign again with a key or workflow identity the policy lists (the key store's attestation key, or an identity in attestation.identities), or publish a policy that accepts it with \`provenant repo set-trust --policy\` (docs/policy.md)`,
         cause: e,
       });
     }

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { publishReleases, type Release } from '../../app/publish.ts';
+import { publishedTrustCheck } from '../../app/release-trust.ts';
 import { readReleaseFromDist } from '../../app/publish-inputs.ts';
 import { openWorkspace, selectIntegrations } from '../../app/workspace.ts';
 import { PASSPHRASE_ENV } from '../../signers/key-store.ts';
@@ -57,6 +58,8 @@ export const register: RegisterCommand = (program, ctx) => {
       for (const i of integrations) releases.push(await readReleaseFromDist(i, opts.version));
       const recording = new RecordingStorage(storage, { dryRun: Boolean(opts.dryRun) });
       const signers = keyStoreSignerSource(keysDir, ctx.env);
+      const check = publishedTrustCheck(storage, signers);
+      for (const r of releases) await check(r.attestation.bytes, r.project, r.attestation.fileName);
       const res = await publishReleases(recording, signers, releases, reporter).finally(() => signers.close?.());
       if (g.json) printJson(ctx.out, { ok: true, dryRun: recording.dryRun, ...res, writes: recording.plan });
       else {

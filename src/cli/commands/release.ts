@@ -107,7 +107,8 @@ export const register: RegisterCommand = (program, ctx) => {
           signers,
           attestationSigners,
           keyless,
-          checkAttestation: keyless ? publishedTrustCheck(storage, signers) : undefined,
+          // A dry run into a repository that does not exist yet has no policy to check against.
+          checkAttestation: keyless || !opts.dryRun ? publishedTrustCheck(storage, signers) : undefined,
           buildWheel,
           env: ctx.env,
           baseUrl: opts.baseUrl ?? ctx.env.PROVENANT_BASE_URL,
