@@ -85,19 +85,22 @@ export async function buildDownloader(out = DEFAULT_OUT, opts: { cache?: boolean
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
     }
   }
-  const work = path.join(ROOT, '.tmp', `sea-build-${process.pid}`);
+  // Named by the inputs' hash, not the process: paths can end up in the snapshot.
+  const work = path.join(ROOT, '.tmp', `sea-build-${key}`);
   await mkdir(work, { recursive: true });
   try {
     const main = path.join(work, 'provenant-download.cjs');
     const blob = path.join(work, 'sea.blob');
     await writeFile(main, code);
+    // Relative paths: the blob records the main script's path as given, and a build directory's
+    // name must not make two builds differ.
     const config = {
-      main,
-      output: blob,
+      main: path.basename(main),
+      output: path.basename(blob),
       disableExperimentalSEAWarning: true,
       // Code cache: measured in docs/downloader-binary.md; a startup snapshot did not pay.
       useCodeCache: false,
-      useSnapshot: false,
+      useSnapshot: true,
     };
     await writeFile(path.join(work, 'sea-config.json'), JSON.stringify(config));
     await run(NODE_BINARY, ['--experimental-sea-config', path.join(work, 'sea-config.json')], { cwd: work });
