@@ -30,6 +30,9 @@ const REPLACED: Record<string, string> = {
 const replaceModules: esbuild.Plugin = {
   name: 'provenant-replace',
   setup(build) {
+    // Only the parts of undici the HTTP fetcher uses (scripts/undici-slim.cjs); undici's own
+    // modules still resolve normally.
+    build.onResolve({ filter: /^undici$/ }, (args) => (args.importer.endsWith(path.join('src', 'net', 'http-fetcher.ts')) ? { path: path.join(ROOT, 'scripts/undici-slim.cjs') } : undefined));
     build.onResolve({ filter: /s3-fetcher\.ts$/ }, (args) => {
       const resolved = path.resolve(args.resolveDir, args.path);
       return REPLACED[resolved] ? { path: REPLACED[resolved] } : undefined;

@@ -27,7 +27,8 @@ before(async () => {
 /** Runs the executable with nothing in its environment: no PATH (so no node), no HOME, no NODE_OPTIONS. */
 async function runExe(fx: RepoFixture, args: string[]): Promise<{ code: number; out: string; err: string; dest: string }> {
   const dest = path.join(fx.dir, `dest-${Date.now()}`);
-  const argv = [...args, '--root', fx.rootFile, '--state-dir', path.join(fx.dir, 'state'), '--dest', dest, '--retries', '0'];
+  // The test's own arguments come last: a later --retries or --timeout wins.
+  const argv = ['--root', fx.rootFile, '--state-dir', path.join(fx.dir, 'state'), '--dest', dest, '--retries', '0', ...args];
   try {
     const { stdout, stderr } = await promisify(execFile)(EXE, argv, { env: {}, cwd: fx.dir });
     return { code: 0, out: stdout, err: stderr, dest };
@@ -73,6 +74,33 @@ test('the executable refuses a tampered wheel (E_WHEEL_DIGEST, exit 5) and leave
   await assert.rejects(readdir(r.dest), { code: 'ENOENT' });
 });
 
+// The executable's HTTP client is undici wired from its own modules (scripts/undici-slim.cjs):
+// retries and timeouts must behave as in `provenant download` (test/download/net.test.ts).
+test('the executable retries a 503 and still verifies the wheel', async (t) => {
+  const fx = await published(t);
+  let failed = 0;
+  const server = await serveRepository(t, fx.repoDir, (urlPath, _req, res) => {
+    if (!urlPath.endsWith('.whl') || failed > 0) return false;
+    failed++;
+    res.writeHead(503).end();
+    return true;
+  });
+  const r = await runExe(fx, [P, '--repository', server.url, '--retries', '2', '--json']);
+  assert.equal(r.code, 0, r.err);
+  assert.equal(failed, 1);
+  const doc = JSON.parse(r.out) as { network: { retries: number }; verified: boolean };
+  assert.equal(doc.verified, true);
+  assert.equal(doc.network.retries, 1);
+});
+
+test('the executable gives up on a silent server after --timeout (E_NET_TIMEOUT, exit 6)', async (t) => {
+  const fx = await published(t);
+  const server = await serveRepository(t, fx.repoDir, (urlPath) => urlPath.endsWith('timestamp.json'));
+  const r = await runExe(fx, [P, '--repository', server.url, '--timeout', '1', '--json']);
+  assert.equal(r.code, 6, r.err);
+  assert.equal((JSON.parse(r.out) as { error: { code: string } }).error.code, 'E_NET_TIMEOUT');
+});
+
 test('the executable refuses an s3:// repository with E_S3_UNSUPPORTED_BINARY (it carries no AWS SDK)', async (t) => {
   const fx = await repoFixture(t);
   const r = await runExe(fx, [P, '--repository', 's3://bucket/prefix', '--json']);
@@ -87,4 +115,7 @@ test('the bundle holds no AWS SDK, no native addon and no signing code', async (
   const unwanted = inputs.filter((f) => /@aws-sdk|pkcs11js|src\/signers\/(aws-kms|key-store)|@sigstore\/sign|src\/storage\/s3\.ts/.test(f));
   assert.deepEqual(unwanted, []);
   assert.ok(inputs.includes('src/app/download.ts'), 'the download code is in the bundle');
+  // undici's fetch(), WebSocket, EventSource, caches and mocks stay out (scripts/undici-slim.cjs); its dispatchers are in.
+  assert.deepEqual(inputs.filter((f) => /undici\/lib\/(web\/(fetch\/index|websocket|cache|eventsource)|mock\/|cache\/)/.test(f)), []);
+  assert.ok(inputs.includes('node_modules/undici/lib/dispatcher/agent.js'));
 });
