@@ -4,7 +4,9 @@
 // --experimental-sea-config turns it into a blob; postject injects the blob into a copy of the
 // `node` package's binary. Same inputs give the same bytes (checked by test/downloader-binary).
 //
-// usage: node scripts/build-downloader.ts [--out FILE] [--no-cache]
+// usage: node scripts/build-downloader.ts [--out FILE] [--no-cache] [--no-snapshot]
+// --no-snapshot: byte-for-byte reproducible, ~200 ms slower per run (V8 snapshots are not
+// deterministic; docs/downloader-binary.md).
 // Built executables are kept in .tmp/downloader-cache by the hash of their inputs, so tests and
 // repeated builds cost one bundling (~1 s) and a copy.
 import { execFile } from 'node:child_process';
@@ -72,11 +74,11 @@ export async function bundle(): Promise<{ code: Uint8Array; inputs: string[] }> 
 const run = promisify(execFile);
 
 /** Builds the executable at `out`; returns the sha256 of its bytes. */
-export async function buildDownloader(out = DEFAULT_OUT, opts: { cache?: boolean } = {}): Promise<string> {
+export async function buildDownloader(out = DEFAULT_OUT, opts: { cache?: boolean; snapshot?: boolean } = {}): Promise<string> {
   const { code } = await bundle();
   const self = await readFile(new URL(import.meta.url));
   const nodeVersion = (await run(NODE_BINARY, ['--version'])).stdout.trim();
-  const key = createHash('sha256').update(code).update(self).update(nodeVersion).digest('hex').slice(0, 32);
+  const key = createHash('sha256').update(code).update(self).update(nodeVersion).update(opts.snapshot === false ? 'no-snapshot' : 'snapshot').digest('hex').slice(0, 32);
   const cached = path.join(CACHE_DIR, key);
   await mkdir(path.dirname(out), { recursive: true });
   if (opts.cache !== false) {
@@ -101,9 +103,9 @@ export async function buildDownloader(out = DEFAULT_OUT, opts: { cache?: boolean
       main: path.basename(main),
       output: path.basename(blob),
       disableExperimentalSEAWarning: true,
-      // Code cache: measured in docs/downloader-binary.md; a startup snapshot did not pay.
+      // Measured in docs/downloader-binary.md: the snapshot cuts a run's CPU by about a third, a code cache adds nothing.
       useCodeCache: false,
-      useSnapshot: true,
+      useSnapshot: opts.snapshot !== false,
     };
     await writeFile(path.join(work, 'sea-config.json'), JSON.stringify(config));
     await run(NODE_BINARY, ['--experimental-sea-config', path.join(work, 'sea-config.json')], { cwd: work });
@@ -132,6 +134,6 @@ if (import.meta.main) {
   const outAt = args.indexOf('--out');
   const out = outAt >= 0 ? path.resolve(args[outAt + 1]!) : DEFAULT_OUT;
   const t0 = performance.now();
-  const digest = await buildDownloader(out, { cache: !args.includes('--no-cache') });
+  const digest = await buildDownloader(out, { cache: !args.includes('--no-cache'), snapshot: !args.includes('--no-snapshot') });
   process.stdout.write(`${path.relative(process.cwd(), out)} sha256 ${digest} (${((performance.now() - t0) / 1000).toFixed(1)} s)\n`);
 }
