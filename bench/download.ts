@@ -70,7 +70,7 @@ async function compare(rounds: number, measure: (tool: Tool, round: number) => P
   return { provenant: median(rates.provenant), python: median(rates.python) };
 }
 
-function median(xs: number[]): number {
+export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const mid = Math.floor(s.length / 2);
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
@@ -97,7 +97,7 @@ async function referenceRss(fx: RepoFixture, url: string, work: string, tag: str
 }
 
 /** A repository holding `others` small releases beside the benchmarked one (256 bins, as by default). */
-async function benchRepo(t: { after(fn: Cleanup): void }, wheelSize: number, others: number) {
+export async function benchRepo(t: { after(fn: Cleanup): void }, wheelSize: number, others: number) {
   const fx = await repoFixture(t, { binCount: 256 });
   const releases = [await signedRelease(fx, PROJECT, VERSION, { size: wheelSize })];
   for (let i = 0; i < others; i++) releases.push(await signedRelease(fx, `datadog-other${i % 20}`, `1.${i}.0`, { size: 1024 }));
@@ -109,7 +109,7 @@ async function benchRepo(t: { after(fn: Cleanup): void }, wheelSize: number, oth
  * `provenant serve` in its own process: a server sharing the benchmark's event loop would
  * slow whichever client runs in-process and not the other.
  */
-async function serveElsewhere(t: { after(fn: Cleanup): void }, repoDir: string): Promise<string> {
+export async function serveElsewhere(t: { after(fn: Cleanup): void }, repoDir: string): Promise<string> {
   return childUrl(t, [path.join(REPO_ROOT, 'bin/provenant.js'), 'serve', '--repository', repoDir, '--port', '0', '--json']);
 }
 

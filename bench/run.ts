@@ -4,12 +4,14 @@ import { formatTable } from './table.ts';
 import { s3Benchmark } from './s3.ts';
 import { buildBenchmark } from './build.ts';
 import { downloadBenchmark } from './download.ts';
+import { downloaderBinaryBenchmark } from './downloader-binary.ts';
 import { publishBenchmark } from './publish.ts';
 
 const benchmarks: Benchmark[] = [
   s3Benchmark,
   buildBenchmark,
   downloadBenchmark,
+  downloaderBinaryBenchmark,
   publishBenchmark,
 ];
 

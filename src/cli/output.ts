@@ -12,7 +12,10 @@ export interface Output {
 export const processOutput: Output = {
   stdout: (t) => process.stdout.write(t),
   stderr: (t) => process.stderr.write(t),
-  interactive: Boolean(process.stderr.isTTY),
+  // Read when asked, not at load: the downloader's startup snapshot loads this module at build time.
+  get interactive() {
+    return Boolean(process.stderr.isTTY);
+  },
 };
 
 /**

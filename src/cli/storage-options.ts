@@ -1,36 +1,12 @@
 import type { Command } from 'commander';
 import path from 'node:path';
+import { addStorageOptions, storageOptionsFrom, type StorageFlags } from './storage-flags.ts';
 import { checkKeysOutsideRepository } from '../signers/key-store.ts';
 import { FsStorage } from '../storage/fs.ts';
-import { openStorage, type OpenStorageOptions } from '../storage/open.ts';
+import { openStorage } from '../storage/open.ts';
 import type { Storage } from '../storage/storage.ts';
 
-/**
- * The flags every command taking `--repository` shares for S3 repositories, so they are spelled
- * and explained once. Credentials are never flags: they come from the AWS SDK's default chain.
- */
-export function addStorageOptions(cmd: Command): Command {
-  return cmd
-    .option('--region <region>', 'AWS region of an s3:// repository (default: AWS_REGION or the profile\'s region), e.g. eu-north-1')
-    .option('--endpoint-url <url>', 'S3-compatible server for s3:// repositories, e.g. http://127.0.0.1:9000 (MinIO); uses path-style addressing')
-    .option('--no-path-style', 'with --endpoint-url: use virtual-host addressing (bucket.host) instead of path-style');
-}
-
-export interface StorageFlags {
-  region?: string;
-  endpointUrl?: string;
-  pathStyle?: boolean;
-}
-
-export function storageOptionsFrom(flags: StorageFlags, ctx: { cwd: string; env: NodeJS.ProcessEnv }): OpenStorageOptions {
-  return {
-    cwd: ctx.cwd,
-    env: ctx.env,
-    ...(flags.region ? { region: flags.region } : {}),
-    ...(flags.endpointUrl ? { endpointUrl: flags.endpointUrl } : {}),
-    ...(flags.pathStyle === false ? { forcePathStyle: false } : {}),
-  };
-}
+export { addStorageOptions, storageOptionsFrom, type StorageFlags };
 
 /** `--repository` and `--keys` (with the S3 flags): every command that writes to a repository. */
 export function addRepositoryOptions(cmd: Command, keysHelp = 'key store directory (kept outside the repository)'): Command {

@@ -2,7 +2,7 @@ import { InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_DEADLINE_MS, downloadWheel } from '../../app/download.ts';
 import type { RegisterCommand } from '../context.ts';
 import { printJson } from '../output.ts';
-import { addStorageOptions, storageOptionsFrom, type StorageFlags } from '../storage-options.ts';
+import { addStorageOptions, storageOptionsFrom, type StorageFlags } from '../storage-flags.ts';
 
 const HELP = `
 Fetches a wheel from a provenant repository and verifies it before it reaches --dest: TUF
