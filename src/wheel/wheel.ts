@@ -13,7 +13,7 @@ import { readProject } from './project-reader.ts';
 import type { ProjectSource } from './project-reader.ts';
 import { defaultWheelTag } from './tag.ts';
 import type { BuildOptions, BuiltWheel } from './types.ts';
-import { writeZip } from './zip.ts';
+import { writeZip, ZIP_MAX_EPOCH } from './zip.ts';
 import type { ZipEntry } from './zip.ts';
 
 export type WheelBuildResult = BuiltWheel & { sha256: string; entries: string[] };
@@ -24,8 +24,9 @@ const META_MODE = 0o644; // hatchling's write_file(): permission bits only, no f
 /** Assembles the wheel from what readProject() gathered. Pure. */
 export function assembleWheel(project: ProjectSource, opts: BuildOptions): WheelBuildResult {
   const { config, pyprojectFile } = project;
-  if (!Number.isSafeInteger(opts.sourceDateEpoch) || opts.sourceDateEpoch < 0) {
-    throw new ProvenantError('E_SOURCE_DATE_EPOCH', `sourceDateEpoch ${opts.sourceDateEpoch} is not a non-negative integer`, { exitClass: 'usage', field: 'SOURCE_DATE_EPOCH' });
+  // Earlier than 1980 is clamped by the zip writer, as hatchling does; later than 2107 cannot be stored.
+  if (!Number.isSafeInteger(opts.sourceDateEpoch) || opts.sourceDateEpoch > ZIP_MAX_EPOCH) {
+    throw new ProvenantError('E_SOURCE_DATE_EPOCH', `sourceDateEpoch ${opts.sourceDateEpoch} is not whole seconds up to ${ZIP_MAX_EPOCH} (2107-12-31)`, { exitClass: 'usage', field: 'SOURCE_DATE_EPOCH' });
   }
   const core = resolveCoreMetadata(config, project.files, pyprojectFile);
   if (project.sources.length === 0) {
