@@ -32,7 +32,7 @@ export function assembleWheel(project: ProjectSource, opts: BuildOptions): Wheel
   if (project.sources.length === 0) {
     const include = config.selection.include;
     throw new ProvenantError('E_WHEEL_EMPTY', 'no project files match the wheel\'s file selection, so the wheel would hold only metadata', {
-      exitClass: 'input', file: pyprojectFile, field: 'tool.hatch.build.targets.wheel.include',
+      exitClass: 'input', file: config.selection.where.file, field: config.selection.where.include,
       hint: include ? `check the patterns ${JSON.stringify(include)} against the package directory (e.g. "/datadog_checks/<name>")` : 'add include = ["/datadog_checks/<name>"]',
     });
   }
