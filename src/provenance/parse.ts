@@ -64,6 +64,8 @@ export interface ProvenanceFacts {
   invocationId: string | undefined;
   /** What the build was asked for: v1 `externalParameters`, v0.2 `invocation.parameters` ({} when not an object). */
   parameters: Record<string, unknown>;
+  /** What the builder chose itself (SOURCE_DATE_EPOCH, sourceTree…): v1 `internalParameters`, v0.2 `invocation.environment` ({} when not an object). */
+  internalParameters: Record<string, unknown>;
 }
 
 function str(v: unknown): string | undefined {
@@ -84,6 +86,7 @@ function v1Facts(s: StatementV1): Omit<ProvenanceFacts, 'format' | 'subjects'> {
     commit: source?.digest?.gitCommit ?? source?.digest?.sha1,
     invocationId: s.predicate.runDetails.metadata?.invocationId,
     parameters: ext,
+    internalParameters: def.internalParameters ?? {},
   };
 }
 
@@ -91,7 +94,8 @@ function v02Facts(s: StatementV01): Omit<ProvenanceFacts, 'format' | 'subjects'>
   const p = s.predicate;
   const config = p.invocation?.configSource;
   const fromUri = config?.uri !== undefined ? parseGitSourceUri(config.uri) : undefined;
-  const params = (typeof p.invocation?.parameters === 'object' && p.invocation.parameters !== null ? p.invocation.parameters : {}) as Record<string, unknown>;
+  const asTable = (v: unknown) => (typeof v === 'object' && v !== null && !Array.isArray(v) ? v : {}) as Record<string, unknown>;
+  const params = asTable(p.invocation?.parameters);
   return {
     builderId: p.builder.id,
     buildType: p.buildType,
@@ -100,6 +104,7 @@ function v02Facts(s: StatementV01): Omit<ProvenanceFacts, 'format' | 'subjects'>
     commit: config?.digest?.sha1 ?? config?.digest?.gitCommit,
     invocationId: p.metadata?.buildInvocationId,
     parameters: params,
+    internalParameters: asTable(p.invocation?.environment),
   };
 }
 
