@@ -15,6 +15,7 @@ export const commandLoaders: Readonly<Record<string, () => CommandModule>> = {
   repo: () => import('./repo.ts'),
   serve: () => import('./serve.ts'),
   download: () => import('./download.ts'),
+  rebuild: () => import('./rebuild.ts'),
 };
 
 /** The commands needed for `argv`: the one named, or all of them (help, or an unknown name). */
