@@ -28,7 +28,13 @@ export function fuzz(data: Buffer): void {
   const lines = data.toString('utf8').split(/(?<=\n)/).slice(0, 200);
   for (const [include, exclude] of [[lines, []], [undefined, lines]] as const) {
     const selector = createFileSelector({
-      config: { include: include ? [...include] : undefined, exclude: [...exclude], ignoreVcs: true, skipExcludedDirs: true },
+      config: {
+        include: include ? [...include] : undefined,
+        exclude: [...exclude],
+        ignoreVcs: true,
+        skipExcludedDirs: true,
+        where: { file: 'pyproject.toml', include: 'tool.hatch.build.targets.wheel.include', exclude: 'tool.hatch.build.targets.wheel.exclude' },
+      },
       vcsPatterns: [],
       absoluteRoot: dir,
       defaultInclude: ['/datadog_checks/postgres/'],

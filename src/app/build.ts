@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type { BuildOptions, BuiltWheel } from '../wheel/types.ts';
+import { ZIP_MAX_EPOCH } from '../wheel/zip.ts';
 import { ProvenantError, isProvenantError } from '../errors.ts';
 import { attestationKey, pointerFileName, statementFileName, wheelKey } from '../formats/layout.ts';
 import { renderPointer, type Pointer } from '../formats/pointer.ts';
@@ -14,10 +15,6 @@ import type { Integration } from './workspace.ts';
 
 /** hatchling's default, so a build without SOURCE_DATE_EPOCH matches `hatch build`. */
 export const DEFAULT_SOURCE_DATE_EPOCH = 1580601600;
-/** Zip timestamps cannot go before 1980-01-01 or past 2107-12-31. */
-const MIN_EPOCH = 315532800;
-const MAX_EPOCH = 4354819199;
-
 export type WheelBuilder = (projectDir: string, opts: BuildOptions) => Promise<BuiltWheel>;
 
 export interface BuildRequest {
@@ -62,15 +59,21 @@ export interface BuildResult {
   };
 }
 
-/** SOURCE_DATE_EPOCH from the environment: whole seconds in the range a zip can store. */
+/**
+ * SOURCE_DATE_EPOCH from the environment, read as hatchling reads it (Python's `int()`: optional
+ * sign, `_` between digits, surrounding spaces). Times before 1980 are accepted and clamped to
+ * 1980-01-01 in the wheel, as hatchling does; after 2107 a zip cannot store them (hatchling fails).
+ * Unset or empty means hatchling's default.
+ */
 export function sourceDateEpochFrom(env: Readonly<Record<string, string | undefined>>): number {
   const raw = env.SOURCE_DATE_EPOCH;
   if (raw === undefined || raw === '') return DEFAULT_SOURCE_DATE_EPOCH;
-  const value = /^\d+$/.test(raw.trim()) ? Number(raw.trim()) : Number.NaN;
-  if (!Number.isSafeInteger(value) || value < MIN_EPOCH || value > MAX_EPOCH) {
+  const text = raw.trim();
+  const value = /^[+-]?\d+(?:_\d+)*$/.test(text) ? Number(text.replaceAll('_', '')) : Number.NaN;
+  if (!Number.isSafeInteger(value) || value > ZIP_MAX_EPOCH) {
     throw new ProvenantError('E_SOURCE_DATE_EPOCH_INVALID', `SOURCE_DATE_EPOCH=${JSON.stringify(raw)} is not a usable timestamp`, {
       field: 'SOURCE_DATE_EPOCH',
-      hint: `set it to whole seconds since 1970 between ${MIN_EPOCH} (1980-01-01, the earliest a zip can store) and ${MAX_EPOCH}, e.g. \`git log -1 --format=%ct\`, or unset it for ${DEFAULT_SOURCE_DATE_EPOCH}`,
+      hint: `set it to whole seconds since 1970, at most ${ZIP_MAX_EPOCH} (2107-12-31, the latest a zip can store), e.g. \`git log -1 --format=%ct\`, or unset it for ${DEFAULT_SOURCE_DATE_EPOCH}`,
     });
   }
   return value;

@@ -81,6 +81,9 @@ export interface DownloadResult {
     sourceRepository: string | undefined;
     ref: string | undefined;
     commit: string | undefined;
+    /** The verified statement's build parameters (integration, path…) and builder choices (SOURCE_DATE_EPOCH, sourceTree…): what a rebuild needs. */
+    parameters: Record<string, unknown>;
+    internalParameters: Record<string, unknown>;
   };
   repository: string;
   stateDir: string;
@@ -214,6 +217,8 @@ export async function downloadWheel(req: DownloadRequest): Promise<DownloadResul
         sourceRepository: facts.sourceRepository,
         ref: facts.ref,
         commit: facts.commit,
+        parameters: facts.parameters,
+        internalParameters: facts.internalParameters,
       };
     }
 

@@ -67,6 +67,8 @@ export interface ProvenanceFacts {
   /** When the builder says the build ran (RFC 3339), where the statement records it. */
   startedOn?: string | undefined;
   finishedOn?: string | undefined;
+  /** What the builder chose itself (SOURCE_DATE_EPOCH, sourceTree…): v1 `internalParameters`, v0.2 `invocation.environment` ({} when not an object). */
+  internalParameters: Record<string, unknown>;
 }
 
 function str(v: unknown): string | undefined {
@@ -89,6 +91,7 @@ function v1Facts(s: StatementV1): Omit<ProvenanceFacts, 'format' | 'subjects'> {
     parameters: ext,
     startedOn: s.predicate.runDetails.metadata?.startedOn,
     finishedOn: s.predicate.runDetails.metadata?.finishedOn,
+    internalParameters: def.internalParameters ?? {},
   };
 }
 
@@ -96,7 +99,8 @@ function v02Facts(s: StatementV01): Omit<ProvenanceFacts, 'format' | 'subjects'>
   const p = s.predicate;
   const config = p.invocation?.configSource;
   const fromUri = config?.uri !== undefined ? parseGitSourceUri(config.uri) : undefined;
-  const params = (typeof p.invocation?.parameters === 'object' && p.invocation.parameters !== null ? p.invocation.parameters : {}) as Record<string, unknown>;
+  const asTable = (v: unknown) => (typeof v === 'object' && v !== null && !Array.isArray(v) ? v : {}) as Record<string, unknown>;
+  const params = asTable(p.invocation?.parameters);
   return {
     builderId: p.builder.id,
     buildType: p.buildType,
@@ -107,6 +111,7 @@ function v02Facts(s: StatementV01): Omit<ProvenanceFacts, 'format' | 'subjects'>
     parameters: params,
     startedOn: p.metadata?.buildStartedOn,
     finishedOn: p.metadata?.buildFinishedOn,
+    internalParameters: asTable(p.invocation?.environment),
   };
 }
 

@@ -81,16 +81,16 @@ function compile(patterns: readonly string[], field: string, file: string): Comp
 export function createFileSelector(inputs: SelectionInputs): FileSelector {
   const { config } = inputs;
   const include = config.include ?? inputs.defaultInclude;
-  assertPatternsStayInside(include ?? [], 'tool.hatch.build.targets.wheel.include', inputs.pyprojectFile);
+  const { where } = config;
+  assertPatternsStayInside(include ?? [], where.include, where.file);
 
   let vcs = config.ignoreVcs || inputs.vcsPatterns.length === 0 ? [] : compile(inputs.vcsPatterns, '.gitignore', inputs.pyprojectFile);
   // hatchling drops the VCS patterns when they would ignore the project root itself.
   if (vcs.length > 0 && gitignoreSpec(vcs).matches(inputs.absoluteRoot)) vcs = [];
 
-  const includeField = 'tool.hatch.build.targets.wheel.include';
-  const includeSpec = include && include.length > 0 ? gitignoreSpec(compile(include, includeField, inputs.pyprojectFile)) : undefined;
+  const includeSpec = include && include.length > 0 ? gitignoreSpec(compile(include, where.include, where.file)) : undefined;
   const includeDirs = includeSpec && include ? compileDirectoryFilter(include) : undefined;
-  const excludeSpec = gitignoreSpec([...DEFAULT_EXCLUDE_PATTERNS, ...vcs, ...compile(config.exclude, 'tool.hatch.build.targets.wheel.exclude', inputs.pyprojectFile)]);
+  const excludeSpec = gitignoreSpec([...DEFAULT_EXCLUDE_PATTERNS, ...vcs, ...compile(config.exclude, where.exclude, where.file)]);
 
   return {
     include,

@@ -36,6 +36,8 @@ export interface InputRef {
   rel: string;
   /** The setting that made the build read it; undefined: errors name the input file itself (pyproject.toml, .gitignore). */
   field: string | undefined;
+  /** The file `field` is written in, when not the tree's configFile (a setting from hatch.toml). */
+  fieldFile?: string;
   /**
    * true when the caller knows every directory above the file is inside the tree and no symlink
    * (the walk, a name in the root): then only the file itself could lead out, and opening it
@@ -91,7 +93,7 @@ function lstatOrUndefined(p: string): Stats | undefined {
 }
 
 function where(tree: InputTree, ref: InputRef): { file: string; field: string | undefined } {
-  return ref.field === undefined ? { file: path.join(tree.root, ref.rel), field: undefined } : { file: tree.configFile, field: ref.field };
+  return ref.field === undefined ? { file: path.join(tree.root, ref.rel), field: undefined } : { file: ref.fieldFile ?? tree.configFile, field: ref.field };
 }
 
 function outside(tree: InputTree, ref: InputRef, real: string): ProvenantError {

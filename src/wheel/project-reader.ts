@@ -13,7 +13,9 @@ import { assertUtf8Name, inputTree, isInside, readInput } from './input-file.ts'
 import type { FileRead, InputRef, InputTree } from './input-file.ts';
 import type { FileSelector } from './file-selection.ts';
 import type { ProjectFiles } from './project-metadata.ts';
-import { parsePyprojectToml, readPyprojectConfig } from './pyproject.ts';
+import { settingAt } from './hatch-config.ts';
+import type { HatchToml } from './hatch-config.ts';
+import { parseConfigToml, readPyprojectConfig } from './pyproject.ts';
 import type { PyprojectConfig } from './pyproject.ts';
 import { codePointCompare } from '../util/code-point-order.ts';
 import { extractVersion } from './version-source.ts';
@@ -256,10 +258,11 @@ function readNamedFile(tree: InputTree, listing: RootListing, rel: string, ref: 
   return file;
 }
 
-const INCLUDE_FIELD = 'tool.hatch.build.targets.wheel.include';
-
-/** `reads`: files this build already read (version file, readme, licenses), by absolute path. */
-function walk(listing: RootListing, tree: InputTree, selector: FileSelector, reads: ReadonlyMap<string, FileRead>): SourceFile[] {
+/**
+ * `reads`: files this build already read (version file, readme, licenses), by absolute path;
+ * `at`: the include setting errors about shipped files name.
+ */
+function walk(listing: RootListing, tree: InputTree, selector: FileSelector, reads: ReadonlyMap<string, FileRead>, at: { file: string; field: string }): SourceFile[] {
   const out: SourceFile[] = [];
   const seen = new Set<string>();
   const visit = (absDir: string, relDir: string) => {
@@ -280,22 +283,22 @@ function walk(listing: RootListing, tree: InputTree, selector: FileSelector, rea
       if (EXCLUDED_FILES.has(name)) continue;
       const rel = relDir ? `${relDir}/${name}` : name;
       if (!selector.isFileIncluded(rel)) continue;
-      assertUtf8Name(tree, absDir, name, INCLUDE_FIELD);
+      assertUtf8Name(tree, absDir, name, at.field);
       const abs = path.join(absDir, name);
       // Only a symlink can leave the project: its parent directory was checked on the way in.
-      const file = reads.get(abs) ?? readInput(tree, abs, { what: 'package file', rel, field: INCLUDE_FIELD, parentInside: true, required: true })!;
+      const file = reads.get(abs) ?? readInput(tree, abs, { what: 'package file', rel, field: at.field, fieldFile: at.file, parentInside: true, required: true })!;
       out.push({ relativePath: rel, data: file.data, mode: normalizeFileMode(file.mode) });
     }
     for (const name of dirs.filter((d) => !selector.isDirectoryExcluded(d, relDir)).sort(codePointCompare)) {
       const abs = path.join(absDir, name);
       const rel = relDir ? `${relDir}/${name}` : name;
       if (!selector.mayContainIncluded(rel)) continue;
-      assertUtf8Name(tree, absDir, name, INCLUDE_FIELD);
+      assertUtf8Name(tree, absDir, name, at.field);
       const real = links.has(name) ? realpathSync.native(abs) : undefined;
       if (real !== undefined && !isInside(tree.realRoot(), real)) {
         // Only a problem when something below it would be shipped.
         if (selector.include === undefined || selector.include.length === 0 || selector.isFileIncluded(`${rel}/x`)) {
-          throw escapes('symlink', rel, tree.configFile, INCLUDE_FIELD, 'replace the symlinked directory with real files, or exclude it');
+          throw escapes('symlink', rel, at.file, at.field, 'replace the symlinked directory with real files, or exclude it');
         }
         continue;
       }
@@ -327,30 +330,37 @@ export function readProject(projectDir: string): ProjectSource {
   const reads = new Map<string, FileRead>();
   const pyproject = readNamedFile(tree, listing, 'pyproject.toml', { what: 'pyproject.toml', field: undefined }, reads);
   if (pyproject === undefined) throw missing();
-  const config = readPyprojectConfig(parsePyprojectToml(pyproject.data.toString('utf8'), pyprojectFile), pyprojectFile);
-  // hatchling would merge these into the metadata; provenant does not read them, so it refuses
+  const pyprojectDoc = parseConfigToml(pyproject.data.toString('utf8'), pyprojectFile);
+  // hatchling merges a hatch.toml beside pyproject.toml into [tool.hatch] (hatch-config.ts).
+  let hatchToml: HatchToml | undefined;
+  if (listing.isFile('hatch.toml')) {
+    const file = path.join(root, 'hatch.toml');
+    const read = readNamedFile(tree, listing, 'hatch.toml', { what: 'hatch.toml', field: undefined, required: true }, reads)!;
+    hatchToml = { doc: parseConfigToml(read.data.toString('utf8'), file), file };
+  }
+  const config = readPyprojectConfig(pyprojectDoc, pyprojectFile, hatchToml);
+  // hatchling would merge this into the metadata; provenant does not read it, so it refuses
   // rather than build a wheel that differs from hatchling's.
-  for (const [name, what] of [['hatch.toml', 'a hatch.toml beside pyproject.toml'], ['PKG-INFO', 'a PKG-INFO file (an unpacked sdist)']] as const) {
-    if (listing.isFile(name)) {
-      throw new ProvenantError('E_PYPROJECT_FIELD', `${what} is not supported by provenant's wheel builder`, {
-        exitClass: 'input', file: path.join(root, name), hint: name === 'hatch.toml' ? 'move its settings into [tool.hatch] in pyproject.toml' : 'build from the source tree, not from an unpacked sdist',
-      });
-    }
+  if (listing.isFile('PKG-INFO')) {
+    throw new ProvenantError('E_PYPROJECT_FIELD', 'a PKG-INFO file (an unpacked sdist) is not supported by provenant\'s wheel builder', {
+      exitClass: 'input', file: path.join(root, 'PKG-INFO'), hint: 'build from the source tree, not from an unpacked sdist',
+    });
   }
   const p = config.project;
-  /** A path from pyproject.toml: lexically inside the project, then read through the input gate. */
-  const configured = (rel: string, what: string, field: string) =>
-    readNamedFile(tree, listing, path.relative(root, projectPath(root, rel, pyprojectFile, field)), { what, field }, reads);
+  /** A configured path: lexically inside the project, then read through the input gate. */
+  const configured = (rel: string, what: string, at: { file: string; field: string }) =>
+    readNamedFile(tree, listing, path.relative(root, projectPath(root, rel, at.file, at.field)), { what, field: at.field, fieldFile: at.file }, reads);
+  const inPyproject = (field: string) => ({ file: pyprojectFile, field });
 
   let rawVersion: string;
   let versionOrigin: ProjectFiles['versionOrigin'];
   if (config.versionSource) {
-    const field = 'tool.hatch.version.path';
+    const at = settingAt(config.hatchOrigins, 'version', 'path');
     const versionFile = path.join(root, config.versionSource.path);
-    const versionRead = configured(config.versionSource.path, 'version file', field);
+    const versionRead = configured(config.versionSource.path, 'version file', at);
     if (versionRead === undefined) {
       throw new ProvenantError('E_VERSION_NOT_FOUND', `version file ${config.versionSource.path} does not exist`, {
-        exitClass: 'input', file: pyprojectFile, field, hint: `create ${config.versionSource.path} with \`__version__ = "1.0.0"\`, or fix the path`,
+        exitClass: 'input', ...at, hint: `create ${config.versionSource.path} with \`__version__ = "1.0.0"\`, or fix the path`,
       });
     }
     let found: string | undefined;
@@ -358,13 +368,13 @@ export function readProject(projectDir: string): ProjectSource {
       found = extractVersion(decodeText(versionRead.data), config.versionSource.pattern);
     } catch (e) {
       throw new ProvenantError('E_PYPROJECT_FIELD', `bad version pattern: ${(e as Error).message}`, {
-        exitClass: 'input', file: pyprojectFile, field: 'tool.hatch.version.pattern', hint: 'use a regular expression with a named group `version`', cause: e,
+        exitClass: 'input', ...settingAt(config.hatchOrigins, 'version', 'pattern'), hint: 'use a regular expression with a named group `version`', cause: e,
       });
     }
     if (found === undefined) {
       throw new ProvenantError('E_VERSION_NOT_FOUND', `no version found in ${config.versionSource.path}`, {
         exitClass: 'input', file: versionFile, field: '__version__',
-        hint: 'add a line like `__version__ = "1.0.0"` (or set `tool.hatch.version.pattern`)',
+        hint: `add a line like \`__version__ = "1.0.0"\` (or set \`${settingAt(config.hatchOrigins, 'version', 'pattern').field}\`)`,
       });
     }
     rawVersion = found;
@@ -393,7 +403,7 @@ export function readProject(projectDir: string): ProjectSource {
       }
       contentType = byExt;
     } else contentType = p.readme.file !== undefined ? p.readme['content-type'] : 'text/markdown';
-    const readmeRead = configured(rel, 'readme file', 'project.readme');
+    const readmeRead = configured(rel, 'readme file', inPyproject('project.readme'));
     if (readmeRead === undefined) {
       throw new ProvenantError('E_PYPROJECT_FIELD', `readme file ${rel} does not exist`, { exitClass: 'input', file: pyprojectFile, field: 'project.readme', hint: 'create it or fix the path' });
     }
@@ -409,7 +419,7 @@ export function readProject(projectDir: string): ProjectSource {
 
   let licenseText: string | undefined;
   if (typeof p.license === 'object' && p.license.file !== undefined) {
-    const licenseRead = configured(p.license.file, 'license file', 'project.license.file');
+    const licenseRead = configured(p.license.file, 'license file', inPyproject('project.license.file'));
     if (licenseRead === undefined) {
       throw new ProvenantError('E_PYPROJECT_FIELD', `license file ${p.license.file} does not exist`, { exitClass: 'input', file: pyprojectFile, field: 'project.license.file', hint: 'create it or fix the path' });
     }
@@ -440,11 +450,11 @@ export function readProject(projectDir: string): ProjectSource {
   });
   if (config.selection.include === undefined && selector.include === undefined) {
     throw new ProvenantError('E_PYPROJECT_FIELD', 'cannot tell which files to ship: no `include` and no package directory named like the project', {
-      exitClass: 'input', file: pyprojectFile, field: 'tool.hatch.build.targets.wheel.include',
+      exitClass: 'input', file: config.selection.where.file, field: config.selection.where.include,
       hint: 'add [tool.hatch.build.targets.wheel] include = ["/datadog_checks/<name>"]',
     });
   }
-  const sources = walk(listing, tree, selector, reads);
+  const sources = walk(listing, tree, selector, reads, { file: config.selection.where.file, field: config.selection.where.include });
 
   return { root, pyprojectFile, config, files: { rawVersion, versionOrigin, readme, licenseText, licenseFiles }, sources, licenses };
 }

@@ -1,11 +1,13 @@
 /**
- * pyproject.toml → the typed subset of PEP 621 `[project]` and `[tool.hatch]` the wheel builder
- * understands. Pure: text in, config out, ProvenantError (file, field, hint) on anything wrong or
+ * pyproject.toml (and hatch.toml, see hatch-config.ts) → the typed subset of PEP 621 `[project]`
+ * and hatch's build settings the wheel builder understands. Pure: text in, config out, ProvenantError (file, field, hint) on anything wrong or
  * anything that would make provenant's wheel differ from hatchling's without saying so.
  */
 import { parse as parseToml, TomlError } from 'smol-toml';
 import { z } from 'zod';
 import { ProvenantError } from '../errors.ts';
+import { assertImplemented, fieldError, issuePath, mergeHatchTables, settingAt } from './hatch-config.ts';
+import type { HatchTableName, HatchTables, HatchToml } from './hatch-config.ts';
 
 const str = z.string();
 const strList = z.array(z.string());
@@ -38,25 +40,9 @@ const projectSchema = z.looseObject({
   'optional-dependencies': z.record(z.string(), strList).optional(),
 });
 
-const selectionSchema = {
-  include: strList.optional(),
-  exclude: strList.optional(),
-  'ignore-vcs': z.boolean().optional(),
-  'skip-excluded-dirs': z.boolean().optional(),
-};
-
-const wheelTargetSchema = z.looseObject({ ...selectionSchema, 'core-metadata-version': str.optional() });
-const buildSchema = z.looseObject({ ...selectionSchema, targets: z.looseObject({ wheel: wheelTargetSchema.optional() }).optional() });
-
-const hatchSchema = z.looseObject({
-  version: z.looseObject({ path: str.optional(), pattern: str.optional(), source: str.optional() }).optional(),
-  metadata: z.looseObject({ 'allow-direct-references': z.boolean().optional(), 'allow-ambiguous-features': z.boolean().optional() }).optional(),
-  build: buildSchema.optional(),
-});
-
 const pyprojectSchema = z.looseObject({
   project: projectSchema,
-  tool: z.looseObject({ hatch: hatchSchema.optional() }).optional(),
+  tool: z.looseObject({ hatch: z.record(z.string(), z.unknown()).optional() }).optional(),
 });
 
 export type ProjectTable = z.infer<typeof projectSchema>;
@@ -67,35 +53,22 @@ export interface FileSelectionConfig {
   exclude: string[];
   ignoreVcs: boolean;
   skipExcludedDirs: boolean;
+  /** The file and field names the patterns were read from, for errors. */
+  where: { file: string; include: string; exclude: string };
 }
 
 export interface PyprojectConfig {
   project: ProjectTable;
   versionSource: { path: string; pattern: string | undefined } | undefined;
+  /** Where each hatch table came from: pyproject.toml's [tool.hatch] or hatch.toml. */
+  hatchOrigins: HatchTables['origins'];
   allowDirectReferences: boolean;
   allowAmbiguousFeatures: boolean;
   selection: FileSelectionConfig;
   coreMetadataVersion: '2.4' | '2.5';
 }
 
-/**
- * hatchling options that change what goes into the wheel and that provenant does not implement:
- * refusing them is better than building a wheel that silently differs from hatchling's.
- */
-const UNSUPPORTED_BUILD_KEYS = [
-  'packages', 'only-include', 'sources', 'force-include', 'shared-data', 'shared-scripts', 'extra-metadata',
-  'artifacts', 'hooks', 'only-packages', 'bypass-selection', 'sbom-files', 'macos-max-compat',
-];
-
-function fieldError(file: string, field: string, message: string, hint: string): ProvenantError {
-  return new ProvenantError('E_PYPROJECT_FIELD', message, { exitClass: 'input', file, field, hint });
-}
-
-function issuePath(path: readonly PropertyKey[]): string {
-  return path.reduce<string>((acc, p) => (typeof p === 'number' ? `${acc}[${p}]` : acc ? `${acc}.${String(p)}` : String(p)), '');
-}
-
-export function parsePyprojectToml(text: string, file: string): Record<string, unknown> {
+export function parseConfigToml(text: string, file: string): Record<string, unknown> {
   try {
     return parseToml(text) as Record<string, unknown>;
   } catch (e) {
@@ -113,8 +86,11 @@ export function parsePyprojectToml(text: string, file: string): Record<string, u
   }
 }
 
-/** Validates the parsed document and pulls out what the builder needs. */
-export function readPyprojectConfig(doc: Record<string, unknown>, file: string): PyprojectConfig {
+/**
+ * Validates the parsed pyproject.toml (and the hatch.toml beside it, when there is one) and pulls
+ * out what the builder needs.
+ */
+export function readPyprojectConfig(doc: Record<string, unknown>, file: string, hatchToml?: HatchToml): PyprojectConfig {
   if (doc.project === undefined) {
     throw fieldError(file, 'project', 'the [project] table is missing', 'add a PEP 621 [project] table with at least `name` and a version');
   }
@@ -125,26 +101,11 @@ export function readPyprojectConfig(doc: Record<string, unknown>, file: string):
     throw fieldError(file, field, `\`${field}\`: ${issue.message}`, 'see https://packaging.python.org/en/latest/specifications/pyproject-toml/ for the field\'s type');
   }
   const { project } = parsed.data;
-  const hatch = parsed.data.tool?.hatch ?? {};
-  const build = hatch.build ?? {};
+  const hatch = mergeHatchTables(parsed.data.tool?.hatch, file, hatchToml);
+  assertImplemented(hatch);
+  const at = (tableName: HatchTableName, rest: string) => settingAt(hatch.origins, tableName, rest);
+  const build = hatch.build;
   const wheel = build.targets?.wheel ?? {};
-
-  for (const [table, where] of [[build, 'tool.hatch.build'], [wheel, 'tool.hatch.build.targets.wheel']] as const) {
-    for (const key of UNSUPPORTED_BUILD_KEYS) {
-      if (key in table) {
-        throw fieldError(file, `${where}.${key}`, `\`${where}.${key}\` is not supported by provenant's wheel builder`, 'select files with `include` / `exclude` in [tool.hatch.build.targets.wheel], or build this project with hatchling');
-      }
-    }
-  }
-  if ((hatch as Record<string, unknown>)['metadata'] && 'hooks' in (hatch.metadata as Record<string, unknown>)) {
-    throw fieldError(file, 'tool.hatch.metadata.hooks', 'metadata hooks are not supported by provenant', 'write the metadata statically in [project]');
-  }
-  if (wheel['reproducible'] === false || build['reproducible'] === false) {
-    throw fieldError(file, 'tool.hatch.build.targets.wheel.reproducible', 'provenant only builds reproducible wheels', 'remove `reproducible = false`');
-  }
-  if (wheel['strict-naming'] === false || build['strict-naming'] === false) {
-    throw fieldError(file, 'tool.hatch.build.targets.wheel.strict-naming', '`strict-naming = false` is not supported', 'remove `strict-naming = false`');
-  }
 
   const dynamic = project.dynamic ?? [];
   const otherDynamic = dynamic.filter((f) => f !== 'version');
@@ -164,12 +125,14 @@ export function readPyprojectConfig(doc: Record<string, unknown>, file: string):
   let versionSource: PyprojectConfig['versionSource'];
   if (project.version === undefined) {
     const v = hatch.version;
-    if (v?.source !== undefined && v.source !== 'regex') {
-      throw fieldError(file, 'tool.hatch.version.source', `version source \`${v.source}\` is not supported`, 'use the default regex source: `[tool.hatch.version] path = "<package>/__about__.py"`');
+    if (v.source !== undefined && v.source !== 'regex') {
+      const w = at('version', 'source');
+      throw fieldError(w.file, w.field, `version source \`${v.source}\` is not supported`, 'use the default regex source: `[tool.hatch.version] path = "<package>/__about__.py"`');
     }
-    if (!v?.path) {
-      throw new ProvenantError('E_VERSION_NOT_FOUND', 'the version is dynamic but `tool.hatch.version.path` is not set', {
-        exitClass: 'input', file, field: 'tool.hatch.version.path',
+    if (!v.path) {
+      const w = at('version', 'path');
+      throw new ProvenantError('E_VERSION_NOT_FOUND', `the version is dynamic but \`${w.field}\` is not set`, {
+        exitClass: 'input', ...w,
         hint: 'add `[tool.hatch.version] path = "<package>/__about__.py"` pointing at a file with `__version__ = "X.Y.Z"`',
       });
     }
@@ -178,28 +141,32 @@ export function readPyprojectConfig(doc: Record<string, unknown>, file: string):
 
   const cmv = wheel['core-metadata-version'] ?? '2.5';
   if (cmv !== '2.4' && cmv !== '2.5') {
-    throw fieldError(file, 'tool.hatch.build.targets.wheel.core-metadata-version', `core metadata version ${cmv} is not supported`, 'use "2.4" or "2.5" (hatchling 1.33\'s default), or remove the setting');
+    const w = at('build', 'targets.wheel.core-metadata-version');
+    throw fieldError(w.file, w.field, `core metadata version ${cmv} is not supported`, 'use "2.4" or "2.5" (hatchling 1.33\'s default), or remove the setting');
   }
 
-  // hatchling takes each option from the wheel target when set there, else from tool.hatch.build.
-  const pick = <K extends keyof typeof selectionSchema>(k: K) => (k in wheel ? wheel[k] : build[k]);
+  // hatchling takes each option from the wheel target when set there, else from the build table.
+  const pick = <K extends 'include' | 'exclude' | 'ignore-vcs' | 'skip-excluded-dirs'>(k: K) => (k in wheel ? wheel[k] : build[k]);
+  const fieldOf = (k: 'include' | 'exclude') => at('build', k in wheel || !(k in build) ? `targets.wheel.${k}` : k).field;
   const selection: FileSelectionConfig = {
-    include: pick('include') as string[] | undefined,
-    exclude: (pick('exclude') as string[] | undefined) ?? [],
-    ignoreVcs: (pick('ignore-vcs') as boolean | undefined) ?? false,
-    skipExcludedDirs: (pick('skip-excluded-dirs') as boolean | undefined) ?? false,
+    include: pick('include'),
+    exclude: pick('exclude') ?? [],
+    ignoreVcs: pick('ignore-vcs') ?? false,
+    skipExcludedDirs: pick('skip-excluded-dirs') ?? false,
+    where: { file: hatch.origins.build.file, include: fieldOf('include'), exclude: fieldOf('exclude') },
   };
-  for (const [key, list] of [['include', selection.include ?? []], ['exclude', selection.exclude]] as const) {
-    list.forEach((p, i) => {
-      if (p === '') throw fieldError(file, `tool.hatch.build.targets.wheel.${key}[${i}]`, `pattern #${i + 1} is empty`, 'remove the empty pattern');
+  for (const key of ['include', 'exclude'] as const) {
+    (selection[key] ?? []).forEach((p, i) => {
+      if (p === '') throw fieldError(selection.where.file, `${selection.where[key]}[${i}]`, `pattern #${i + 1} is empty`, 'remove the empty pattern');
     });
   }
 
   return {
     project,
     versionSource,
-    allowDirectReferences: hatch.metadata?.['allow-direct-references'] ?? false,
-    allowAmbiguousFeatures: hatch.metadata?.['allow-ambiguous-features'] ?? false,
+    hatchOrigins: hatch.origins,
+    allowDirectReferences: hatch.metadata['allow-direct-references'] ?? false,
+    allowAmbiguousFeatures: hatch.metadata['allow-ambiguous-features'] ?? false,
     selection,
     coreMetadataVersion: cmv,
   };

@@ -13,7 +13,7 @@ import { readProject } from './project-reader.ts';
 import type { ProjectSource } from './project-reader.ts';
 import { defaultWheelTag } from './tag.ts';
 import type { BuildOptions, BuiltWheel } from './types.ts';
-import { writeZip } from './zip.ts';
+import { writeZip, ZIP_MAX_EPOCH } from './zip.ts';
 import type { ZipEntry } from './zip.ts';
 
 export type WheelBuildResult = BuiltWheel & { sha256: string; entries: string[] };
@@ -24,8 +24,9 @@ const META_MODE = 0o644; // hatchling's write_file(): permission bits only, no f
 /** Assembles the wheel from what readProject() gathered. Pure. */
 export function assembleWheel(project: ProjectSource, opts: BuildOptions): WheelBuildResult {
   const { config, pyprojectFile } = project;
-  if (!Number.isSafeInteger(opts.sourceDateEpoch) || opts.sourceDateEpoch < 0) {
-    throw new ProvenantError('E_SOURCE_DATE_EPOCH', `sourceDateEpoch ${opts.sourceDateEpoch} is not a non-negative integer`, {
+  // Earlier than 1980 is clamped by the zip writer, as hatchling does; later than 2107 cannot be stored.
+  if (!Number.isSafeInteger(opts.sourceDateEpoch) || opts.sourceDateEpoch > ZIP_MAX_EPOCH) {
+    throw new ProvenantError('E_SOURCE_DATE_EPOCH', `sourceDateEpoch ${opts.sourceDateEpoch} is not whole seconds up to ${ZIP_MAX_EPOCH} (2107-12-31)`, {
       exitClass: 'usage',
       field: 'SOURCE_DATE_EPOCH',
       hint: 'set SOURCE_DATE_EPOCH to seconds since 1970, e.g. $(git log -1 --format=%ct)',
@@ -35,7 +36,7 @@ export function assembleWheel(project: ProjectSource, opts: BuildOptions): Wheel
   if (project.sources.length === 0) {
     const include = config.selection.include;
     throw new ProvenantError('E_WHEEL_EMPTY', 'no project files match the wheel\'s file selection, so the wheel would hold only metadata', {
-      exitClass: 'input', file: pyprojectFile, field: 'tool.hatch.build.targets.wheel.include',
+      exitClass: 'input', file: config.selection.where.file, field: config.selection.where.include,
       hint: include ? `check the patterns ${JSON.stringify(include)} against the package directory (e.g. "/datadog_checks/<name>")` : 'add include = ["/datadog_checks/<name>"]',
     });
   }

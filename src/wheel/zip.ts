@@ -19,11 +19,15 @@ const VERSION = 20; // 2.0: deflate
 const MADE_ON_UNIX = 3;
 const DEFLATED = 8;
 const UTF8_NAME = 0x800;
-const MIN_TIMESTAMP = 315532800; // 1980-01-01T00:00:00Z, the earliest time a DOS date holds
+/** 1980-01-01T00:00:00Z, the earliest time a DOS date holds: hatchling clamps earlier times to it. */
+export const ZIP_MIN_EPOCH = 315532800;
+/** 2107-12-31T23:59:59Z, the latest: past it CPython's zipfile (and so hatchling) fails. */
+export const ZIP_MAX_EPOCH = 4354819199;
 
 /** DOS date and time of an epoch second, in UTC, clamped to 1980 like hatchling does. */
 export function dosDateTime(epochSeconds: number): { date: number; time: number } {
-  const d = new Date(Math.max(epochSeconds, MIN_TIMESTAMP) * 1000);
+  if (!Number.isSafeInteger(epochSeconds) || epochSeconds > ZIP_MAX_EPOCH) throw new RangeError(`${epochSeconds} is not a whole second a zip can store (at most ${ZIP_MAX_EPOCH})`);
+  const d = new Date(Math.max(epochSeconds, ZIP_MIN_EPOCH) * 1000);
   const time = (d.getUTCHours() << 11) | (d.getUTCMinutes() << 5) | Math.floor(d.getUTCSeconds() / 2);
   const date = ((d.getUTCFullYear() - 1980) << 9) | ((d.getUTCMonth() + 1) << 5) | d.getUTCDate();
   return { date, time };

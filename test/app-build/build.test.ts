@@ -101,11 +101,14 @@ test('a bad --base-url is refused before anything is built', async (t) => {
   assert.equal(await snapshot(path.join(pg.dir, 'dist')), 'absent');
 });
 
-test('SOURCE_DATE_EPOCH: default, passed to the builder, and refused when malformed', async (t) => {
+test('SOURCE_DATE_EPOCH: default, read as hatchling reads it (before 1980 too), passed to the builder, and refused when malformed', async (t) => {
   assert.equal(sourceDateEpochFrom({}), DEFAULT_SOURCE_DATE_EPOCH);
   assert.equal(sourceDateEpochFrom({ SOURCE_DATE_EPOCH: '' }), DEFAULT_SOURCE_DATE_EPOCH);
   assert.equal(sourceDateEpochFrom({ SOURCE_DATE_EPOCH: '1700000000' }), 1700000000);
-  for (const bad of ['abc', '-5', '1.5', '1e9', '100', '99999999999']) {
+  // Python's int(): what hatchling accepts; the wheel clamps anything before 1980 to 1980-01-01.
+  const accepted: [string, number][] = [['0', 0], ['100', 100], ['-5', -5], [' 7 ', 7], ['+315532800', 315532800], ['1_000_000_000', 1e9], ['007', 7], ['4354819199', 4354819199]];
+  for (const [raw, value] of accepted) assert.equal(sourceDateEpochFrom({ SOURCE_DATE_EPOCH: raw }), value, raw);
+  for (const bad of ['abc', '1.5', '1e9', '0x10', '1__0', '_1', '1_', '- 5', '4354819200', '99999999999', '99999999999999999999']) {
     assert.throws(
       () => sourceDateEpochFrom({ SOURCE_DATE_EPOCH: bad }),
       (e: unknown) => isProvenantError(e) && e.code === 'E_SOURCE_DATE_EPOCH_INVALID' && e.field === 'SOURCE_DATE_EPOCH' && e.exitCode === 3,

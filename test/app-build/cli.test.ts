@@ -6,6 +6,7 @@ import { BUNDLED_ROOT } from '../../src/app/workspace.ts';
 import { main } from '../../src/cli/main.ts';
 import { parsePointer } from '../../src/formats/pointer.ts';
 import { LOCAL_BUILDER_ID } from '../../src/provenance/builders.ts';
+import { PROVENANT_VERSION } from '../../src/provenance/version.ts';
 import { parseStatement, provenanceFacts } from '../../src/provenance/parse.ts';
 import { StatementV01Schema, StatementV1Schema } from '../../src/provenance/schema.ts';
 import { sha256Hex } from '../../src/util/hash.ts';
@@ -111,6 +112,7 @@ test('--provenance slsa-v0.2 and GitHub Actions variables reach the statement', 
     commit,
     invocationId: 'https://github.com/acme/integrations/actions/runs/55/attempts/1',
     parameters: { integration: 'postgres', repository: 'https://github.com/acme/integrations', ref: 'refs/tags/postgres-1' },
+    internalParameters: { SOURCE_DATE_EPOCH: 1580601600, provenantVersion: PROVENANT_VERSION, environment: 'github-actions', sourceTree: 'unknown' },
   });
   assert.equal(r.pointer.uri, `https://pkgs.example.com/simple/datadog-postgres/${r.wheel.fileName}`);
 });

@@ -86,7 +86,7 @@ test('pointer schema: each binding code is raised by checkPointer, exit class ve
 });
 
 function facts(format: ProvenanceFacts['format'], parameters: Record<string, unknown>): ProvenanceFacts {
-  return { format, subjects: [], builderId: 'b', buildType: 't', sourceRepository: undefined, ref: undefined, commit: undefined, invocationId: undefined, parameters };
+  return { format, subjects: [], builderId: 'b', buildType: 't', sourceRepository: undefined, ref: undefined, commit: undefined, invocationId: undefined, parameters, internalParameters: {} };
 }
 
 test('E_PROVENANCE_PARAMETERS_MISMATCH: project, version or wheel parameters naming another release; absent ones and other keys are not compared', () => {

@@ -66,6 +66,7 @@ test('certificate vs statement: each fact the certificate carries must be the st
     format: 'slsa-v1',
     subjects: [],
     parameters: {},
+    internalParameters: {},
     builderId: SAN,
     buildType: 'x',
     sourceRepository: 'https://github.com/org/repo.git',

@@ -76,6 +76,7 @@ function provenance(over: Partial<ProvenanceFacts> = {}): ProvenanceFacts {
     commit: '0123456789abcdef0123456789abcdef01234567',
     invocationId: undefined,
     parameters: {},
+    internalParameters: {},
     startedOn: '2026-05-01T10:00:00Z',
     finishedOn: '2026-05-01T10:05:00Z',
     ...over,

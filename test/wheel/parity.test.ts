@@ -200,3 +200,39 @@ test('codePointCompare sorts like Python\'s str ordering, astral characters and 
   const ours = words.map((_, i) => i).sort((a, b) => codePointCompare(words[a]!, words[b]!) || a - b);
   assert.deepEqual(ours, order);
 });
+
+test('hatch.toml merges into [tool.hatch] exactly as hatchling\'s ProjectMetadata.hatch merges it', async (t) => {
+  const { mergeHatchTables } = await import('../../src/wheel/hatch-config.ts');
+  const { parseConfigToml } = await import('../../src/wheel/pyproject.ts');
+  const { mkdir } = await import('node:fs/promises');
+  const cases: { pyproject: string; hatch?: string }[] = [
+    { pyproject: '[tool.hatch.version]\npath = "a.py"\n[tool.hatch.build.targets.wheel]\ninclude = ["/a"]\n', hatch: '[build]\nexclude = ["x"]\n' },
+    { pyproject: '[tool.hatch.build]\nignore-vcs = true\n[tool.hatch.metadata]\nallow-direct-references = true\n', hatch: '[version]\npath = "v.py"\n[envs.default]\npython = "3.12"\n' },
+    { pyproject: '[tool.hatch.build.targets.wheel]\ninclude = ["/a"]\n', hatch: '[env.collectors.datadog-checks]\n[[envs.default.matrix]]\npython = ["3.12"]\n' },
+    { pyproject: '[tool.hatch.metadata]\nallow-ambiguous-features = true\n', hatch: '[metadata]\nallow-direct-references = true\n[build.targets.wheel]\ninclude = ["/b"]\n' },
+    { pyproject: '[tool.hatch.version]\npath = "a.py"\n' },
+  ];
+  const root = await tempDir(t);
+  const dirs: string[] = [];
+  for (const [i, c] of cases.entries()) {
+    const dir = path.join(root, String(i));
+    await mkdir(dir);
+    await writeFile(path.join(dir, 'pyproject.toml'), `[project]\nname = "x"\nversion = "1"\n${c.pyproject}`);
+    if (c.hatch !== undefined) await writeFile(path.join(dir, 'hatch.toml'), c.hatch);
+    dirs.push(dir);
+  }
+  const want = await py<Record<string, unknown>[]>(
+    'from hatchling.metadata.core import ProjectMetadata\nprint(json.dumps([{k: ProjectMetadata(d, None).hatch.config.get(k, {}) for k in ("version", "metadata", "build")} for d in data]))',
+    dirs,
+  );
+  cases.forEach((c, i) => {
+    const pyproject = parseConfigToml(`[project]\nname = "x"\nversion = "1"\n${c.pyproject}`, 'pyproject.toml');
+    const hatch = c.hatch === undefined ? undefined : { doc: parseConfigToml(c.hatch, 'hatch.toml'), file: 'hatch.toml' };
+    const merged = mergeHatchTables((pyproject.tool as { hatch?: Record<string, unknown> } | undefined)?.hatch, 'pyproject.toml', hatch);
+    assert.deepEqual({ version: merged.version, metadata: merged.metadata, build: merged.build }, want[i], JSON.stringify(c));
+    for (const name of ['version', 'metadata', 'build'] as const) {
+      const fromHatch = hatch !== undefined && name in hatch.doc;
+      assert.deepEqual(merged.origins[name], fromHatch ? { file: 'hatch.toml', prefix: '' } : { file: 'pyproject.toml', prefix: 'tool.hatch.' }, `${name} of case ${i}`);
+    }
+  });
+});

@@ -46,7 +46,7 @@ test('E_PYPROJECT_FIELD: an invalid dependency, an unknown license syntax, an un
 
   const hatchToml = await copyExample(t, 'nginx');
   await writeFile(path.join(hatchToml, 'hatch.toml'), '[build.targets.wheel]\npackages = ["datadog_checks"]\n');
-  await expectBuildError(hatchToml, 'E_PYPROJECT_FIELD', { file: /hatch\.toml$/ });
+  await expectBuildError(hatchToml, 'E_PYPROJECT_FIELD', { file: /hatch\.toml$/, field: /^build\.targets\.wheel\.packages$/ });
 
   const noProject = await copyExample(t, 'nginx');
   await writeFile(path.join(noProject, 'pyproject.toml'), '[build-system]\nrequires = ["hatchling"]\n');

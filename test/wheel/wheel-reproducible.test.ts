@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { buildWheel } from '../../src/wheel/wheel.ts';
 import { sha256Hex } from '../../src/util/hash.ts';
+import { isProvenantError } from '../../src/errors.ts';
 import { copyExample, exampleNames } from './helpers.ts';
 
 for (const name of await exampleNames()) {
@@ -58,4 +59,15 @@ test('the returned description matches the example', async (t) => {
   assert.ok(base.entries.includes('datadog_checks/__init__.py'));
   assert.ok(base.entries.includes('datadog_checks_base-37.1.0.dist-info/licenses/LICENSE'));
   assert.ok(!base.entries.some((e) => e.startsWith('tests/')));
+});
+
+test('times before 1980 are clamped to 1980-01-01 as hatchling clamps them; past 2107 is refused', async (t) => {
+  const dir = await copyExample(t, 'postgres');
+  const at1980 = await buildWheel(dir, { sourceDateEpoch: 315532800 });
+  for (const early of [0, -5, 315532799]) assert.equal((await buildWheel(dir, { sourceDateEpoch: early })).sha256, at1980.sha256, String(early));
+  assert.notEqual((await buildWheel(dir, { sourceDateEpoch: 315532802 })).sha256, at1980.sha256);
+  assert.ok((await buildWheel(dir, { sourceDateEpoch: 4354819199 })).bytes.length > 0);
+  for (const bad of [4354819200, 1.5, Number.NaN]) {
+    await assert.rejects(buildWheel(dir, { sourceDateEpoch: bad }), (e: unknown) => isProvenantError(e) && e.code === 'E_SOURCE_DATE_EPOCH' && e.field === 'SOURCE_DATE_EPOCH', String(bad));
+  }
 });

@@ -16,6 +16,7 @@ export const commandLoaders: Readonly<Record<string, () => CommandModule>> = {
   serve: () => import('./serve.ts'),
   download: () => import('./download.ts'),
   state: () => import('./state.ts'),
+  rebuild: () => import('./rebuild.ts'),
 };
 
 /** The subcommand `argv` names, if it names a known one (program options take no values). */
