@@ -140,8 +140,6 @@ export async function initRepository(storage: Storage, reporter: Reporter = sile
   // Settings are checked before any key is generated: a bad flag must leave nothing behind.
   const placeholder = (n: number) => Array.from({ length: n }, (_, i) => i.toString(16).padStart(64, '0'));
   makeConfig({ root: placeholder(rootThreshold), targets: placeholder(1), online: placeholder(1), attestation: placeholder(1) });
-  await ensureKeyStoreDir(opts.keysDir);
-  await warnIfInGitWorkTree(opts.keysDir, reporter);
   const extraTargets = trustTargetFiles({ sigstoreTrustedRoot: opts.sigstoreTrustedRoot });
 
   // Keys given by reference are checked (and made absolute, as keys.json is read from the store)
@@ -166,6 +164,9 @@ export async function initRepository(storage: Storage, reporter: Reporter = sile
     }
     const attestationRef = records.find((r) => r.roles.includes('attestation'));
     if (attestationRef) defaultPolicy({ attestationKeys: [attestationRef.signer] });
+    // The store (with its .gitignore) appears only once every given reference has opened.
+    await ensureKeyStoreDir(opts.keysDir);
+    await warnIfInGitWorkTree(opts.keysDir, reporter);
     await recordKeyRefs(opts.keysDir, records);
   } finally {
     await closeAll(records.map((r) => r.signer));
