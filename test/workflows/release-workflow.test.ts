@@ -25,7 +25,7 @@ test('release.yml, step by step: keyless attestation, KMS online key, S3 upload;
   assert.deepEqual(failed, [], JSON.stringify(failed, null, 2));
   assert.deepEqual(
     job.steps.map((st) => st.outcome),
-    ['success', 'success', 'skipped', 'success', 'success', 'success', 'success', 'success', 'success'],
+    ['success', 'success', 'skipped', 'success', 'success', 'success', 'success', 'success', 'success', 'success'],
   );
 
   const result = JSON.parse(await readFile(path.join(job.runnerTemp, 'release.json'), 'utf8')) as {
@@ -47,6 +47,9 @@ test('release.yml, step by step: keyless attestation, KMS online key, S3 upload;
   assert.ok(md.includes(r.artifacts.wheel.sha256) && md.includes(r.artifacts.attestation.sha256), md);
   assert.ok(md.includes(`Rekor log index: ${r.artifacts.attestation.keyless.logIndexes[0]}`), md);
   assert.ok(md.includes('Verification: **verified**'), md);
+  // Then the repository's status, from the model the status pages are made of (issue 15).
+  assert.match(md, new RegExp(`## Repository status: s3://${x.bucket}`));
+  assert.ok(md.includes('### Signed metadata (TUF)') && md.includes(`${r.project}`), md);
 
   // Artifacts: wheel, pointer, attestation, retained for a set period.
   assert.equal(wr.uploads.length, 1);
@@ -72,6 +75,7 @@ test('release.yml refuses a keyless identity the repository policy does not acce
   assert.equal(result.integrations[0]!.error.code, 'E_RELEASE_IDENTITY_REFUSED');
   assert.match(job.summary, /Release FAILED/);
   assert.match(job.summary, /Verification: \*\*not verified\*\*/);
+  assert.equal(job.steps.find((st) => st.name.startsWith('Repository status'))!.outcome, 'success', 'the status still reaches the summary');
   const listed = await x.m.storage(`s3://${x.bucket}`).list('simple/');
   assert.deepEqual(listed.filter((k) => k.endsWith('.whl')), [], 'no wheel was published');
 });
