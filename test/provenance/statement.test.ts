@@ -144,6 +144,8 @@ test('provenanceFacts reads the same facts from both formats', () => {
     invocationId: 'https://github.com/DataDog/integrations-core/actions/runs/9876543210/attempts/2',
     parameters: { integration: 'postgres', repository: 'https://github.com/DataDog/integrations-core', ref: 'refs/tags/postgres-23.2.0' },
     internalParameters: { SOURCE_DATE_EPOCH: 1580601600, provenantVersion: PROVENANT_VERSION, environment: 'github-actions', sourceTree: 'unknown' },
+    startedOn: '2024-05-01T10:00:00Z',
+    finishedOn: '2024-05-01T10:00:01Z',
   });
 });
 

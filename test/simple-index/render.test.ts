@@ -5,6 +5,7 @@ import { escapeHtml, renderProjectHtml, renderRootHtml } from '../../src/simple-
 import { addFilesToProject, addProjectsToRoot, compareNatural } from '../../src/simple-index/merge.ts';
 import { emptyProjectDoc, emptyRootDoc, parseProjectDoc, parseRootDoc, serializeDoc } from '../../src/simple-index/model.ts';
 import { ProvenantError } from '../../src/errors.ts';
+import { projectJsonKey } from '../../src/simple-index/layout.ts';
 
 const H1 = 'a'.repeat(64);
 const H2 = 'b'.repeat(64);
@@ -77,7 +78,7 @@ test('project JSON has every PEP 691 / PEP 700 key with the right types', () => 
   // PEP 700: upload-time is UTC with a Z suffix and at most 6 fractional digits.
   assert.match(String((json.files as Record<string, unknown>[])[0]?.['upload-time']), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?Z$/);
   // Round trip through the state parser.
-  assert.deepEqual(parseProjectDoc(serializeDoc(doc), 'k'), doc);
+  assert.deepEqual(parseProjectDoc(serializeDoc(doc), projectJsonKey('datadog-postgres')), doc);
 });
 
 test('an entry keeps its own upload time when it has one', () => {
@@ -134,7 +135,7 @@ test('corrupt state is refused with a typed error naming the file and field', ()
 test('unknown keys written by a newer writer survive a read-modify-write', () => {
   const { doc } = addFilesToProject(emptyProjectDoc('datadog-postgres'), [entry()], NOW);
   const withExtra = { ...doc, 'project-status': { status: 'active' }, files: doc.files.map((f) => ({ ...f, provenance: 'x.json' })) };
-  const parsed = parseProjectDoc(serializeDoc(withExtra), 'k');
+  const parsed = parseProjectDoc(serializeDoc(withExtra), projectJsonKey('datadog-postgres'));
   const next = addFilesToProject(parsed, [entry({ version: '23.3.0', fileName: 'datadog_postgres-23.3.0-py3-none-any.whl', sha256: H2 })], NOW);
   const out = JSON.parse(new TextDecoder().decode(serializeDoc(next.doc))) as Record<string, unknown>;
   assert.deepEqual(out['project-status'], { status: 'active' });
