@@ -115,3 +115,31 @@ test('the approval file names its own repository path; the policy schema refuses
   assert.equal(r.success, false);
   assert.match(JSON.stringify(r.error?.issues), /approval threshold is larger/);
 });
+
+test('refusals before anything is signed or published: not an approval, an unreadable or foreign wheel, a bad release spec', async (t) => {
+  const s = await setup(t);
+  const { signAttestation } = await import('../../src/attest/sign.ts');
+  const provenance = await signAttestation(new TextEncoder().encode(`{"_type":"https://in-toto.io/Statement/v1","subject":[{"name":"${WHEEL}","digest":{"sha256":"${s.first.sha256}"}}],"predicateType":"https://slsa.dev/provenance/v1","predicate":{}}`), [s.a]);
+  assert.throws(() => approvalTargetOf(provenance.bytes, 'p.sigstore.json'), (e: unknown) => e instanceof ProvenantError && e.code === 'E_APPROVAL_INVALID' && /predicateType/.test(e.message));
+  // Signed by an approver's key and about this very wheel, but provenance, not an approval: it counts zero.
+  const asApproval = tallyApprovals([{ file: 'p.sigstore.json', bytes: provenance.bytes }], s.policy([s.a], 1), s.target);
+  assert.deepEqual(asApproval.accepted, []);
+  assert.match(asApproval.rejected[0]!.reason, /predicateType/);
+  await assert.rejects(approveRelease({ release, wheel: path.join(s.dir, 'gone', WHEEL), signer: s.a }), (e: unknown) => e instanceof ProvenantError && e.code === 'E_APPROVAL_INPUT' && e.exitClass === 'input');
+  await assert.rejects(approveRelease({ release: { project: 'datadog-redisdb', version: '23.2.0' }, wheel: s.wheel, signer: s.a }), (e: unknown) => e instanceof ProvenantError && e.code === 'E_WHEEL_PROJECT_MISMATCH');
+  const { parseReleaseSpec } = await import('../../src/app/approve.ts');
+  assert.deepEqual(parseReleaseSpec('Datadog_Postgres==23.2.0'), release);
+  assert.throws(() => parseReleaseSpec('datadog-postgres 23.2.0'), (e: unknown) => e instanceof ProvenantError && e.code === 'E_USAGE');
+});
+
+test('approvals apply to the projects the policy names, or to every project', async (t) => {
+  const s = await setup(t);
+  const { approvalsRequired } = await import('../../src/verify/approvals-check.ts');
+  const base = { policyVersion: 1 as const, attestation: { keys: {}, threshold: 1 }, provenance: { builders: ['*'], sourceRepositories: [], refs: [] }, allowUnsafeDisableVerification: false };
+  assert.equal(approvalsRequired(base, 'datadog-postgres'), undefined);
+  const all = s.policy([s.a], 1);
+  assert.equal(approvalsRequired({ ...base, approvals: all }, 'datadog-redisdb'), all);
+  const some = { ...all, projects: ['datadog-postgres'] };
+  assert.equal(approvalsRequired({ ...base, approvals: some }, 'datadog-postgres'), some);
+  assert.equal(approvalsRequired({ ...base, approvals: some }, 'datadog-redisdb'), undefined);
+});
