@@ -42,7 +42,7 @@ test('download refuses a release with 0 and 1 of 2 approvals, accepts it with 2 
   let downloads = 0;
   const download = async () => {
     const dest = path.join(w.dir, `dest-${downloads++}`);
-    const r = await run('download', project, '--version', version, '--repository', 'repository', '--root', path.join(w.dir, 'keys/root.json'), '--state-dir', 'state', '--dest', dest);
+    const r = await run('download', project, '--version', version, '--repository', 'repository', '--root', path.join(w.dir, 'keys/root.json'), '--state-dir', path.join(w.dir, 'state'), '--dest', dest);
     return { ...r, dest };
   };
   const refusedWith = async (count: number) => {
