@@ -11,6 +11,7 @@ import { openFetcher, type NetOptions } from '../net/open-fetcher.ts';
 import { parsePolicy, type Policy } from '../policy/policy.ts';
 import type { S3StorageOptions } from '../storage/s3.ts';
 import { downloadPinnedAttestation, downloadPinnedWheel } from '../verify/artifact.ts';
+import { approvalsRequired, checkApprovals, fetchApprovals, tallyApprovals } from '../verify/approvals-check.ts';
 import { checkAttestationSignature, checkProvenanceParameters, checkProvenancePolicy, checkStatementTypes, checkSubject } from '../verify/attestation-check.ts';
 import { checkCertificateMatchesStatement } from '../verify/certificate-statement.ts';
 import { CHECKS, type CheckName } from '../verify/checks.ts';
@@ -209,6 +210,14 @@ export async function downloadWheel(req: DownloadRequest): Promise<DownloadResul
       checkProvenancePolicy(facts, policy, pin.url);
       if (signed.keyless) checkCertificateMatchesStatement(signed.keyless.certificate, facts, pin.url);
       pass('provenance policy', `builder ${facts.builderId}${facts.sourceRepository ? `, source ${facts.sourceRepository}` : ''}${facts.ref ? ` @ ${facts.ref}` : ''}`);
+      // Multi-party approval (docs/approvals.md): k of the policy's approval keys, each approval a pinned TUF target.
+      const approvals = approvalsRequired(policy, project);
+      if (approvals) {
+        const approved = { project, version: release.version, wheelFileName: checked.wheelFileName, sha256: pointer.digest };
+        const tally = tallyApprovals(await fetchApprovals(client, approvals, approved), approvals, approved);
+        checkApprovals(tally, approvals, approved);
+        reporter.debug(`✓ approvals: ${tally.accepted.length} of ${approvals.threshold} required, by ${tally.accepted.map((k) => k.slice(0, 12)).join(', ')}`);
+      }
       attestation = {
         keyIds: signed.keyIds,
         ...(signed.keyless ? { keyless: { issuer: signed.keyless.certificate.issuer, subject: signed.keyless.certificate.subject, logIndexes: signed.keyless.logIndexes } } : {}),

@@ -393,7 +393,8 @@ export async function repoStatus(storage: Storage, opts: { now?: () => Date; tru
   const projects = new Set<string>();
   for (const name of names) {
     const bin = await loadBin(storage, state, name);
-    const paths = Object.keys(bin.signed.targets);
+    // Bins also hold release approvals (docs/approvals.md); a release is its pointer.
+    const paths = Object.keys(bin.signed.targets).filter((p) => p.startsWith('pointers/'));
     releases += paths.length;
     for (const p of paths) projects.add(p.split('/')[1] ?? p);
     if (oldest === '' || bin.signed.expires < oldest) oldest = bin.signed.expires;

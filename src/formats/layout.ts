@@ -39,3 +39,8 @@ export function consistentTargetPath(targetPath: string, sha256Hex: string): str
   const slash = targetPath.lastIndexOf('/');
   return `${targetPath.slice(0, slash + 1)}${sha256Hex}.${targetPath.slice(slash + 1)}`;
 }
+
+/** A release approval (docs/approvals.md): a TUF target in the bins, one per approver key. */
+export function approvalTargetPath(project: string, version: string, keyId: string): string {
+  return `approvals/${project}/${version}/${keyId}.sigstore.json`;
+}

@@ -16,6 +16,20 @@ const PublicKeySchema = z.object({
   keyval: z.object({ public: z.string().min(1) }),
 });
 
+const ApprovalsSchema = z
+  .object({
+    /** keyid → public key of each approver (CI, release managers); attestation keys are not implied. */
+    keys: z.record(z.string().regex(/^[0-9a-f]{64}$/), PublicKeySchema),
+    /** How many distinct approvers' keys must have approved the exact wheel. */
+    threshold: z.number().int().min(1),
+    /** The projects (PEP 503 normalized) that need approvals; absent: every project of the repository. */
+    projects: z.array(z.string().min(1)).optional(),
+  })
+  .refine((a) => a.threshold <= Object.keys(a.keys).length, {
+    message: 'approval threshold is larger than the number of approval keys: no release could ever be accepted',
+    path: ['threshold'],
+  });
+
 export const PolicySchema = z.object({
   policyVersion: z.literal(1),
   attestation: z
@@ -44,10 +58,17 @@ export const PolicySchema = z.object({
   }),
   /** Whether `download --unsafe-disable-verification` is allowed at all. */
   allowUnsafeDisableVerification: z.boolean(),
+  /**
+   * Multi-party release approval (docs/approvals.md): a release is accepted only with approvals
+   * (signed statements bound to its wheel's sha256) by `threshold` distinct keys listed here.
+   * Absent: no approvals needed.
+   */
+  approvals: ApprovalsSchema.optional(),
 });
 
 export type Policy = z.infer<typeof PolicySchema>;
 export type PolicyKey = z.infer<typeof PublicKeySchema>;
+export type ApprovalsPolicy = z.infer<typeof ApprovalsSchema>;
 
 export function renderPolicy(p: Policy): Uint8Array {
   return new TextEncoder().encode(`${JSON.stringify(PolicySchema.parse(p), null, 2)}\n`);

@@ -46,6 +46,16 @@ test('release --summary appends per-integration locations, digests and the verif
   const bad = await status('--fail-within', 'soon');
   assert.equal(bad.code, 2);
   assert.match(bad.err, /E_USAGE: --fail-within must be a duration/);
+  // Issue 11's name for the same check: one implementation, the same exits.
+  const alias = await status('--expiring-within', '3d');
+  assert.equal(alias.code, 5, alias.err);
+  assert.match(alias.err, /E_REPO_EXPIRING: expires within 3d: timestamp v\d+/);
+  assert.equal((await status('--expiring-within', '1h')).code, 0);
+  const badAlias = await status('--expiring-within', 'soon');
+  assert.match(badAlias.err, /E_USAGE: --expiring-within must be a duration/);
+  const both = await status('--expiring-within', '3d', '--fail-within', '1h');
+  assert.equal(both.code, 2);
+  assert.match(both.err, /E_USAGE: --fail-within 1h and --expiring-within 3d/);
 });
 
 test('the Markdown summary of a failed dry run: nothing claimed as written or verified, table cells cannot be broken by error text', () => {

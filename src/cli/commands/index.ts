@@ -17,6 +17,7 @@ export const commandLoaders: Readonly<Record<string, () => CommandModule>> = {
   download: () => import('./download.ts'),
   state: () => import('./state.ts'),
   rebuild: () => import('./rebuild.ts'),
+  approve: () => import('./approve.ts'),
 };
 
 /** The subcommand `argv` names, if it names a known one (program options take no values). */

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { initRepository, refreshRepository, repoStatus, repoStatusReport, type RepoStatus } from '../../app/repo.ts';
-import { expiringWithin, expiryError } from '../../app/status-expiry.ts';
+import { expiringWithin, expiryError, expiryWindow } from '../../app/status-expiry.ts';
 import { publishTrustTargets } from '../../app/trust-targets.ts';
 import { PUBLIC_GOOD, readSigstoreTrustedRootArg } from '../../attest/sigstore-root.ts';
 import { normalizeProjectName } from '../../formats/pep503.ts';
@@ -130,6 +130,7 @@ export const register: RegisterCommand = (program, ctx) => {
       .command('status')
       .description('verify the repository and show versions, expiries and release counts')
       .option('--fail-within <duration>', 'exit non-zero (E_REPO_EXPIRING) when a role or bin expires within DURATION, e.g. 6h')
+      .option('--expiring-within <duration>', 'the same as --fail-within (issue 11\'s name for it)')
       .option('--json', 'print the status document on stdout')
       .option('--html <dir>', 'also write the status pages (index.html, status/<project>.html) into this directory')
       .option('--markdown <file>', "also write the status as Markdown to this file ('-': stdout instead of the usual output)")
@@ -137,8 +138,9 @@ export const register: RegisterCommand = (program, ctx) => {
     'key store whose root.json anchors the check (without one, only self-consistency is checked)',
   )
     .addHelpText('after', STATUS_HELP)
-    .action(async (opts: RepositoryFlags & { html?: string; markdown?: string; project?: string[]; failWithin?: string }, cmd: Command) => {
+    .action(async (opts: RepositoryFlags & { html?: string; markdown?: string; project?: string[]; failWithin?: string; expiringWithin?: string }, cmd: Command) => {
       const g = ctx.globals(cmd);
+      const within = expiryWindow(opts);
       const keysDir = path.resolve(ctx.cwd, opts.keys);
       const rootFile = path.join(keysDir, TRUSTED_ROOT_FILE);
       const trustedRoot = existsSync(rootFile) ? await readTrustedRoot(keysDir) : undefined;
@@ -152,7 +154,7 @@ export const register: RegisterCommand = (program, ctx) => {
       const anchor = trustedRoot && { root: trustedRoot, settings, kept: await fileIn(KEPT_TIMESTAMP_FILE) };
       const storage = openStorage(opts.repository, storageOptionsFrom(opts, ctx));
       const status = await repoStatus(storage, { anchor });
-      const expiring = opts.failWithin === undefined ? [] : expiringWithin(status, opts.failWithin, new Date());
+      const expiring = within === undefined ? [] : expiringWithin(status, within.duration, new Date(), within.flag);
       const projects = opts.project ?? [];
       const report =
         opts.html !== undefined || opts.markdown !== undefined
@@ -169,12 +171,12 @@ export const register: RegisterCommand = (program, ctx) => {
           ok: expiring.length === 0,
           ...status,
           ...(report ? { htmlWritten: report.htmlWritten } : {}),
-          ...(opts.failWithin === undefined ? {} : { expiringWithin: expiring }),
+          ...(within === undefined ? {} : { expiringWithin: expiring }),
         });
       }
       else ctx.out.stdout(renderStatus(status));
       if (expiring.length === 0) return;
-      const err = expiryError(expiring, opts.failWithin!);
+      const err = expiryError(expiring, within!.duration);
       if (!g.json) throw err;
       ctx.out.stderr(`provenant: ${err.describe()}\n`);
       ctx.exitCode = err.exitCode;
