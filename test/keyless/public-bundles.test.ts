@@ -1,0 +1,108 @@
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { test } from 'node:test';
+import { verifyAttestation } from '../../src/attest/verify.ts';
+import { publicGoodTrustedRoot } from '../../src/attest/sigstore-root.ts';
+import { ProvenantError } from '../../src/errors.ts';
+import type { Identity } from '../../src/policy/identity.ts';
+import { defaultPolicy } from '../../src/policy/policy.ts';
+import { bytesOf, json } from './helpers/keyless.ts';
+
+/**
+ * A real bundle signed on public-good Sigstore by a GitHub Actions workflow (see
+ * test/fixtures/sigstore-public/README.md), verified offline against the production trusted root
+ * `repo init --sigstore-trusted-root public-good` installs: no network, no test instance.
+ */
+const FIXTURE = new URL('../fixtures/sigstore-public/conformance-intoto-dsse.sigstore.json', import.meta.url);
+const SAN = 'https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main';
+const ISSUER = 'https://token.actions.githubusercontent.com';
+const REAL: Identity = { issuer: ISSUER, subject: SAN };
+const root = { sigstoreTrustedRoot: publicGoodTrustedRoot };
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Bundle = any;
+const verify = (bytes: Uint8Array, identity: Identity = REAL) => verifyAttestation(bytes, defaultPolicy({ attestationKeys: [], identities: [identity] }), root);
+
+async function tampered(edit: (b: Bundle) => void): Promise<Uint8Array> {
+  const b = json(await readFile(FIXTURE)) as Bundle;
+  edit(b);
+  return bytesOf(b);
+}
+
+async function expectCode(p: Promise<unknown>, code: string) {
+  await assert.rejects(p, (e: unknown) => {
+    assert.ok(e instanceof ProvenantError, String(e));
+    assert.equal(e.code, code, e.describe());
+    assert.equal(e.exitClass, 'verification');
+    return true;
+  });
+}
+
+test('a real GitHub-Actions-signed DSSE/in-toto bundle verifies offline against the production trusted root', async () => {
+  const bytes = await readFile(FIXTURE);
+  const v = await verify(bytes);
+  assert.equal(v.payloadType, 'application/vnd.in-toto+json');
+  const statement = JSON.parse(new TextDecoder().decode(v.payload)) as { predicateType: string; subject: { name: string }[] };
+  assert.equal(statement.predicateType, 'https://slsa.dev/provenance/v1');
+  assert.equal(statement.subject[0]!.name, 'a.txt');
+  assert.equal(v.keyless?.certificate.subject, SAN);
+  assert.equal(v.keyless?.certificate.issuer, ISSUER);
+  assert.deepEqual(v.keyless?.integratedTimes, [1734374576]);
+  // The Fulcio extensions GitHub's token put in the certificate, usable by the policy.
+  const ext = v.keyless!.certificate.extensions;
+  assert.equal(ext.sourceRepositoryUri, 'https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon');
+  assert.equal(ext.sourceRepositoryRef, 'refs/heads/main');
+  assert.equal(ext.runnerEnvironment, 'github-hosted');
+  await verify(bytes, { ...REAL, subject: 'https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/*', extensions: { sourceRepositoryRef: 'refs/heads/main', sourceRepositoryDigest: ext.sourceRepositoryDigest! } });
+});
+
+test('the real bundle is refused with the policy naming another signer', async () => {
+  const bytes = await readFile(FIXTURE);
+  await expectCode(verify(bytes, { ...REAL, subject: SAN.replace('@refs/heads/main', '@refs/heads/release') }), 'E_ATTESTATION_SAN');
+  await expectCode(verify(bytes, { ...REAL, subject: 'https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon' }), 'E_ATTESTATION_SAN');
+  await expectCode(verify(bytes, { ...REAL, issuer: 'https://accounts.google.com' }), 'E_ATTESTATION_ISSUER');
+  await expectCode(verify(bytes, { ...REAL, extensions: { sourceRepositoryRef: 'refs/tags/*' } }), 'E_ATTESTATION_CERT_EXTENSION');
+});
+
+test('tampered variants of the real bundle are refused, each with its code', async () => {
+  // One byte of the statement flipped: the log entry no longer records this envelope.
+  await expectCode(verify(await tampered((b) => {
+    const p = Buffer.from(b.dsseEnvelope.payload, 'base64');
+    p[p.length - 2] ^= 1;
+    b.dsseEnvelope.payload = p.toString('base64');
+  })), 'E_ATTESTATION_TLOG_BODY');
+  // The signature flipped: the log entry's body names another signature.
+  await expectCode(verify(await tampered((b) => {
+    const s = Buffer.from(b.dsseEnvelope.signatures[0].sig, 'base64');
+    s[s.length - 1] ^= 1;
+    b.dsseEnvelope.signatures[0].sig = s.toString('base64');
+  })), 'E_ATTESTATION_TLOG_BODY');
+  // The tlog entry's body changed to match nothing: the SET (Rekor's signature over the body) is checked first.
+  await expectCode(verify(await tampered((b) => {
+    const e = b.verificationMaterial.tlogEntries[0];
+    const body = JSON.parse(Buffer.from(e.canonicalizedBody, 'base64').toString()) as Bundle;
+    body.spec.envelopeHash.value = '0'.repeat(64);
+    e.canonicalizedBody = Buffer.from(JSON.stringify(body)).toString('base64');
+  })), 'E_ATTESTATION_TLOG_SET');
+  // The checkpoint altered (another root hash): its signature no longer verifies with Rekor's key.
+  await expectCode(verify(await tampered((b) => {
+    const proof = b.verificationMaterial.tlogEntries[0].inclusionProof;
+    const lines = (proof.checkpoint.envelope as string).split('\n');
+    lines[2] = Buffer.alloc(32, 7).toString('base64');
+    proof.checkpoint.envelope = lines.join('\n');
+  })), 'E_ATTESTATION_TLOG_CHECKPOINT');
+  // The inclusion proof altered (a sibling hash): it no longer reaches the checkpoint's root.
+  await expectCode(verify(await tampered((b) => {
+    const proof = b.verificationMaterial.tlogEntries[0].inclusionProof;
+    proof.hashes[0] = Buffer.alloc(32, 9).toString('base64');
+  })), 'E_ATTESTATION_TLOG_CHECKPOINT');
+  // The SET altered: the integrated time is no longer promised by Rekor.
+  await expectCode(verify(await tampered((b) => {
+    const e = b.verificationMaterial.tlogEntries[0];
+    e.integratedTime = String(Number(e.integratedTime) + 1);
+  })), 'E_ATTESTATION_TLOG_SET');
+  // No log entry at all.
+  await expectCode(verify(await tampered((b) => {
+    b.verificationMaterial.tlogEntries = [];
+  })), 'E_ATTESTATION_TLOG_MISSING');
+});
