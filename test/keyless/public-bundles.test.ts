@@ -68,13 +68,13 @@ test('tampered variants of the real bundle are refused, each with its code', asy
   // One byte of the statement flipped: the log entry no longer records this envelope.
   await expectCode(verify(await tampered((b) => {
     const p = Buffer.from(b.dsseEnvelope.payload, 'base64');
-    p[p.length - 2] ^= 1;
+    p[p.length - 2] = p[p.length - 2]! ^ 1;
     b.dsseEnvelope.payload = p.toString('base64');
   })), 'E_ATTESTATION_TLOG_BODY');
   // The signature flipped: the log entry's body names another signature.
   await expectCode(verify(await tampered((b) => {
     const s = Buffer.from(b.dsseEnvelope.signatures[0].sig, 'base64');
-    s[s.length - 1] ^= 1;
+    s[s.length - 1] = s[s.length - 1]! ^ 1;
     b.dsseEnvelope.signatures[0].sig = s.toString('base64');
   })), 'E_ATTESTATION_TLOG_BODY');
   // The tlog entry's body changed to match nothing: the SET (Rekor's signature over the body) is checked first.
