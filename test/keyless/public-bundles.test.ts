@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { test } from 'node:test';
+import { bundleFromJSON } from '@sigstore/bundle';
+import { TrustedRoot } from '@sigstore/protobuf-specs';
+import { toSignedEntity, toTrustMaterial, Verifier } from '@sigstore/verify';
 import { verifyAttestation } from '../../src/attest/verify.ts';
 import { publicGoodTrustedRoot } from '../../src/attest/sigstore-root.ts';
 import { ProvenantError } from '../../src/errors.ts';
@@ -14,6 +18,8 @@ import { bytesOf, json } from './helpers/keyless.ts';
  * `repo init --sigstore-trusted-root public-good` installs: no network, no test instance.
  */
 const FIXTURE = new URL('../fixtures/sigstore-public/conformance-intoto-dsse.sigstore.json', import.meta.url);
+const MESSAGE_SIGNATURE = new URL('../fixtures/sigstore-public/conformance-message-signature.sigstore.json', import.meta.url);
+const ARTIFACT = new URL('../fixtures/sigstore-public/a.txt', import.meta.url);
 const SAN = 'https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main';
 const ISSUER = 'https://token.actions.githubusercontent.com';
 const REAL: Identity = { issuer: ISSUER, subject: SAN };
@@ -45,6 +51,7 @@ test('a real GitHub-Actions-signed DSSE/in-toto bundle verifies offline against 
   const statement = JSON.parse(new TextDecoder().decode(v.payload)) as { predicateType: string; subject: { name: string }[] };
   assert.equal(statement.predicateType, 'https://slsa.dev/provenance/v1');
   assert.equal(statement.subject[0]!.name, 'a.txt');
+  assert.equal((statement.subject[0] as { digest?: { sha256?: string } }).digest?.sha256, createHash('sha256').update(await readFile(ARTIFACT)).digest('hex'));
   assert.equal(v.keyless?.certificate.subject, SAN);
   assert.equal(v.keyless?.certificate.issuer, ISSUER);
   assert.deepEqual(v.keyless?.integratedTimes, [1734374576]);
@@ -105,4 +112,13 @@ test('tampered variants of the real bundle are refused, each with its code', asy
   await expectCode(verify(await tampered((b) => {
     b.verificationMaterial.tlogEntries = [];
   })), 'E_ATTESTATION_TLOG_MISSING');
+});
+
+test('a real message-signature bundle (not DSSE) verifies with @sigstore/verify against the same root, and provenant refuses it as no attestation', async () => {
+  const bytes = await readFile(MESSAGE_SIGNATURE);
+  const trust = toTrustMaterial(TrustedRoot.fromJSON(JSON.parse(new TextDecoder().decode(await publicGoodTrustedRoot()))));
+  const entity = toSignedEntity(bundleFromJSON(json(bytes)), await readFile(ARTIFACT));
+  const signer = new Verifier(trust).verify(entity, { subjectAlternativeName: SAN, extensions: { issuer: ISSUER } });
+  assert.equal(signer.identity?.subjectAlternativeName, SAN);
+  await expectCode(verify(bytes), 'E_ATTESTATION_MALFORMED');
 });
