@@ -50,6 +50,13 @@ test('chain: a wrong CA, a missing intermediate, a CA certificate as signer are 
   const [pki, other] = await Promise.all([makePki(t), makePki(t, 'Other Corp')]);
   const bytes = pkiBundle(STATEMENT, await pki.issue({ san: SAN }));
   await expectCode(verify(bytes, [authority(other)]), 'E_ATTESTATION_CERT_CHAIN');
+  // A look-alike intermediate (same names, same key identifier, another key) issues a leaf: its
+  // issuer name and authority key id point at the policy's intermediate; only signatures tell them apart.
+  const twin = await makePki(t, 'Example Corp', { intermediateSki: pki.intermediateSki });
+  assert.equal(twin.intermediateSki, pki.intermediateSki);
+  const forged = pkiBundle(STATEMENT, await twin.issue({ san: SAN }));
+  await expectCode(verify(forged, [authority(pki)]), 'E_ATTESTATION_CERT_CHAIN');
+  await expectCode(verify(bytes, [authority(twin)]), 'E_ATTESTATION_CERT_CHAIN');
   // The intermediate is taken from the policy only: without it the leaf does not reach the root.
   await expectCode(verify(bytes, [authority(pki, { intermediates: [] })]), 'E_ATTESTATION_CERT_CHAIN');
   // Another organization's root with this one's intermediate: the intermediate does not chain to it.

@@ -25,6 +25,7 @@ unique_subject = no
 [any]
 commonName = supplied
 [ca_cert]
+subjectKeyIdentifier = $ENV::INT_SKI
 basicConstraints = critical,CA:TRUE
 keyUsage = critical,keyCertSign,cRLSign
 [leaf]
@@ -52,6 +53,8 @@ export interface Issued {
 export interface Pki {
   root: string;
   intermediate: string;
+  /** The intermediate's subject key identifier (hex, colon-separated). */
+  intermediateSki: string;
   /** A leaf (default: issued by the intermediate, code signing, valid from an hour ago for a day). */
   issue(o: { san: string; by?: 'intermediate' | 'root'; profile?: 'leaf' | 'leaf_no_eku' | 'leaf_ca'; start?: string; end?: string }): Promise<Issued>;
 }
@@ -61,14 +64,18 @@ export function caDate(d: Date): string {
   return `${d.toISOString().replace(/[-:T]/g, '').slice(0, 14)}Z`;
 }
 
-export async function makePki(t: { after(fn: () => unknown): void }, name = 'Example Corp'): Promise<Pki> {
+/**
+ * `o.intermediateSki` forges the intermediate's subject key identifier (a look-alike of another
+ * PKI's intermediate: same names, same key id, another key).
+ */
+export async function makePki(t: { after(fn: () => unknown): void }, name = 'Example Corp', o: { intermediateSki?: string } = {}): Promise<Pki> {
   const dir = await tempDir(t, 'provenant-pki-');
   await mkdir(path.join(dir, 'new'));
   await writeFile(path.join(dir, 'index.txt'), '');
   await writeFile(path.join(dir, 'serial'), '1000\n');
   await writeFile(path.join(dir, 'ca.cnf'), CONFIG);
   const f = (n: string) => path.join(dir, n);
-  const env = (san = 'URI:unused') => ({ ...process.env, CA_DIR: dir, SAN: san });
+  const env = (san = 'URI:unused') => ({ ...process.env, CA_DIR: dir, SAN: san, INT_SKI: o.intermediateSki ?? 'hash' });
   const newKey = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
   await run('openssl', ['req', '-x509', ...newKey, '-keyout', f('root.key'), '-out', f('root.pem'), '-subj', `/O=${name}/CN=${name} Root`, '-days', '3650', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'], { env: env() });
   let serial = 0;
@@ -81,9 +88,11 @@ export async function makePki(t: { after(fn: () => unknown): void }, name = 'Exa
   const hourAgo = caDate(new Date(Date.now() - 3600_000));
   const int = await signCsr(`/O=${name}/CN=${name} Signing Intermediate`, 'root', 'ca_cert', 'URI:unused', hourAgo, caDate(new Date(Date.now() + 365 * 86400_000)));
   const pemOf = async (n: string) => new X509Certificate(await readFile(f(`${n}.pem`))).toString();
+  const ski = (await run('openssl', ['x509', '-in', f(`${int}.pem`), '-noout', '-ext', 'subjectKeyIdentifier'])).stdout.split('\n')[1]!.trim();
   return {
     root: await pemOf('root'),
     intermediate: await pemOf(int),
+    intermediateSki: ski,
     async issue(o) {
       const n = await signCsr(`/O=${name}/CN=release signer`, o.by === 'root' ? 'root' : int, o.profile ?? 'leaf', `URI:${o.san}`, o.start ?? hourAgo, o.end ?? caDate(new Date(Date.now() + 86400_000)));
       return { pem: await pemOf(n), key: createPrivateKey(await readFile(f(`${n}.key`))) };
