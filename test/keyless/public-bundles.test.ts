@@ -7,10 +7,9 @@ import { TrustedRoot } from '@sigstore/protobuf-specs';
 import { toSignedEntity, toTrustMaterial, Verifier } from '@sigstore/verify';
 import { verifyAttestation } from '../../src/attest/verify.ts';
 import { publicGoodTrustedRoot } from '../../src/attest/sigstore-root.ts';
-import { ProvenantError } from '../../src/errors.ts';
 import type { Identity } from '../../src/policy/identity.ts';
 import { defaultPolicy } from '../../src/policy/policy.ts';
-import { bytesOf, json } from './helpers/keyless.ts';
+import { bytesOf, expectCode, json } from './helpers/keyless.ts';
 
 /**
  * A real bundle signed on public-good Sigstore by a GitHub Actions workflow (see
@@ -33,15 +32,6 @@ async function tampered(edit: (b: Bundle) => void): Promise<Uint8Array> {
   const b = json(await readFile(FIXTURE)) as Bundle;
   edit(b);
   return bytesOf(b);
-}
-
-async function expectCode(p: Promise<unknown>, code: string) {
-  await assert.rejects(p, (e: unknown) => {
-    assert.ok(e instanceof ProvenantError, String(e));
-    assert.equal(e.code, code, e.describe());
-    assert.equal(e.exitClass, 'verification');
-    return true;
-  });
 }
 
 test('a real GitHub-Actions-signed DSSE/in-toto bundle verifies offline against the production trusted root', async () => {

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { verifyAttestation } from '../../src/attest/verify.ts';
-import { ProvenantError } from '../../src/errors.ts';
 import type { CertificateAuthority } from '../../src/policy/certificate-authority.ts';
 import { defaultPolicy, parsePolicy, renderPolicy } from '../../src/policy/policy.ts';
 import { testSigner } from '../attest/keys.ts';
+import { expectCode } from '../keyless/helpers/keyless.ts';
 import { caDate, makePki, pkiBundle, type Pki } from './helpers/ca.ts';
 
 /**
@@ -20,15 +20,6 @@ function authority(pki: Pki, over: Partial<CertificateAuthority> = {}): Certific
 }
 const noSigstore = { sigstoreTrustedRoot: () => Promise.reject(new Error('a PKI bundle must not need the Sigstore trusted root')) };
 const verify = (bytes: Uint8Array, cas: CertificateAuthority[], project?: string) => verifyAttestation(bytes, defaultPolicy({ attestationKeys: [], certificateAuthorities: cas }), { ...noSigstore, project });
-
-async function expectCode(p: Promise<unknown>, code: string) {
-  await assert.rejects(p, (e: unknown) => {
-    assert.ok(e instanceof ProvenantError, String(e));
-    assert.equal(e.code, code, e.describe());
-    assert.equal(e.exitClass, 'verification');
-    return true;
-  });
-}
 
 test('a leaf issued by the intermediate, the root and intermediate in the policy: verifies offline, no log, no Sigstore root', async (t) => {
   const pki = await makePki(t);
