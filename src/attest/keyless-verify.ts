@@ -86,6 +86,7 @@ export function verifyKeylessBundle(
     });
   }
 
+  checkProofsMatchCheckpoints(entries, file);
   const certificate = certificateIdentity(cert);
   const m = matchIdentity(identities, certificate, opts.project);
   if (!m.ok) throw identityRefusal(m.mismatch, certificate, opts);
@@ -97,6 +98,27 @@ export function verifyKeylessBundle(
     integratedTimes: entries.map((x) => Number(x.integratedTime)),
     logIndexes: entries.map((x) => x.logIndex),
   };
+}
+
+/**
+ * An inclusion proof's `rootHash` and `treeSize` are unsigned copies of its checkpoint's.
+ * @sigstore/verify proves inclusion against the signed checkpoint only, so copies that disagree
+ * do not weaken that proof, but they make an inconsistent bundle whose unsigned fields a reader
+ * might trust: refused.
+ */
+function checkProofsMatchCheckpoints(entries: KeylessAttestationBundle['bundle']['verificationMaterial']['tlogEntries'], file: string | undefined): void {
+  entries.forEach((e, i) => {
+    const proof = e.inclusionProof;
+    if (!proof?.checkpoint) return;
+    const [, size, root] = proof.checkpoint.envelope.split('\n');
+    if (size !== proof.treeSize || root !== Buffer.from(proof.rootHash).toString('base64')) {
+      throw attestationError('E_ATTESTATION_TLOG_CHECKPOINT', `transparency log entry ${i}: the inclusion proof's tree (size ${proof.treeSize}, root ${Buffer.from(proof.rootHash).toString('base64')}) is not its signed checkpoint's (size ${size}, root ${root})`, {
+        file,
+        field: `verificationMaterial.tlogEntries[${i}].inclusionProof`,
+        hint: 'do not install this artifact; the bundle was altered after it was logged',
+      });
+    }
+  });
 }
 
 /** Why no policy identity accepts a verified certificate, as our code for it. */

@@ -19,6 +19,8 @@ import { bytesOf, expectCode, json } from './helpers/keyless.ts';
 const FIXTURE = new URL('../fixtures/sigstore-public/conformance-intoto-dsse.sigstore.json', import.meta.url);
 const MESSAGE_SIGNATURE = new URL('../fixtures/sigstore-public/conformance-message-signature.sigstore.json', import.meta.url);
 const ARTIFACT = new URL('../fixtures/sigstore-public/a.txt', import.meta.url);
+const NPM = new URL('../fixtures/sigstore-public/npm-sigstore-3.1.0.sigstore.json', import.meta.url);
+const NPM_SAN = 'https://github.com/sigstore/sigstore-js/.github/workflows/release.yml@refs/heads/main';
 const SAN = 'https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main';
 const ISSUER = 'https://token.actions.githubusercontent.com';
 const REAL: Identity = { issuer: ISSUER, subject: SAN };
@@ -93,6 +95,10 @@ test('tampered variants of the real bundle are refused, each with its code', asy
     const proof = b.verificationMaterial.tlogEntries[0].inclusionProof;
     proof.hashes[0] = Buffer.alloc(32, 9).toString('base64');
   })), 'E_ATTESTATION_TLOG_CHECKPOINT');
+  // The proof's unsigned copies of the checkpoint's tree disagree with it: an inconsistent bundle.
+  for (const edit of [(p: Bundle) => void (p.rootHash = Buffer.alloc(32, 3).toString('base64')), (p: Bundle) => void (p.treeSize = String(Number(p.treeSize) + 1))]) {
+    await expectCode(verify(await tampered((b) => edit(b.verificationMaterial.tlogEntries[0].inclusionProof))), 'E_ATTESTATION_TLOG_CHECKPOINT');
+  }
   // The SET altered: the integrated time is no longer promised by Rekor.
   await expectCode(verify(await tampered((b) => {
     const e = b.verificationMaterial.tlogEntries[0];
@@ -111,4 +117,34 @@ test('a real message-signature bundle (not DSSE) verifies with @sigstore/verify 
   const signer = new Verifier(trust).verify(entity, { subjectAlternativeName: SAN, extensions: { issuer: ISSUER } });
   assert.equal(signer.identity?.subjectAlternativeName, SAN);
   await expectCode(verify(bytes), 'E_ATTESTATION_MALFORMED');
+});
+
+test('a real project\'s provenance (npm sigstore@3.1.0, bundle v0.2, intoto entry): @sigstore/verify accepts it, provenant refuses v0.2, and its v0.3 form verifies through the policy', async () => {
+  const bytes = await readFile(NPM);
+  const trust = toTrustMaterial(TrustedRoot.fromJSON(JSON.parse(new TextDecoder().decode(await publicGoodTrustedRoot()))));
+  const signer = new Verifier(trust).verify(toSignedEntity(bundleFromJSON(json(bytes))), { subjectAlternativeName: NPM_SAN, extensions: { issuer: ISSUER } });
+  assert.equal(signer.identity?.subjectAlternativeName, NPM_SAN);
+  const npm: Identity = { issuer: ISSUER, subject: NPM_SAN };
+  await expectCode(verify(bytes, npm), 'E_ATTESTATION_MEDIA_TYPE');
+  // The same signed material in a v0.3 container (media type and certificate field are not signed).
+  const v03 = (edit?: (b: Bundle) => void) => {
+    const b = json(bytes) as Bundle;
+    b.mediaType = 'application/vnd.dev.sigstore.bundle.v0.3+json';
+    b.verificationMaterial.certificate = b.verificationMaterial.x509CertificateChain.certificates[0];
+    delete b.verificationMaterial.x509CertificateChain;
+    edit?.(b);
+    return bytesOf(b);
+  };
+  const v = await verify(v03(), { ...npm, extensions: { sourceRepositoryUri: 'https://github.com/sigstore/sigstore-js', sourceRepositoryDigest: '06cd267cbdc2eeaa04294995622db9f6ad2fa7cf', runnerEnvironment: 'github-hosted' } });
+  assert.deepEqual(v.keyless?.logIndexes, ['168704762']);
+  assert.equal((JSON.parse(new TextDecoder().decode(v.payload)) as { subject: { name: string }[] }).subject[0]!.name, 'pkg:npm/sigstore@3.1.0');
+  await expectCode(verify(v03(), { ...npm, subject: 'https://github.com/sigstore/sigstore-js/.github/workflows/*@refs/tags/*' }), 'E_ATTESTATION_SAN');
+  await expectCode(verify(v03((b) => {
+    const p = Buffer.from(b.dsseEnvelope.payload, 'base64');
+    p[10] = p[10]! ^ 1;
+    b.dsseEnvelope.payload = p.toString('base64');
+  }), npm), 'E_ATTESTATION_TLOG_BODY');
+  await expectCode(verify(v03((b) => {
+    b.verificationMaterial.tlogEntries[0].inclusionProof.rootHash = Buffer.alloc(32, 1).toString('base64');
+  }), npm), 'E_ATTESTATION_TLOG_CHECKPOINT');
 });
