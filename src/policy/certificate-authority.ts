@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import { z } from 'zod';
 import { IdentitySchema } from './identity.ts';
 
@@ -10,7 +11,20 @@ import { IdentitySchema } from './identity.ts';
  * it (its `name`), never a value read from the certificate. Subject (SAN) patterns, extensions
  * and projects follow the keyless identity rules (src/policy/identity.ts).
  */
-const pem = z.string().regex(/^-----BEGIN CERTIFICATE-----\r?\n[A-Za-z0-9+/=\r\n]+-----END CERTIFICATE-----\s*$/, 'one PEM certificate');
+const pem = z
+  .string()
+  .regex(/^-----BEGIN CERTIFICATE-----\r?\n[A-Za-z0-9+/=\r\n]+-----END CERTIFICATE-----\s*$/, 'one PEM certificate')
+  // Read now, so a policy with an unreadable certificate is refused when it is published or loaded, not at a download.
+  .refine(readable, 'not a readable X.509 certificate');
+
+function readable(text: string): boolean {
+  try {
+    new X509Certificate(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 export const CertificateAuthoritySchema = z
   .object({

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { verifyAttestation } from '../../src/attest/verify.ts';
+import { ProvenantError } from '../../src/errors.ts';
 import type { CertificateAuthority } from '../../src/policy/certificate-authority.ts';
 import { defaultPolicy, parsePolicy, renderPolicy } from '../../src/policy/policy.ts';
 import { testSigner } from '../attest/keys.ts';
@@ -92,4 +93,21 @@ test('identity rules: exact and anchored SAN, the CA as issuer, projects, extens
   // Signed by a key other than the certificate's.
   const stranger = await other.issue({ san: SAN });
   await expectCode(verify(pkiBundle(STATEMENT, { pem: leaf.pem, key: stranger.key }), [authority(pki)]), 'E_ATTESTATION_SIGNATURE');
+});
+
+test('policy schema: a CA entry needs a readable root certificate and at least one identity, and nothing else', async (t) => {
+  const pki = await makePki(t);
+  const good = defaultPolicy({ attestationKeys: [], certificateAuthorities: [authority(pki)] });
+  const invalid = (edit: (ca: Record<string, unknown>) => void) => {
+    const p = JSON.parse(new TextDecoder().decode(renderPolicy(good))) as { attestation: { certificateAuthorities: Record<string, unknown>[] } };
+    edit(p.attestation.certificateAuthorities[0]!);
+    assert.throws(() => parsePolicy(new TextEncoder().encode(JSON.stringify(p)), 'policy.json'), (e: unknown) => e instanceof ProvenantError && e.code === 'E_POLICY_INVALID');
+  };
+  invalid((ca) => void (ca.root = 'not a certificate'));
+  invalid((ca) => void (ca.root = pki.root.replace(/\n[A-Za-z0-9+/]{20}/, '\nAAAAAAAAAAAAAAAAAAAA')));
+  invalid((ca) => void (ca.identities = []));
+  invalid((ca) => void (ca.identities = [{ issuer: 'https://token.actions.githubusercontent.com', subject: SAN }]));
+  invalid((ca) => void (ca.crl = 'https://example.com/crl'));
+  // CAs alone (no keys, no identities) meet a threshold of 1, and no more.
+  assert.throws(() => defaultPolicy({ attestationKeys: [], certificateAuthorities: [authority(pki)], threshold: 2 }), (e: unknown) => e instanceof ProvenantError && e.code === 'E_POLICY_INVALID');
 });
