@@ -77,6 +77,8 @@ export interface DownloadResult {
     keyIds: string[];
     /** A keyless signature: the certificate's identity and its Rekor log index(es). */
     keyless?: { issuer: string | undefined; subject: string | undefined; logIndexes: string[] };
+    /** A certificate of an organizational CA of the policy: the CA's policy name and the certificate's SAN. */
+    pki?: { authority: string; subject: string | undefined };
     format: string;
     builderId: string;
     sourceRepository: string | undefined;
@@ -201,7 +203,7 @@ export async function downloadWheel(req: DownloadRequest): Promise<DownloadResul
       const bundle = await attestationP();
       pass('attestation length and digest', `${pin.length} bytes, sha256 ${pin.sha256.slice(0, 12)}…`);
       const signed = await checkAttestationSignature(bundle, policy, pin.url, { project, sigstoreTrustedRoot: () => readSigstoreTrustedRoot(client) });
-      pass('attestation signature', signed.keyless ? `keyless, ${signed.keyless.certificate.subject} (${signed.keyless.certificate.issuer}), Rekor log index ${signed.keyless.logIndexes.join(', ')}` : `signed by policy key(s) ${signed.keyIds.map((k) => k.slice(0, 12)).join(', ')}`);
+      pass('attestation signature', signed.keyless ? `keyless, ${signed.keyless.certificate.subject} (${signed.keyless.certificate.issuer}), Rekor log index ${signed.keyless.logIndexes.join(', ')}` : signed.pki ? `certificate of CA ${signed.pki.authority}, ${signed.pki.certificate.subject}` : `signed by policy key(s) ${signed.keyIds.map((k) => k.slice(0, 12)).join(', ')}`);
       const facts = checkStatementTypes(signed.payload, pin.url);
       pass('statement types', facts.format);
       checkSubject(facts, checked.wheelFileName, pointer.digest, pin.url);
@@ -221,6 +223,7 @@ export async function downloadWheel(req: DownloadRequest): Promise<DownloadResul
       attestation = {
         keyIds: signed.keyIds,
         ...(signed.keyless ? { keyless: { issuer: signed.keyless.certificate.issuer, subject: signed.keyless.certificate.subject, logIndexes: signed.keyless.logIndexes } } : {}),
+        ...(signed.pki ? { pki: { authority: signed.pki.authority, subject: signed.pki.certificate.subject } } : {}),
         format: facts.format,
         builderId: facts.builderId,
         sourceRepository: facts.sourceRepository,

@@ -24,6 +24,7 @@ export type AttestationErrorCode =
   | 'E_ATTESTATION_TLOG_BODY' // the log entry is for another artifact or signature
   | 'E_ATTESTATION_TLOG_CHECKPOINT' // the inclusion proof or its signed checkpoint does not verify
   | 'E_ATTESTATION_TLOG_SET' // the signed entry timestamp (inclusion promise) does not verify
+  | 'E_ATTESTATION_CERT_USAGE' // an organizational (PKI) signing certificate without the code-signing EKU
   | 'E_ATTESTATION_TIMESTAMP'; // no verified time (SET or RFC 3161), or a TSA timestamp does not verify
 
 export function attestationError(

@@ -1,7 +1,7 @@
 import { crypto as sigstoreCrypto, type X509Certificate } from '@sigstore/core';
 import type { TrustedRoot } from '@sigstore/protobuf-specs';
 import { toSignedEntity, toTrustMaterial, Verifier, VerificationError, type KeyFinderFunc } from '@sigstore/verify';
-import { FULCIO_EXTENSION_OIDS, FULCIO_EXTENSIONS, matchIdentity, type CertificateIdentity, type Identity } from '../policy/identity.ts';
+import { FULCIO_EXTENSION_OIDS, FULCIO_EXTENSIONS, matchIdentity, type CertificateIdentity, type Identity, type IdentityMismatch } from '../policy/identity.ts';
 import type { KeylessAttestationBundle } from './bundle.ts';
 import { attestationError, type AttestationErrorCode } from './errors.ts';
 
@@ -86,22 +86,10 @@ export function verifyKeylessBundle(
     });
   }
 
+  checkProofsMatchCheckpoints(entries, file);
   const certificate = certificateIdentity(cert);
   const m = matchIdentity(identities, certificate, opts.project);
-  if (!m.ok) {
-    const hint = 'the policy (TUF target policy/attestation-policy.json) does not accept this signer; see docs/policy.md';
-    const mm = m.mismatch;
-    switch (mm.reason) {
-      case 'issuer':
-        throw fail('E_ATTESTATION_ISSUER', `certificate issuer ${certificate.issuer ?? '(none)'} is not allowed (allowed: ${mm.allowed.join(', ')})`, 'verificationMaterial.certificate.issuer', hint);
-      case 'subject':
-        throw fail('E_ATTESTATION_SAN', `certificate identity ${certificate.subject ?? '(none)'} matches no allowed identity of ${certificate.issuer} (allowed: ${mm.allowed.join(', ')})`, 'verificationMaterial.certificate.subjectAlternativeName', hint);
-      case 'project':
-        throw fail('E_ATTESTATION_IDENTITY_PROJECT', `identity ${certificate.subject} may not sign for project ${opts.project ?? '(unknown)'} (allowed: ${mm.allowed.join(', ')})`, 'verificationMaterial.certificate.subjectAlternativeName', hint);
-      case 'extension':
-        throw fail('E_ATTESTATION_CERT_EXTENSION', `certificate ${mm.extension} (${FULCIO_EXTENSION_OIDS[mm.extension]}) is ${mm.actual === undefined ? 'absent' : JSON.stringify(mm.actual)}, the policy requires ${JSON.stringify(mm.allowed)}`, `verificationMaterial.certificate.${mm.extension}`, hint);
-    }
-  }
+  if (!m.ok) throw identityRefusal(m.mismatch, certificate, opts);
   return {
     payload: parsed.envelope.payload,
     payloadType: parsed.envelope.payloadType,
@@ -110,6 +98,43 @@ export function verifyKeylessBundle(
     integratedTimes: entries.map((x) => Number(x.integratedTime)),
     logIndexes: entries.map((x) => x.logIndex),
   };
+}
+
+/**
+ * An inclusion proof's `rootHash` and `treeSize` are unsigned copies of its checkpoint's.
+ * @sigstore/verify proves inclusion against the signed checkpoint only, so copies that disagree
+ * do not weaken that proof, but they make an inconsistent bundle whose unsigned fields a reader
+ * might trust: refused.
+ */
+function checkProofsMatchCheckpoints(entries: KeylessAttestationBundle['bundle']['verificationMaterial']['tlogEntries'], file: string | undefined): void {
+  entries.forEach((e, i) => {
+    const proof = e.inclusionProof;
+    if (!proof?.checkpoint) return;
+    const [, size, root] = proof.checkpoint.envelope.split('\n');
+    if (size !== proof.treeSize || root !== Buffer.from(proof.rootHash).toString('base64')) {
+      throw attestationError('E_ATTESTATION_TLOG_CHECKPOINT', `transparency log entry ${i}: the inclusion proof's tree (size ${proof.treeSize}, root ${Buffer.from(proof.rootHash).toString('base64')}) is not its signed checkpoint's (size ${size}, root ${root})`, {
+        file,
+        field: `verificationMaterial.tlogEntries[${i}].inclusionProof`,
+        hint: 'do not install this artifact; the bundle was altered after it was logged',
+      });
+    }
+  });
+}
+
+/** Why no policy identity accepts a verified certificate, as our code for it. */
+export function identityRefusal(mm: IdentityMismatch, certificate: CertificateIdentity, opts: { file?: string | undefined; project?: string | undefined }): Error {
+  const hint = 'the policy (TUF target policy/attestation-policy.json) does not accept this signer; see docs/policy.md';
+  const fail = (code: AttestationErrorCode, message: string, field: string) => attestationError(code, message, { file: opts.file, field, hint });
+  switch (mm.reason) {
+    case 'issuer':
+      return fail('E_ATTESTATION_ISSUER', `certificate issuer ${certificate.issuer ?? '(none)'} is not allowed (allowed: ${mm.allowed.join(', ')})`, 'verificationMaterial.certificate.issuer');
+    case 'subject':
+      return fail('E_ATTESTATION_SAN', `certificate identity ${certificate.subject ?? '(none)'} matches no allowed identity of ${certificate.issuer} (allowed: ${mm.allowed.join(', ')})`, 'verificationMaterial.certificate.subjectAlternativeName');
+    case 'project':
+      return fail('E_ATTESTATION_IDENTITY_PROJECT', `identity ${certificate.subject} may not sign for project ${opts.project ?? '(unknown)'} (allowed: ${mm.allowed.join(', ')})`, 'verificationMaterial.certificate.subjectAlternativeName');
+    case 'extension':
+      return fail('E_ATTESTATION_CERT_EXTENSION', `certificate ${mm.extension} (${FULCIO_EXTENSION_OIDS[mm.extension]}) is ${mm.actual === undefined ? 'absent' : JSON.stringify(mm.actual)}, the policy requires ${JSON.stringify(mm.allowed)}`, `verificationMaterial.certificate.${mm.extension}`);
+  }
 }
 
 /** @sigstore/verify's failure as one of our codes: each failure a user can meet has its own. */

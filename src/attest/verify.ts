@@ -13,6 +13,8 @@ export interface VerifiedAttestation {
   keyIds: string[];
   /** A keyless bundle: who the verified certificate says signed, the identity that accepted it, and the log entries. */
   keyless?: { certificate: CertificateIdentity; identity: Identity; integratedTimes: number[]; logIndexes: string[] };
+  /** A certificate of an organizational CA of the policy: who it says signed, and which CA vouched (its policy name). */
+  pki?: { certificate: CertificateIdentity; identity: Identity; authority: string };
 }
 
 export interface VerifyOptions {
@@ -53,9 +55,27 @@ const verifierOptions = { tlogThreshold: 0, ctlogThreshold: 0, timestampThreshol
  */
 export async function verifyAttestation(bundleBytes: Uint8Array, policy: Policy, opts: VerifyOptions = {}): Promise<VerifiedAttestation> {
   const identities = policy.attestation.identities ?? [];
-  const parsed = parseAttestationBundle(bundleBytes, opts.file, { acceptCertificate: identities.length > 0 });
+  const authorities = policy.attestation.certificateAuthorities ?? [];
+  const parsed = parseAttestationBundle(bundleBytes, opts.file, { acceptCertificate: identities.length + authorities.length > 0 });
   if (parsed.kind === 'keyed') return verifyKeyed(parsed, policy, opts.file);
   checkKeylessShape(parsed, policy, opts.file);
+  if (authorities.length > 0) {
+    // A certificate that chains to an organizational CA of the policy is judged by that CA alone (src/attest/pki-verify.ts).
+    const { pkiChain, verifyPkiBundle } = await import('./pki-verify.ts');
+    const chain = pkiChain(parsed, authorities);
+    if (chain) {
+      const v = verifyPkiBundle(parsed, chain, opts);
+      checkPayloadType(parsed.envelope.payloadType, opts.file);
+      return { payloadType: parsed.envelope.payloadType, payload: parsed.envelope.payload, keyIds: [], pki: v };
+    }
+    if (identities.length === 0) {
+      throw attestationError('E_ATTESTATION_CERT_CHAIN', `the signing certificate does not chain to any certificate authority of the policy (${authorities.map((a) => a.name).join(', ')})`, {
+        file: opts.file,
+        field: 'verificationMaterial.certificate',
+        hint: 'do not install this artifact; if the signer\'s CA is new, publish a policy that lists it with its intermediates (docs/policy.md "Organizational PKI")',
+      });
+    }
+  }
   if (!opts.sigstoreTrustedRoot) throw keylessUnavailable(opts.file);
   const rootBytes = await opts.sigstoreTrustedRoot();
   const [{ parseSigstoreTrustedRoot }, { verifyKeylessBundle }] = await Promise.all([import('./sigstore-root.ts'), import('./keyless-verify.ts')]);
@@ -116,7 +136,7 @@ function checkPayloadType(payloadType: string, file: string | undefined): void {
  * Synchronous, so keyed only: a keyless bundle needs verifyAttestation.
  */
 export function verifyAttestationBundle(bundleBytes: Uint8Array, policy: Policy, opts: { file?: string } = {}): VerifiedAttestation {
-  const parsed = parseAttestationBundle(bundleBytes, opts.file, { acceptCertificate: (policy.attestation.identities ?? []).length > 0 });
+  const parsed = parseAttestationBundle(bundleBytes, opts.file, { acceptCertificate: (policy.attestation.identities ?? []).length + (policy.attestation.certificateAuthorities ?? []).length > 0 });
   if (parsed.kind === 'keyed') return verifyKeyed(parsed, policy, opts.file);
   checkKeylessShape(parsed, policy, opts.file);
   throw keylessUnavailable(opts.file);

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { ProvenantError } from '../errors.ts';
 import { GITHUB_BUILDER_PREFIX, LOCAL_BUILDER_ID } from '../provenance/builders.ts';
 import type { PublicKeyInfo } from '../signers/signer.ts';
+import { CertificateAuthoritySchema, type CertificateAuthority } from './certificate-authority.ts';
 import { IdentitySchema, type Identity } from './identity.ts';
 
 /**
@@ -43,8 +44,10 @@ export const PolicySchema = z.object({
       threshold: z.number().int().min(1),
       /** Keyless (Sigstore) signers accepted, checked against the TUF-distributed Sigstore trusted root. */
       identities: z.array(IdentitySchema).optional(),
+      /** Organizational X.509 CAs whose signing certificates are accepted (docs/policy.md "Organizational PKI"). */
+      certificateAuthorities: z.array(CertificateAuthoritySchema).optional(),
     })
-    .refine((a) => a.threshold <= Object.keys(a.keys).length || (a.threshold === 1 && (a.identities?.length ?? 0) > 0), {
+    .refine((a) => a.threshold <= Object.keys(a.keys).length || (a.threshold === 1 && (a.identities?.length ?? 0) + (a.certificateAuthorities?.length ?? 0) > 0), {
       message: 'threshold is larger than the number of keys (and no keyless identity can meet it): no attestation could ever verify',
       path: ['threshold'],
     }),
@@ -89,6 +92,8 @@ export interface DefaultPolicyOptions {
   refs?: readonly string[];
   /** Keyless signers accepted (docs/policy.md); default none. */
   identities?: readonly Identity[];
+  /** Organizational CAs accepted (docs/policy.md); default none. */
+  certificateAuthorities?: readonly CertificateAuthority[];
   /** Distinct keys that must sign; default 1. */
   threshold?: number;
   /** Default false: the break-glass download flag is refused. */
@@ -116,7 +121,7 @@ export function defaultPolicy(o: DefaultPolicyOptions): Policy {
   }
   const policy: Policy = {
     policyVersion: 1,
-    attestation: { keys, threshold: o.threshold ?? 1, ...(o.identities && o.identities.length > 0 ? { identities: [...o.identities] } : {}) },
+    attestation: { keys, threshold: o.threshold ?? 1, ...(o.identities && o.identities.length > 0 ? { identities: [...o.identities] } : {}), ...(o.certificateAuthorities && o.certificateAuthorities.length > 0 ? { certificateAuthorities: [...o.certificateAuthorities] } : {}) },
     provenance: {
       builders: [...(o.builders ?? [LOCAL_BUILDER_ID, `${GITHUB_BUILDER_PREFIX}*`])],
       sourceRepositories: [...(o.sourceRepositories ?? [])],

@@ -25,10 +25,10 @@ export async function checkAttestationSignature(
   policy: Policy,
   file: string,
   opts: Omit<VerifyOptions, 'file'> = {},
-): Promise<Pick<VerifiedAttestation, 'payload' | 'keyIds' | 'keyless'>> {
+): Promise<Pick<VerifiedAttestation, 'payload' | 'keyIds' | 'keyless' | 'pki'>> {
   try {
     const v = await verifyAttestation(bundle, policy, { ...opts, file });
-    return { payload: v.payload, keyIds: v.keyIds, ...(v.keyless ? { keyless: v.keyless } : {}) };
+    return { payload: v.payload, keyIds: v.keyIds, ...(v.keyless ? { keyless: v.keyless } : {}), ...(v.pki ? { pki: v.pki } : {}) };
   } catch (e) {
     return asCheck('attestation signature', e);
   }

@@ -12,7 +12,7 @@ import { ProvenantError } from '../../src/errors.ts';
 import { defaultPolicy, type DefaultPolicyOptions } from '../../src/policy/policy.ts';
 import { python, tempDir } from '../helpers/peers.ts';
 import { testSigner } from '../attest/keys.ts';
-import { bytesOf, json, keylessConfig, releaseIdentity, RUN } from './helpers/keyless.ts';
+import { bytesOf, expectCode, json, keylessConfig, releaseIdentity, RUN } from './helpers/keyless.ts';
 import { startSigstore, type SigstoreInstance } from './helpers/sigstore.ts';
 
 /**
@@ -30,15 +30,6 @@ const SAN = `https://github.com/${RUN.workflowRef}`;
 
 function policyFor(s: SigstoreInstance, over: Partial<DefaultPolicyOptions> = {}) {
   return defaultPolicy({ attestationKeys: [], identities: [releaseIdentity(s)], ...over });
-}
-
-async function expectCode(p: Promise<unknown>, code: string) {
-  await assert.rejects(p, (e: unknown) => {
-    assert.ok(e instanceof ProvenantError, String(e));
-    assert.equal(e.code, code, e.describe());
-    assert.equal(e.exitClass, 'verification');
-    return true;
-  });
 }
 
 for (const tsa of [false, true]) {

@@ -1,3 +1,5 @@
+import assert from 'node:assert/strict';
+import { ProvenantError } from '../../../src/errors.ts';
 import { signAttestationKeyless } from '../../../src/attest/sign.ts';
 import { makeStatement, renderStatement } from '../../../src/provenance/statement.ts';
 import type { Identity } from '../../../src/policy/identity.ts';
@@ -73,4 +75,14 @@ export async function otherStatementBytes(): Promise<Uint8Array> {
       finishedOn: new Date('2026-01-01T00:00:01Z'),
     }),
   );
+}
+
+/** The promise rejects with a verification refusal of this code. */
+export async function expectCode(p: Promise<unknown>, code: string): Promise<void> {
+  await assert.rejects(p, (e: unknown) => {
+    assert.ok(e instanceof ProvenantError, String(e));
+    assert.equal(e.code, code, e.describe());
+    assert.equal(e.exitClass, 'verification');
+    return true;
+  });
 }
