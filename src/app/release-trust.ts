@@ -34,7 +34,7 @@ export function publishedTrustCheck(storage: Storage, signers: SignerSource): (b
         exitClass: 'verification',
         file,
         field: e.field,
-        hint: `sign again with a key or workflow identity the policy lists (the key store's attestation key, or an identity in attestation.identities), or publish a policy that accepts it with \`provenant repo set-trust --policy\` (docs/policy.md)`,
+        hint: `sign again with a key or workflow identity the policy lists (the key store's attestation key, an identity in attestation.identities, or a certificate from a CA in attestation.certificateAuthorities), or publish a policy that accepts it with \`provenant repo set-trust --policy\` (docs/policy.md)`,
         cause: e,
       });
     }
