@@ -4,10 +4,22 @@
  * `/`); every other character, `?` `.` `[` included, matches only itself. There is no escape:
  * a literal `*` cannot be required, which no URI or git ref in practice needs.
  *
+ * One exception, for `WORKFLOW@REF` values (GitHub SANs, builder ids): when a pattern with a `*`
+ * contains `@`, the parts before and after its first `@` match the value's parts before and after
+ * ITS first `@`, so a wildcard never crosses the `@`. Otherwise `…/workflows/*.yml@refs/heads/main`
+ * would accept a run on a branch an attacker NAMED `x.yml@refs/heads/main` (a valid git ref).
+ *
  * Examples: `https://github.com/DataDog/*` matches every workflow of that organisation;
  * `refs/tags/v*` matches release tags; `https://provenant.dev/builders/local@v1` only itself.
  */
 export function matchesPattern(pattern: string, value: string): boolean {
+  const at = pattern.indexOf('@');
+  if (at < 0 || !pattern.includes('*')) return matchesWildcards(pattern, value);
+  const valueAt = value.indexOf('@');
+  return valueAt >= 0 && matchesWildcards(pattern.slice(0, at), value.slice(0, valueAt)) && matchesWildcards(pattern.slice(at + 1), value.slice(valueAt + 1));
+}
+
+function matchesWildcards(pattern: string, value: string): boolean {
   const parts = pattern.split('*');
   const first = parts[0]!;
   if (parts.length === 1) return value === pattern;
