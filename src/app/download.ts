@@ -210,7 +210,9 @@ export async function downloadWheel(req: DownloadRequest): Promise<DownloadResul
       checkProvenanceParameters(facts, { project, version: release.version, wheelFileName: checked.wheelFileName }, pin.url);
       pass('subject', `${checked.wheelFileName} sha256 ${pointer.digest.slice(0, 12)}…`);
       checkProvenancePolicy(facts, policy, pin.url);
-      if (signed.keyless) checkCertificateMatchesStatement(signed.keyless.certificate, facts, pin.url);
+      // An organization's CA may record the CI run's facts as Fulcio does: they bind the statement alike.
+      const certified = signed.keyless?.certificate ?? signed.pki?.certificate;
+      if (certified) checkCertificateMatchesStatement(certified, facts, pin.url);
       pass('provenance policy', `builder ${facts.builderId}${facts.sourceRepository ? `, source ${facts.sourceRepository}` : ''}${facts.ref ? ` @ ${facts.ref}` : ''}`);
       // Multi-party approval (docs/approvals.md): k of the policy's approval keys, each approval a pinned TUF target.
       const approvals = approvalsRequired(policy, project);

@@ -38,6 +38,13 @@ basicConstraints = critical,CA:FALSE
 keyUsage = critical,digitalSignature
 extendedKeyUsage = serverAuth
 subjectAltName = $ENV::SAN
+[leaf_ci]
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature
+extendedKeyUsage = codeSigning
+subjectAltName = $ENV::SAN
+1.3.6.1.4.1.57264.1.12 = ASN1:UTF8String:$ENV::CI_REPOSITORY
+1.3.6.1.4.1.57264.1.13 = ASN1:UTF8String:$ENV::CI_COMMIT
 [leaf_ca]
 basicConstraints = critical,CA:TRUE
 keyUsage = critical,digitalSignature,keyCertSign
@@ -55,8 +62,11 @@ export interface Pki {
   intermediate: string;
   /** The intermediate's subject key identifier (hex, colon-separated). */
   intermediateSki: string;
-  /** A leaf (default: issued by the intermediate, code signing, valid from an hour ago for a day). */
-  issue(o: { san: string; by?: 'intermediate' | 'root'; profile?: 'leaf' | 'leaf_no_eku' | 'leaf_ca'; start?: string; end?: string }): Promise<Issued>;
+  /**
+   * A leaf (default: issued by the intermediate, code signing, valid from an hour ago for a day).
+   * `leaf_ci` also carries Fulcio's source repository URI and digest extensions (`ci`), as a CI's own CA may.
+   */
+  issue(o: { san: string; by?: 'intermediate' | 'root'; profile?: 'leaf' | 'leaf_no_eku' | 'leaf_ca' | 'leaf_ci'; ci?: { repository: string; commit: string }; start?: string; end?: string }): Promise<Issued>;
 }
 
 /** `openssl ca` dates: YYYYMMDDHHMMSSZ. */
@@ -75,14 +85,14 @@ export async function makePki(t: { after(fn: () => unknown): void }, name = 'Exa
   await writeFile(path.join(dir, 'serial'), '1000\n');
   await writeFile(path.join(dir, 'ca.cnf'), CONFIG);
   const f = (n: string) => path.join(dir, n);
-  const env = (san = 'URI:unused') => ({ ...process.env, CA_DIR: dir, SAN: san, INT_SKI: o.intermediateSki ?? 'hash' });
+  const env = (san = 'URI:unused', ci = { repository: 'unused', commit: 'unused' }) => ({ ...process.env, CA_DIR: dir, SAN: san, INT_SKI: o.intermediateSki ?? 'hash', CI_REPOSITORY: ci.repository, CI_COMMIT: ci.commit });
   const newKey = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
   await run('openssl', ['req', '-x509', ...newKey, '-keyout', f('root.key'), '-out', f('root.pem'), '-subj', `/O=${name}/CN=${name} Root`, '-days', '3650', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'], { env: env() });
   let serial = 0;
-  const signCsr = async (subject: string, by: string, ext: string, san: string, start: string, end: string) => {
+  const signCsr = async (subject: string, by: string, ext: string, san: string, start: string, end: string, ci?: { repository: string; commit: string }) => {
     const n = `c${++serial}`;
     await run('openssl', ['req', '-new', ...newKey, '-keyout', f(`${n}.key`), '-out', f(`${n}.csr`), '-subj', subject], { env: env(san) });
-    await run('openssl', ['ca', '-batch', '-notext', '-config', f('ca.cnf'), '-cert', f(`${by}.pem`), '-keyfile', f(`${by}.key`), '-in', f(`${n}.csr`), '-out', f(`${n}.pem`), '-extensions', ext, '-startdate', start, '-enddate', end], { env: env(san) });
+    await run('openssl', ['ca', '-batch', '-notext', '-config', f('ca.cnf'), '-cert', f(`${by}.pem`), '-keyfile', f(`${by}.key`), '-in', f(`${n}.csr`), '-out', f(`${n}.pem`), '-extensions', ext, '-startdate', start, '-enddate', end], { env: env(san, ci) });
     return n;
   };
   const hourAgo = caDate(new Date(Date.now() - 3600_000));
@@ -94,7 +104,7 @@ export async function makePki(t: { after(fn: () => unknown): void }, name = 'Exa
     intermediate: await pemOf(int),
     intermediateSki: ski,
     async issue(o) {
-      const n = await signCsr(`/O=${name}/CN=release signer`, o.by === 'root' ? 'root' : int, o.profile ?? 'leaf', `URI:${o.san}`, o.start ?? hourAgo, o.end ?? caDate(new Date(Date.now() + 86400_000)));
+      const n = await signCsr(`/O=${name}/CN=release signer`, o.by === 'root' ? 'root' : int, o.profile ?? 'leaf', `URI:${o.san}`, o.start ?? hourAgo, o.end ?? caDate(new Date(Date.now() + 86400_000)), o.ci);
       return { pem: await pemOf(n), key: createPrivateKey(await readFile(f(`${n}.key`))) };
     },
   };
