@@ -1,3 +1,4 @@
+import { normalizeProjectName } from '../formats/pep503.ts';
 import { parseJsonDocument } from '../util/json-document.ts';
 import { z } from 'zod';
 import { ProvenantError } from '../errors.ts';
@@ -23,8 +24,11 @@ const ApprovalsSchema = z
     keys: z.record(z.string().regex(/^[0-9a-f]{64}$/), PublicKeySchema),
     /** How many distinct approvers' keys must have approved the exact wheel. */
     threshold: z.number().int().min(1),
-    /** The projects (PEP 503 normalized) that need approvals; absent: every project of the repository. */
-    projects: z.array(z.string().min(1)).optional(),
+    /**
+     * The projects (PEP 503 normalized) that need approvals; absent: every project of the repository.
+     * Compared verbatim with the normalized name, so another spelling would silently need no approval: refused.
+     */
+    projects: z.array(z.string().min(1).refine((p) => p === normalizeProjectName(p), { message: 'not a PEP 503 normalized project name (lower case, runs of -_. as one -)' })).optional(),
   })
   .refine((a) => a.threshold <= Object.keys(a.keys).length, {
     message: 'approval threshold is larger than the number of approval keys: no release could ever be accepted',
