@@ -45,6 +45,11 @@ extendedKeyUsage = codeSigning
 subjectAltName = $ENV::SAN
 1.3.6.1.4.1.57264.1.12 = ASN1:UTF8String:$ENV::CI_REPOSITORY
 1.3.6.1.4.1.57264.1.13 = ASN1:UTF8String:$ENV::CI_COMMIT
+[leaf_any_eku]
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature
+extendedKeyUsage = anyExtendedKeyUsage
+subjectAltName = $ENV::SAN
 [leaf_ca]
 basicConstraints = critical,CA:TRUE
 keyUsage = critical,digitalSignature,keyCertSign
@@ -66,7 +71,7 @@ export interface Pki {
    * A leaf (default: issued by the intermediate, code signing, valid from an hour ago for a day).
    * `leaf_ci` also carries Fulcio's source repository URI and digest extensions (`ci`), as a CI's own CA may.
    */
-  issue(o: { san: string; by?: 'intermediate' | 'root'; profile?: 'leaf' | 'leaf_no_eku' | 'leaf_ca' | 'leaf_ci'; ci?: { repository: string; commit: string }; start?: string; end?: string }): Promise<Issued>;
+  issue(o: { san: string; by?: 'intermediate' | 'root'; profile?: 'leaf' | 'leaf_no_eku' | 'leaf_any_eku' | 'leaf_ca' | 'leaf_ci'; ci?: { repository: string; commit: string }; start?: string; end?: string }): Promise<Issued>;
 }
 
 /** `openssl ca` dates: YYYYMMDDHHMMSSZ. */
