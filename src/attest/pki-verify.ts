@@ -1,5 +1,5 @@
 import { X509Certificate as NodeX509 } from 'node:crypto';
-import { crypto as sigstoreCrypto } from '@sigstore/core';
+import { crypto as sigstoreCrypto, X509Certificate as SigstoreX509 } from '@sigstore/core';
 import { toSignedEntity } from '@sigstore/verify';
 import type { CertificateAuthority } from '../policy/certificate-authority.ts';
 import { matchIdentity, type CertificateIdentity, type Identity } from '../policy/identity.ts';
@@ -20,6 +20,8 @@ import { certificateIdentity, identityRefusal } from './keyless-verify.ts';
  * no log for an organization's CA); revoking a CA means publishing a policy without it.
  */
 export const CODE_SIGNING_EKU = '1.3.6.1.5.5.7.3.3';
+/** RFC 5280 nameConstraints: not evaluated here (node:crypto's chain checks ignore them), so refused. */
+const NAME_CONSTRAINTS = '2.5.29.30';
 
 export interface VerifiedPki {
   certificate: CertificateIdentity;
@@ -90,6 +92,15 @@ export function verifyPkiBundle(
       file,
       field,
       hint: 'do not install this artifact; the organization\'s CA must issue signing certificates from CA certificates (basicConstraints CA:TRUE) only',
+    });
+  }
+  // A CA limited to some names would otherwise vouch for any SAN (an attack3 finding): fail closed.
+  const constrained = path.find((c) => SigstoreX509.parse(c.raw).extension(NAME_CONSTRAINTS) !== undefined);
+  if (constrained) {
+    throw attestationError('E_ATTESTATION_CERT_CHAIN', `certificate ${constrained.subject.replaceAll('\n', ', ')} of CA ${ca.name} has name constraints, which provenant does not evaluate`, {
+      file,
+      field,
+      hint: 'do not install this artifact; list a CA without name constraints in the policy, and limit its signers with the identities\' subject patterns instead',
     });
   }
   if (!(leaf.keyUsage ?? []).includes(CODE_SIGNING_EKU)) {

@@ -1,11 +1,18 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { test } from 'node:test';
 import { verifyAttestation } from '../../src/attest/verify.ts';
 import type { CertificateAuthority } from '../../src/policy/certificate-authority.ts';
 import { defaultPolicy } from '../../src/policy/policy.ts';
 import { expectCode } from '../keyless/helpers/keyless.ts';
+import { tempDir } from '../helpers/peers.ts';
 import { makePki, pkiBundle } from '../pki/helpers/ca.ts';
+
+const run = promisify(execFile);
 
 /**
  * Attack (capacity B): the holder of a leaf from the organization's CA (openssl-made) tries
@@ -36,4 +43,18 @@ test('attack3 B: EKU anyExtendedKeyUsage is not code signing; an intermediate ca
   // A v0.3 bundle carries one certificate, never a chain: not even a bundle.
   await expectCode(verify(new TextEncoder().encode(JSON.stringify(asChain)), rootOnly), 'E_ATTESTATION_MALFORMED');
   await expectCode(verify(pkiBundle(STATEMENT, leaf), rootOnly), 'E_ATTESTATION_CERT_CHAIN');
+});
+
+test('attack3 B: an intermediate constrained to .team-a.example issues a leaf for another team\'s SAN: refused, as name constraints are not evaluated', async (t) => {
+  const pki = await makePki(t, 'Example Corp', { nameConstraints: true });
+  const other = 'https://ci.team-b.example/org/repo/release';
+  const ca: CertificateAuthority = { name: 'example-corp', root: pki.root, intermediates: [pki.intermediate], identities: [{ subject: 'https://*' }] };
+  const verify = (bytes: Uint8Array) => verifyAttestation(bytes, defaultPolicy({ attestationKeys: [], certificateAuthorities: [ca] }), noSigstore);
+  const leaf = await pki.issue({ san: other });
+  // openssl, which evaluates name constraints, refuses the path: the SAN is outside the permitted subtree.
+  const dir = await tempDir(t);
+  await Promise.all([['root.pem', pki.root], ['int.pem', pki.intermediate], ['leaf.pem', leaf.pem]].map(async ([n, pem]) => writeFile(path.join(dir, n!), pem!)));
+  await assert.rejects(run('openssl', ['verify', '-CAfile', path.join(dir, 'root.pem'), '-untrusted', path.join(dir, 'int.pem'), path.join(dir, 'leaf.pem')]), /permitted subtree violation/);
+  await expectCode(verify(pkiBundle(STATEMENT, leaf)), 'E_ATTESTATION_CERT_CHAIN');
+  await assert.rejects(verify(pkiBundle(STATEMENT, leaf)), /has name constraints/);
 });

@@ -28,6 +28,11 @@ commonName = supplied
 subjectKeyIdentifier = $ENV::INT_SKI
 basicConstraints = critical,CA:TRUE
 keyUsage = critical,keyCertSign,cRLSign
+[ca_cert_constrained]
+subjectKeyIdentifier = $ENV::INT_SKI
+basicConstraints = critical,CA:TRUE
+keyUsage = critical,keyCertSign,cRLSign
+nameConstraints = critical,permitted;URI:.team-a.example
 [leaf]
 basicConstraints = critical,CA:FALSE
 keyUsage = critical,digitalSignature
@@ -81,9 +86,10 @@ export function caDate(d: Date): string {
 
 /**
  * `o.intermediateSki` forges the intermediate's subject key identifier (a look-alike of another
- * PKI's intermediate: same names, same key id, another key).
+ * PKI's intermediate: same names, same key id, another key). `o.nameConstraints`: the intermediate
+ * may only issue for URIs under `.team-a.example` (RFC 5280 name constraints).
  */
-export async function makePki(t: { after(fn: () => unknown): void }, name = 'Example Corp', o: { intermediateSki?: string } = {}): Promise<Pki> {
+export async function makePki(t: { after(fn: () => unknown): void }, name = 'Example Corp', o: { intermediateSki?: string; nameConstraints?: boolean } = {}): Promise<Pki> {
   const dir = await tempDir(t, 'provenant-pki-');
   await mkdir(path.join(dir, 'new'));
   await writeFile(path.join(dir, 'index.txt'), '');
@@ -101,7 +107,7 @@ export async function makePki(t: { after(fn: () => unknown): void }, name = 'Exa
     return n;
   };
   const hourAgo = caDate(new Date(Date.now() - 3600_000));
-  const int = await signCsr(`/O=${name}/CN=${name} Signing Intermediate`, 'root', 'ca_cert', 'URI:unused', hourAgo, caDate(new Date(Date.now() + 365 * 86400_000)));
+  const int = await signCsr(`/O=${name}/CN=${name} Signing Intermediate`, 'root', o.nameConstraints ? 'ca_cert_constrained' : 'ca_cert', 'URI:unused', hourAgo, caDate(new Date(Date.now() + 365 * 86400_000)));
   const pemOf = async (n: string) => new X509Certificate(await readFile(f(`${n}.pem`))).toString();
   const ski = (await run('openssl', ['x509', '-in', f(`${int}.pem`), '-noout', '-ext', 'subjectKeyIdentifier'])).stdout.split('\n')[1]!.trim();
   return {
