@@ -266,9 +266,9 @@ async function readPolicyFile(file: string): Promise<Uint8Array> {
 function renderStatus(s: RepoStatus): string {
   const lines = [`repository ${s.repository} (TUF ${s.specVersion}, consistent snapshots ${s.consistentSnapshot ? 'on' : 'off'})`];
   for (const r of s.roles) {
-    lines.push(`  ${r.role.padEnd(10)} v${String(r.version).padEnd(6)} expires ${r.expires}${r.expired ? '  EXPIRED' : ''}  (${r.threshold} of ${r.keyids.length} key(s))`);
+    lines.push(`  ${r.role.padEnd(10)} v${String(r.version).padEnd(6)} expires ${r.expires}  (${r.threshold} of ${r.keyids.length} key(s))`);
   }
-  lines.push(`  bins       ${s.bins.count} × ${s.bins.namePrefix}-…, earliest expiry ${s.bins.oldestExpiry}${s.bins.expired ? `  ${s.bins.expired} EXPIRED` : ''}`);
+  lines.push(`  bins       ${s.bins.count} × ${s.bins.namePrefix}-…, earliest expiry ${s.bins.oldestExpiry}`);
   lines.push(`  releases   ${s.releases} in ${s.projects} project(s); attestation policy ${s.policyTarget ? 'published' : 'MISSING'}; Sigstore trusted root ${s.sigstoreTrustedRoot ? 'published' : 'none (keyless attestations refused)'}`);
   if (s.uncommittedSnapshots.length > 0) {
     lines.push(`  leftovers  snapshot(s) ${s.uncommittedSnapshots.join(', ')} above the committed one, never committed (interrupted or in-progress publishes; the next commit supersedes them)`);
