@@ -10,6 +10,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readlinkSync, readSync, realpathSync, statSync } from 'node:fs';
+import { isWithin } from '../util/real-path.ts';
 import type { Stats } from 'node:fs';
 import path from 'node:path';
 import { ProvenantError } from '../errors.ts';
@@ -51,11 +52,6 @@ export interface InputRef {
 export function inputTree(root: string, configFile: string): InputTree {
   let real: string | undefined;
   return { root, configFile, realRoot: () => (real ??= realpathSync.native(root)) };
-}
-
-export function isInside(root: string, target: string): boolean {
-  const rel = path.relative(root, target);
-  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
 }
 
 const S_IFMT = 0o170000;
@@ -158,7 +154,7 @@ export function readInput(tree: InputTree, abs: string, ref: InputRef): FileRead
       if (lstatOrUndefined(abs) === undefined) return missing(tree, ref);
       throw notFile(tree, ref, 'a symlink to nothing', e);
     }
-    if (!isInside(tree.realRoot(), target)) throw outside(tree, ref, target);
+    if (!isWithin(tree.realRoot(), target)) throw outside(tree, ref, target);
   }
   let fd: number;
   try {
@@ -178,7 +174,7 @@ export function readInput(tree: InputTree, abs: string, ref: InputRef): FileRead
     // The checks above looked at paths; what counts is the file this descriptor reads.
     const real = openedAt(fd, target, st);
     if (real === undefined) throw notFile(tree, ref, 'a path that changed while the build ran');
-    if (!isInside(tree.realRoot(), real)) throw outside(tree, ref, real);
+    if (!isWithin(tree.realRoot(), real)) throw outside(tree, ref, real);
     if (st.nlink > 1) throw hardLinked(tree, ref, st.nlink);
     return { data: readAll(fd, st.size), mode: st.mode };
   } finally {

@@ -9,7 +9,8 @@ import type { Dirent, Stats } from 'node:fs';
 import path from 'node:path';
 import { ProvenantError } from '../errors.ts';
 import { createFileSelector, EXCLUDED_FILES, hgignoreGlobPatterns } from './file-selection.ts';
-import { assertUtf8Name, inputTree, isInside, readInput } from './input-file.ts';
+import { assertUtf8Name, inputTree, readInput } from './input-file.ts';
+import { isWithin } from '../util/real-path.ts';
 import type { FileRead, InputRef, InputTree } from './input-file.ts';
 import type { FileSelector } from './file-selection.ts';
 import type { ProjectFiles } from './project-metadata.ts';
@@ -60,7 +61,7 @@ function escapes(kind: string, p: string, file: string, field: string, hint: str
 /** Resolves a configured relative path, refusing anything that leaves the project. */
 function projectPath(root: string, rel: string, file: string, field: string): string {
   const abs = path.resolve(root, rel);
-  if (path.isAbsolute(rel) || !isInside(root, abs)) throw escapes('path', rel, file, field, 'use a path relative to the project root, without `..`');
+  if (path.isAbsolute(rel) || !isWithin(root, abs)) throw escapes('path', rel, file, field, 'use a path relative to the project root, without `..`');
   return abs;
 }
 
@@ -295,7 +296,7 @@ function walk(listing: RootListing, tree: InputTree, selector: FileSelector, rea
       if (!selector.mayContainIncluded(rel)) continue;
       assertUtf8Name(tree, absDir, name, at.field);
       const real = links.has(name) ? realpathSync.native(abs) : undefined;
-      if (real !== undefined && !isInside(tree.realRoot(), real)) {
+      if (real !== undefined && !isWithin(tree.realRoot(), real)) {
         // Only a problem when something below it would be shipped.
         if (selector.include === undefined || selector.include.length === 0 || selector.isFileIncluded(`${rel}/x`)) {
           throw escapes('symlink', rel, at.file, at.field, 'replace the symlinked directory with real files, or exclude it');
