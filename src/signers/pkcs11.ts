@@ -57,15 +57,23 @@ export async function openPkcs11Key(ref: Pkcs11KeyRef, opts: Pkcs11Options): Pro
     });
   }
   const realModule = realModulePath(modulePath);
-  if (realModule !== undefined && !moduleAllowed(realModule, opts.env)) {
+  // Only a file that exists is loaded: a bare or missing name would reach dlopen's own search
+  // (LD_LIBRARY_PATH, the ld cache), past the allow-list below.
+  if (realModule === undefined) {
+    throw new ProvenantError('E_PKCS11_MODULE', `cannot load the PKCS#11 module ${modulePath} for ${describe}: no such file`, {
+      exitClass: 'usage',
+      field: 'module-path',
+      hint: `give the module's absolute path (SoftHSM: /usr/lib/softhsm/libsofthsm2.so) in module-path or ${MODULE_ENV}`,
+    });
+  }
+  if (!moduleAllowed(realModule, opts.env)) {
     throw new ProvenantError('E_PKCS11_MODULE', `refusing to load the PKCS#11 module ${realModule} for ${describe}: it is not in a system library directory (/usr/lib*, /usr/local/lib*)`, {
       exitClass: 'usage',
       field: 'module-path',
       hint: `a module runs inside provenant, beside every PIN and credential: install it under /usr/lib or /usr/local/lib, or, if you trust this one, set ${MODULE_ENV}=${realModule}`,
     });
   }
-  // Nothing there: loading it fails with its own message.
-  const moduleFile = realModule ?? modulePath;
+  const moduleFile = realModule;
   const pkcs11 = loadBinding();
   const lib = acquire(pkcs11, moduleFile, describe);
   let session: Handle | undefined;
