@@ -12,8 +12,7 @@ import { parsePolicy, type Policy } from '../policy/policy.ts';
 import type { S3StorageOptions } from '../storage/s3.ts';
 import { downloadPinnedAttestation, downloadPinnedWheel } from '../verify/artifact.ts';
 import { approvalsRequired, checkApprovals, fetchApprovals, tallyApprovals } from '../verify/approvals-check.ts';
-import { checkAttestationSignature, checkProvenanceParameters, checkProvenancePolicy, checkStatementTypes, checkSubject } from '../verify/attestation-check.ts';
-import { checkCertificateMatchesStatement } from '../verify/certificate-statement.ts';
+import { checkAttestationSignature, checkAttestedStatement } from '../verify/attestation-check.ts';
 import { CHECKS, type CheckName } from '../verify/checks.ts';
 import { checkInstalledRelease, checkNoneWithdrawn, rememberInstalledRelease } from '../verify/installed-releases.ts';
 import { checkPointer } from '../verify/pointer-check.ts';
@@ -204,16 +203,11 @@ export async function downloadWheel(req: DownloadRequest): Promise<DownloadResul
       pass('attestation length and digest', `${pin.length} bytes, sha256 ${pin.sha256.slice(0, 12)}…`);
       const signed = await checkAttestationSignature(bundle, policy, pin.url, { project, sigstoreTrustedRoot: () => readSigstoreTrustedRoot(client) });
       pass('attestation signature', signed.keyless ? `keyless, ${signed.keyless.certificate.subject} (${signed.keyless.certificate.issuer}), Rekor log index ${signed.keyless.logIndexes.join(', ')}` : signed.pki ? `certificate of CA ${signed.pki.authority}, ${signed.pki.certificate.subject}` : `signed by policy key(s) ${signed.keyIds.map((k) => k.slice(0, 12)).join(', ')}`);
-      const facts = checkStatementTypes(signed.payload, pin.url);
-      pass('statement types', facts.format);
-      checkSubject(facts, checked.wheelFileName, pointer.digest, pin.url);
-      checkProvenanceParameters(facts, { project, version: release.version, wheelFileName: checked.wheelFileName }, pin.url);
-      pass('subject', `${checked.wheelFileName} sha256 ${pointer.digest.slice(0, 12)}…`);
-      checkProvenancePolicy(facts, policy, pin.url);
-      // An organization's CA may record the CI run's facts as Fulcio does: they bind the statement alike.
-      const certified = signed.keyless?.certificate ?? signed.pki?.certificate;
-      if (certified) checkCertificateMatchesStatement(certified, facts, pin.url);
-      pass('provenance policy', `builder ${facts.builderId}${facts.sourceRepository ? `, source ${facts.sourceRepository}` : ''}${facts.ref ? ` @ ${facts.ref}` : ''}`);
+      const facts = checkAttestedStatement(signed, policy, { project, version: release.version, wheelFileName: checked.wheelFileName, sha256: pointer.digest }, pin.url, (check, f) => {
+        if (check === 'statement types') pass(check, f.format);
+        else if (check === 'subject') pass(check, `${checked.wheelFileName} sha256 ${pointer.digest.slice(0, 12)}…`);
+        else pass(check, `builder ${f.builderId}${f.sourceRepository ? `, source ${f.sourceRepository}` : ''}${f.ref ? ` @ ${f.ref}` : ''}`);
+      });
       // Multi-party approval (docs/approvals.md): k of the policy's approval keys, each approval a pinned TUF target.
       const approvals = approvalsRequired(policy, project);
       if (approvals) {

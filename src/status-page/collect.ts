@@ -1,14 +1,14 @@
 import { Readable } from 'node:stream';
 import type { Metadata, TargetFile, Targets } from '@tufjs/models';
 import { isProvenantError } from '../errors.ts';
-import { consistentTargetPath, POLICY_TARGET } from '../formats/layout.ts';
+import { consistentTargetPath, POLICY_TARGET, SIGSTORE_TRUSTED_ROOT_TARGET } from '../formats/layout.ts';
 import { parsePolicy, type Policy } from '../policy/policy.ts';
 import type { Storage } from '../storage/storage.ts';
 import { binNames, succinctRolesOf } from '../tuf/changes.ts';
 import { durationSeconds, SIGNING_ROLES, type SigningRole } from '../tuf/config.ts';
 import { loadBin, loadTrustedState, type TrustAnchor, type TrustedState } from '../tuf/trusted-state.ts';
 import { downloadPinnedAttestation } from '../verify/artifact.ts';
-import { checkAttestationSignature, checkProvenanceParameters, checkProvenancePolicy, checkStatementTypes, checkSubject } from '../verify/attestation-check.ts';
+import { checkAttestationSignature, checkAttestedStatement } from '../verify/attestation-check.ts';
 import { codePointCompare } from '../util/code-point-order.ts';
 import { checkFailed, type CheckName } from '../verify/checks.ts';
 import { checkPointer } from '../verify/pointer-check.ts';
@@ -98,7 +98,7 @@ function periodsOf(state: TrustedState): Partial<Record<SigningRole, number>> {
   return Object.fromEntries(SIGNING_ROLES.map((r) => [r, durationSeconds(state.config.roles[r].expires)]));
 }
 
-type PolicyRead = { policy: Policy } | { problem: Problem };
+type PolicyRead = { policy: Policy; sigstoreTrustedRoot: () => Promise<Uint8Array> } | { problem: Problem };
 
 /** The attestation policy, a target of the trusted targets role, checked against its pin. */
 async function readPolicy(storage: Storage, state: TrustedState): Promise<PolicyRead> {
@@ -106,10 +106,24 @@ async function readPolicy(storage: Storage, state: TrustedState): Promise<Policy
   if (!info) return { problem: { check: 'attestation signature', code: 'E_POLICY_MISSING', message: `the repository publishes no attestation policy (TUF target ${POLICY_TARGET})` } };
   try {
     const bytes = await readTarget(storage, info, 'attestation signature');
-    return { policy: parsePolicy(bytes, POLICY_TARGET) };
+    let root: Promise<Uint8Array> | undefined;
+    // As download reads it: a TUF target of the trusted targets role, only for a keyless bundle.
+    const sigstoreTrustedRoot = () => (root ??= readSigstoreTrustedRoot(storage, state));
+    return { policy: parsePolicy(bytes, POLICY_TARGET), sigstoreTrustedRoot };
   } catch (e) {
     return { problem: problemOf('attestation signature', e) };
   }
+}
+
+async function readSigstoreTrustedRoot(storage: Storage, state: TrustedState): Promise<Uint8Array> {
+  const info = state.targets.signed.targets[SIGSTORE_TRUSTED_ROOT_TARGET];
+  if (!info) {
+    throw checkFailed('attestation signature', 'E_SIGSTORE_ROOT_MISSING', `the attestation is keyless, and the repository publishes no Sigstore trusted root (TUF target ${SIGSTORE_TRUSTED_ROOT_TARGET})`, {
+      file: SIGSTORE_TRUSTED_ROOT_TARGET,
+      hint: 'the repository owners must publish one (`provenant repo set-trust --sigstore-trusted-root …`, signed by the targets role)',
+    });
+  }
+  return readTarget(storage, info, 'attestation signature');
 }
 
 async function verifyRelease(storage: Storage, fetcher: StorageFetcher, base: string, policy: PolicyRead, project: string, version: string, target: TargetFile): Promise<ReleaseFacts> {
@@ -128,14 +142,11 @@ async function verifyRelease(storage: Storage, fetcher: StorageFetcher, base: st
     const pin = { url: checked.attestationUrl, length: p.attestation.length, sha256: p.attestation.digest };
     const bundle = await downloadPinnedAttestation(fetcher, pin);
     check = 'attestation signature';
-    const signed = await checkAttestationSignature(bundle, policy.policy, pin.url);
+    const signed = await checkAttestationSignature(bundle, policy.policy, pin.url, { project, sigstoreTrustedRoot: policy.sigstoreTrustedRoot });
     check = 'statement types';
-    const provenance = checkStatementTypes(signed.payload, pin.url);
-    check = 'subject';
-    checkSubject(provenance, checked.wheelFileName, p.digest, pin.url);
-    checkProvenanceParameters(provenance, { project, version, wheelFileName: checked.wheelFileName }, pin.url);
-    check = 'provenance policy';
-    checkProvenancePolicy(provenance, policy.policy, pin.url);
+    const provenance = checkAttestedStatement(signed, policy.policy, { project, version, wheelFileName: checked.wheelFileName, sha256: p.digest }, pin.url, (passed) => {
+      check = passed === 'statement types' ? 'subject' : 'provenance policy';
+    });
     facts.provenance = provenance;
     facts.signature = signatureFacts(signed);
   } catch (e) {

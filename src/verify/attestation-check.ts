@@ -7,6 +7,7 @@ import type { Policy } from '../policy/policy.ts';
 import { parseStatement, provenanceFacts, type ProvenanceFacts } from '../provenance/parse.ts';
 import { PREDICATE_SLSA_V02, PREDICATE_SLSA_V1, STATEMENT_TYPE_V01, STATEMENT_TYPE_V1 } from '../provenance/schema.ts';
 import { checkFailed, type CheckName } from './checks.ts';
+import { checkCertificateMatchesStatement } from './certificate-statement.ts';
 
 /** Re-labels another engine's verification error with the check that raised it. */
 function asCheck(check: CheckName, e: unknown): never {
@@ -132,4 +133,37 @@ export function checkProvenancePolicy(facts: ProvenanceFacts, policy: Policy, fi
   if (p.refs.length > 0 && (facts.ref === undefined || !allowedBy(p.refs, facts.ref))) {
     throw checkFailed('provenance policy', 'E_PROVENANCE_REF', `ref ${facts.ref ?? '(none recorded)'} is not allowed (allowed: ${p.refs.join(', ')})`, { file, field: 'ref', hint: policyHint });
   }
+}
+
+/** The release an attestation must describe: the pointer's project and version, and the wheel it pins. */
+export interface AttestedRelease {
+  project: string;
+  version: string;
+  wheelFileName: string;
+  sha256: string;
+}
+
+/**
+ * Every check of the signed statement, in the downloader's order: types, subject and build
+ * parameters, the provenance policy, and, for a certificate (Fulcio or an organization's CA), the
+ * CI facts it records against the statement's. One function, so `download` and the status pages
+ * cannot drift apart; `onPass` reports each check as it passes.
+ */
+export function checkAttestedStatement(
+  signed: Pick<VerifiedAttestation, 'payload' | 'keyless' | 'pki'>,
+  policy: Policy,
+  release: AttestedRelease,
+  file: string,
+  onPass: (check: CheckName, facts: ProvenanceFacts) => void = () => {},
+): ProvenanceFacts {
+  const facts = checkStatementTypes(signed.payload, file);
+  onPass('statement types', facts);
+  checkSubject(facts, release.wheelFileName, release.sha256, file);
+  checkProvenanceParameters(facts, release, file);
+  onPass('subject', facts);
+  checkProvenancePolicy(facts, policy, file);
+  const certified = signed.keyless?.certificate ?? signed.pki?.certificate;
+  if (certified) checkCertificateMatchesStatement(certified, facts, file);
+  onPass('provenance policy', facts);
+  return facts;
 }
