@@ -82,14 +82,22 @@ export function rootIdentity(signed: Root): string {
  * repository's root, or a re-created one), `newer` (past the state's newest root; only the
  * next refresh can tell) or `unknown` (older than anything the state recorded).
  */
-export async function rootInChain(given: RootDocument, stateDir: string, trusted: RootDocument): Promise<'same' | 'other' | 'newer' | 'unknown'> {
+export async function rootInChain(given: RootDocument, stateDir: string, trusted: RootDocument, forgetCommand: string): Promise<'same' | 'other' | 'newer' | 'unknown'> {
   if (given.version > trusted.version) return 'newer';
   if (given.version === trusted.version) return given.identity === trusted.identity ? 'same' : 'other';
   let recorded: RootDocument;
+  const file = rootHistoryFile(stateDir, given.version);
   try {
-    recorded = parseRoot(await readRootBytes(rootHistoryFile(stateDir, given.version)));
-  } catch {
-    return 'unknown';
+    recorded = parseRoot(await readRootBytes(file));
+  } catch (e) {
+    // Only a version the state never recorded is unknown; an unreadable or forged record fails closed.
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return 'unknown';
+    throw new ProvenantError('E_TUF_ROOT_INVALID', `the state's record of root v${given.version} is not valid root metadata: ${(e as Error).message}`, {
+      exitClass: 'input',
+      file,
+      hint: `forget this state (\`${forgetCommand}\`) and start again from a root.json you trust (--root)`,
+      cause: e,
+    });
   }
   return recorded.identity === given.identity ? 'same' : 'other';
 }
@@ -100,7 +108,7 @@ export async function rootInChain(given: RootDocument, stateDir: string, trusted
  * newer is left to the refresh (TufClient).
  */
 export async function checkGivenRoot(given: RootDocument & { file: string }, stateDir: string, trusted: RootDocument, forgetCommand: string, reporter: Reporter): Promise<void> {
-  const where = await rootInChain(given, stateDir, trusted);
+  const where = await rootInChain(given, stateDir, trusted, forgetCommand);
   if (where === 'other') throw rootNotInChain(given, stateDir, trusted.version, forgetCommand, `the state trusted another root v${given.version}`);
   if (where === 'unknown') {
     reporter.warn(`--root ${given.file} (root v${given.version}) is older than the root v${trusted.version} trusted in ${stateDir} and not in its ${ROOT_HISTORY_DIR}/: it was not checked; the state's root is used`);
