@@ -1,4 +1,5 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { readRegularFile } from '../../util/read-regular-file.ts';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { approveRelease, parseReleaseSpec, publishApprovals } from '../../app/approve.ts';
@@ -81,7 +82,8 @@ function usage(message: string): ProvenantError {
 
 async function readApproval(file: string): Promise<Uint8Array> {
   try {
-    return new Uint8Array(await readFile(file));
+    // A regular file of at most 1 MiB: a FIFO or /dev/zero named by mistake must not hang or fill memory.
+    return new Uint8Array(await readRegularFile(file, 1 << 20));
   } catch (e) {
     throw new ProvenantError('E_APPROVAL_INPUT', `cannot read the approval ${file}: ${(e as Error).message}`, { exitClass: 'input', file, field: '--publish', hint: 'give the files `provenant approve` wrote' });
   }
