@@ -20,7 +20,7 @@ interface GitRun {
 
 function git(checkout: string, args: string[], extraEnv: Record<string, string> = {}, input?: string): Promise<GitRun> {
   return new Promise((resolve) => {
-    const child = execFile('git', args, { cwd: checkout, maxBuffer: 256 << 20, env: { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C', ...extraEnv } }, (err, stdout, stderr) => {
+    const child = execFile('git', args, { cwd: checkout, maxBuffer: 256 << 20, env: { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C', GIT_LITERAL_PATHSPECS: '1', ...extraEnv } }, (err, stdout, stderr) => {
       resolve({ ok: !err, stdout: String(stdout), stderr: String(stderr).trim(), missing: (err as NodeJS.ErrnoException | null)?.code === 'ENOENT' });
     });
     if (input !== undefined) child.stdin!.end(input);
