@@ -77,10 +77,12 @@ export interface ReleaseRequest {
   /** Sign attestations keyless (Fulcio + Rekor) instead of with `attestationSigners`. */
   keyless?: KeylessSigning | undefined;
   /**
-   * Refuses a signed attestation before anything is published (e.g. a keyless identity the
-   * repository's policy does not accept): the integration fails at `sign attestation`.
+   * Refuses a signed attestation before anything is published (a key or keyless identity the
+   * repository's policy does not accept): the integration fails at `sign attestation`. Required,
+   * so no caller forgets it; `null` only where there is no policy to check against yet (a dry
+   * run into a repository that does not exist). The CLI passes `publishedTrustCheck`.
    */
-  checkAttestation?: ((bundle: Uint8Array, project: string, file: string) => Promise<void>) | undefined;
+  checkAttestation: ((bundle: Uint8Array, project: string, file: string) => Promise<void>) | null;
   buildWheel: WheelBuilder;
   env: Readonly<Record<string, string | undefined>>;
   testDownload: DownloadCheck;

@@ -108,7 +108,7 @@ export const register: RegisterCommand = (program, ctx) => {
           attestationSigners,
           keyless,
           // A dry run into a repository that does not exist yet has no policy to check against.
-          checkAttestation: keyless || !opts.dryRun ? publishedTrustCheck(storage, signers) : undefined,
+          checkAttestation: keyless || !opts.dryRun ? publishedTrustCheck(storage, signers) : null,
           buildWheel,
           env: ctx.env,
           baseUrl: opts.baseUrl ?? ctx.env.PROVENANT_BASE_URL,
