@@ -40,7 +40,11 @@ export const IdentitySchema = z
     /** Fulcio extensions the certificate must carry, each matching its pattern. */
     extensions: z.partialRecord(z.enum(FULCIO_EXTENSIONS as [FulcioExtension, ...FulcioExtension[]]), pattern).optional(),
     /** Projects (PEP 503 normalized names, patterns) this identity may sign for; absent = every project. */
-    projects: z.array(pattern).min(1).optional(),
+    // A pattern in another spelling (`Datadog_Postgres`) would never match the normalized name: refused.
+    projects: z
+      .array(pattern.refine((p) => p === p.toLowerCase() && !/[_.]|--/.test(p), { message: 'not a PEP 503 normalized project name or pattern (lower case, - only)' }))
+      .min(1)
+      .optional(),
   })
   .strict();
 export type Identity = z.infer<typeof IdentitySchema>;

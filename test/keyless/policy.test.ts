@@ -35,7 +35,7 @@ test('policy schema: identities next to (or instead of) keys; a keyless signatur
   assert.throws(() => defaultPolicy({ attestationKeys: [], identities: [id], threshold: 2 }), isPolicyError('attestation.threshold'));
   // Identities are strict: an unknown extension name or field is an error, not ignored.
   const raw = JSON.parse(new TextDecoder().decode(renderPolicy(keyless))) as { attestation: { identities: Record<string, unknown>[] } };
-  for (const bad of [{ ...id, extensions: { sourceRepo: 'x' } }, { ...id, subjectRegexp: '.*' }, { ...id, issuer: '' }, { ...id, projects: [] }]) {
+  for (const bad of [{ ...id, extensions: { sourceRepo: 'x' } }, { ...id, subjectRegexp: '.*' }, { ...id, issuer: '' }, { ...id, projects: [] }, { ...id, projects: ['Datadog_Postgres'] }, { ...id, projects: ['datadog.postgres'] }]) {
     raw.attestation.identities = [bad];
     assert.throws(() => parsePolicy(enc(raw), 'p.json'), isPolicyError(), JSON.stringify(bad));
   }
