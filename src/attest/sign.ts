@@ -93,7 +93,8 @@ export async function signAttestationKeyless(statement: Uint8Array, cfg: Keyless
   } catch (e) {
     throw keylessSigningError(e, cfg);
   }
-  return { bundle: withExplicitDefaults(bundle), bytes: renderBundle(withExplicitDefaults(bundle)) };
+  const full = withExplicitDefaults(bundle);
+  return { bundle: full, bytes: renderBundle(full) };
 }
 
 /**
