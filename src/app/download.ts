@@ -70,7 +70,8 @@ export interface DownloadResult {
   path: string;
   project: string;
   version: string;
-  wheel: { fileName: string; sha256: string; length: number };
+  /** `uri`: where the pointer says the wheel is published. */
+  wheel: { fileName: string; sha256: string; length: number; uri: string };
   /** False only with --unsafe-disable-verification. */
   verified: boolean;
   checks: CheckName[];
@@ -253,7 +254,7 @@ export async function downloadWheel(req: DownloadRequest): Promise<DownloadResul
       path: finalPath,
       project,
       version: release.version,
-      wheel: { fileName: checked.wheelFileName, sha256: pointer.digest, length: pointer.length },
+      wheel: { fileName: checked.wheelFileName, sha256: pointer.digest, length: pointer.length, uri: checked.wheelUrl },
       verified: !req.unsafeDisableVerification,
       checks: passed,
       skipped: CHECKS.filter((c) => !passed.includes(c)),
