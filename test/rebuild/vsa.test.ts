@@ -10,26 +10,13 @@ import { VSA_PREDICATE_TYPE } from '../../src/formats/vsa.ts';
 import { exportPrivateKeyPem, generatePrivateKey, keyIdOf, tufPublicKey } from '../../src/signers/key-file.ts';
 import { openSigner } from '../../src/signers/open-signer.ts';
 import { python } from '../helpers/peers.ts';
+import { PY_TUF_CLIENT } from '../helpers/python-tuf.ts';
 import { startStaticServer } from '../helpers/static-server.ts';
 import { softHsm, useSoftHsm } from '../signers/helpers/softhsm.ts';
 import { setup } from './checkout.ts';
 
 const PIN = '24681357';
 
-const PY_CLIENT = `
-import sys
-from tuf.ngclient import Updater
-meta_dir, root_file, base, target_dir, *paths = sys.argv[1:]
-with open(root_file, "rb") as f:
-    bootstrap = f.read()
-u = Updater(metadata_dir=meta_dir, metadata_base_url=base + "/metadata/", target_base_url=base + "/", target_dir=target_dir, bootstrap=bootstrap)
-u.refresh()
-for p in paths:
-    info = u.get_targetinfo(p)
-    if info is None:
-        print("MISSING", p); sys.exit(3)
-    print(p, u.download_target(info))
-`;
 
 test('a policy needing 2 rebuilders: refused with 0 and 1 published VSAs, installed with 2 (file key and SoftHSM key)', { timeout: 300_000 }, async (t) => {
   const s = await setup(t);
@@ -117,7 +104,7 @@ test('a policy needing 2 rebuilders: refused with 0 and 1 published VSAs, instal
   await mkdir(path.join(s.work, 'py-meta'));
   await mkdir(path.join(s.work, 'py-targets'));
   const wanted = ['pointers/datadog-postgres/datadog-postgres-23.2.0.pointer', vsaA.target, vsaB.target];
-  const py = await python(['-c', PY_CLIENT, path.join(s.work, 'py-meta'), path.join(repo, 'metadata/1.root.json'), srv.url, path.join(s.work, 'py-targets'), ...wanted]);
+  const py = await python(['-c', PY_TUF_CLIENT, path.join(s.work, 'py-meta'), path.join(repo, 'metadata/1.root.json'), srv.url, path.join(s.work, 'py-targets'), ...wanted]);
   const lines = py.stdout.trim().split('\n');
   assert.equal(lines.length, 3, py.stdout);
   for (const [i, vsa] of [vsaA, vsaB].entries()) {

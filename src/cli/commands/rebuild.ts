@@ -7,9 +7,9 @@ import { openSigner } from '../../signers/open-signer.ts';
 import type { Signer } from '../../signers/signer.ts';
 import { keyStoreSignerSource } from '../../tuf/signer-source.ts';
 import { writeFileAtomic } from '../../util/atomic-write.ts';
-import { readRegularFile } from '../../util/read-regular-file.ts';
 import type { RegisterCommand } from '../context.ts';
 import { printJson } from '../output.ts';
+import { printPublished, readStatementFiles } from '../statement-files.ts';
 import { addStorageOptions, openRepository, type StorageFlags } from '../storage-options.ts';
 
 const HELP = `
@@ -76,11 +76,9 @@ export const register: RegisterCommand = (program, ctx) => {
       const g = ctx.globals(cmd);
       if (opts.publish) {
         if (spec !== undefined || opts.signVsa) throw usage('give either a release to rebuild or --publish FILES, not both');
-        const files = await Promise.all(opts.publish.map(async (f) => ({ file: f, bytes: await readVsa(path.resolve(ctx.cwd, f)) })));
+        const files = await readStatementFiles(ctx, opts.publish, { code: 'E_VSA_INPUT', what: 'VSA', hint: 'give the files `provenant rebuild --sign-vsa` wrote' });
         const { storage, keysDir } = openRepository(ctx, opts);
-        const res = await publishVsas(storage, keyStoreSignerSource(keysDir, ctx.env), files, ctx.reporter(cmd));
-        if (g.json) printJson(ctx.out, { ok: true, ...res });
-        else ctx.out.stdout(`published: ${res.published.join(' ') || 'none'}${res.unchanged.length > 0 ? `; already published: ${res.unchanged.join(' ')}` : ''}\n`);
+        printPublished(ctx, g.json, await publishVsas(storage, keyStoreSignerSource(keysDir, ctx.env), files, ctx.reporter(cmd)));
         return;
       }
       if (spec === undefined || opts.source === undefined) throw usage('rebuild needs <project>[==<version>] and --source DIR (or --publish FILES)');
@@ -126,11 +124,3 @@ function usage(message: string): ProvenantError {
   return new ProvenantError('E_USAGE', message, { exitClass: 'usage', hint: 'see provenant rebuild --help' });
 }
 
-async function readVsa(file: string): Promise<Uint8Array> {
-  try {
-    // A regular file of at most 1 MiB: a FIFO or /dev/zero named by mistake must not hang or fill memory.
-    return new Uint8Array(await readRegularFile(file, 1 << 20));
-  } catch (e) {
-    throw new ProvenantError('E_VSA_INPUT', `cannot read the VSA ${file}: ${(e as Error).message}`, { exitClass: 'input', file, field: '--publish', hint: 'give the files `provenant rebuild --sign-vsa` wrote' });
-  }
-}
