@@ -12,6 +12,7 @@ import { parsePolicy, type Policy } from '../policy/policy.ts';
 import type { S3StorageOptions } from '../storage/s3.ts';
 import { downloadPinnedAttestation, downloadPinnedWheel } from '../verify/artifact.ts';
 import { approvalsRequired, checkApprovals, fetchApprovals, tallyApprovals } from '../verify/approvals-check.ts';
+import { checkRebuilds } from '../verify/rebuilds-check.ts';
 import { checkAttestationSignature, checkAttestedStatement } from '../verify/attestation-check.ts';
 import { CHECKS, type CheckName } from '../verify/checks.ts';
 import { checkInstalledRelease, checkNoneWithdrawn, rememberInstalledRelease } from '../verify/installed-releases.ts';
@@ -59,6 +60,8 @@ export interface DownloadRequest {
   reporter?: Reporter;
   /** A fetcher of one's own (tests, embedding); default one built from `net`. */
   fetcher?: Fetcher;
+  /** `provenant rebuild` only: it is what produces the rebuild VSAs a policy's `rebuilders` asks for. */
+  skipRebuildsCheck?: boolean;
 }
 
 export interface DownloadResult {
@@ -67,7 +70,8 @@ export interface DownloadResult {
   path: string;
   project: string;
   version: string;
-  wheel: { fileName: string; sha256: string; length: number };
+  /** `uri`: where the pointer says the wheel is published. */
+  wheel: { fileName: string; sha256: string; length: number; uri: string };
   /** False only with --unsafe-disable-verification. */
   verified: boolean;
   checks: CheckName[];
@@ -86,6 +90,9 @@ export interface DownloadResult {
     /** The verified statement's build parameters (integration, path…) and builder choices (SOURCE_DATE_EPOCH, sourceTree…): what a rebuild needs. */
     parameters: Record<string, unknown>;
     internalParameters: Record<string, unknown>;
+    /** The bundle as the pointer pins it: what a rebuild VSA names as its input attestation. */
+    uri: string;
+    sha256: string;
   };
   repository: string;
   stateDir: string;
@@ -216,6 +223,9 @@ export async function downloadWheel(req: DownloadRequest): Promise<DownloadResul
         checkApprovals(tally, approvals, approved);
         reporter.debug(`✓ approvals: ${tally.accepted.length} of ${approvals.threshold} required, by ${tally.accepted.map((k) => k.slice(0, 12)).join(', ')}`);
       }
+      // Independent rebuilders (docs/rebuild.md): k of the policy's rebuilder keys, each VSA a pinned TUF target.
+      const rebuilds = req.skipRebuildsCheck ? undefined : await checkRebuilds(client, policy, { project, version: release.version, wheelFileName: checked.wheelFileName, sha256: pointer.digest, attestationSha256: pin.sha256 });
+      if (rebuilds) reporter.debug(`✓ rebuilds: ${rebuilds.accepted.length} rebuilder VSA(s), by ${rebuilds.accepted.map((k) => k.slice(0, 12)).join(', ')}`);
       attestation = {
         keyIds: signed.keyIds,
         ...(signed.keyless ? { keyless: { issuer: signed.keyless.certificate.issuer, subject: signed.keyless.certificate.subject, logIndexes: signed.keyless.logIndexes } } : {}),
@@ -227,6 +237,8 @@ export async function downloadWheel(req: DownloadRequest): Promise<DownloadResul
         commit: facts.commit,
         parameters: facts.parameters,
         internalParameters: facts.internalParameters,
+        uri: pin.url,
+        sha256: pin.sha256,
       };
     }
 
@@ -242,7 +254,7 @@ export async function downloadWheel(req: DownloadRequest): Promise<DownloadResul
       path: finalPath,
       project,
       version: release.version,
-      wheel: { fileName: checked.wheelFileName, sha256: pointer.digest, length: pointer.length },
+      wheel: { fileName: checked.wheelFileName, sha256: pointer.digest, length: pointer.length, uri: checked.wheelUrl },
       verified: !req.unsafeDisableVerification,
       checks: passed,
       skipped: CHECKS.filter((c) => !passed.includes(c)),

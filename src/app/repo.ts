@@ -393,7 +393,7 @@ export async function repoStatus(storage: Storage, opts: { now?: () => Date; tru
   const projects = new Set<string>();
   for (const name of names) {
     const bin = await loadBin(storage, state, name);
-    // Bins also hold release approvals (docs/approvals.md); a release is its pointer.
+    // Bins also hold release approvals and rebuild VSAs (docs/approvals.md, docs/rebuild.md); a release is its pointer.
     const paths = Object.keys(bin.signed.targets).filter((p) => p.startsWith('pointers/'));
     releases += paths.length;
     for (const p of paths) projects.add(p.split('/')[1] ?? p);

@@ -44,3 +44,8 @@ export function consistentTargetPath(targetPath: string, sha256Hex: string): str
 export function approvalTargetPath(project: string, version: string, keyId: string): string {
   return `approvals/${project}/${version}/${keyId}.sigstore.json`;
 }
+
+/** A rebuilder's verification summary attestation (docs/rebuild.md): a TUF target in the bins, one per rebuilder key. */
+export function rebuildTargetPath(project: string, version: string, keyId: string): string {
+  return `rebuilds/${project}/${version}/${keyId}.sigstore.json`;
+}

@@ -173,6 +173,8 @@ function selfCheck(storage: Storage, keysDir: string, scratch: string, ctx: CliC
       env: ctx.env,
       cwd: ctx.cwd,
       reporter: nestedReporter(reporter),
+      // Rebuilders rebuild what is published: a new release has no rebuild VSAs yet (hosts wait for them).
+      skipRebuildsCheck: true,
     });
     return res.path;
   };
