@@ -36,6 +36,9 @@ test('repo init --layout datadog-v2, release --all, repo status, repo refresh an
   assert.equal(doc.projects, 4);
   assert.deepEqual([doc.bins.count, doc.bins.namePrefix], [1, 'wheelsmith']);
   assert.match((await run(['repo', 'status'], w.env, w.dir)).out, /wheelsmith layout datadog-v2/);
+  const pages = await run(['repo', 'status', '--markdown', '-'], w.env, w.dir);
+  assert.equal(pages.code, 3, pages.err);
+  assert.match(pages.err, /E_REPO_LAYOUT: status pages are not made/);
 
   const refresh = await run(['repo', 'refresh', '--force', 'bins', '--json'], w.env, w.dir);
   assert.equal(refresh.code, 0, refresh.err);
