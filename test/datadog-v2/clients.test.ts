@@ -2,17 +2,17 @@ import assert from 'node:assert/strict';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
-import { ddLatestTargetPath, ddPointerTargetPath, ddWheelKey, renderDdPointer } from '../../src/formats/datadog-v2.ts';
+import { ddLatestTargetPath, ddPointerTargetPath, ddWheelKey } from '../../src/formats/datadog-v2.ts';
 import { ProvenantError } from '../../src/errors.ts';
 import { groupByBin, targetFile } from '../../src/tuf/changes.ts';
 import { loadTrustedState } from '../../src/tuf/trusted-state.ts';
 import { sha256Hex } from '../../src/util/hash.ts';
 import { CHECKS } from '../../src/verify/checks.ts';
-import { publish, publishExamples, repoFixture, signedRelease } from '../download/helpers/fixture.ts';
+import { publish, publishExamples, repoFixture, signedRelease, type RepoFixture } from '../download/helpers/fixture.ts';
 import { download, expectRefused } from '../download/helpers/run.ts';
 import { python } from '../helpers/peers.ts';
 import { startStaticServer } from '../helpers/static-server.ts';
-import { ddClient, forgeWheelsmith } from './helpers.ts';
+import { ddClient, ddPointerFor, forgeWheelsmith } from './helpers.ts';
 
 test('every example, published in the datadog-v2 layout, is fetched by python-tuf with Datadog downloader settings over HTTP and installs; provenant download verifies each', async (t) => {
   const fx = await repoFixture(t, { layout: 'datadog-v2' });
@@ -71,6 +71,14 @@ test('latest.json moves only to a newer final release, and is a copy of that rel
   assert.equal((await download(fx, srv.url, 'datadog-demo', { pre: true })).version, '2.0.0rc1');
 });
 
+/** provenant download and python-tuf with Datadog's settings both refuse datadog-demo 1.0.0. */
+async function refusedByBoth(fx: RepoFixture, url: string, code: string, ddMessage: RegExp): Promise<void> {
+  await expectRefused(fx, url, 'datadog-demo', code, 'verification', { version: '1.0.0' });
+  const dd = await ddClient(fx, url, 'datadog-demo', '1.0.0');
+  assert.equal(dd.code, 4, dd.err);
+  assert.match(dd.err, ddMessage);
+}
+
 test('a wheel that differs from its pointer (digest, then length) is refused by provenant download and by Datadog downloader settings', async (t) => {
   const fx = await repoFixture(t, { layout: 'datadog-v2' });
   const release = await signedRelease(fx, 'datadog-demo', '1.0.0');
@@ -80,38 +88,21 @@ test('a wheel that differs from its pointer (digest, then length) is refused by 
   const flipped = Uint8Array.from(release.wheel.bytes);
   flipped[10] = flipped[10]! ^ 1;
   await writeFile(wheelFile, flipped);
-  await expectRefused(fx, srv.url, 'datadog-demo', 'E_WHEEL_DIGEST', 'verification', { version: '1.0.0' });
-  const dd = await ddClient(fx, srv.url, 'datadog-demo', '1.0.0');
-  assert.equal(dd.code, 4, dd.err);
-  assert.match(dd.err, /DIGEST MISMATCH/);
-
+  await refusedByBoth(fx, srv.url, 'E_WHEEL_DIGEST', /DIGEST MISMATCH/);
   await writeFile(wheelFile, Buffer.concat([release.wheel.bytes, Buffer.from('x')]));
-  await expectRefused(fx, srv.url, 'datadog-demo', 'E_WHEEL_LENGTH', 'verification', { version: '1.0.0' });
-  const ddLong = await ddClient(fx, srv.url, 'datadog-demo', '1.0.0');
-  assert.equal(ddLong.code, 4, ddLong.err);
-  assert.match(ddLong.err, /LENGTH MISMATCH/);
+  await refusedByBoth(fx, srv.url, 'E_WHEEL_LENGTH', /LENGTH MISMATCH/);
 });
 
-test('a pointer signed with the online key whose digest is not the wheel\'s is refused by both', async (t) => {
+test('a pointer re-signed with the online key whose digest, then length, is not the wheel\'s is refused by both', async (t) => {
   const fx = await repoFixture(t, { layout: 'datadog-v2' });
   const release = await signedRelease(fx, 'datadog-demo', '1.0.0');
   await publish(fx, [release]);
-  const forged = renderDdPointer({
-    digest: sha256Hex(new TextEncoder().encode('another wheel')),
-    length: release.wheel.bytes.byteLength,
-    version: '1.0.1',
-    wheel_path: `/${ddWheelKey('datadog-demo', release.wheel.fileName)}`,
-    attestation_path: '/attestations/datadog-demo/1.0.0.sigstore.json',
-    attestation_digest: sha256Hex(release.attestation.bytes),
-    attestation_length: release.attestation.bytes.byteLength,
-  });
-  await forgeWheelsmith(fx, [{ path: ddPointerTargetPath('datadog-demo', '1.0.1'), bytes: forged }]);
   const srv = await startStaticServer(fx.repoDir, t);
-  // provenant: the wheel file names 1.0.0, not the release 1.0.1 (checked before any byte of the wheel is read).
-  await expectRefused(fx, srv.url, 'datadog-demo', 'E_WHEEL_VERSION_MISMATCH', 'verification', { version: '1.0.1' });
-  const dd = await ddClient(fx, srv.url, 'datadog-demo', '1.0.1');
-  assert.equal(dd.code, 4, dd.err);
-  assert.match(dd.err, /DIGEST MISMATCH/);
+  const target = ddPointerTargetPath('datadog-demo', '1.0.0');
+  await forgeWheelsmith(fx, [{ path: target, bytes: ddPointerFor(release, { digest: sha256Hex(new TextEncoder().encode('another wheel')) }) }]);
+  await refusedByBoth(fx, srv.url, 'E_WHEEL_DIGEST', /DIGEST MISMATCH/);
+  await forgeWheelsmith(fx, [{ path: target, bytes: ddPointerFor(release, { length: release.wheel.bytes.byteLength - 1 }) }]);
+  await refusedByBoth(fx, srv.url, 'E_WHEEL_LENGTH', /LENGTH MISMATCH/);
 });
 
 test('a target the wheelsmith role signs outside its delegated paths is ignored by python-tuf and provenant, and provenant never signs one', async (t) => {
@@ -120,15 +111,7 @@ test('a target the wheelsmith role signs outside its delegated paths is ignored 
   await publish(fx, [release]);
   // The online key tries to publish a pointer outside wheelsmith/v1/*/*.json (one directory deeper).
   const outside = 'wheelsmith/v1/datadog-demo/extra/9.0.0.json';
-  const pointer = renderDdPointer({
-    digest: sha256Hex(release.wheel.bytes),
-    length: release.wheel.bytes.byteLength,
-    version: '9.0.0',
-    wheel_path: `/${ddWheelKey('datadog-demo', release.wheel.fileName)}`,
-    attestation_path: '/attestations/datadog-demo/1.0.0.sigstore.json',
-    attestation_digest: sha256Hex(release.attestation.bytes),
-    attestation_length: release.attestation.bytes.byteLength,
-  });
+  const pointer = ddPointerFor(release, { version: '9.0.0' });
   await forgeWheelsmith(fx, [{ path: outside, bytes: pointer }]);
   const srv = await startStaticServer(fx.repoDir, t);
   const { stdout } = await python([
@@ -160,15 +143,7 @@ test('a latest.json that is no published version\'s pointer is refused by proven
   const fx = await repoFixture(t, { layout: 'datadog-v2' });
   const release = await signedRelease(fx, 'datadog-demo', '1.0.0');
   await publish(fx, [release]);
-  const unknown = renderDdPointer({
-    digest: sha256Hex(release.wheel.bytes),
-    length: release.wheel.bytes.byteLength,
-    version: '9.9.9',
-    wheel_path: `/${ddWheelKey('datadog-demo', release.wheel.fileName)}`,
-    attestation_path: '/attestations/datadog-demo/1.0.0.sigstore.json',
-    attestation_digest: sha256Hex(release.attestation.bytes),
-    attestation_length: release.attestation.bytes.byteLength,
-  });
+  const unknown = ddPointerFor(release, { version: '9.9.9' });
   await forgeWheelsmith(fx, [{ path: ddLatestTargetPath('datadog-demo'), bytes: unknown }]);
   const srv = await startStaticServer(fx.repoDir, t);
   await expectRefused(fx, srv.url, 'datadog-demo', 'E_LATEST_UNKNOWN_VERSION', 'verification');

@@ -1,6 +1,8 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { DDV2_ROLE } from '../../src/formats/datadog-v2.ts';
+import type { Release } from '../../src/app/publish.ts';
+import { ddWheelKey, DDV2_ROLE, renderDdPointer, type DdPointer } from '../../src/formats/datadog-v2.ts';
+import { sha256Hex } from '../../src/util/hash.ts';
 import { targetObjectKey } from '../../src/formats/layout.ts';
 import { objectPropsFor } from '../../src/storage/object-props.ts';
 import { binWithTargets, expiresFor, targetFile } from '../../src/tuf/changes.ts';
@@ -43,4 +45,18 @@ export async function forgeWheelsmith(fx: RepoFixture, add: { path: string; byte
   const next = binWithTargets(role.signed, targets, role.signed.version + 1, expiresFor(state.config, 'bins', now), () => true);
   const changes = { bins: new Map([[DDV2_ROLE, next]]) };
   await commitChanges(fx.storage, state, await signersForCommit(state, fx.signers, changes), changes, now);
+}
+
+/** A Datadog pointer pinning `release`'s published wheel and attestation, with `over` changed. */
+export function ddPointerFor(release: Release, over: Partial<DdPointer>): Uint8Array {
+  return renderDdPointer({
+    digest: sha256Hex(release.wheel.bytes),
+    length: release.wheel.bytes.byteLength,
+    version: release.version,
+    wheel_path: `/${ddWheelKey(release.project, release.wheel.fileName)}`,
+    attestation_path: `/attestations/${release.project}/${release.version}.sigstore.json`,
+    attestation_digest: sha256Hex(release.attestation.bytes),
+    attestation_length: release.attestation.bytes.byteLength,
+    ...over,
+  });
 }
