@@ -24,6 +24,16 @@ export const DDV2_DELEGATED_PATHS = [`${DDV2_POINTER_PREFIX}/*/*.json`];
 export const DDV2_TARGETS_DIR = 'targets';
 export const DDV2_LATEST = 'latest';
 
+/**
+ * The layout signed top-level targets metadata describes: `datadog-v2` when it delegates to
+ * exactly one role, `wheelsmith`, and to no hashed bins; otherwise undefined (the default layout).
+ */
+export function layoutOfTargets(targets: { delegations?: { roles?: Record<string, unknown> | undefined; succinctRoles?: unknown } | undefined }): 'datadog-v2' | undefined {
+  const d = targets.delegations;
+  const roles = Object.keys(d?.roles ?? {});
+  return !d?.succinctRoles && roles.length === 1 && roles[0] === DDV2_ROLE ? 'datadog-v2' : undefined;
+}
+
 export function ddPointerTargetPath(project: string, version: string): string {
   return `${DDV2_POINTER_PREFIX}/${project}/${version}.json`;
 }

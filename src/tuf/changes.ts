@@ -1,6 +1,6 @@
 import { MetaFile, Root, Snapshot, TargetFile, Targets, Timestamp } from '@tufjs/models';
 import { ProvenantError } from '../errors.ts';
-import { DDV2_DELEGATED_PATHS, DDV2_ROLE } from '../formats/datadog-v2.ts';
+import { DDV2_DELEGATED_PATHS, DDV2_ROLE, layoutOfTargets } from '../formats/datadog-v2.ts';
 import type { PublicKeyInfo } from '../signers/signer.ts';
 import { sha256Hex } from '../util/hash.ts';
 import { binBitLength, checkExpiry, expiresAt, type RepositoryConfig, type SigningRole } from './config.ts';
@@ -97,7 +97,7 @@ export interface ReleaseDelegation {
 
 export function releaseDelegationOf(targets: Targets): ReleaseDelegation {
   const role = targets.delegations?.roles?.[DDV2_ROLE];
-  if (role && !targets.delegations?.succinctRoles && Object.keys(targets.delegations?.roles ?? {}).length === 1) {
+  if (role && layoutOfTargets(targets) === 'datadog-v2') {
     return { names: [DDV2_ROLE], keyIDs: role.keyIDs, threshold: role.threshold, roleFor: (p) => (role.isDelegatedPath(p) ? DDV2_ROLE : undefined) };
   }
   const s = succinctRolesOf(targets);

@@ -4,7 +4,7 @@ import { UnsignedMetadataError } from '@tufjs/models/dist/error.js';
 import { Updater } from 'tuf-js';
 import type { Reporter } from '../reporter.ts';
 import { ProvenantError } from '../errors.ts';
-import { DDV2_ROLE, DDV2_TARGETS_DIR } from '../formats/datadog-v2.ts';
+import { DDV2_TARGETS_DIR, layoutOfTargets } from '../formats/datadog-v2.ts';
 import { consistentTargetPath, METADATA_DIR } from '../formats/layout.ts';
 import { readAll, type Fetcher } from '../net/fetcher.ts';
 import { TufFetcherAdapter } from '../net/tuf-fetcher.ts';
@@ -286,8 +286,8 @@ export class TufClient {
    * to the one `wheelsmith` role (docs/datadog-v2.md), whose targets live under `targets/`.
    */
   layout(): 'datadog-v2' | undefined {
-    const delegations = this.internals.trustedSet.targets?.signed.delegations;
-    return delegations?.roles?.[DDV2_ROLE] && !delegations.succinctRoles ? 'datadog-v2' : undefined;
+    const targets = this.internals.trustedSet.targets?.signed;
+    return targets ? layoutOfTargets(targets) : undefined;
   }
 
   /** Where the target is fetched from: its consistent-snapshot name when the root says so. */
