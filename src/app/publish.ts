@@ -216,10 +216,12 @@ async function planAdditions(storage: Storage, state: TrustedState, prepared: Pr
     if (fresh.length === 0) continue;
     const freshReleases = fresh.map((f) => byPath.get(f.path)!);
     added.push(...freshReleases);
-    const moved = state.config.layout === 'datadog-v2' ? latestUpdates(bin.signed, freshReleases) : [];
+    const ddv2 = state.config.layout === 'datadog-v2';
+    const moved = ddv2 ? latestUpdates(bin.signed, freshReleases) : [];
     latest.push(...moved);
     const targets = [...fresh, ...moved.map((l) => l.target)];
-    bins.set(name, binWithTargets(bin.signed, targets, bin.signed.version + 1, expiresFor(state.config, 'bins', now), isLatestTarget));
+    // latest.json is the one target that moves; every release target stays immutable.
+    bins.set(name, binWithTargets(bin.signed, targets, bin.signed.version + 1, expiresFor(state.config, 'bins', now), ddv2 ? isLatestTarget : undefined));
   }
   return { added, bins, binOf, latest };
 }
