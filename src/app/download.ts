@@ -2,6 +2,7 @@ import { lstat, mkdir, mkdtemp, readlink, rename, rm, rmdir, stat } from 'node:f
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ProvenantError, isProvenantError } from '../errors.ts';
+import { ddPointerTargetPath, ddProjectPrefix } from '../formats/datadog-v2.ts';
 import { pointerTargetPath, POLICY_TARGET, SIGSTORE_TRUSTED_ROOT_TARGET } from '../formats/layout.ts';
 import { parseVersion } from '../formats/pep440.ts';
 import { normalizeProjectName } from '../formats/pep503.ts';
@@ -22,6 +23,7 @@ import { forgetStateCommand, repositoryStateDir, stateBaseDir } from '../verify/
 import { cachedOr, TargetCache } from '../verify/target-cache.ts';
 import { readRootFile, recordTrustedRoot } from '../verify/trust-anchor.ts';
 import { TufClient } from '../verify/tuf-client.ts';
+import { ddLatestRelease, ddReleasesOf } from '../verify/datadog-v2-versions.ts';
 import { pickRelease, projectPointerPrefix, releasesOf, type PublishedRelease } from '../verify/versions.ts';
 import { silentReporter, type Reporter } from '../reporter.ts';
 import { realPathOf } from '../util/real-path.ts';
@@ -185,7 +187,7 @@ export async function downloadWheel(req: DownloadRequest): Promise<DownloadResul
 
     const { release, pointerBytes } = await releaseP();
     pass('pointer target', `${release.target.path} (${release.target.length} bytes, sha256 ${release.target.hashes.sha256?.slice(0, 12)}…)`);
-    const checked = checkPointer(pointerBytes, release.target, { project, version: release.version }, repositoryUrl);
+    const checked = checkPointer(pointerBytes, release.target, { project, version: release.version }, repositoryUrl, client.layout());
     const pointer = checked.pointer;
     const installed = { fileName: checked.wheelFileName, sha256: pointer.digest, length: pointer.length };
     const installedAs = { project, version: release.version, target: release.target.path };
@@ -356,13 +358,17 @@ async function readSigstoreTrustedRoot(tuf: TufClient): Promise<Uint8Array> {
  * The newest is refused when a newer release this host installed has vanished (installed-releases.ts).
  */
 async function resolveRelease(tuf: TufClient, project: string, req: DownloadRequest, stateDir: string, forgetCommand: string): Promise<PublishedRelease> {
+  const ddv2 = tuf.layout() === 'datadog-v2';
   if (req.version !== undefined) {
-    const info = await tuf.targetInfo(pointerTargetPath(project, req.version));
+    const info = await tuf.targetInfo(ddv2 ? ddPointerTargetPath(project, req.version) : pointerTargetPath(project, req.version));
     if (info) return { version: req.version, target: info };
   }
-  const releases = releasesOf(await tuf.listTargets(projectPointerPrefix(project)), project);
+  const listed = await tuf.listTargets(ddv2 ? ddProjectPrefix(project) : projectPointerPrefix(project));
+  const releases = ddv2 ? ddReleasesOf(listed, project) : releasesOf(listed, project);
   const pre = req.pre ?? false;
-  const picked = pickRelease(releases, project, { version: req.version, pre });
+  // datadog-v2: the newest final release is the one latest.json stands for, as for Datadog's downloader.
+  const latest = ddv2 && req.version === undefined && !pre ? ddLatestRelease(listed, releases, project) : undefined;
+  const picked = latest ?? pickRelease(releases, project, { version: req.version, pre });
   if (req.version === undefined) await checkNoneWithdrawn(stateDir, project, releases.map((r) => r.version), picked.version, pre, forgetCommand);
   return picked;
 }
