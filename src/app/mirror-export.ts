@@ -6,13 +6,14 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ProvenantError, isProvenantError } from '../errors.ts';
 import { METADATA_DIR, SIGSTORE_TRUSTED_ROOT_TARGET } from '../formats/layout.ts';
-import { parseVersion } from '../formats/pep440.ts';
+import { compareVersions, parseVersion } from '../formats/pep440.ts';
 import { normalizeProjectName } from '../formats/pep503.ts';
 import { readAll, type Fetcher } from '../net/fetcher.ts';
 import type { NetOptions } from '../net/open-fetcher.ts';
 import { silentReporter, type Reporter } from '../reporter.ts';
 import type { S3StorageOptions } from '../storage/s3.ts';
 import { privateTempName } from '../util/atomic-write.ts';
+import { codePointCompare } from '../util/code-point-order.ts';
 import { sha256Hex } from '../util/hash.ts';
 import { readRootFile } from '../verify/trust-anchor.ts';
 import { repositoryBaseUrl } from '../verify/repository-url.ts';
@@ -116,7 +117,7 @@ export async function exportMirror(req: MirrorExportRequest): Promise<MirrorExpo
       mirrorFormat: MANIFEST_FORMAT,
       source: repositoryUrl,
       tuf: { root: versions.root, timestamp: versions.timestamp ?? 0, snapshot: versions.snapshot ?? 0, timestampExpires: expires },
-      releases: results.map((r) => ({ project: r.project, version: r.version, wheel: r.wheel.fileName, sha256: r.wheel.sha256 })),
+      releases: [...results].sort((a, b) => codePointCompare(a.project, b.project) || compareVersions(a.version, b.version)).map((r) => ({ project: r.project, version: r.version, wheel: r.wheel.fileName, sha256: r.wheel.sha256 })),
       files: Object.fromEntries([...files].map(([k, b]) => [k, { length: b.byteLength, sha256: sha256Hex(b) }])),
     };
     files.set(MANIFEST_KEY, renderManifest(manifest));

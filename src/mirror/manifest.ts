@@ -25,12 +25,11 @@ const ManifestSchema = z
 
 export type MirrorManifest = z.infer<typeof ManifestSchema>;
 
-/** Stable bytes: fixed key order, files and releases sorted, so the same bundle content gives the same manifest. */
+/** Stable bytes: fixed key order, files sorted (releases in the order given), so the same bundle content gives the same manifest. */
 export function renderManifest(m: MirrorManifest): Uint8Array {
   const files: Record<string, z.infer<typeof FileSchema>> = {};
   for (const key of Object.keys(m.files).sort(codePointCompare)) files[key] = { length: m.files[key]!.length, sha256: m.files[key]!.sha256 };
-  const releases = [...m.releases].sort((a, b) => codePointCompare(a.project, b.project) || codePointCompare(a.version, b.version));
-  const ordered = { mirrorFormat: m.mirrorFormat, source: m.source, tuf: m.tuf, releases, files };
+  const ordered = { mirrorFormat: m.mirrorFormat, source: m.source, tuf: m.tuf, releases: m.releases, files };
   return new TextEncoder().encode(`${JSON.stringify(ordered, null, 2)}\n`);
 }
 

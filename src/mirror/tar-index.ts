@@ -58,7 +58,8 @@ export async function indexTar(read: ReadAt, archiveSize: number, archive: strin
       if (entries.has(key)) throw entryError('E_MIRROR_ENTRY_DUPLICATE', archive, key, 'appears twice in the archive', 'a bundle names each file once; write it again with `provenant mirror export`');
       entries.set(key, { name: key, offset: dataOffset, size });
     } else if (type === '5') {
-      safeName(name.replace(/\/+$/, ''), archive);
+      // `tar -C dir .` writes the archive root itself as `./`.
+      if (!/^(\.\/?)+$/.test(name)) safeName(name.replace(/\/+$/, ''), archive);
     } else if (type === '1' || type === '2') {
       throw entryError('E_MIRROR_ENTRY_LINK', archive, name, `is a ${type === '1' ? 'hard' : 'symbolic'} link`, 'a bundle holds plain files only; links could point outside it');
     } else if (type === '3' || type === '4' || type === '6') {

@@ -81,3 +81,31 @@ catch (e) { console.log(e.code); }`;
   assert.equal(await stat(path.join(fx.dir, 'late')).catch(() => undefined), undefined, 'nothing written');
   assert.deepEqual(await filesUnder(path.join(fx.dir, 'state-late')), []);
 });
+
+test('export verifies first: a tampered wheel or .whl.metadata in the source fails it, and no bundle is written', async (t) => {
+  const { fx } = await mirrorFixture(t);
+  const wheel = path.join(fx.repoDir, 'simple/datadog-demo/datadog_demo-1.2.0-py3-none-any.whl');
+  const good = await readFile(wheel);
+  const metadata = `${wheel}.metadata`;
+  await writeFile(metadata, `${await readFile(metadata, 'utf8')}Summary: not what the wheel says\n`);
+  await assert.rejects(exportBundle(fx, 'meta.tar'), (e: { code: string; file: string }) => e.code === 'E_MIRROR_METADATA_MISMATCH' && e.file.endsWith('.whl.metadata'));
+  const bad = Buffer.from(good);
+  bad.writeUInt8(bad[10]! ^ 1, 10);
+  await writeFile(wheel, bad);
+  await assert.rejects(exportBundle(fx, 'wheel.tar'), (e: { code: string }) => e.code === 'E_WHEEL_DIGEST');
+  assert.deepEqual((await filesUnder(fx.dir)).filter((f) => f.endsWith('.tar') || f.includes('.tar.')), []);
+});
+
+test('provenant mirror export --all-versions --json: every release of a bare name, each downloadable offline', async (t) => {
+  const { fx } = await mirrorFixture(t);
+  const { main } = await import('../../src/cli/main.ts');
+  let out = '';
+  const code = await main(['mirror', 'export', 'datadog-demo', 'all.tar', '--all-versions', '--repository', fx.repoDir, '--root', fx.rootFile, '--json'], { interactive: false, stdout: (s) => void (out += s), stderr: () => undefined }, {}, fx.dir);
+  assert.equal(code, 0, out);
+  const r = JSON.parse(out) as { path: string; releases: { version: string }[] };
+  assert.deepEqual(r.releases.map((x) => x.version), ['1.0.0', '1.2.0']);
+  const old = await download(fx, r.path, 'datadog-demo', { version: '1.0.0', stateDir: path.join(fx.dir, 'state-all') });
+  assert.equal(old.version, '1.0.0');
+  const usage = await main(['mirror', 'export', 'datadog-demo==not a version', 'x.tar', '--root', fx.rootFile], { interactive: false, stdout: () => undefined, stderr: () => undefined }, {}, fx.dir);
+  assert.equal(usage, 2);
+});
