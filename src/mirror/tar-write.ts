@@ -1,7 +1,8 @@
 import { createWriteStream } from 'node:fs';
-import { open, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { pack } from 'tar-stream';
+import { fsyncPath } from '../util/atomic-write.ts';
 import { codePointCompare } from '../util/code-point-order.ts';
 
 /** Fixed header fields: the same files always give the same archive bytes. */
@@ -23,12 +24,7 @@ export async function writeDeterministicTar(tmp: string, files: ReadonlyMap<stri
     }
     tar.finalize();
     await written;
-    const fh = await open(tmp, 'r');
-    try {
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
+    await fsyncPath(tmp);
   } catch (e) {
     await rm(tmp, { force: true });
     throw e;

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import { MANIFEST_KEY, parseManifest, renderManifest } from '../../src/mirror/manifest.ts';
@@ -7,7 +7,7 @@ import { writeDeterministicTar } from '../../src/mirror/tar-write.ts';
 import { sha256Hex } from '../../src/util/hash.ts';
 import type { RepoFixture } from '../download/helpers/fixture.ts';
 import { expectRefused } from '../download/helpers/run.ts';
-import { craftTar, entryOffset, execFileP, exportBundle, filesUnder, flipByte, mirrorFixture } from './helpers.ts';
+import { craftTar, entryOffset, execFileP, exportBundle, filesUnder, flipByte, mirrorFixture, unpack } from './helpers.ts';
 
 const WHEEL = 'simple/datadog-demo/datadog_demo-1.2.0-py3-none-any.whl';
 
@@ -51,9 +51,7 @@ test('a flipped byte in a wheel, its .whl.metadata, an attestation or TUF metada
 test('a tampered wheel with the manifest rewritten to match is still refused by the download checks', async (t) => {
   const { fx } = await mirrorFixture(t);
   const tar = await exportBundle(fx, 'bundle.tar');
-  const dir = path.join(fx.dir, 'x');
-  await mkdir(dir);
-  await execFileP('tar', ['-xf', tar, '-C', dir]);
+  const dir = await unpack(tar, path.join(fx.dir, 'x'));
   const files = new Map<string, Uint8Array>();
   for (const f of await filesUnder(dir)) files.set(f, await readFile(path.join(dir, f)));
   const wheel = Buffer.from(files.get(WHEEL)!);
@@ -91,9 +89,7 @@ test('entries that could reach outside the bundle, links, devices and duplicates
 test('an entry not in the manifest is refused', async (t) => {
   const { fx } = await mirrorFixture(t);
   const tar = await exportBundle(fx, 'bundle.tar');
-  const dir = path.join(fx.dir, 'x');
-  await mkdir(dir);
-  await execFileP('tar', ['-xf', tar, '-C', dir]);
+  const dir = await unpack(tar, path.join(fx.dir, 'x'));
   await writeFile(path.join(dir, 'extra.txt'), 'x');
   const extra = path.join(fx.dir, 'extra.tar');
   await execFileP('tar', ['-cf', extra, '-C', dir, '.']);

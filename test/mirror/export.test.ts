@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import { sha256Hex } from '../../src/util/hash.ts';
 import { CHECKS } from '../../src/verify/checks.ts';
 import { download } from '../download/helpers/run.ts';
-import { entryOffset, execFileP, exportBundle, filesUnder, mirrorFixture } from './helpers.ts';
+import { entryOffset, execFileP, exportBundle, filesUnder, mirrorFixture, unpack } from './helpers.ts';
 
 test('export → download from the tar and from the unpacked directory: every check, the same wheels', async (t) => {
   const { fx, releases } = await mirrorFixture(t);
@@ -26,9 +26,7 @@ test('export → download from the tar and from the unpacked directory: every ch
   const other = await download(fx, tar, 'datadog-other', { version: '3.0.0', stateDir: path.join(fx.dir, 'state-tar') });
   assert.equal(other.version, '3.0.0');
 
-  const unpacked = path.join(fx.dir, 'unpacked');
-  await mkdir(unpacked);
-  await execFileP('tar', ['-xf', tar, '-C', unpacked]);
+  const unpacked = await unpack(tar, path.join(fx.dir, 'unpacked'));
   const fromDir = await download(fx, unpacked, 'datadog-demo', { stateDir: path.join(fx.dir, 'state-dir') });
   assert.deepEqual(fromDir.checks, [...CHECKS]);
   assert.equal(fromDir.wheel.sha256, fromTar.wheel.sha256);

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { pack } from 'tar-stream';
@@ -81,3 +81,10 @@ export async function craftTar(out: string, entries: { name: string; type?: 'fil
 }
 
 export const execFileP = promisify(execFile);
+
+/** Unpacks `tar` into the new directory `dir` with the system's tar (an independent reader). */
+export async function unpack(tar: string, dir: string): Promise<string> {
+  await mkdir(dir);
+  await execFileP('tar', ['-xf', tar, '-C', dir]);
+  return dir;
+}

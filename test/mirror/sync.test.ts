@@ -10,33 +10,22 @@ import { pointerTargetPath, POLICY_TARGET } from '../../src/formats/layout.ts';
 import { sha256Hex } from '../../src/util/hash.ts';
 import { CHECKS } from '../../src/verify/checks.ts';
 import { download, freshDest } from '../download/helpers/run.ts';
-import { startMinio } from '../helpers/minio.ts';
+import { credentialsInProcessEnv, startMinio } from '../helpers/minio.ts';
 import { python } from '../helpers/peers.ts';
+import { PY_TUF_CLIENT } from '../helpers/python-tuf.ts';
 import { startStaticServer } from '../helpers/static-server.ts';
 import { makeSignedRelease } from '../s3/fixtures.ts';
 import { filesUnder, mirrorFixture } from './helpers.ts';
 
-/** python-tuf's ngclient from 1.root.json only: it walks the root chain and fetches the targets by their consistent names. */
-const PY_CLIENT = `
-import sys
-from tuf.ngclient import Updater
-meta_dir, root_file, base, target_dir, *paths = sys.argv[1:]
-u = Updater(metadata_dir=meta_dir, metadata_base_url=base + "/metadata/", target_base_url=base + "/", target_dir=target_dir, bootstrap=open(root_file, "rb").read())
-u.refresh()
-for p in paths:
-    info = u.get_targetinfo(p)
-    if info is None:
-        print("MISSING", p); sys.exit(3)
-    print(p, u.download_target(info))
-`;
 
 async function pythonTufReads(dir: string, baseUrl: string, rootFile: string, targets: string[]): Promise<void> {
   const meta = path.join(dir, `py-meta-${sha256Hex(baseUrl).slice(0, 8)}`);
   const out = path.join(dir, `py-targets-${sha256Hex(baseUrl).slice(0, 8)}`);
   await mkdir(meta);
   await mkdir(out);
-  const { stdout } = await python(['-c', PY_CLIENT, meta, rootFile, baseUrl, out, ...targets]);
-  assert.equal(stdout.trim().split('\n').length, targets.length, stdout);
+  const { stdout } = await python(['-c', PY_TUF_CLIENT, meta, rootFile, baseUrl, out, ...targets]);
+  // One line per target, then the root version it walked to.
+  assert.equal(stdout.trim().split('\n').length, targets.length + 1, stdout);
 }
 
 test('sync dir → dir: same bytes, signatures unchanged; download and python-tuf read DST (root rotated, --root the newest)', async (t) => {
@@ -126,13 +115,7 @@ test('provenant mirror sync dir → MinIO: download from the bucket, python-tuf 
   const bucket = await m.createBucket();
   await m.makePublicRead(bucket);
   const { fx } = await mirrorFixture(t);
-  const env = { AWS_ACCESS_KEY_ID: m.credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: m.credentials.secretAccessKey, AWS_REGION: 'us-east-1' };
-  const saved = { ...process.env };
-  Object.assign(process.env, env);
-  t.after(() => {
-    for (const k of Object.keys(env)) delete process.env[k];
-    Object.assign(process.env, saved);
-  });
+  const env = credentialsInProcessEnv(m, t);
   const dst = `s3://${bucket}/integrations`;
   let out = '';
   let err = '';
