@@ -277,8 +277,10 @@ export async function openRepositoryFetcher(repositoryUrl: string, opts: { s3?: 
     const { S3Fetcher } = await import('../storage/s3-fetcher.ts');
     return new S3Fetcher(opts.s3 ?? {});
   }
-  const { isBundleUrl, BundleFetcher } = await import('../mirror/bundle-fetcher.ts');
-  if (await isBundleUrl(repositoryUrl)) return BundleFetcher.open(repositoryUrl);
+  if (repositoryUrl.startsWith('file:')) {
+    const { isBundleUrl, BundleFetcher } = await import('../mirror/bundle-fetcher.ts');
+    if (await isBundleUrl(repositoryUrl)) return BundleFetcher.open(repositoryUrl);
+  }
   return openFetcher(opts.net);
 }
 

@@ -47,9 +47,8 @@ export class BundleFetcher implements Fetcher {
   close(): void {}
 }
 
-/** The repository URL names a regular file: a bundle, not a directory. */
+/** The file: repository URL names a regular file: a bundle, not a directory. */
 export async function isBundleUrl(repositoryUrl: string): Promise<boolean> {
-  if (!repositoryUrl.startsWith('file:')) return false;
   const st = await stat(fileURLToPath(repositoryUrl).replace(/\/+$/, '')).catch(() => undefined);
   return st?.isFile() ?? false;
 }
