@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
+import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { ProvenantError } from '../errors.ts';
 import { cappedChunks, newStats, type FetchBody, type FetchOptions, type Fetcher, type FetchStats } from '../net/fetcher.ts';
@@ -39,8 +40,8 @@ export class BundleFetcher implements Fetcher {
     const entry = key === undefined ? undefined : this.entries.get(key);
     if (!entry) throw fileNotFound(`${this.archive}:${key ?? url}`);
     if (opts.maxLength !== undefined && entry.size > opts.maxLength) throw lengthExceeded(url, opts.maxLength);
-    // An empty entry: createReadStream's `end` is inclusive and cannot express zero bytes.
-    const stream = createReadStream(this.archive, entry.size === 0 ? { start: 0, end: -1 } : { start: entry.offset, end: entry.offset + entry.size - 1, highWaterMark: 1 << 20 });
+    // createReadStream's `end` is inclusive and cannot express zero bytes.
+    const stream = entry.size === 0 ? Readable.from([]) : createReadStream(this.archive, { start: entry.offset, end: entry.offset + entry.size - 1, highWaterMark: 1 << 20 });
     return { url, declaredLength: entry.size, chunks: cappedChunks(stream, url, opts.maxLength, this.stats), cancel: () => stream.destroy() };
   }
 
