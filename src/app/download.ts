@@ -133,12 +133,9 @@ export async function downloadWheel(req: DownloadRequest): Promise<DownloadResul
   const caFile = req.net?.caFile ?? (env.PROVENANT_CA_BUNDLE || undefined);
   const base =
     req.fetcher ??
-    (repositoryUrl.startsWith('s3:') ? await s3Fetcher(req.s3) : undefined) ??
-    (await openFetcher({
-      env,
-      ...req.net,
-      ...(caFile ? { caFile } : {}),
-      onRetry: (r) => reporter.debug(`retry ${r.retry} of ${r.url} in ${r.delayMs} ms (${r.reason})`),
+    (await openRepositoryFetcher(repositoryUrl, {
+      s3: req.s3,
+      net: { env, ...req.net, ...(caFile ? { caFile } : {}), onRetry: (r) => reporter.debug(`retry ${r.retry} of ${r.url} in ${r.delayMs} ms (${r.reason})`) },
     }));
   // Idle timeouts cannot stop a server that drips a byte just before each would fire: the whole
   // download, every request of it, has one deadline.
@@ -287,10 +284,20 @@ export async function downloadWheel(req: DownloadRequest): Promise<DownloadResul
   }
 }
 
-/** A private bucket read with AWS credentials; the SDK is only loaded for s3:// repositories. */
-async function s3Fetcher(options: S3StorageOptions | undefined): Promise<Fetcher> {
-  const { S3Fetcher } = await import('../storage/s3-fetcher.ts');
-  return new S3Fetcher(options ?? {});
+/**
+ * What a repository is read through: a mirror bundle (a local tar file, docs/mirror.md), a
+ * private bucket with AWS credentials (the SDK loaded for s3:// only), or http(s) and directories.
+ */
+export async function openRepositoryFetcher(repositoryUrl: string, opts: { s3?: S3StorageOptions | undefined; net: NetOptions & { env?: NodeJS.ProcessEnv } }): Promise<Fetcher> {
+  if (repositoryUrl.startsWith('s3:')) {
+    const { S3Fetcher } = await import('../storage/s3-fetcher.ts');
+    return new S3Fetcher(opts.s3 ?? {});
+  }
+  if (repositoryUrl.startsWith('file:')) {
+    const { isBundleUrl, BundleFetcher } = await import('../mirror/bundle-fetcher.ts');
+    if (await isBundleUrl(repositoryUrl)) return BundleFetcher.open(repositoryUrl);
+  }
+  return openFetcher(opts.net);
 }
 
 /** Removes the directories this run created for the destination, deepest first, each only if empty. */

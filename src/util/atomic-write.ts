@@ -15,12 +15,7 @@ export async function writeFileAtomic(file: string, bytes: Uint8Array | string, 
     await rename(tmp, file);
     // The rename lives in the directory: without syncing it, a power loss can bring back the old
     // file (for trusted TUF state, an older version: weaker rollback protection).
-    const dh = await open(dir, 'r');
-    try {
-      await dh.sync();
-    } finally {
-      await dh.close();
-    }
+    await fsyncPath(dir);
   } catch (e) {
     await rm(tmp, { force: true });
     throw e;
@@ -37,6 +32,16 @@ export async function writeNewFileSynced(file: string, bytes: Uint8Array | strin
   const fh = await open(file, 'wx', mode);
   try {
     await fh.writeFile(bytes);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** fsync of a file or directory already written by other means (a stream, a rename). */
+export async function fsyncPath(file: string): Promise<void> {
+  const fh = await open(file, 'r');
+  try {
     await fh.sync();
   } finally {
     await fh.close();

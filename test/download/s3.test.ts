@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import { main } from '../../src/cli/main.ts';
 import type { Output } from '../../src/cli/output.ts';
 import type { FsStorage } from '../../src/storage/fs.ts';
-import { startMinio } from '../helpers/minio.ts';
+import { credentialsInProcessEnv, startMinio } from '../helpers/minio.ts';
 import { publish, repoFixture, signedRelease } from './helpers/fixture.ts';
 import { freshDest } from './helpers/run.ts';
 
@@ -22,14 +22,7 @@ test('s3:// repository (private bucket, credentials from the environment): verif
   await publish(fx, [release]);
   const s3 = m.storage(`s3://${bucket}/integrations`);
   await mirror(fx.storage, s3);
-  // The AWS SDK reads credentials from the process environment (its default chain), as in CI.
-  const env = { AWS_ACCESS_KEY_ID: m.credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: m.credentials.secretAccessKey, AWS_REGION: 'us-east-1' };
-  const saved = { ...process.env };
-  Object.assign(process.env, env);
-  t.after(() => {
-    for (const k of Object.keys(env)) delete process.env[k];
-    Object.assign(process.env, saved);
-  });
+  const env = credentialsInProcessEnv(m, t);
   const run = async () => {
     const out = { out: '', err: '', interactive: false, stdout: (s: string) => void (out.out += s), stderr: (s: string) => void (out.err += s) } satisfies Output & { out: string; err: string };
     const dest = await freshDest(fx);

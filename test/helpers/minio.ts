@@ -229,3 +229,18 @@ export function minioCliEnv(m: MinioServer, home: string): NodeJS.ProcessEnv {
     AWS_EC2_METADATA_DISABLED: 'true',
   };
 }
+
+/**
+ * Puts `m`'s root credentials in process.env, where the AWS SDK's default chain reads them (as in
+ * CI), until the test ends. Returns them as an environment for the CLI.
+ */
+export function credentialsInProcessEnv(m: MinioServer, t: { after(fn: () => unknown): void }): NodeJS.ProcessEnv {
+  const env = { AWS_ACCESS_KEY_ID: m.credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: m.credentials.secretAccessKey, AWS_REGION: MINIO_REGION };
+  const saved = { ...process.env };
+  Object.assign(process.env, env);
+  t.after(() => {
+    for (const k of Object.keys(env)) delete process.env[k];
+    Object.assign(process.env, saved);
+  });
+  return env;
+}

@@ -12,25 +12,11 @@ import { python, REPO_ROOT } from '../helpers/peers.ts';
 import { startStaticServer } from '../helpers/static-server.ts';
 import { workspace } from '../release/workspace.ts';
 import { startMoto } from './helpers/moto.ts';
+import { PY_TUF_CLIENT } from '../helpers/python-tuf.ts';
 import { softHsm } from './helpers/softhsm.ts';
 
 const run = promisify(execFile);
 const PIN = '8642';
-
-// python-tuf, starting from 1.root.json only, finds both pointers through the rotated root.
-const PY_CLIENT = `
-import json, os, sys
-from tuf.ngclient import Updater
-meta_dir, root_file, base, target_dir, *paths = sys.argv[1:]
-u = Updater(metadata_dir=meta_dir, metadata_base_url=base + "/metadata/", target_base_url=base + "/", target_dir=target_dir, bootstrap=open(root_file, "rb").read())
-u.refresh()
-for p in paths:
-    info = u.get_targetinfo(p)
-    if info is None:
-        print("MISSING", p); sys.exit(3)
-    print(p, u.download_target(info))
-print("root", json.load(open(os.path.join(meta_dir, "root.json")))["signed"]["version"])
-`;
 
 test('end to end through the CLI: root (Ed25519) and online (P-384) keys on a SoftHSM token, the attestation key in KMS over https; init, release, sign, publish, refresh; provenant download and python-tuf verify', async (t) => {
   const w = await workspace(t);
@@ -90,7 +76,8 @@ test('end to end through the CLI: root (Ed25519) and online (P-384) keys on a So
   const pyMeta = path.join(w.dir, 'py-meta');
   await mkdir(pyMeta);
   const wanted = [pointerTargetPath('datadog-postgres', '23.2.0'), pointerTargetPath('datadog-redisdb', '7.1.0')];
-  const { stdout } = await python(['-c', PY_CLIENT, pyMeta, firstRoot, srv.url, path.join(w.dir, 'py-targets'), ...wanted]);
+  // python-tuf, starting from 1.root.json only, finds both pointers through the rotated root.
+  const { stdout } = await python(['-c', PY_TUF_CLIENT, pyMeta, firstRoot, srv.url, path.join(w.dir, 'py-targets'), ...wanted]);
   const lines = stdout.trim().split('\n');
   assert.deepEqual(lines.map((l) => l.split(' ')[0]), [...wanted, 'root']);
   assert.equal(lines.at(-1), 'root 2');

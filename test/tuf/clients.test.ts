@@ -77,7 +77,8 @@ for (const setup of SETUPS) test(`a published repository (${setup.name}) is acce
   // Only 1.root.json is given; python-tuf must find 2.root.json absent and walk the rest itself.
   const { stdout } = await python(['-c', PY_TUF_CLIENT, pyMeta, path.join(repoDir, 'metadata/1.root.json'), srv.url, pyTargets, ...wanted]);
   const lines = stdout.trim().split('\n');
-  assert.equal(lines.length, wanted.length, stdout);
+  assert.equal(lines.length, wanted.length + 1, stdout);
+  assert.equal(lines.at(-1), `root ${setup.refresh ? 2 : 1}`);
   for (const [i, p] of wanted.entries()) {
     const [got, file] = lines[i]!.split(' ');
     assert.equal(got, p);

@@ -92,7 +92,7 @@ export const register: RegisterCommand = (program, ctx) => {
 };
 
 /** S3 settings as the other commands read them: flags first, then the AWS environment variables. */
-function s3Options(flags: StorageFlags, ctx: { cwd: string; env: NodeJS.ProcessEnv }) {
+export function s3Options(flags: StorageFlags, ctx: { cwd: string; env: NodeJS.ProcessEnv }) {
   const o = storageOptionsFrom(flags, ctx);
   const env = ctx.env;
   const region = o.region ?? (env.AWS_REGION || env.AWS_DEFAULT_REGION || undefined);

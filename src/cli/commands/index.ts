@@ -18,6 +18,7 @@ export const commandLoaders: Readonly<Record<string, () => CommandModule>> = {
   state: () => import('./state.ts'),
   rebuild: () => import('./rebuild.ts'),
   approve: () => import('./approve.ts'),
+  mirror: () => import('./mirror.ts'),
 };
 
 /** The subcommand `argv` names, if it names a known one (program options take no values). */

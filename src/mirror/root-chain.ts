@@ -1,0 +1,42 @@
+import { Metadata, MetadataKind, type Root } from '@tufjs/models';
+import { defaultConfig } from 'tuf-js/dist/config.js';
+import { ProvenantError } from '../errors.ts';
+import { METADATA_DIR } from '../formats/layout.ts';
+import { readAll, type Fetcher } from '../net/fetcher.ts';
+import { parseRoot, type RootDocument } from '../verify/trust-anchor.ts';
+
+const ROOT_MAX_BYTES = defaultConfig.rootMaxLength;
+
+/**
+ * Roots 1 to `given.version`, as the repository serves them, by key (`metadata/N.root.json`):
+ * what a host that trusts an older root than the exporter's needs to walk up to the current one.
+ * Root `given.version` must be the given root itself; each older root k must be signed by its
+ * own keys and be one whose keys (threshold) signed root k+1, the TUF rule for a rotation.
+ * The roots after `given` are fetched and checked by the TUF client's refresh.
+ */
+export async function rootsUpTo(fetcher: Fetcher, repositoryUrl: string, given: RootDocument): Promise<Map<string, Uint8Array>> {
+  const out = new Map<string, Uint8Array>();
+  let next: Metadata<Root> | undefined;
+  for (let k = given.version; k >= 1; k--) {
+    const key = `${METADATA_DIR}/${k}.root.json`;
+    const bytes = await readAll(fetcher, `${repositoryUrl}${key}`, ROOT_MAX_BYTES);
+    let md: Metadata<Root>;
+    try {
+      const doc = parseRoot(bytes);
+      if (doc.version !== k) throw new Error(`it is root version ${doc.version}`);
+      if (!next && doc.identity !== given.identity) throw new Error('it is not the root given with --root');
+      md = Metadata.fromJSON(MetadataKind.Root, JSON.parse(bytes.toString('utf8'))) as Metadata<Root>;
+      if (next) md.verifyDelegate(MetadataKind.Root, next);
+    } catch (e) {
+      throw new ProvenantError('E_MIRROR_ROOT_CHAIN', `${key} does not chain to the trusted root: ${(e as Error).message}`, {
+        exitClass: 'verification',
+        file: key,
+        hint: 'the repository serves a root history that does not lead to the root you trust; do not mirror it, ask its owners',
+        cause: e,
+      });
+    }
+    out.set(key, bytes);
+    next = md;
+  }
+  return out;
+}
