@@ -9,7 +9,8 @@ import { updateIndex } from '../simple-index/update.ts';
 import { keepStatusPages, type StatusPagesOutcome } from '../status-page/pages.ts';
 import { objectPropsFor } from '../storage/object-props.ts';
 import type { Storage } from '../storage/storage.ts';
-import { binWithTargets, classifyTarget, expiresFor, groupByBin, targetFile } from '../tuf/changes.ts';
+import { binWithReattested, binWithTargets, classifyTarget, expiresFor, groupByBin, targetFile } from '../tuf/changes.ts';
+import { reattestedTargets } from './reattest-plan.ts';
 import { keepNewerTimestamp, trustAnchorOf, type SignerSource } from '../tuf/signer-source.ts';
 import { loadBin, loadTrustedState, type TrustedState } from '../tuf/trusted-state.ts';
 import { commitChanges, signersForCommit } from '../tuf/writer.ts';
@@ -58,6 +59,11 @@ export interface PublishOptions {
   lock?: boolean;
   /** Keep the status pages (index.html, status/<project>.html) after the index; default true. */
   statusPages?: boolean;
+  /**
+   * Re-attestation (`repo reattest`, docs/attestation-keys.md): each release must already be
+   * published, and its pointer is replaced by one that differs only in its attestation.
+   */
+  reattest?: boolean;
 }
 
 export interface ReleaseOutcome {
@@ -125,7 +131,7 @@ async function publishLocked(
   let uploaded = false;
   for (let attempt = 1; ; attempt++) {
     const state = await loadTrustedState(storage, await trustAnchorOf(source));
-    const plan = await planAdditions(storage, state, prepared, now);
+    const plan = await planAdditions(storage, state, prepared, now, options.reattest === true);
     const outcomes = prepared.map((p) => outcome(p, plan));
     if (plan.added.length === 0) {
       reporter.info(`nothing to publish: ${prepared.length} release(s) already in ${storage.location}`);
@@ -192,7 +198,7 @@ interface Plan {
 }
 
 /** Which bins gain which targets, checked against what is already published. */
-async function planAdditions(storage: Storage, state: TrustedState, prepared: PreparedRelease[], now: Date): Promise<Plan> {
+async function planAdditions(storage: Storage, state: TrustedState, prepared: PreparedRelease[], now: Date, reattest: boolean): Promise<Plan> {
   const groups = groupByBin(state.targets.signed, prepared.map((p) => p.target));
   const byPath = new Map(prepared.map((p) => [p.target.path, p]));
   const added: PreparedRelease[] = [];
@@ -200,11 +206,14 @@ async function planAdditions(storage: Storage, state: TrustedState, prepared: Pr
   const binOf = new Map<string, string>();
   for (const [name, files] of [...groups].sort(([a], [b]) => a.localeCompare(b))) {
     const bin = await loadBin(storage, state, name);
-    const fresh = files.filter((f) => classifyTarget(bin.signed, f) === 'added');
+    const fresh = reattest
+      ? await reattestedTargets(storage, bin.signed, files.map((f) => ({ target: f, pointer: byPath.get(f.path)!.release.pointer })))
+      : files.filter((f) => classifyTarget(bin.signed, f) === 'added');
     for (const f of files) binOf.set(f.path, name);
     if (fresh.length === 0) continue;
     for (const f of fresh) added.push(byPath.get(f.path)!);
-    bins.set(name, binWithTargets(bin.signed, fresh, bin.signed.version + 1, expiresFor(state.config, 'bins', now)));
+    const next = reattest ? binWithReattested : binWithTargets;
+    bins.set(name, next(bin.signed, fresh, bin.signed.version + 1, expiresFor(state.config, 'bins', now)));
   }
   return { added, bins, binOf };
 }
