@@ -11,7 +11,7 @@ import { publishReleases } from '../../src/app/publish.ts';
 import { objectPropsFor } from '../../src/storage/object-props.ts';
 import { keyStoreSignerSource } from '../../src/tuf/signer-source.ts';
 import { cli, newAttestationKey, publishLifecyclePolicy } from '../attestation-keys/helpers.ts';
-import { forgeWithOnlineKey, publish, repoFixture, signedRelease, type RepoFixture } from '../download/helpers/fixture.ts';
+import { forgeWithOnlineKey, publish, repoFixture, rogueSigner, signedRelease, type RepoFixture } from '../download/helpers/fixture.ts';
 import { download, expectRefused } from '../download/helpers/run.ts';
 
 const DEMO = 'datadog-demo';
@@ -116,4 +116,18 @@ test('a revoked key\'s signature without any key id is still recognised as the r
     .replace(`uri: attestations/${DEMO}/`, `uri: attestations/${DEMO}/anon/`);
   await forgeWithOnlineKey(fx, [{ project: DEMO, version: '1.0.0', pointer: new TextEncoder().encode(pointer) }]);
   await expectRefused(fx, fx.repoDir, DEMO, 'E_ATTESTATION_KEY_REVOKED', 'verification', { stateDir: path.join(fx.dir, 'fresh') });
+});
+
+test('the online key plants an attestation by a key the policy never knew; the operator\'s repo reattest refuses to launder it (E_REATTEST_SOURCE)', async (t) => {
+  const { fx, b } = await afterRecovery(t);
+  const rogue = rogueSigner();
+  const planted = await signedRelease(fx, DEMO, '1.0.0', { signers: [rogue] });
+  await put(fx, `attestations/${DEMO}/planted/${planted.attestation.fileName}`, planted.attestation.bytes);
+  const pointer = new TextDecoder().decode(planted.pointer).replace(`uri: attestations/${DEMO}/`, `uri: attestations/${DEMO}/planted/`);
+  await forgeWithOnlineKey(fx, [{ project: DEMO, version: '1.0.0', pointer: new TextEncoder().encode(pointer) }]);
+  const before = await readFile(path.join(fx.repoDir, 'metadata/timestamp.json'));
+  const r = await cli(['repo', 'reattest', `${DEMO}==1.0.0`, '--repository', fx.repoDir, '--keys', fx.keysDir, '--key', b.file], fx.dir);
+  assert.equal(r.code, 5, r.err);
+  assert.match(r.err, /E_REATTEST_SOURCE/);
+  assert.deepEqual(await readFile(path.join(fx.repoDir, 'metadata/timestamp.json')), before);
 });

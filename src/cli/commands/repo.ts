@@ -16,7 +16,7 @@ import { DurationSchema, SIGNING_ROLES, type SigningRole } from '../../tuf/confi
 import { keyStoreSignerSource } from '../../tuf/signer-source.ts';
 import type { RegisterCommand } from '../context.ts';
 import { printJson } from '../output.ts';
-import { registerReattest } from './repo-reattest.ts';
+import { registerKeyEntry, registerReattest } from './repo-attestation-keys.ts';
 import { openStorage } from '../../storage/open.ts';
 import { addRepositoryOptions, openRepository, storageOptionsFrom, type RepositoryFlags } from '../storage-options.ts';
 
@@ -209,6 +209,7 @@ export const register: RegisterCommand = (program, ctx) => {
 
   registerSetTrust(repo, ctx);
   registerReattest(repo, ctx);
+  registerKeyEntry(repo, ctx);
 };
 
 interface InitKeyFlags {
