@@ -1,9 +1,7 @@
 import type { TargetFile, Targets } from '@tufjs/models';
-import { ProvenantError } from '../errors.ts';
-import { consistentTargetPath } from '../formats/layout.ts';
 import { checkReattestedPointer } from '../formats/reattested-pointer.ts';
 import type { Storage } from '../storage/storage.ts';
-import { sha256Hex } from '../util/hash.ts';
+import { readTarget } from './release-trust.ts';
 
 /**
  * Which of `files` a re-attestation replaces in `bin` (publish's planning step with
@@ -16,22 +14,9 @@ export async function reattestedTargets(storage: Storage, bin: Targets, files: r
   for (const { target, pointer } of files) {
     const existing = bin.targets[target.path];
     if (existing && existing.length === target.length && existing.hashes.sha256 === target.hashes.sha256) continue;
-    if (existing) checkReattestedPointer(await publishedPointer(storage, existing), pointer, target.path);
+    if (existing) checkReattestedPointer((await readTarget(storage, bin.targets, target.path))!, pointer, target.path);
     out.push(target);
   }
   return out;
 }
 
-async function publishedPointer(storage: Storage, t: TargetFile): Promise<Uint8Array> {
-  const sha = t.hashes.sha256 ?? '';
-  const key = consistentTargetPath(t.path, sha);
-  const obj = await storage.get(key);
-  if (!obj || obj.bytes.byteLength !== t.length || sha256Hex(obj.bytes) !== sha) {
-    throw new ProvenantError('E_TARGET_DIGEST', `${key} in ${storage.location} is ${obj ? 'not the pointer the bin pins' : 'missing'}`, {
-      exitClass: 'verification',
-      file: key,
-      hint: 'the repository was altered outside provenant; check it with `provenant repo status` before re-attesting',
-    });
-  }
-  return obj.bytes;
-}

@@ -59,8 +59,8 @@ export async function readPublishedTrust(storage: Storage, signers: SignerSource
   return { policy: parsePolicy(policy, POLICY_TARGET), sigstoreRoot: await readTarget(storage, state.targets.signed.targets, SIGSTORE_TRUSTED_ROOT_TARGET) };
 }
 
-/** A top-level target's bytes, pinned by the targets metadata's length and sha256; undefined when not a target. */
-async function readTarget(storage: Storage, targets: Record<string, { length: number; hashes: Record<string, string> }>, target: string): Promise<Uint8Array | undefined> {
+/** A target's bytes, pinned by its metadata's (targets or a bin) length and sha256; undefined when not a target. */
+export async function readTarget(storage: Storage, targets: Record<string, { length: number; hashes: Record<string, string> }>, target: string): Promise<Uint8Array | undefined> {
   const info = targets[target];
   if (!info) return undefined;
   const sha = info.hashes.sha256;
@@ -70,7 +70,7 @@ async function readTarget(storage: Storage, targets: Record<string, { length: nu
     throw new ProvenantError('E_TARGET_DIGEST', `${key} in ${storage.location} is ${obj ? 'not the file the targets metadata pins' : 'missing'}`, {
       exitClass: 'verification',
       file: key,
-      hint: 'the repository was altered outside provenant; publish the trust targets again with `provenant repo set-trust`',
+      hint: 'the repository was altered outside provenant; a policy or trusted root: publish it again with `provenant repo set-trust`; a pointer: check the repository with `provenant repo status`',
     });
   }
   return obj.bytes;

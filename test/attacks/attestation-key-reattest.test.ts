@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { cp, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
-import { publishReleases } from '../../src/app/publish.ts';
+import { publishReleases, type Release } from '../../src/app/publish.ts';
+import { parsePointer, renderPointer } from '../../src/formats/pointer.ts';
 import { objectPropsFor } from '../../src/storage/object-props.ts';
 import { keyStoreSignerSource } from '../../src/tuf/signer-source.ts';
 import { cli, newAttestationKey, publishLifecyclePolicy } from '../attestation-keys/helpers.ts';
@@ -29,8 +30,18 @@ async function afterRecovery(t: Parameters<typeof repoFixture>[0]) {
   return { fx, byA, b, onlineOnly: await onlineOnlyStore(fx) };
 }
 
-async function put(fx: RepoFixture, key: string, bytes: Uint8Array): Promise<void> {
-  await fx.storage.putImmutable(key, bytes, objectPropsFor(key));
+/**
+ * What the online key alone can do: upload `r`'s wheel and attestation under `dir/` (beside the
+ * published ones, which are immutable) and re-sign the bins so 1.0.0's pointer pins them.
+ */
+async function forgeRelease(fx: RepoFixture, r: Release, dir: string): Promise<void> {
+  const wheel = `simple/${DEMO}/${dir}/${r.wheel.fileName}`;
+  const attestation = `attestations/${DEMO}/${dir}/${r.attestation.fileName}`;
+  await fx.storage.putImmutable(wheel, r.wheel.bytes, objectPropsFor(wheel));
+  await fx.storage.putImmutable(attestation, r.attestation.bytes, objectPropsFor(attestation));
+  const p = parsePointer(new TextDecoder().decode(r.pointer), 'forged');
+  const pointer = renderPointer({ ...p, uri: wheel, attestation: { ...p.attestation, uri: attestation } });
+  await forgeWithOnlineKey(fx, [{ project: DEMO, version: '1.0.0', pointer: new TextEncoder().encode(pointer) }]);
 }
 
 /** A copy of the key store with only the online key's file: what a CI runner (or its thief) holds. */
@@ -87,13 +98,7 @@ test('online key alone, through the publisher\'s re-attest path, changes the whe
 test('online key + revoked key sign the bins by hand for another wheel: refused (revoked; on the installed host, changed)', async (t) => {
   const { fx } = await afterRecovery(t);
   const evil = await signedRelease(fx, DEMO, '1.0.0', { size: 6000 });
-  await put(fx, `simple/${DEMO}/evil/${evil.wheel.fileName}`, evil.wheel.bytes);
-  await put(fx, `attestations/${DEMO}/evil/${evil.attestation.fileName}`, evil.attestation.bytes);
-  const pointer = new TextDecoder()
-    .decode(evil.pointer)
-    .replace(`uri: simple/${DEMO}/`, `uri: simple/${DEMO}/evil/`)
-    .replace(`uri: attestations/${DEMO}/`, `uri: attestations/${DEMO}/evil/`);
-  await forgeWithOnlineKey(fx, [{ project: DEMO, version: '1.0.0', pointer: new TextEncoder().encode(pointer) }]);
+  await forgeRelease(fx, evil, 'evil');
   await expectRefused(fx, fx.repoDir, DEMO, 'E_RELEASE_CHANGED', 'verification');
   await expectRefused(fx, fx.repoDir, DEMO, 'E_ATTESTATION_KEY_REVOKED', 'verification', { stateDir: path.join(fx.dir, 'fresh') });
 });
@@ -108,13 +113,7 @@ test('a revoked key\'s signature without any key id is still recognised as the r
       (bundle.verificationMaterial as { publicKey: { hint?: string } }).publicKey = {};
     },
   });
-  await put(fx, `simple/${DEMO}/anon/${anonymous.wheel.fileName}`, anonymous.wheel.bytes);
-  await put(fx, `attestations/${DEMO}/anon/${anonymous.attestation.fileName}`, anonymous.attestation.bytes);
-  const pointer = new TextDecoder()
-    .decode(anonymous.pointer)
-    .replace(`uri: simple/${DEMO}/`, `uri: simple/${DEMO}/anon/`)
-    .replace(`uri: attestations/${DEMO}/`, `uri: attestations/${DEMO}/anon/`);
-  await forgeWithOnlineKey(fx, [{ project: DEMO, version: '1.0.0', pointer: new TextEncoder().encode(pointer) }]);
+  await forgeRelease(fx, anonymous, 'anon');
   await expectRefused(fx, fx.repoDir, DEMO, 'E_ATTESTATION_KEY_REVOKED', 'verification', { stateDir: path.join(fx.dir, 'fresh') });
 });
 
@@ -122,9 +121,7 @@ test('the online key plants an attestation by a key the policy never knew; the o
   const { fx, b } = await afterRecovery(t);
   const rogue = rogueSigner();
   const planted = await signedRelease(fx, DEMO, '1.0.0', { signers: [rogue] });
-  await put(fx, `attestations/${DEMO}/planted/${planted.attestation.fileName}`, planted.attestation.bytes);
-  const pointer = new TextDecoder().decode(planted.pointer).replace(`uri: attestations/${DEMO}/`, `uri: attestations/${DEMO}/planted/`);
-  await forgeWithOnlineKey(fx, [{ project: DEMO, version: '1.0.0', pointer: new TextEncoder().encode(pointer) }]);
+  await forgeRelease(fx, planted, 'planted');
   const before = await readFile(path.join(fx.repoDir, 'metadata/timestamp.json'));
   const r = await cli(['repo', 'reattest', `${DEMO}==1.0.0`, '--repository', fx.repoDir, '--keys', fx.keysDir, '--key', b.file], fx.dir);
   assert.equal(r.code, 5, r.err);

@@ -9,26 +9,13 @@ import { sha256Hex } from '../../src/util/hash.ts';
 import { publish, repoFixture, signedRelease } from '../download/helpers/fixture.ts';
 import { download, expectRefused } from '../download/helpers/run.ts';
 import { python } from '../helpers/peers.ts';
+import { PY_TUF_CLIENT } from '../helpers/python-tuf.ts';
 import { startStaticServer } from '../helpers/static-server.ts';
 import { cli, newAttestationKey, publishLifecyclePolicy } from './helpers.ts';
 
 const DEMO = 'datadog-demo';
 const OTHER = 'datadog-other';
 
-const PY_CLIENT = `
-import sys
-from tuf.ngclient import Updater
-meta_dir, root_file, base, target_dir, *paths = sys.argv[1:]
-with open(root_file, "rb") as f:
-    bootstrap = f.read()
-u = Updater(metadata_dir=meta_dir, metadata_base_url=base + "/metadata/", target_base_url=base + "/", target_dir=target_dir, bootstrap=bootstrap)
-u.refresh()
-for p in paths:
-    info = u.get_targetinfo(p)
-    if info is None:
-        print("MISSING", p); sys.exit(3)
-    print(p, u.download_target(info))
-`;
 
 test('retire: published releases still install and status lists them; a new release by the retired key is refused', async (t) => {
   const fx = await repoFixture(t);
@@ -119,7 +106,7 @@ test('revoke: releases are refused with E_ATTESTATION_KEY_REVOKED, status lists 
   await mkdir(pyMeta);
   await mkdir(pyTargets);
   const wanted = [pointerTargetPath(DEMO, '1.0.0'), pointerTargetPath(OTHER, '2.0.0')];
-  const { stdout } = await python(['-c', PY_CLIENT, pyMeta, fx.rootFile, srv.url, pyTargets, ...wanted]);
+  const { stdout } = await python(['-c', PY_TUF_CLIENT, pyMeta, fx.rootFile, srv.url, pyTargets, ...wanted]);
   const lines = stdout.trim().split('\n');
   assert.equal(lines.length, 2, stdout);
   const fetched = parsePointer(await readFile(lines[0]!.split(' ')[1]!, 'utf8'), 'pointer');
