@@ -1,4 +1,4 @@
-// The routine retirement as an operator runs it: `sign --repository` and `publish` refuse the
+// The routine retirement as an operator runs it: `sign --repository`, `publish` and `release` refuse the
 // retired key for a new release (E_ATTESTATION_KEY_RETIRED), the new key signs it, and the release
 // the retired key attested still installs.
 import assert from 'node:assert/strict';
@@ -12,7 +12,7 @@ import { tempDir } from '../helpers/peers.ts';
 import { treeHash } from '../publish/fixtures.ts';
 import { cli, lifecyclePolicy, newAttestationKey } from './helpers.ts';
 
-test('routine retirement: sign --repository and publish refuse the retired key for a new release; the old release still installs', async (t) => {
+test('routine retirement: sign --repository, publish and release refuse the retired key for a new release; the old release still installs', async (t) => {
   const dir = await tempDir(t);
   const ints = path.join(dir, 'integrations');
   await cp(BUNDLED_ROOT, ints, { recursive: true, filter: (src) => path.basename(src) !== 'dist' });
@@ -28,14 +28,19 @@ test('routine retirement: sign --repository and publish refuse the retired key f
   const set = await run(['repo', 'set-trust', '--policy', 'policy.json']);
   assert.equal(set.code, 0, set.err);
 
+  const repo = path.join(dir, 'repository');
+  const before = await treeHash(repo);
+  // `release` (build, sign with the key store's key, check, publish) stops at the check.
+  const released = await run(['release', 'postgres', '--integrations-dir', ints]);
+  assert.equal(released.code, 5, released.err);
+  assert.match(released.err, /E_ATTESTATION_KEY_RETIRED/);
+  assert.equal(await treeHash(repo), before, 'release wrote nothing');
   assert.equal((await run(['build', 'postgres', '--integrations-dir', ints])).code, 0);
   const refusedSign = await run(['sign', 'postgres', '--integrations-dir', ints, '--repository', 'repository']);
   assert.equal(refusedSign.code, 5, refusedSign.err);
   assert.match(refusedSign.err, /E_ATTESTATION_KEY_RETIRED/);
   // Signed without asking the repository, publish refuses it before writing anything.
   assert.equal((await run(['sign', 'postgres', '--integrations-dir', ints])).code, 0);
-  const repo = path.join(dir, 'repository');
-  const before = await treeHash(repo);
   const refusedPublish = await run(['publish', 'postgres', '--integrations-dir', ints]);
   assert.equal(refusedPublish.code, 5, refusedPublish.err);
   assert.match(refusedPublish.err, /E_ATTESTATION_KEY_RETIRED/);
