@@ -39,6 +39,7 @@ Examples:
   provenant sign --all --keys ~/provenant-keys
   provenant sign redisdb --key attest-a.pem --key attest-b.pem --json
   provenant sign --all --key awskms:///alias/provenant-attestation
+  provenant sign postgres --key attestation-2.pem --repository ./repository   # refuses a retired or revoked key
   provenant sign postgres --keyless --identity-token token.jwt --fulcio-url https://fulcio.internal
 See docs/attestations.md for the bundle format and how to verify one by hand.
 `;
