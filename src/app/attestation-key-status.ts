@@ -1,10 +1,10 @@
-import { consistentTargetPath, POLICY_TARGET } from '../formats/layout.ts';
+import { POLICY_TARGET } from '../formats/layout.ts';
 import { attestationKeyStatus } from '../policy/attestation-keys.ts';
 import { parsePolicy, type Policy } from '../policy/policy.ts';
 import { collectStatusFacts } from '../status-page/collect.ts';
 import type { Storage } from '../storage/storage.ts';
 import { loadTrustedState, type TrustAnchor } from '../tuf/trusted-state.ts';
-import { sha256Hex } from '../util/hash.ts';
+import { readTarget } from './release-trust.ts';
 
 /** A published release whose attestation relies on a retired or revoked key (docs/attestation-keys.md). */
 export interface KeyAffectedRelease {
@@ -27,9 +27,11 @@ const REVOKED_KEY = /revoked key ([0-9a-f]{64})/;
  * a host checks it (collectStatusFacts). Cheap when the TUF-signed policy retires and revokes
  * nothing: then no pointer or attestation is read.
  */
-export async function releasesOnOldKeys(storage: Storage, anchor: TrustAnchor | undefined): Promise<KeyAffectedRelease[]> {
-  const policy = await publishedPolicy(storage, anchor);
+export async function releasesOnOldKeys(storage: Storage, anchor: TrustAnchor | undefined): Promise<KeyAffectedRelease[] | 'unsupported layout'> {
+  const { policy, layout } = await publishedPolicy(storage, anchor);
   if (!policy || ((policy.attestation.retiredKeys ?? []).length === 0 && Object.keys(policy.attestation.revokedKeys ?? {}).length === 0)) return [];
+  // The release-by-release checks (collectStatusFacts) read provenant's layout only.
+  if (layout === 'datadog-v2') return 'unsupported layout';
   const facts = await collectStatusFacts(storage, { anchor, details: 'all' });
   const out: KeyAffectedRelease[] = [];
   for (const p of facts.details) {
@@ -50,17 +52,10 @@ export async function releasesOnOldKeys(storage: Storage, anchor: TrustAnchor | 
   return out;
 }
 
-/** The policy target, checked against its TUF pin; undefined when none is published or it is unreadable (status reports that elsewhere). */
-async function publishedPolicy(storage: Storage, anchor: TrustAnchor | undefined): Promise<Policy | undefined> {
+/** The policy target, checked against its TUF pin (E_TARGET_DIGEST), and the repository's layout. */
+async function publishedPolicy(storage: Storage, anchor: TrustAnchor | undefined): Promise<{ policy: Policy | undefined; layout: 'datadog-v2' | undefined }> {
   const state = await loadTrustedState(storage, anchor);
-  const info = state.targets.signed.targets[POLICY_TARGET];
-  const sha = info?.hashes.sha256;
-  if (!info || !sha) return undefined;
-  const obj = await storage.get(consistentTargetPath(POLICY_TARGET, sha));
-  if (!obj || obj.bytes.byteLength !== info.length || sha256Hex(obj.bytes) !== sha) return undefined;
-  try {
-    return parsePolicy(obj.bytes, POLICY_TARGET);
-  } catch {
-    return undefined;
-  }
+  const layout = state.config.layout;
+  const bytes = await readTarget(storage, state.targets.signed.targets, POLICY_TARGET, layout);
+  return { policy: bytes && parsePolicy(bytes, POLICY_TARGET), layout };
 }

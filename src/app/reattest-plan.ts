@@ -9,12 +9,12 @@ import { readTarget } from './release-trust.ts';
  * published pointer, read at its consistent-snapshot name and checked against the bin's pin, may
  * differ from the new one only in its attestation. binWithReattested then checks the bin entry.
  */
-export async function reattestedTargets(storage: Storage, bin: Targets, files: readonly { target: TargetFile; pointer: Uint8Array }[]): Promise<TargetFile[]> {
+export async function reattestedTargets(storage: Storage, bin: Targets, files: readonly { target: TargetFile; pointer: Uint8Array }[], layout: 'datadog-v2' | undefined): Promise<TargetFile[]> {
   const out: TargetFile[] = [];
   for (const { target, pointer } of files) {
     const existing = bin.targets[target.path];
     if (existing && existing.length === target.length && existing.hashes.sha256 === target.hashes.sha256) continue;
-    if (existing) checkReattestedPointer((await readTarget(storage, bin.targets, target.path))!, pointer, target.path);
+    if (existing) checkReattestedPointer((await readTarget(storage, bin.targets, target.path, layout))!, pointer, target.path);
     out.push(target);
   }
   return out;

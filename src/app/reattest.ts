@@ -49,15 +49,22 @@ export async function reattestReleases(storage: Storage, signers: SignerSource, 
   const trust = await readPublishedTrust(storage, signers);
   checkKeysMayAttest(trust.policy, req.attestationSigners.map((s) => s.keyId), '--key');
   const anchor = await trustAnchorOf(signers);
+  const state = await loadTrustedState(storage, anchor);
+  const affected = req.releases === 'all' ? await releasesOnOldKeys(storage, anchor) : [];
+  if (state.config.layout === 'datadog-v2' || affected === 'unsupported layout') {
+    throw new ProvenantError('E_REPO_LAYOUT', 'repo reattest re-attests releases in provenant\'s layout only, not the datadog-v2 layout', {
+      exitClass: 'input',
+      hint: 'republish the affected releases as new versions signed with the new attestation key (docs/attestation-keys.md)',
+    });
+  }
   const wanted =
     req.releases === 'all'
-      ? (await releasesOnOldKeys(storage, anchor)).map((r) => ({ project: r.project, version: r.version }))
+      ? affected.map((r) => ({ project: r.project, version: r.version }))
       : req.releases.map((r) => ({ project: normalizeProjectName(r.project), version: r.version }));
   if (wanted.length === 0) {
     reporter.info('no release relies on a retired or revoked attestation key: nothing to re-attest');
     return { releases: [], publish: undefined };
   }
-  const state = await loadTrustedState(storage, anchor);
   const targets = new Map<string, TargetFile>();
   for (const name of binNames(state.targets.signed)) for (const t of Object.values((await loadBin(storage, state, name)).signed.targets)) targets.set(t.path, t);
 

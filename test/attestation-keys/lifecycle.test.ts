@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import { publishedTrustCheck } from '../../src/app/release-trust.ts';
@@ -11,7 +11,8 @@ import { download, expectRefused } from '../download/helpers/run.ts';
 import { python } from '../helpers/peers.ts';
 import { PY_TUF_CLIENT } from '../helpers/python-tuf.ts';
 import { startStaticServer } from '../helpers/static-server.ts';
-import { cli, newAttestationKey, publishLifecyclePolicy } from './helpers.ts';
+import { renderPolicy } from '../../src/policy/policy.ts';
+import { cli, lifecyclePolicy, newAttestationKey, publishLifecyclePolicy } from './helpers.ts';
 
 const DEMO = 'datadog-demo';
 const OTHER = 'datadog-other';
@@ -117,4 +118,23 @@ test('revoke: releases are refused with E_ATTESTATION_KEY_REVOKED, status lists 
   assert.notEqual(newRef.digest, oldRef.digest);
   const served = await readFile(path.join(fx.repoDir, newRef.uri));
   assert.equal(sha256Hex(served), newRef.digest);
+});
+
+test('datadog-v2 layout: repo reattest refuses it (E_REPO_LAYOUT) and repo status says it lists no releases on old keys there', async (t) => {
+  const fx = await repoFixture(t, { layout: 'datadog-v2' });
+  await publish(fx, [await signedRelease(fx, DEMO, '1.0.0')]);
+  const b = await newAttestationKey(fx.dir, 'attestation-2.pem');
+  await writeFile(path.join(fx.dir, 'policy.json'), renderPolicy(lifecyclePolicy({ keys: [b.signer], revoked: [fx.attestation] })));
+  const keys = ['--repository', fx.repoDir, '--keys', fx.keysDir];
+  const set = await cli(['repo', 'set-trust', '--policy', 'policy.json', ...keys], fx.dir);
+  assert.equal(set.code, 0, set.err);
+  const status = await cli(['repo', 'status', ...keys, '--json'], fx.dir);
+  assert.equal(status.code, 0, status.err);
+  assert.equal(JSON.parse(status.out).releasesOnOldKeys, null);
+  assert.match((await cli(['repo', 'status', ...keys], fx.dir)).out, /not listed in the datadog-v2 layout/);
+  for (const which of [['--all'], [`${DEMO}==1.0.0`]]) {
+    const r = await cli(['repo', 'reattest', ...which, ...keys, '--key', b.file], fx.dir);
+    assert.equal(r.code, 3, r.err);
+    assert.match(r.err, /E_REPO_LAYOUT/);
+  }
 });
