@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { test } from 'node:test';
 import { trustedKeys } from '../../src/attest/keys.ts';
 import { verifyAttestationBundle } from '../../src/attest/verify.ts';
 import { signAttestation } from '../../src/attest/sign.ts';
 import { attestationKeyStatus, checkKeysMayAttest } from '../../src/policy/attestation-keys.ts';
 import { parsePolicy, renderPolicy } from '../../src/policy/policy.ts';
-import { rogueSigner } from '../download/helpers/fixture.ts';
-import { lifecyclePolicy } from './helpers.ts';
+import { repoFixture, rogueSigner } from '../download/helpers/fixture.ts';
+import { cli, lifecyclePolicy } from './helpers.ts';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 
@@ -49,3 +51,15 @@ test('key status and who may attest: trusted yes; retired, revoked and unknown k
   assert.deepEqual(verifyAttestationBundle(mixed, policy).keyIds, [trusted.keyId]);
 });
 
+
+test('repo set-trust refuses a policy that trusts and revokes the same key under two ids, before writing anything', async (t) => {
+  const fx = await repoFixture(t);
+  const p = JSON.parse(new TextDecoder().decode(renderPolicy(lifecyclePolicy({ keys: [fx.attestation] })))) as { attestation: { revokedKeys?: unknown; keys: Record<string, unknown> } };
+  p.attestation.revokedKeys = { ['0'.repeat(64)]: p.attestation.keys[fx.attestation.keyId] };
+  await writeFile(path.join(fx.dir, 'policy.json'), JSON.stringify(p));
+  const before = await readFile(path.join(fx.repoDir, 'metadata/timestamp.json'));
+  const r = await cli(['repo', 'set-trust', '--policy', 'policy.json', '--repository', fx.repoDir, '--keys', fx.keysDir], fx.dir);
+  assert.equal(r.code, 3, r.err);
+  assert.match(r.err, /E_POLICY_INVALID: attestation key .* is also revoked/);
+  assert.deepEqual(await readFile(path.join(fx.repoDir, 'metadata/timestamp.json')), before);
+});
