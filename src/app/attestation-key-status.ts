@@ -41,10 +41,11 @@ export async function releasesOnOldKeys(storage: Storage, anchor: TrustAnchor | 
         const keyId = REVOKED_KEY.exec(r.problem.message)?.[1];
         out.push({ ...at, reason: 'revoked', installable: false, keyIds: keyId ? [keyId] : [] });
       } else if (r.signature?.kind === 'key') {
+        // signature is set only when every check passed: the release installs.
         const retired = r.signature.keyIds.filter((k) => attestationKeyStatus(policy, k) === 'retired');
         // Relies on them: without the retired keys, the trusted ones alone would not meet the threshold.
         if (retired.length > 0 && r.signature.keyIds.length - retired.length < policy.attestation.threshold) {
-          out.push({ ...at, reason: 'retired', installable: r.problem === undefined, keyIds: retired });
+          out.push({ ...at, reason: 'retired', installable: true, keyIds: retired });
         }
       }
     }
