@@ -9,7 +9,8 @@ import { updateIndex } from '../simple-index/update.ts';
 import { keepStatusPages, type StatusPagesOutcome } from '../status-page/pages.ts';
 import { objectPropsFor } from '../storage/object-props.ts';
 import type { Storage } from '../storage/storage.ts';
-import { binWithTargets, classifyTarget, expiresFor, groupByBin, targetFile } from '../tuf/changes.ts';
+import { binWithReattested, binWithTargets, classifyTarget, expiresFor, groupByBin, targetFile } from '../tuf/changes.ts';
+import { reattestedTargets } from './reattest-plan.ts';
 import { keepNewerTimestamp, trustAnchorOf, type SignerSource } from '../tuf/signer-source.ts';
 import { loadBin, loadTrustedState, type TrustedState } from '../tuf/trusted-state.ts';
 import { commitChanges, signersForCommit } from '../tuf/writer.ts';
@@ -59,6 +60,11 @@ export interface PublishOptions {
   lock?: boolean;
   /** Keep the status pages (index.html, status/<project>.html) after the index; default true. */
   statusPages?: boolean;
+  /**
+   * Re-attestation (`repo reattest`, docs/attestation-keys.md): each release must already be
+   * published, and its pointer is replaced by one that differs only in its attestation.
+   */
+  reattest?: boolean;
 }
 
 export interface ReleaseOutcome {
@@ -132,7 +138,7 @@ async function publishLocked(
     const prepared = ddv2 ? given.map(asDatadogV2) : given;
     // Datadog's downloader reads neither a simple index nor status pages, and its wheels are not under simple/.
     const options: PublishOptions = ddv2 ? { ...givenOptions, updateIndex: null, statusPages: false } : givenOptions;
-    const plan = await planAdditions(storage, state, prepared, now);
+    const plan = await planAdditions(storage, state, prepared, now, options.reattest === true);
     const outcomes = prepared.map((p) => outcome(p, plan));
     if (plan.added.length === 0) {
       reporter.info(`nothing to publish: ${prepared.length} release(s) already in ${storage.location}`);
@@ -202,7 +208,7 @@ interface Plan {
 }
 
 /** Which bins gain which targets, checked against what is already published. */
-async function planAdditions(storage: Storage, state: TrustedState, prepared: PreparedRelease[], now: Date): Promise<Plan> {
+async function planAdditions(storage: Storage, state: TrustedState, prepared: PreparedRelease[], now: Date, reattest: boolean): Promise<Plan> {
   const groups = groupByBin(state.targets.signed, prepared.map((p) => p.target));
   const byPath = new Map(prepared.map((p) => [p.target.path, p]));
   const added: PreparedRelease[] = [];
@@ -211,17 +217,25 @@ async function planAdditions(storage: Storage, state: TrustedState, prepared: Pr
   const latest: Plan['latest'] = [];
   for (const [name, files] of [...groups].sort(([a], [b]) => a.localeCompare(b))) {
     const bin = await loadBin(storage, state, name);
-    const fresh = files.filter((f) => classifyTarget(bin.signed, f) === 'added');
+    const fresh = reattest
+      ? await reattestedTargets(storage, bin.signed, files.map((f) => ({ target: f, pointer: byPath.get(f.path)!.release.pointer })), state.config.layout)
+      : files.filter((f) => classifyTarget(bin.signed, f) === 'added');
     for (const f of files) binOf.set(f.path, name);
     if (fresh.length === 0) continue;
     const freshReleases = fresh.map((f) => byPath.get(f.path)!);
     added.push(...freshReleases);
+    const next = bin.signed.version + 1;
+    const expires = expiresFor(state.config, 'bins', now);
+    if (reattest) {
+      bins.set(name, binWithReattested(bin.signed, fresh, next, expires));
+      continue;
+    }
     const ddv2 = state.config.layout === 'datadog-v2';
     const moved = ddv2 ? latestUpdates(bin.signed, freshReleases) : [];
     latest.push(...moved);
     const targets = [...fresh, ...moved.map((l) => l.target)];
     // latest.json is the one target that moves; every release target stays immutable.
-    bins.set(name, binWithTargets(bin.signed, targets, bin.signed.version + 1, expiresFor(state.config, 'bins', now), ddv2 ? isLatestTarget : undefined));
+    bins.set(name, binWithTargets(bin.signed, targets, next, expires, ddv2 ? isLatestTarget : undefined));
   }
   return { added, bins, binOf, latest };
 }

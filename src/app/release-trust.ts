@@ -2,6 +2,7 @@ import { verifyAttestation } from '../attest/verify.ts';
 import { isProvenantError, ProvenantError } from '../errors.ts';
 import { targetObjectKey, POLICY_TARGET, SIGSTORE_TRUSTED_ROOT_TARGET } from '../formats/layout.ts';
 import { normalizeProjectName } from '../formats/pep503.ts';
+import { checkNotRetiredAttestation } from '../policy/attestation-keys.ts';
 import { parsePolicy, type Policy } from '../policy/policy.ts';
 import type { Storage } from '../storage/storage.ts';
 import { trustAnchorOf, type SignerSource } from '../tuf/signer-source.ts';
@@ -22,12 +23,13 @@ export function publishedTrustCheck(storage: Storage, signers: SignerSource): (b
   return async (bundle, project, file) => {
     trust ??= readPublishedTrust(storage, signers);
     const { policy, sigstoreRoot } = await trust;
+    let keyIds: string[];
     try {
-      await verifyAttestation(bundle, policy, {
+      ({ keyIds } = await verifyAttestation(bundle, policy, {
         file,
         project: normalizeProjectName(project),
         ...(sigstoreRoot ? { sigstoreTrustedRoot: async () => sigstoreRoot } : {}),
-      });
+      }));
     } catch (e) {
       if (!isProvenantError(e)) throw e;
       throw new ProvenantError('E_RELEASE_IDENTITY_REFUSED', `the repository's attestation policy would refuse this attestation (${e.code}: ${e.message}); nothing was published for ${project}`, {
@@ -38,10 +40,13 @@ export function publishedTrustCheck(storage: Storage, signers: SignerSource): (b
         cause: e,
       });
     }
+    // Hosts would accept it, but a retired key may attest no new release (docs/attestation-keys.md).
+    checkNotRetiredAttestation(policy, keyIds, file);
   };
 }
 
-async function readPublishedTrust(storage: Storage, signers: SignerSource): Promise<{ policy: Policy; sigstoreRoot: Uint8Array | undefined }> {
+/** The attestation policy and Sigstore trusted root the repository distributes, read through TUF from the key store's root. */
+export async function readPublishedTrust(storage: Storage, signers: SignerSource): Promise<{ policy: Policy; sigstoreRoot: Uint8Array | undefined }> {
   const state = await loadTrustedState(storage, await trustAnchorOf(signers));
   const policy = await readTarget(storage, state.targets.signed.targets, POLICY_TARGET, state.config.layout);
   if (!policy) {
@@ -54,8 +59,8 @@ async function readPublishedTrust(storage: Storage, signers: SignerSource): Prom
   return { policy: parsePolicy(policy, POLICY_TARGET), sigstoreRoot: await readTarget(storage, state.targets.signed.targets, SIGSTORE_TRUSTED_ROOT_TARGET, state.config.layout) };
 }
 
-/** A top-level target's bytes, pinned by the targets metadata's length and sha256; undefined when not a target. */
-async function readTarget(storage: Storage, targets: Record<string, { length: number; hashes: Record<string, string> }>, target: string, layout: 'datadog-v2' | undefined): Promise<Uint8Array | undefined> {
+/** A target's bytes, pinned by its metadata's (targets or a bin) length and sha256; undefined when not a target. */
+export async function readTarget(storage: Storage, targets: Record<string, { length: number; hashes: Record<string, string> }>, target: string, layout: 'datadog-v2' | undefined): Promise<Uint8Array | undefined> {
   const info = targets[target];
   if (!info) return undefined;
   const sha = info.hashes.sha256;
@@ -65,7 +70,7 @@ async function readTarget(storage: Storage, targets: Record<string, { length: nu
     throw new ProvenantError('E_TARGET_DIGEST', `${key} in ${storage.location} is ${obj ? 'not the file the targets metadata pins' : 'missing'}`, {
       exitClass: 'verification',
       file: key,
-      hint: 'the repository was altered outside provenant; publish the trust targets again with `provenant repo set-trust`',
+      hint: 'the repository was altered outside provenant; a policy or trusted root: publish it again with `provenant repo set-trust`; a pointer: check the repository with `provenant repo status`',
     });
   }
   return obj.bytes;

@@ -2,6 +2,7 @@ import { parseSigstoreTrustedRoot } from '../attest/sigstore-root.ts';
 import { ProvenantError } from '../errors.ts';
 import { targetObjectKey, POLICY_TARGET, SIGSTORE_TRUSTED_ROOT_TARGET } from '../formats/layout.ts';
 import { parsePolicy } from '../policy/policy.ts';
+import { trustedKeys } from '../attest/keys.ts';
 import { silentReporter, type Reporter } from '../reporter.ts';
 import { objectPropsFor } from '../storage/object-props.ts';
 import type { Storage } from '../storage/storage.ts';
@@ -35,7 +36,8 @@ export interface TrustTargetsResult {
 export function trustTargetFiles(t: TrustTargets): { path: string; bytes: Uint8Array }[] {
   const out: { path: string; bytes: Uint8Array }[] = [];
   if (t.policy) {
-    parsePolicy(t.policy, POLICY_TARGET);
+    // The keys too, as hosts read them: unreadable material, or a key both trusted and revoked, would refuse every release.
+    trustedKeys(parsePolicy(t.policy, POLICY_TARGET));
     out.push({ path: POLICY_TARGET, bytes: t.policy });
   }
   if (t.sigstoreTrustedRoot) {

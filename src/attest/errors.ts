@@ -8,6 +8,7 @@ export type AttestationErrorCode =
   | 'E_ATTESTATION_MALFORMED' // not JSON, not a v0.3 DSSE bundle, bad base64, unknown fields
   | 'E_ATTESTATION_KEY_UNTRUSTED' // a certificate, or a key (hint) the policy does not list
   | 'E_ATTESTATION_SIGNATURE' // a signature does not verify with the policy key it names
+  | 'E_ATTESTATION_KEY_REVOKED' // signed by a key the policy lists as revoked, and not by enough trusted keys
   | 'E_ATTESTATION_THRESHOLD' // valid signatures, but from fewer distinct policy keys than required
   | 'E_ATTESTATION_PAYLOAD_TYPE' // signed, but not an in-toto statement
   | 'E_ATTESTATION_MEDIA_TYPE' // not a Sigstore bundle v0.3

@@ -45,8 +45,29 @@ export interface TrustedKey {
 
 /** Every attestation key of the policy, read and checked. The ONLY source of trusted keys. */
 export function trustedKeys(policy: Policy): Map<string, TrustedKey> {
+  const out = keyMap(policy.attestation.keys);
+  const revoked = revokedKeys(policy);
+  for (const r of revoked.values()) {
+    const same = [...out.values()].find((k) => k.identity === r.identity);
+    if (same) {
+      // The same key under two ids, trusted and revoked at once: the policy cannot mean both.
+      throw new ProvenantError('E_POLICY_INVALID', `attestation key ${same.keyId} is also revoked (as ${r.keyId}); a key cannot be both trusted and revoked`, {
+        field: `attestation.revokedKeys.${r.keyId}`,
+        hint: 'remove the key from attestation.keys (docs/attestation-keys.md)',
+      });
+    }
+  }
+  return out;
+}
+
+/** The policy's revoked attestation keys (never trusted): only to recognise, and name, what they signed. */
+export function revokedKeys(policy: Policy): Map<string, TrustedKey> {
+  return keyMap(policy.attestation.revokedKeys ?? {});
+}
+
+function keyMap(keys: Record<string, PublicKeyInfo>): Map<string, TrustedKey> {
   const out = new Map<string, TrustedKey>();
-  for (const [keyId, k] of Object.entries(policy.attestation.keys)) {
+  for (const [keyId, k] of Object.entries(keys)) {
     const key = policyKeyObject(keyId, k);
     out.set(keyId, { keyId, key, identity: key.export({ type: 'spki', format: 'der' }).toString('hex') });
   }

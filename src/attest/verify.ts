@@ -3,7 +3,7 @@ import type { CertificateIdentity, Identity } from '../policy/identity.ts';
 import type { Policy } from '../policy/policy.ts';
 import { IN_TOTO_PAYLOAD_TYPE, parseAttestationBundle, type KeyedAttestationBundle, type KeylessAttestationBundle } from './bundle.ts';
 import { attestationError } from './errors.ts';
-import { trustedKeys, type TrustedKey } from './keys.ts';
+import { revokedKeys, trustedKeys, type TrustedKey } from './keys.ts';
 
 export interface VerifiedAttestation {
   payloadType: string;
@@ -150,34 +150,54 @@ function verifyKeyed(parsed: KeyedAttestationBundle, policy: Policy, file: strin
       field,
       hint: 'sign with a key listed in the policy, or publish a new policy that lists this key (docs/policy.md)',
     });
-  if (parsed.hint && !keys.has(parsed.hint)) throw untrusted(parsed.hint, 'verificationMaterial.publicKey.hint');
+  const revoked = revokedKeys(policy);
+  if (parsed.hint && !keys.has(parsed.hint) && !revoked.has(parsed.hint)) throw untrusted(parsed.hint, 'verificationMaterial.publicKey.hint');
 
   const accepted = new Map<string, string>(); // key identity → key id
   let badSignature: { index: number; keyid: string } | undefined;
   let untrustedSignature: { index: number; keyid: string } | undefined;
+  let revokedSignature: { index: number; keyid: string } | undefined;
+  const verifies = (bundle: (typeof parsed.perSignature)[number]['bundle'], key: TrustedKey) => {
+    const entity = toSignedEntity({ ...bundle, verificationMaterial: { ...bundle.verificationMaterial, content: { $case: 'publicKey', publicKey: { hint: key.keyId } } } });
+    try {
+      new Verifier(trustMaterialFor(key), verifierOptions).verify(entity);
+      return true;
+    } catch (e) {
+      if (e instanceof VerificationError) return false;
+      throw e;
+    }
+  };
   parsed.perSignature.forEach(({ keyid, bundle }, index) => {
     if (keyid && !keys.has(keyid)) {
-      untrustedSignature ??= { index, keyid };
+      // A revoked key's signature is recognised (checked with its key) only to refuse it by name.
+      const r = revoked.get(keyid);
+      if (r && verifies(bundle, r)) revokedSignature ??= { index, keyid };
+      else if (r) badSignature ??= { index, keyid };
+      else untrustedSignature ??= { index, keyid };
       return;
     }
     // Without any hint every policy key is tried; with one, only the key it names.
     const candidates = keyid ? [keys.get(keyid)!] : [...keys.values()];
-    for (const key of candidates) {
-      const entity = toSignedEntity({ ...bundle, verificationMaterial: { ...bundle.verificationMaterial, content: { $case: 'publicKey', publicKey: { hint: key.keyId } } } });
-      try {
-        new Verifier(trustMaterialFor(key), verifierOptions).verify(entity);
-      } catch (e) {
-        if (e instanceof VerificationError) continue;
-        throw e;
-      }
+    const key = candidates.find((k) => verifies(bundle, k));
+    if (key) {
       if (!accepted.has(key.identity)) accepted.set(key.identity, key.keyId);
       return;
     }
-    badSignature ??= { index, keyid };
+    const byRevoked = keyid ? undefined : [...revoked.values()].find((k) => verifies(bundle, k));
+    if (byRevoked) revokedSignature ??= { index, keyid: byRevoked.keyId };
+    else badSignature ??= { index, keyid };
   });
 
   const threshold = policy.attestation.threshold;
   if (accepted.size < threshold) {
+    // Checked first: a revoked key is the cause to name, whatever else is wrong with the bundle.
+    if (revokedSignature) {
+      throw attestationError('E_ATTESTATION_KEY_REVOKED', `attestation is signed by revoked key ${revokedSignature.keyid}${accepted.size > 0 ? ` and only ${accepted.size} trusted key(s) (the policy requires ${threshold})` : ', and by no trusted key'}`, {
+        file,
+        field: `dsseEnvelope.signatures[${revokedSignature.index}]`,
+        hint: 'do not install this wheel; the repository owners re-attest it with a trusted key (`provenant repo reattest`, docs/attestation-keys.md)',
+      });
+    }
     if (badSignature) {
       throw attestationError('E_ATTESTATION_SIGNATURE', `attestation signature ${badSignature.index} does not verify${badSignature.keyid ? ` with policy key ${badSignature.keyid}` : ' with any policy key'}: the statement or the signature was altered, or another key signed it`, {
         file,

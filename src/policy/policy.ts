@@ -55,6 +55,26 @@ export const PolicySchema = z.object({
       identities: z.array(IdentitySchema).optional(),
       /** Organizational X.509 CAs whose signing certificates are accepted (docs/policy.md "Organizational PKI"). */
       certificateAuthorities: z.array(CertificateAuthoritySchema).optional(),
+      /**
+       * Key ids of `keys` that are retired (docs/attestation-keys.md): what they signed still verifies,
+       * but no new release may be attested by them (publish, release and sign refuse).
+       */
+      retiredKeys: z.array(z.string().regex(/^[0-9a-f]{64}$/)).optional(),
+      /**
+       * Compromised keys: never trusted, never counted toward the threshold; an attestation only they
+       * signed is refused with its own code (E_ATTESTATION_KEY_REVOKED). Listed with their key so a
+       * signature without a key id is recognised too. Older clients ignore this field and, as the key
+       * is not in `keys`, refuse those attestations as untrusted.
+       */
+      revokedKeys: z.record(z.string().regex(/^[0-9a-f]{64}$/), PublicKeySchema).optional(),
+    })
+    .refine((a) => (a.retiredKeys ?? []).every((k) => Object.hasOwn(a.keys, k)), {
+      message: 'a retired key must stay listed in attestation.keys (retired keys still verify what they signed)',
+      path: ['retiredKeys'],
+    })
+    .refine((a) => Object.keys(a.revokedKeys ?? {}).every((k) => !Object.hasOwn(a.keys, k)), {
+      message: 'a key cannot be both trusted (attestation.keys) and revoked (attestation.revokedKeys)',
+      path: ['revokedKeys'],
     })
     .refine((a) => a.threshold <= Object.keys(a.keys).length || (a.threshold === 1 && (a.identities?.length ?? 0) + (a.certificateAuthorities?.length ?? 0) > 0), {
       message: 'threshold is larger than the number of keys (and no keyless identity can meet it): no attestation could ever verify',

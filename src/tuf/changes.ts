@@ -173,6 +173,28 @@ export function binWithTargets(bin: Targets, add: readonly TargetFile[], version
 }
 
 /**
+ * The next version of a bin where published pointers are replaced by re-attested ones
+ * (docs/attestation-keys.md). Each must already be published, for the same project, version and
+ * wheel (file, sha256, length); the caller also checks the pointer bytes differ only in their
+ * attestation (checkReattestedPointer). Anything else stays E_RELEASE_IMMUTABLE.
+ */
+export function binWithReattested(bin: Targets, replace: readonly TargetFile[], version: number, expires: string): Targets {
+  for (const t of replace) {
+    const existing = bin.targets[t.path];
+    if (!existing) {
+      throw new ProvenantError('E_REATTEST_NOT_PUBLISHED', `${t.path} is not published: only a published release can be re-attested`, {
+        exitClass: 'not-found',
+        file: t.path,
+        hint: 'publish it with `provenant publish`; `repo reattest` only replaces the attestation of a release already in the repository',
+      });
+    }
+    const named = (x: TargetFile) => x.custom as { name?: unknown; version?: unknown } | undefined;
+    if (!sameWheel(existing, t) || named(existing)?.name !== named(t)?.name || named(existing)?.version !== named(t)?.version) throw releaseImmutable(existing, t);
+  }
+  return targetsWith(bin, replace, version, expires);
+}
+
+/**
  * The next version of the top-level targets role with `set` put in place: its own targets (the
  * attestation policy, the Sigstore trusted root) are trust settings the targets keys may replace,
  * unlike releases, which live in the bins.

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { initRepository, refreshRepository, repoStatus, repoStatusReport, type RepoStatus } from '../../app/repo.ts';
+import { releasesOnOldKeys, type KeyAffectedRelease } from '../../app/attestation-key-status.ts';
 import { expiringWithin, expiryError, expiryWindow } from '../../app/status-expiry.ts';
 import { publishTrustTargets } from '../../app/trust-targets.ts';
 import { PUBLIC_GOOD, readSigstoreTrustedRootArg } from '../../attest/sigstore-root.ts';
@@ -15,6 +16,7 @@ import { DurationSchema, SIGNING_ROLES, type SigningRole } from '../../tuf/confi
 import { keyStoreSignerSource } from '../../tuf/signer-source.ts';
 import type { RegisterCommand } from '../context.ts';
 import { printJson } from '../output.ts';
+import { registerKeyEntry, registerReattest } from './repo-attestation-keys.ts';
 import { openStorage } from '../../storage/open.ts';
 import { addRepositoryOptions, openRepository, storageOptionsFrom, type RepositoryFlags } from '../storage-options.ts';
 
@@ -156,6 +158,7 @@ export const register: RegisterCommand = (program, ctx) => {
       const anchor = trustedRoot && { root: trustedRoot, settings, kept: await fileIn(KEPT_TIMESTAMP_FILE) };
       const storage = openStorage(opts.repository, storageOptionsFrom(opts, ctx));
       const status = await repoStatus(storage, { anchor });
+      const onOldKeys = await releasesOnOldKeys(storage, anchor);
       const expiring = within === undefined ? [] : expiringWithin(status, within.duration, new Date(), within.flag);
       const projects = opts.project ?? [];
       const report =
@@ -172,11 +175,12 @@ export const register: RegisterCommand = (program, ctx) => {
         printJson(ctx.out, {
           ok: expiring.length === 0,
           ...status,
+          releasesOnOldKeys: onOldKeys === 'unsupported layout' ? null : onOldKeys,
           ...(report ? { htmlWritten: report.htmlWritten } : {}),
           ...(within === undefined ? {} : { expiringWithin: expiring }),
         });
       }
-      else ctx.out.stdout(renderStatus(status));
+      else ctx.out.stdout(renderStatus(status) + renderOldKeys(onOldKeys));
       if (expiring.length === 0) return;
       const err = expiryError(expiring, within!.duration);
       if (!g.json) throw err;
@@ -206,6 +210,8 @@ export const register: RegisterCommand = (program, ctx) => {
     });
 
   registerSetTrust(repo, ctx);
+  registerReattest(repo, ctx);
+  registerKeyEntry(repo, ctx);
 };
 
 interface InitKeyFlags {
@@ -276,6 +282,15 @@ function renderStatus(s: RepoStatus): string {
     lines.push(`  leftovers  snapshot(s) ${s.uncommittedSnapshots.join(', ')} above the committed one, never committed (interrupted or in-progress publishes; the next commit supersedes them)`);
   }
   lines.push(`  checked    ${s.anchored ? "from the key store's trusted root.json" : "against the repository's own 1.root.json only (no key store root.json)"}; settings from the ${s.settings}`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** Releases relying on retired or revoked attestation keys (docs/attestation-keys.md). */
+function renderOldKeys(rs: readonly KeyAffectedRelease[] | 'unsupported layout'): string {
+  if (rs === 'unsupported layout') return '  attestation keys: releases on retired or revoked keys are not listed in the datadog-v2 layout\n';
+  if (rs.length === 0) return '';
+  const lines = [`  attestation keys: ${rs.length} release(s) rely on a retired or revoked key (re-attest: provenant repo reattest --all --key NEW)`];
+  for (const r of rs) lines.push(`    ${r.project}==${r.version}  ${r.reason} key ${r.keyIds.map((k) => k.slice(0, 12)).join(', ')}${r.installable ? '' : '  NOT INSTALLABLE'}`);
   return `${lines.join('\n')}\n`;
 }
 

@@ -10,6 +10,10 @@ import type { RegisterCommand } from '../context.ts';
 import { addKeylessOptions, type KeylessOptionFlags } from '../keyless-options.ts';
 import { addIntegrationsDirOption, type IntegrationsDirFlags } from '../integrations-option.ts';
 import { printJson } from '../output.ts';
+import { addStorageOptions, openRepository, type StorageFlags } from '../storage-options.ts';
+import { readPublishedTrust } from '../../app/release-trust.ts';
+import { checkKeysMayAttest } from '../../policy/attestation-keys.ts';
+import { keyStoreSignerSource } from '../../tuf/signer-source.ts';
 
 const HELP = `
 Signs what \`provenant build\` left in <integration>/dist/: the in-toto statement is wrapped,
@@ -35,11 +39,13 @@ Examples:
   provenant sign --all --keys ~/provenant-keys
   provenant sign redisdb --key attest-a.pem --key attest-b.pem --json
   provenant sign --all --key awskms:///alias/provenant-attestation
+  provenant sign postgres --key attestation-2.pem --repository ./repository   # refuses a retired or revoked key
   provenant sign postgres --keyless --identity-token token.jwt --fulcio-url https://fulcio.internal
 See docs/attestations.md for the bundle format and how to verify one by hand.
 `;
 
-interface SignOptions extends IntegrationsDirFlags, KeylessOptionFlags {
+interface SignOptions extends IntegrationsDirFlags, KeylessOptionFlags, StorageFlags {
+  repository?: string;
   keys: string;
   /** Repeatable, so no commander default (help would print `(default: [])`). */
   key?: string[];
@@ -48,13 +54,14 @@ interface SignOptions extends IntegrationsDirFlags, KeylessOptionFlags {
 }
 
 export const register: RegisterCommand = (program, ctx) => {
-  addKeylessOptions(addIntegrationsDirOption(program.command('sign')))
+  addStorageOptions(addKeylessOptions(addIntegrationsDirOption(program.command('sign'))))
     .description('sign built provenance (DSSE in a Sigstore bundle) and pin it in the pointer')
     .argument('[integration...]', 'integration directory names or project names (e.g. postgres, datadog-postgres)')
     .option('--all', 'sign every integration under the root')
     .option('--keys <dir>', 'key store holding the `attestation` key', 'keys')
     .option('--key <ref>', 'key to sign with instead of the key store: PEM file, pkcs11: or awskms:// (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--version <version>', 'which built version to sign when dist/ holds several (default: the newest)')
+    .option('--repository <dir>', "refuse a key the repository's published policy retires or revokes (read through TUF from the key store's root.json)")
     .option('--json', 'print the result document on stdout')
     .addHelpText('after', HELP)
     .action(async (names: string[], opts: SignOptions, cmd: Command) => {
@@ -72,6 +79,7 @@ export const register: RegisterCommand = (program, ctx) => {
       try {
         if (!keyless && keyRefs.length === 0) signers.push(await loadSigner(path.resolve(ctx.cwd, opts.keys), 'attestation', ctx.env));
         if (!keyless) for (const ref of keyRefs) signers.push(await openSigner(ref, { env: ctx.env, cwd: ctx.cwd, field: '--key' }));
+        if (opts.repository !== undefined && signers.length > 0) await checkSignersMayAttest(ctx, opts, signers);
         results = await signIntegrations(integrations, { signers, keyless, version: opts.version, reporter });
       } finally {
         await closeAll(signers);
@@ -80,3 +88,15 @@ export const register: RegisterCommand = (program, ctx) => {
       else for (const r of results) ctx.out.stdout(`${r.bundle.path}\n`);
     });
 };
+
+/** With --repository: the keys must be ones the published policy lets attest new releases (docs/attestation-keys.md). */
+async function checkSignersMayAttest(ctx: { cwd: string; env: NodeJS.ProcessEnv }, opts: SignOptions, signers: readonly Signer[]): Promise<void> {
+  const { storage, keysDir } = openRepository(ctx, { ...opts, repository: opts.repository!, keys: opts.keys });
+  const source = keyStoreSignerSource(keysDir, ctx.env);
+  try {
+    const { policy } = await readPublishedTrust(storage, source);
+    checkKeysMayAttest(policy, signers.map((s) => s.keyId), '--key');
+  } finally {
+    await source.close?.();
+  }
+}
