@@ -55,7 +55,7 @@ async function readPublishedTrust(storage: Storage, signers: SignerSource): Prom
 }
 
 /** A top-level target's bytes, pinned by the targets metadata's length and sha256; undefined when not a target. */
-async function readTarget(storage: Storage, targets: Record<string, { length: number; hashes: Record<string, string> }>, target: string): Promise<Uint8Array | undefined> {
+export async function readTarget(storage: Storage, targets: Record<string, { length: number; hashes: Record<string, string> }>, target: string): Promise<Uint8Array | undefined> {
   const info = targets[target];
   if (!info) return undefined;
   const sha = info.hashes.sha256;

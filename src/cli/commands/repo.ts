@@ -5,6 +5,7 @@ import { Option, type Command } from 'commander';
 import { initRepository, refreshRepository, repoStatus, repoStatusReport, type RepoStatus } from '../../app/repo.ts';
 import { expiringWithin, expiryError, expiryWindow } from '../../app/status-expiry.ts';
 import { publishTrustTargets } from '../../app/trust-targets.ts';
+import { registerCeremony } from './ceremony.ts';
 import { PUBLIC_GOOD, readSigstoreTrustedRootArg } from '../../attest/sigstore-root.ts';
 import { normalizeProjectName } from '../../formats/pep503.ts';
 import { ProvenantError } from '../../errors.ts';
@@ -204,6 +205,7 @@ export const register: RegisterCommand = (program, ctx) => {
     });
 
   registerSetTrust(repo, ctx);
+  registerCeremony(repo, ctx);
 };
 
 interface InitKeyFlags {
@@ -230,7 +232,7 @@ Examples:
 `;
 
 /** `public-good` stays a name; anything else is a path relative to the working directory. */
-function trustRootPath(arg: string, cwd: string): string {
+export function trustRootPath(arg: string, cwd: string): string {
   return arg === PUBLIC_GOOD ? arg : path.resolve(cwd, arg);
 }
 
@@ -255,7 +257,7 @@ function registerSetTrust(repo: Command, ctx: Parameters<RegisterCommand>[1]): v
     });
 }
 
-async function readPolicyFile(file: string): Promise<Uint8Array> {
+export async function readPolicyFile(file: string): Promise<Uint8Array> {
   try {
     return new Uint8Array(await readFile(file));
   } catch (e) {

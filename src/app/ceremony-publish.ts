@@ -1,0 +1,153 @@
+import type { Metadata, Root, Targets } from '@tufjs/models';
+import { keyLabel, signedBytes, type Proposal } from '../ceremony/proposal.ts';
+import { readProposal } from '../ceremony/proposal-file.ts';
+import { settingsAfter } from '../ceremony/settings.ts';
+import { ProvenantError } from '../errors.ts';
+import { consistentTargetPath } from '../formats/layout.ts';
+import { silentReporter, type Reporter } from '../reporter.ts';
+import type { PublicKeyInfo, Signer } from '../signers/signer.ts';
+import { objectPropsFor } from '../storage/object-props.ts';
+import type { Storage } from '../storage/storage.ts';
+import { binNames, expiresFor, resigned, succinctRolesOf } from '../tuf/changes.ts';
+import { CONFIG_KEY, renderConfig } from '../tuf/config.ts';
+import { keepNewerTimestamp, trustAnchorOf, type SignerSource } from '../tuf/signer-source.ts';
+import { loadBin, loadTrustedState, type TrustedState } from '../tuf/trusted-state.ts';
+import { belowFloor, commitChanges, type CommitSigners, type PendingChanges } from '../tuf/writer.ts';
+import { sha256Hex } from '../util/hash.ts';
+import { checkProposal, describeThreshold } from './ceremony-check.ts';
+
+export interface PublishProposalResult {
+  repository: string;
+  file: string;
+  rootVersion?: number;
+  targetsVersion?: number;
+  metadataWritten: string[];
+  summary: string[];
+}
+
+/**
+ * `repo root publish` / `repo targets publish`: checks every threshold (root: the current root's
+ * root role AND the new root's, TUF spec §5.3.4; targets: the targets role it is published
+ * under), naming the signers missing, then commits through the publish protocol (versioned files
+ * first, timestamp.json by compare-and-swap): the new root and/or targets as signed by the
+ * holders, every bin again when the bin keys changed, snapshot and timestamp with the online key
+ * the NEW root names (from the key store). Then the key store trusts the new root and settings.
+ */
+export async function publishProposal(
+  storage: Storage,
+  source: SignerSource,
+  file: string,
+  reporter: Reporter = silentReporter,
+  opts: { now?: () => Date; keyNames?: ReadonlyMap<string, string> } = {},
+): Promise<PublishProposalResult> {
+  const now = (opts.now ?? (() => new Date()))();
+  const p = await readProposal(file);
+  for (let attempt = 1; ; attempt++) {
+    const state = await loadTrustedState(storage, await trustAnchorOf(source));
+    const check = await checkProposal(storage, state, p, file);
+    const unmet = check.thresholds.filter((t) => !t.met);
+    if (unmet.length > 0) {
+      const label = keyLabel((id) => p.doc.keyNames[id] || opts.keyNames?.get(id) || '');
+      throw new ProvenantError('E_PROPOSAL_UNSIGNED', `not enough signatures to publish ${file}: ${unmet.map((t) => describeThreshold(t, label)).join('; ')}`, {
+        exitClass: 'verification',
+        file,
+        field: `${unmet[0]!.part}.signatures`,
+        hint: `have the missing holders run \`provenant repo ${unmet[0]!.part} sign ${file} --key <their key>\`, then publish again`,
+      });
+    }
+    const changes = await changesOf(storage, state, p, now);
+    const signers = await commitSigners(state, source, p, changes);
+    for (const [target, b64] of Object.entries(p.doc.targetFiles)) await putTargetFile(storage, p, target, Buffer.from(b64, 'base64'), file);
+    try {
+      const commit = await commitChanges(storage, state, signers, changes, now);
+      // From here the new root is live: the key store trusts it, and the settings follow its keys.
+      if (commit.root) await source.trustRoot(commit.root);
+      const settings = renderConfig(settingsAfter(state.config, changes.root ?? state.root.signed, changes.targets ?? state.targets.signed));
+      await source.trustSettings(settings);
+      await storage.put(CONFIG_KEY, settings, objectPropsFor(CONFIG_KEY));
+      await keepNewerTimestamp(source, storage, commit.timestamp, reporter);
+      reporter.step(storage.location, 'publish proposal', 'ok', check.summary.join('; '));
+      return {
+        repository: storage.location,
+        file,
+        ...(p.root ? { rootVersion: p.root.signed.version } : {}),
+        ...(commit.versions['targets.json'] !== undefined && p.targets ? { targetsVersion: commit.versions['targets.json'] } : {}),
+        metadataWritten: commit.written,
+        summary: check.summary,
+      };
+    } catch (e) {
+      if (!(e instanceof ProvenantError && e.code === 'E_CAS_CONFLICT') || attempt >= 10) throw e;
+      reporter.debug(`a publisher committed meanwhile (attempt ${attempt}); re-reading`);
+    }
+  }
+}
+
+async function changesOf(storage: Storage, state: TrustedState, p: Proposal, now: Date): Promise<PendingChanges> {
+  const changes: PendingChanges = { ...(p.root ? { root: p.root.signed } : {}), ...(p.targets ? { targets: p.targets.signed } : {}) };
+  if (!p.targets) return changes;
+  // Bins are signed by the keys targets delegates to: new bin keys mean every bin signed again by them.
+  const before = succinctRolesOf(state.targets.signed);
+  const after = succinctRolesOf(p.targets.signed);
+  if ([...before.keyIDs].sort().join() === [...after.keyIDs].sort().join() && before.threshold === after.threshold) return changes;
+  const bins = new Map<string, Targets>();
+  for (const name of binNames(state.targets.signed)) {
+    const bin = (await loadBin(storage, state, name)).signed;
+    bins.set(name, resigned(bin, bin.version, expiresFor(state.config, 'bins', now)));
+  }
+  return { ...changes, bins };
+}
+
+/**
+ * The holders' signatures stand in for signers of the root and targets parts: each returns its
+ * signature only for exactly the bytes that were signed, so the writer cannot publish anything
+ * else under them. The online roles are signed with the keys the new root (and targets) name.
+ */
+async function commitSigners(state: TrustedState, source: SignerSource, p: Proposal, changes: PendingChanges): Promise<CommitSigners> {
+  const root = changes.root ?? state.root.signed;
+  const top = (role: 'targets' | 'snapshot', r: Root) => source.signersFor(role, r.roles[role]!.keyIDs, r.roles[role]!.threshold);
+  const succinct = succinctRolesOf(changes.targets ?? state.targets.signed);
+  const below = belowFloor(state, changes);
+  return {
+    root: p.root ? presigned(p.root, [state.root.signed, p.root.signed]) : [],
+    targets: p.targets ? presigned(p.targets, [root]) : below.targets === 'resign' ? await top('targets', root) : [],
+    bins: (changes.bins?.size ?? 0) > 0 || below.bins.length > 0 ? await source.signersFor('bins', succinct.keyIDs, succinct.threshold) : [],
+    snapshot: await top('snapshot', root),
+    timestamp: await source.signersFor('timestamp', root.roles.timestamp!.keyIDs, root.roles.timestamp!.threshold),
+  };
+}
+
+function presigned(md: Metadata<Root | Targets>, roots: Root[]): Signer[] {
+  const expected = Buffer.from(signedBytes(md));
+  return Object.values(md.signatures).map((s) => {
+    const key = roots.map((r) => r.keys[s.keyID]).find((k) => k !== undefined)!;
+    return {
+      keyId: s.keyID,
+      publicKey: { keytype: key.keyType, scheme: key.scheme, keyval: { public: key.keyVal.public } } as PublicKeyInfo,
+      publicKeyPem: '',
+      async sign(bytes: Uint8Array) {
+        if (!expected.equals(Buffer.from(bytes))) {
+          throw new ProvenantError('E_PROPOSAL_STALE', `the ${md.signed.type} metadata to publish is not the one the holders signed (version ${md.signed.version} is taken)`, {
+            exitClass: 'conflict',
+            hint: 'propose again from the current repository and collect the signatures anew',
+          });
+        }
+        return Buffer.from(s.sig, 'hex');
+      },
+    };
+  });
+}
+
+/** A target the new targets lists, written content-addressed before the commit (create-only). */
+async function putTargetFile(storage: Storage, p: Proposal, target: string, bytes: Uint8Array, file: string): Promise<void> {
+  const info = p.targets?.signed.targets[target];
+  if (!info || info.length !== bytes.byteLength || info.hashes.sha256 !== sha256Hex(bytes)) {
+    throw new ProvenantError('E_PROPOSAL_TAMPERED', `the proposal carries ${target}, but its targets metadata does not pin those bytes`, {
+      exitClass: 'verification',
+      file,
+      field: `targetFiles.${target}`,
+      hint: 'do not use this file: take the proposal as its author wrote it, or propose again',
+    });
+  }
+  const key = consistentTargetPath(target, info.hashes.sha256);
+  await storage.putImmutable(key, bytes, objectPropsFor(key));
+}

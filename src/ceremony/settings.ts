@@ -1,0 +1,19 @@
+import type { Root, Targets } from '@tufjs/models';
+import { succinctRolesOf } from '../tuf/changes.ts';
+import { RepositoryConfigSchema, TOP_ROLES, type RepositoryConfig } from '../tuf/config.ts';
+
+/**
+ * The settings after a ceremony: each role's key ids and threshold as the new root (and the
+ * new targets' bin delegation) name them; expiry periods and the bin layout as they were. The
+ * loader refuses settings that disagree with the signed metadata, so they move with it.
+ */
+export function settingsAfter(config: RepositoryConfig, root: Root, targets: Targets): RepositoryConfig {
+  const roles = { ...config.roles };
+  for (const role of TOP_ROLES) {
+    const r = root.roles[role]!;
+    roles[role] = { ...config.roles[role], keyids: [...r.keyIDs], threshold: r.threshold };
+  }
+  const bins = succinctRolesOf(targets);
+  roles.bins = { ...config.roles.bins, keyids: [...bins.keyIDs], threshold: bins.threshold };
+  return RepositoryConfigSchema.parse({ ...config, roles });
+}
