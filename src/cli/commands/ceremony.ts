@@ -4,6 +4,7 @@ import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import { proposeRoot, proposeTargets, type ProposeCommon } from '../../app/ceremony-propose.ts';
 import { publishProposal } from '../../app/ceremony-publish.ts';
+import type { ProposalStatus } from '../../app/ceremony-status.ts';
 import { signProposal } from '../../app/ceremony-sign.ts';
 import { readTarget } from '../../app/release-trust.ts';
 import { readSigstoreTrustedRootArg } from '../../attest/sigstore-root.ts';
@@ -228,6 +229,11 @@ export function registerCeremony(repo: Command, ctx: CliContext): void {
       },
     );
   }
+}
+
+/** `repo status` lines for the proposals directory (nothing when it has none). */
+export function renderProposals(list: readonly ProposalStatus[]): string {
+  return list.map((p) => [`  proposal   ${p.file}: ${p.kind ?? '?'} ${p.state}`, ...p.detail.map((d) => `               ${d}`)].join('\n') + '\n').join('');
 }
 
 /** The root a holder checks the repository from: the key store's, when there is one. */

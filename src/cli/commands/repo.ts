@@ -5,7 +5,9 @@ import { Option, type Command } from 'commander';
 import { initRepository, refreshRepository, repoStatus, repoStatusReport, type RepoStatus } from '../../app/repo.ts';
 import { expiringWithin, expiryError, expiryWindow } from '../../app/status-expiry.ts';
 import { publishTrustTargets } from '../../app/trust-targets.ts';
-import { registerCeremony } from './ceremony.ts';
+import { registerCeremony, renderProposals } from './ceremony.ts';
+import { proposalStatuses } from '../../app/ceremony-status.ts';
+import { DEFAULT_PROPOSALS_DIR } from '../../ceremony/proposal-file.ts';
 import { PUBLIC_GOOD, readSigstoreTrustedRootArg } from '../../attest/sigstore-root.ts';
 import { normalizeProjectName } from '../../formats/pep503.ts';
 import { ProvenantError } from '../../errors.ts';
@@ -135,11 +137,12 @@ export const register: RegisterCommand = (program, ctx) => {
       .option('--json', 'print the status document on stdout')
       .option('--html <dir>', 'also write the status pages (index.html, status/<project>.html) into this directory')
       .option('--markdown <file>', "also write the status as Markdown to this file ('-': stdout instead of the usual output)")
-      .option('--project <name>', 'limit the release-by-release part of --html/--markdown to this project (repeatable)', collect),
+      .option('--project <name>', 'limit the release-by-release part of --html/--markdown to this project (repeatable)', collect)
+      .option('--proposals <dir>', 'directory of ceremony proposals to list (docs/ceremony.md)', DEFAULT_PROPOSALS_DIR),
     'key store whose root.json anchors the check (without one, only self-consistency is checked)',
   )
     .addHelpText('after', STATUS_HELP)
-    .action(async (opts: RepositoryFlags & { html?: string; markdown?: string; project?: string[]; failWithin?: string; expiringWithin?: string }, cmd: Command) => {
+    .action(async (opts: RepositoryFlags & { html?: string; markdown?: string; project?: string[]; failWithin?: string; expiringWithin?: string; proposals: string }, cmd: Command) => {
       const g = ctx.globals(cmd);
       const within = expiryWindow(opts);
       const keysDir = path.resolve(ctx.cwd, opts.keys);
@@ -155,6 +158,7 @@ export const register: RegisterCommand = (program, ctx) => {
       const anchor = trustedRoot && { root: trustedRoot, settings, kept: await fileIn(KEPT_TIMESTAMP_FILE) };
       const storage = openStorage(opts.repository, storageOptionsFrom(opts, ctx));
       const status = await repoStatus(storage, { anchor });
+      const proposals = await proposalStatuses(storage, anchor, path.resolve(ctx.cwd, opts.proposals));
       const expiring = within === undefined ? [] : expiringWithin(status, within.duration, new Date(), within.flag);
       const projects = opts.project ?? [];
       const report =
@@ -171,11 +175,12 @@ export const register: RegisterCommand = (program, ctx) => {
         printJson(ctx.out, {
           ok: expiring.length === 0,
           ...status,
+          proposals,
           ...(report ? { htmlWritten: report.htmlWritten } : {}),
           ...(within === undefined ? {} : { expiringWithin: expiring }),
         });
       }
-      else ctx.out.stdout(renderStatus(status));
+      else ctx.out.stdout(renderStatus(status) + renderProposals(proposals));
       if (expiring.length === 0) return;
       const err = expiryError(expiring, within!.duration);
       if (!g.json) throw err;
