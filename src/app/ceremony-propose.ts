@@ -142,7 +142,7 @@ async function write(
   const targetsBytes = (await storage.get(metadataKey('targets', state.targets.signed.version)))!.bytes;
   const names = (id: string) => ctx.names.get(id) ?? '';
   const summary = summarize({ root: state.root.signed, targets: state.targets.signed }, next, names);
-  const involved = [next.root?.keys, next.root && state.root.signed.keys, next.targets?.delegations?.keys].flatMap((k) => Object.keys(k ?? {}));
+  const involved = [next.root?.keys, next.root && state.root.signed.keys, next.targets?.delegations?.keys, next.targets && state.targets.signed.delegations?.keys].flatMap((k) => Object.keys(k ?? {}));
   const doc: ProposalDocument = {
     provenantProposal: 1,
     kind,
