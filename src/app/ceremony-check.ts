@@ -1,4 +1,6 @@
-import { checkSummary, summarize, thresholds, type Proposal, type ThresholdStatus } from '../ceremony/proposal.ts';
+import { MetadataKind } from '@tufjs/models';
+import { checkSummary, signedBytes, summarize, thresholds, type Proposal, type ThresholdStatus } from '../ceremony/proposal.ts';
+import { parseMetadata } from '../tuf/metadata-checks.ts';
 import { ProvenantError } from '../errors.ts';
 import type { Storage } from '../storage/storage.ts';
 import { metadataKey } from '../tuf/sign.ts';
@@ -45,4 +47,14 @@ export async function checkProposal(storage: Storage, state: TrustedState, p: Pr
 export function describeThreshold(t: ThresholdStatus, label: (id: string) => string): string {
   const missing = t.met ? '' : ` (missing ${t.threshold - t.signed.length} of: ${t.missing.map(label).join(', ')})`;
   return `${t.part}: ${t.of}: ${t.signed.length} of ${t.threshold} signed${t.met ? ', met' : missing}`;
+}
+
+/** Whether the repository holds the proposal's metadata at its version (published, by this file or a copy of it). */
+export async function isPublished(storage: Storage, p: Proposal): Promise<boolean> {
+  const part = p.root ? ({ role: 'root', md: p.root, kind: MetadataKind.Root } as const) : ({ role: 'targets', md: p.targets!, kind: MetadataKind.Targets } as const);
+  const key = metadataKey(part.role, part.md.signed.version);
+  const held = await storage.get(key);
+  if (!held) return false;
+  const md = parseMetadata(part.kind, held.bytes, key, storage);
+  return Buffer.from(signedBytes(md)).equals(Buffer.from(signedBytes(part.md)));
 }

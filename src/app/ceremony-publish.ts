@@ -2,19 +2,20 @@ import type { Metadata, Root, Targets } from '@tufjs/models';
 import { keyLabel, signedBytes, type Proposal } from '../ceremony/proposal.ts';
 import { readProposal } from '../ceremony/proposal-file.ts';
 import { settingsAfter } from '../ceremony/settings.ts';
-import { ProvenantError } from '../errors.ts';
+import { isProvenantError, ProvenantError } from '../errors.ts';
 import { consistentTargetPath } from '../formats/layout.ts';
 import { silentReporter, type Reporter } from '../reporter.ts';
 import type { PublicKeyInfo, Signer } from '../signers/signer.ts';
 import { objectPropsFor } from '../storage/object-props.ts';
 import type { Storage } from '../storage/storage.ts';
 import { binNames, expiresFor, resigned, succinctRolesOf } from '../tuf/changes.ts';
-import { CONFIG_KEY, renderConfig } from '../tuf/config.ts';
+import { CONFIG_KEY, parseConfig, renderConfig } from '../tuf/config.ts';
+import { metadataKey } from '../tuf/sign.ts';
 import { keepNewerTimestamp, trustAnchorOf, type SignerSource } from '../tuf/signer-source.ts';
 import { loadBin, loadTrustedState, type TrustedState } from '../tuf/trusted-state.ts';
 import { belowFloor, commitChanges, type CommitSigners, type PendingChanges } from '../tuf/writer.ts';
 import { sha256Hex } from '../util/hash.ts';
-import { checkProposal, describeThreshold } from './ceremony-check.ts';
+import { checkProposal, describeThreshold, isPublished } from './ceremony-check.ts';
 
 export interface PublishProposalResult {
   repository: string;
@@ -43,8 +44,26 @@ export async function publishProposal(
   const now = (opts.now ?? (() => new Date()))();
   const p = await readProposal(file);
   for (let attempt = 1; ; attempt++) {
-    const state = await loadTrustedState(storage, await trustAnchorOf(source));
-    const check = await checkProposal(storage, state, p, file);
+    let state: TrustedState;
+    try {
+      state = await loadTrustedState(storage, await trustAnchorOf(source));
+    } catch (e) {
+      const finished = isProvenantError(e) && e.code === 'E_REPO_CONFIG_MISMATCH' ? await finishInterrupted(storage, source, p, file) : undefined;
+      if (!finished) throw e;
+      reporter.step(storage.location, 'publish proposal', 'ok', `already published; the key store and the settings now follow it`);
+      return finished;
+    }
+    let check: Awaited<ReturnType<typeof checkProposal>>;
+    try {
+      check = await checkProposal(storage, state, p, file);
+    } catch (e) {
+      // Published already (this run was interrupted just before the key store took the new root): finish.
+      if (!(isProvenantError(e) && e.code === 'E_PROPOSAL_STALE' && (await isPublished(storage, p)))) throw e;
+      const root = p.root ? (await storage.get(metadataKey('root', state.root.signed.version)))!.bytes : undefined;
+      await followPublished(storage, source, renderConfig(state.config), root);
+      reporter.step(storage.location, 'publish proposal', 'ok', 'already published; the key store now trusts its root');
+      return alreadyPublished(storage, file, p);
+    }
     const unmet = check.thresholds.filter((t) => !t.met);
     if (unmet.length > 0) {
       const label = keyLabel((id) => p.doc.keyNames[id] || opts.keyNames?.get(id) || '');
@@ -60,11 +79,9 @@ export async function publishProposal(
     for (const [target, b64] of Object.entries(p.doc.targetFiles)) await putTargetFile(storage, p, target, Buffer.from(b64, 'base64'), file);
     try {
       const commit = await commitChanges(storage, state, signers, changes, now);
-      // From here the new root is live: the key store trusts it, and the settings follow its keys.
-      if (commit.root) await source.trustRoot(commit.root);
-      const settings = renderConfig(settingsAfter(state.config, changes.root ?? state.root.signed, changes.targets ?? state.targets.signed));
-      await source.trustSettings(settings);
-      await storage.put(CONFIG_KEY, settings, objectPropsFor(CONFIG_KEY));
+      // From here the new metadata is live: the settings follow its keys, the key store trusts the
+      // new root. Interrupted in between, the same publish again finishes it (finishInterrupted).
+      await followPublished(storage, source, renderConfig(settingsAfter(state.config, changes.root, changes.targets)), commit.root);
       await keepNewerTimestamp(source, storage, commit.timestamp, reporter);
       reporter.step(storage.location, 'publish proposal', 'ok', check.summary.join('; '));
       return {
@@ -80,6 +97,46 @@ export async function publishProposal(
       reporter.debug(`a publisher committed meanwhile (attempt ${attempt}); re-reading`);
     }
   }
+}
+
+async function followPublished(storage: Storage, source: SignerSource, settings: Uint8Array, root: Uint8Array | undefined): Promise<void> {
+  await source.trustSettings(settings);
+  await storage.put(CONFIG_KEY, settings, objectPropsFor(CONFIG_KEY));
+  if (root) await source.trustRoot(root);
+}
+
+/**
+ * A publish interrupted after its commit leaves settings that disagree with the new metadata
+ * (E_REPO_CONFIG_MISMATCH for every publisher). Publishing the same proposal again lands here: the
+ * repository is verified as usual from the key store's root, with the settings this proposal
+ * leads to standing in for both copies; if that holds and the repository has exactly this
+ * proposal's metadata, the settings and trusted root are written. Anything else: undefined (the
+ * caller reports the mismatch).
+ */
+async function finishInterrupted(storage: Storage, source: SignerSource, p: Proposal, file: string): Promise<PublishProposalResult | undefined> {
+  const anchor = await trustAnchorOf(source);
+  const settings = renderConfig(settingsAfter(parseConfig(anchor.settings!.bytes, anchor.settings!.file), p.root?.signed, p.targets?.signed));
+  const withSettings = new Proxy(storage, {
+    get(target, prop) {
+      if (prop === 'get') return (key: string) => (key === CONFIG_KEY ? Promise.resolve({ bytes: settings, etag: 'proposal' }) : target.get(key));
+      const v: unknown = Reflect.get(target, prop, target);
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+  let state: TrustedState;
+  try {
+    state = await loadTrustedState(withSettings, { ...anchor, settings: { bytes: settings, file: anchor.settings!.file } });
+  } catch {
+    return undefined;
+  }
+  if (!(await isPublished(storage, p))) return undefined;
+  const root = p.root ? (await storage.get(metadataKey('root', state.root.signed.version)))!.bytes : undefined;
+  await followPublished(storage, source, settings, root);
+  return alreadyPublished(storage, file, p);
+}
+
+function alreadyPublished(storage: Storage, file: string, p: Proposal): PublishProposalResult {
+  return { repository: storage.location, file, ...(p.root ? { rootVersion: p.root.signed.version } : {}), ...(p.targets ? { targetsVersion: p.targets.signed.version } : {}), metadataWritten: [], summary: p.doc.summary };
 }
 
 async function changesOf(storage: Storage, state: TrustedState, p: Proposal, now: Date): Promise<PendingChanges> {

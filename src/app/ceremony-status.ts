@@ -1,12 +1,9 @@
-import { keyLabel, signedBytes, type Proposal } from '../ceremony/proposal.ts';
+import { keyLabel } from '../ceremony/proposal.ts';
 import { listProposals } from '../ceremony/proposal-file.ts';
 import { isProvenantError } from '../errors.ts';
 import type { Storage } from '../storage/storage.ts';
-import { metadataKey } from '../tuf/sign.ts';
 import { loadTrustedState, type TrustAnchor } from '../tuf/trusted-state.ts';
-import { parseMetadata } from '../tuf/metadata-checks.ts';
-import { MetadataKind } from '@tufjs/models';
-import { checkProposal, describeThreshold } from './ceremony-check.ts';
+import { checkProposal, describeThreshold, isPublished } from './ceremony-check.ts';
 
 export interface ProposalStatus {
   file: string;
@@ -40,14 +37,4 @@ export async function proposalStatuses(storage: Storage, anchor: TrustAnchor | u
     }
   }
   return out;
-}
-
-/** Whether the repository holds the proposal's metadata at its version (published, by this file or a copy of it). */
-async function isPublished(storage: Storage, p: Proposal): Promise<boolean> {
-  const part = p.root ? ({ role: 'root', md: p.root, kind: MetadataKind.Root } as const) : ({ role: 'targets', md: p.targets!, kind: MetadataKind.Targets } as const);
-  const key = metadataKey(part.role, part.md.signed.version);
-  const held = await storage.get(key);
-  if (!held) return false;
-  const md = parseMetadata(part.kind, held.bytes, key, storage);
-  return Buffer.from(signedBytes(md)).equals(Buffer.from(signedBytes(part.md)));
 }
