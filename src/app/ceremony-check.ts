@@ -1,7 +1,9 @@
 import { MetadataKind } from '@tufjs/models';
-import { checkSummary, signedBytes, summarize, thresholds, type Proposal, type ThresholdStatus } from '../ceremony/proposal.ts';
+import { checkSummary, shapeProblems, signedBytes, summarize, thresholds, type Proposal, type ThresholdStatus } from '../ceremony/proposal.ts';
 import { parseMetadata } from '../tuf/metadata-checks.ts';
 import { ProvenantError } from '../errors.ts';
+import { keyIdOf } from '../signers/key-file.ts';
+import type { PublicKeyInfo } from '../signers/signer.ts';
 import type { Storage } from '../storage/storage.ts';
 import { metadataKey } from '../tuf/sign.ts';
 import type { TrustedState } from '../tuf/trusted-state.ts';
@@ -32,6 +34,14 @@ export async function checkProposal(storage: Storage, state: TrustedState, p: Pr
   };
   await stale('root', state.root.signed.version);
   if (p.targets) await stale('targets', state.targets.signed.version);
+  const problems = shapeProblems({ root: state.root.signed, targets: state.targets.signed }, { root: p.root?.signed, targets: p.targets?.signed }, (k) => keyIdOf(k as PublicKeyInfo));
+  if (problems.length > 0) {
+    throw new ProvenantError('E_PROPOSAL_INVALID', `the proposal changes what a ceremony may not: ${problems.join('; ')}`, {
+      exitClass: 'verification',
+      file,
+      hint: 'do not sign it: proposals written by `provenant repo root|targets propose` change only keys, thresholds, expiry and targets; ask its author to propose again',
+    });
+  }
   const summary = summarize({ root: state.root.signed, targets: state.targets.signed }, { root: p.root?.signed, targets: p.targets?.signed }, (id) => p.doc.keyNames[id] ?? '');
   checkSummary(p, summary, file);
   const expect = (role: 'root' | 'targets', got: number, want: number) => {

@@ -221,3 +221,63 @@ export function checkSummary(p: Proposal, computed: string[], file: string): voi
     hint: `what the metadata actually changes: ${computed.join('; ')}. Do not sign it: ask its author to propose again`,
   });
 }
+
+/**
+ * What a proposal may change, and nothing else: root's keys, roles, version and expiry; targets'
+ * own targets, the bin delegation's keys and threshold, version and expiry. Anything else (the
+ * bin layout, consistent snapshots, the spec version, a key listed under another key's id, a key
+ * no role uses, a threshold no set of keys can meet, new targets keys without targets signed by
+ * them) is something `propose` never writes, the summary would not show, and clients or the
+ * settings could not follow: refused before anyone signs it.
+ */
+export function shapeProblems(base: { root: Root; targets: Targets }, next: { root?: Root | undefined; targets?: Targets | undefined }, keyIdOf: (key: { keytype: string; scheme: string; keyval: Record<string, string> }) => string): string[] {
+  const out: string[] = [];
+  const others = (a: Record<string, unknown>, b: Record<string, unknown>, allowed: string[], what: string) => {
+    for (const k of new Set([...Object.keys(a), ...Object.keys(b)])) {
+      if (!allowed.includes(k) && JSON.stringify(a[k]) !== JSON.stringify(b[k])) out.push(`${what}.${k} changed`);
+    }
+  };
+  if (next.root) {
+    const a = base.root.toJSON() as Record<string, unknown>;
+    const b = next.root.toJSON() as Record<string, unknown>;
+    others(a, b, ['version', 'expires', 'keys', 'roles'], 'root');
+    const used = new Set<string>();
+    for (const role of ['root', 'targets', 'snapshot', 'timestamp']) {
+      const r = next.root.roles[role];
+      if (!r) {
+        out.push(`root.roles.${role} missing`);
+        continue;
+      }
+      r.keyIDs.forEach((k) => used.add(k));
+      if (r.threshold < 1 || r.threshold > r.keyIDs.length) out.push(`root.roles.${role}: threshold ${r.threshold} with ${r.keyIDs.length} key(s)`);
+      for (const k of r.keyIDs) if (!next.root.keys[k]) out.push(`root.roles.${role}: key ${short(k)} is not in root.keys`);
+    }
+    if (Object.keys(next.root.roles).length !== 4) out.push('root.roles: other roles than root, targets, snapshot, timestamp');
+    for (const [id, key] of Object.entries(next.root.keys)) {
+      if (!used.has(id)) out.push(`root.keys: ${short(id)} is used by no role`);
+      if (keyIdOf({ keytype: key.keyType, scheme: key.scheme, keyval: key.keyVal }) !== id) out.push(`root.keys: ${short(id)} is not that key's id`);
+    }
+    const ta = base.root.roles.targets;
+    const tb = next.root.roles.targets;
+    const targetsKeysChange = JSON.stringify([...(ta?.keyIDs ?? [])].sort()) !== JSON.stringify([...(tb?.keyIDs ?? [])].sort()) || ta?.threshold !== tb?.threshold;
+    if (targetsKeysChange && !next.targets) out.push('root changes the targets keys, but holds no targets for them to sign');
+  }
+  if (next.targets) {
+    const a = base.targets.toJSON() as Record<string, unknown>;
+    const b = next.targets.toJSON() as Record<string, unknown>;
+    others(a, b, ['version', 'expires', 'targets', 'delegations'], 'targets');
+    const da = (a.delegations ?? {}) as Record<string, unknown>;
+    const db = (b.delegations ?? {}) as Record<string, unknown>;
+    others(da, db, ['keys', 'succinct_roles'], 'targets.delegations');
+    others((da.succinct_roles ?? {}) as Record<string, unknown>, (db.succinct_roles ?? {}) as Record<string, unknown>, ['keyids', 'threshold'], 'targets.delegations.succinct_roles');
+    const s = next.targets.delegations?.succinctRoles;
+    const keys = next.targets.delegations?.keys ?? {};
+    if (s && (s.threshold < 1 || s.threshold > s.keyIDs.length)) out.push(`bins delegation: threshold ${s.threshold} with ${s.keyIDs.length} key(s)`);
+    for (const k of s?.keyIDs ?? []) if (!keys[k]) out.push(`bins delegation: key ${short(k)} is not in delegations.keys`);
+    for (const [id, key] of Object.entries(keys)) {
+      if (!s?.keyIDs.includes(id)) out.push(`targets.delegations.keys: ${short(id)} is used by no delegation`);
+      if (keyIdOf({ keytype: key.keyType, scheme: key.scheme, keyval: key.keyVal }) !== id) out.push(`targets.delegations.keys: ${short(id)} is not that key's id`);
+    }
+  }
+  return out;
+}

@@ -129,3 +129,38 @@ test('propose refuses a threshold above the key count (or below 1), and removing
   await refused(fx, 'E_PROPOSAL_THRESHOLD', 'repo', 'root', 'propose', ...flags, '--remove-key', 'root');
   assert.equal(existsSync(path.join(fx.dir, 'proposals')), false);
 });
+
+test('a proposal edited to change what no summary line shows (consistent snapshots, the bin layout, an unused or misnamed key, new targets keys without targets) is refused before anyone signs it', async (t) => {
+  const { fx, flags, file, key } = await thresholdProposal(t);
+  const original = await readFile(file, 'utf8');
+  type Edit = (d: { root: { signed: Record<string, unknown> & { keys: Record<string, unknown>; roles: Record<string, { keyids: string[] }> } } }) => void;
+  const edits: [Edit, RegExp][] = [
+    [(d) => void (d.root.signed.consistent_snapshot = false), /root\.consistent_snapshot changed/],
+    [(d) => void (d.root.signed.keys['ab'.repeat(32)] = Object.values(d.root.signed.keys)[0]), /is used by no role/],
+    [
+      (d) => {
+        const [id, k] = Object.entries(d.root.signed.keys)[0]!;
+        delete d.root.signed.keys[id];
+        d.root.signed.keys['cd'.repeat(32)] = k;
+        for (const r of Object.values(d.root.signed.roles)) r.keyids = r.keyids.map((x) => (x === id ? 'cd'.repeat(32) : x));
+      },
+      /is not that key's id/,
+    ],
+    [(d) => void (d.root.signed.roles.targets!.keyids = [d.root.signed.roles.root!.keyids[0]!]), /changes the targets keys, but holds no targets/],
+  ];
+  for (const [edit, why] of edits) {
+    const doc = JSON.parse(original) as Parameters<Edit>[0];
+    edit(doc);
+    await writeFile(file, JSON.stringify(doc));
+    const err = await refused(fx, 'E_PROPOSAL_INVALID', 'repo', 'root', 'sign', file, '--key', key('root'), '--yes', ...flags);
+    assert.match(err, why);
+  }
+  // The bin layout in a targets proposal.
+  await ok(fx, 'repo', 'targets', 'propose', ...flags, '--expires', '100d');
+  const tp = path.join(fx.dir, 'proposals/targets-v2.json');
+  const doc = JSON.parse(await readFile(tp, 'utf8')) as { targets: { signed: { delegations: { succinct_roles: { bit_length: number } } } } };
+  doc.targets.signed.delegations.succinct_roles.bit_length = 8;
+  await writeFile(tp, JSON.stringify(doc));
+  const err = await refused(fx, 'E_PROPOSAL_INVALID', 'repo', 'targets', 'publish', tp, ...flags);
+  assert.match(err, /targets\.delegations\.succinct_roles\.bit_length changed/);
+});
