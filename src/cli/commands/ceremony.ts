@@ -63,6 +63,23 @@ store's root (docs/policy.md). set FILE: writes a targets proposal with FILE as 
 shortcut when one person holds the targets key.
 `;
 
+const SIGN_HELP = `
+Checks the proposal against the repository (made from its current root/targets, summary true to
+the metadata, every signature valid), shows what it changes and the thresholds, then asks; with
+--yes it signs without asking (without a terminal, --yes is required). The key must be one the
+part may be signed by: for root, a key of the current or the new root's root role; for targets,
+of the targets role. The file is rewritten with one more signature: send it on (pull request).
+A holder without a key store checks from the repository's 1.root.json (a warning says so).
+`;
+
+const PUBLISH_HELP = `
+Publishes once every threshold is met (root: the current root's root role AND the new root's;
+targets: its role under the root it is published with), else names each missing key. Commits
+like \`publish\` (compare-and-swap on timestamp.json) with the online key the new root names,
+then moves the key store's root.json and settings forward. Interrupted after the commit? Run it
+again: it finishes.
+`;
+
 const KEY_HELP = `
 Prints the TUF public key (key id, keytype, scheme, keyval) of a key reference: a PEM file,
 a pkcs11: URI or an awskms:// key. A holder sends it to the proposer, who adds it with
@@ -181,7 +198,8 @@ export function registerCeremony(repo: Command, ctx: CliContext): void {
         .description(`add one ${part} signature to a proposal, after showing what it changes`)
         .requiredOption('--key <ref>', 'your key: a PEM file, pkcs11: URI or awskms:// key')
         .option('--yes', 'sign without asking (required when not on a terminal)')
-        .option('--json', 'print the result document on stdout'),
+        .option('--json', 'print the result document on stdout')
+        .addHelpText('after', SIGN_HELP),
       'key store whose root.json you trust (optional for holders; without it, the repository\'s 1.root.json)',
     ).action(async (file: string, opts: RepositoryFlags & { key: string; yes?: boolean }, cmd: Command) => {
       const interactive = Boolean(process.stdin.isTTY && process.stderr.isTTY);
@@ -217,7 +235,7 @@ export function registerCeremony(repo: Command, ctx: CliContext): void {
   }
 
   function publishCommand(parent: Command): void {
-    addRepositoryOptions(parent.command('publish').argument('<proposal>', 'the signed proposal file').description('check the thresholds and publish a signed proposal').option('--json', 'print the result document on stdout')).action(
+    addRepositoryOptions(parent.command('publish').argument('<proposal>', 'the signed proposal file').description('check the thresholds and publish a signed proposal').option('--json', 'print the result document on stdout').addHelpText('after', PUBLISH_HELP)).action(
       async (file: string, opts: RepositoryFlags, cmd: Command) => {
         const { storage, keysDir } = openRepository(ctx, opts);
         const source = keyStoreSignerSource(keysDir, ctx.env);
