@@ -74,6 +74,16 @@ export async function publishProposal(
         hint: `have the missing holders run \`provenant repo ${unmet[0]!.part} sign ${file} --key <their key>\`, then publish again`,
       });
     }
+    for (const md of [p.root, p.targets]) {
+      if (md && Date.parse(md.signed.expires) <= now.getTime()) {
+        throw new ProvenantError('E_PROPOSAL_EXPIRED', `the proposal's ${md.signed.type} expired at ${md.signed.expires}: every host would refuse it`, {
+          exitClass: 'verification',
+          file,
+          field: `${md.signed.type}.signed.expires`,
+          hint: 'propose again (the new proposal gets a fresh expiry) and collect the signatures anew',
+        });
+      }
+    }
     const changes = await changesOf(storage, state, p, now);
     const signers = await commitSigners(state, source, p, changes);
     for (const [target, b64] of Object.entries(p.doc.targetFiles)) await putTargetFile(storage, p, target, Buffer.from(b64, 'base64'), file);

@@ -3,7 +3,9 @@ import { existsSync } from 'node:fs';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
+import { publishProposal } from '../../src/app/ceremony-publish.ts';
 import { signProposal } from '../../src/app/ceremony-sign.ts';
+import { keyStoreSignerSource } from '../../src/tuf/signer-source.ts';
 import { ProvenantError } from '../../src/errors.ts';
 import { repoFixture, type RepoFixture } from '../download/helpers/fixture.ts';
 import { ok, refused, repoFlags } from './helpers.ts';
@@ -163,4 +165,13 @@ test('a proposal edited to change what no summary line shows (consistent snapsho
   await writeFile(tp, JSON.stringify(doc));
   const err = await refused(fx, 'E_PROPOSAL_INVALID', 'repo', 'targets', 'publish', tp, ...flags);
   assert.match(err, /targets\.delegations\.succinct_roles\.bit_length changed/);
+});
+
+test('publish refuses a proposal whose metadata has expired meanwhile (hosts would refuse it); nothing is written', async (t) => {
+  const { fx, flags, file, key } = await thresholdProposal(t);
+  for (const k of ['root', 'root-2']) await ok(fx, 'repo', 'root', 'sign', file, '--key', key(k), '--yes', ...flags);
+  const before = await metadataFiles(fx);
+  const later = new Date(Date.now() + 400 * 86_400_000);
+  await assert.rejects(publishProposal(fx.storage, keyStoreSignerSource(fx.keysDir, {}), file, undefined, { now: () => later }), (e: unknown) => e instanceof ProvenantError && e.code === 'E_PROPOSAL_EXPIRED');
+  assert.deepEqual(await metadataFiles(fx), before);
 });
