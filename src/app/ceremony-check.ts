@@ -1,7 +1,8 @@
 import { MetadataKind } from '@tufjs/models';
-import { checkSummary, shapeProblems, signedBytes, summarize, thresholds, type Proposal, type ThresholdStatus } from '../ceremony/proposal.ts';
+import { checkSummary, shapeProblems, targetsLayoutRefused, signedBytes, summarize, thresholds, type Proposal, type ThresholdStatus } from '../ceremony/proposal.ts';
 import { parseMetadata } from '../tuf/metadata-checks.ts';
 import { ProvenantError } from '../errors.ts';
+import { layoutOfTargets } from '../formats/datadog-v2.ts';
 import { keyIdOf } from '../signers/key-file.ts';
 import type { PublicKeyInfo } from '../signers/signer.ts';
 import type { Storage } from '../storage/storage.ts';
@@ -34,6 +35,7 @@ export async function checkProposal(storage: Storage, state: TrustedState, p: Pr
   };
   await stale('root', state.root.signed.version);
   if (p.targets) await stale('targets', state.targets.signed.version);
+  if (p.targets && layoutOfTargets(state.targets.signed) === 'datadog-v2') throw targetsLayoutRefused(file);
   const problems = shapeProblems({ root: state.root.signed, targets: state.targets.signed }, { root: p.root?.signed, targets: p.targets?.signed }, (k) => keyIdOf(k as PublicKeyInfo));
   if (problems.length > 0) {
     throw new ProvenantError('E_PROPOSAL_INVALID', `the proposal changes what a ceremony may not: ${problems.join('; ')}`, {

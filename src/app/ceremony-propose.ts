@@ -2,9 +2,10 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Metadata, Root, Targets } from '@tufjs/models';
-import { baseOf, summarize, type Proposal, type ProposalDocument } from '../ceremony/proposal.ts';
+import { baseOf, summarize, targetsLayoutRefused, type Proposal, type ProposalDocument } from '../ceremony/proposal.ts';
 import { writeProposal } from '../ceremony/proposal-file.ts';
 import { ProvenantError } from '../errors.ts';
+import { layoutOfTargets } from '../formats/datadog-v2.ts';
 import { silentReporter, type Reporter } from '../reporter.ts';
 import { keyIdOf } from '../signers/key-file.ts';
 import { anchorKeyRef, assertNoSecret, parseKeyRef } from '../signers/key-ref.ts';
@@ -74,6 +75,7 @@ interface NewKey {
 export async function proposeRoot(storage: Storage, source: SignerSource, reporter: Reporter = silentReporter, opts: RootProposeOptions): Promise<ProposeResult> {
   const now = (opts.now ?? (() => new Date()))();
   const state = await loadTrustedState(storage, await trustAnchorOf(source));
+  if ((opts.targetsKey || opts.onlineKey) && layoutOfTargets(state.targets.signed) === 'datadog-v2') throw targetsLayoutRefused();
   const ctx = await keyContext(opts);
   const current = state.root.signed;
   const json = jsonOf(current) as { keys: Record<string, unknown>; roles: Record<string, { keyids: string[]; threshold: number }> };
@@ -121,6 +123,7 @@ export async function proposeTargets(storage: Storage, source: SignerSource, rep
     throw usage('nothing to propose', '--policy', 'give --policy FILE, --sigstore-trusted-root, --bins-key or --expires');
   }
   const state = await loadTrustedState(storage, await trustAnchorOf(source));
+  if (layoutOfTargets(state.targets.signed) === 'datadog-v2') throw targetsLayoutRefused();
   const ctx = await keyContext(opts);
   const bins = opts.binsKey ? await ctx.resolve(opts.binsKey, 'online', ['bins']) : undefined;
   const expires = expiryOf(opts.expires, state.config, 'targets', now);

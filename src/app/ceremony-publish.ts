@@ -8,7 +8,7 @@ import { silentReporter, type Reporter } from '../reporter.ts';
 import type { PublicKeyInfo, Signer } from '../signers/signer.ts';
 import { objectPropsFor } from '../storage/object-props.ts';
 import type { Storage } from '../storage/storage.ts';
-import { binNames, expiresFor, resigned, succinctRolesOf } from '../tuf/changes.ts';
+import { binNames, expiresFor, resigned, releaseDelegationOf } from '../tuf/changes.ts';
 import { CONFIG_KEY, parseConfig, renderConfig } from '../tuf/config.ts';
 import { metadataKey } from '../tuf/sign.ts';
 import { keepNewerTimestamp, trustAnchorOf, type SignerSource } from '../tuf/signer-source.ts';
@@ -153,8 +153,8 @@ async function changesOf(storage: Storage, state: TrustedState, p: Proposal, now
   const changes: PendingChanges = { ...(p.root ? { root: p.root.signed } : {}), ...(p.targets ? { targets: p.targets.signed } : {}) };
   if (!p.targets) return changes;
   // Bins are signed by the keys targets delegates to: new bin keys mean every bin signed again by them.
-  const before = succinctRolesOf(state.targets.signed);
-  const after = succinctRolesOf(p.targets.signed);
+  const before = releaseDelegationOf(state.targets.signed);
+  const after = releaseDelegationOf(p.targets.signed);
   if ([...before.keyIDs].sort().join() === [...after.keyIDs].sort().join() && before.threshold === after.threshold) return changes;
   const bins = new Map<string, Targets>();
   for (const name of binNames(state.targets.signed)) {
@@ -172,7 +172,7 @@ async function changesOf(storage: Storage, state: TrustedState, p: Proposal, now
 async function commitSigners(state: TrustedState, source: SignerSource, p: Proposal, changes: PendingChanges): Promise<CommitSigners> {
   const root = changes.root ?? state.root.signed;
   const top = (role: 'targets' | 'snapshot', r: Root) => source.signersFor(role, r.roles[role]!.keyIDs, r.roles[role]!.threshold);
-  const succinct = succinctRolesOf(changes.targets ?? state.targets.signed);
+  const succinct = releaseDelegationOf(changes.targets ?? state.targets.signed);
   const below = belowFloor(state, changes);
   return {
     root: p.root ? presigned(p.root, [state.root.signed, p.root.signed]) : [],

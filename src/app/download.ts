@@ -2,6 +2,7 @@ import { lstat, mkdir, mkdtemp, readlink, rename, rm, rmdir, stat } from 'node:f
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ProvenantError, isProvenantError } from '../errors.ts';
+import { ddPointerTargetPath, ddProjectPrefix } from '../formats/datadog-v2.ts';
 import { pointerTargetPath, POLICY_TARGET, SIGSTORE_TRUSTED_ROOT_TARGET } from '../formats/layout.ts';
 import { parseVersion } from '../formats/pep440.ts';
 import { normalizeProjectName } from '../formats/pep503.ts';
@@ -12,6 +13,7 @@ import { parsePolicy, type Policy } from '../policy/policy.ts';
 import type { S3StorageOptions } from '../storage/s3.ts';
 import { downloadPinnedAttestation, downloadPinnedWheel } from '../verify/artifact.ts';
 import { approvalsRequired, checkApprovals, fetchApprovals, tallyApprovals } from '../verify/approvals-check.ts';
+import { checkRebuilds } from '../verify/rebuilds-check.ts';
 import { checkAttestationSignature, checkAttestedStatement } from '../verify/attestation-check.ts';
 import { CHECKS, type CheckName } from '../verify/checks.ts';
 import { checkInstalledRelease, checkNoneWithdrawn, rememberInstalledRelease } from '../verify/installed-releases.ts';
@@ -21,6 +23,7 @@ import { forgetStateCommand, repositoryStateDir, stateBaseDir } from '../verify/
 import { cachedOr, TargetCache } from '../verify/target-cache.ts';
 import { readRootFile, recordTrustedRoot } from '../verify/trust-anchor.ts';
 import { TufClient } from '../verify/tuf-client.ts';
+import { ddLatestRelease, ddReleasesOf } from '../verify/datadog-v2-versions.ts';
 import { pickRelease, projectPointerPrefix, releasesOf, type PublishedRelease } from '../verify/versions.ts';
 import { silentReporter, type Reporter } from '../reporter.ts';
 import { realPathOf } from '../util/real-path.ts';
@@ -59,6 +62,10 @@ export interface DownloadRequest {
   reporter?: Reporter;
   /** A fetcher of one's own (tests, embedding); default one built from `net`. */
   fetcher?: Fetcher;
+  /** `provenant rebuild` only: it is what produces the rebuild VSAs a policy's `rebuilders` asks for. */
+  skipRebuildsCheck?: boolean;
+  /** `release`'s test download only: approvals of a release just published are gathered after it (hosts wait for them). */
+  skipApprovalsCheck?: boolean;
 }
 
 export interface DownloadResult {
@@ -67,7 +74,8 @@ export interface DownloadResult {
   path: string;
   project: string;
   version: string;
-  wheel: { fileName: string; sha256: string; length: number };
+  /** `uri`: where the pointer says the wheel is published. */
+  wheel: { fileName: string; sha256: string; length: number; uri: string };
   /** False only with --unsafe-disable-verification. */
   verified: boolean;
   checks: CheckName[];
@@ -86,6 +94,9 @@ export interface DownloadResult {
     /** The verified statement's build parameters (integration, path…) and builder choices (SOURCE_DATE_EPOCH, sourceTree…): what a rebuild needs. */
     parameters: Record<string, unknown>;
     internalParameters: Record<string, unknown>;
+    /** The bundle as the pointer pins it: what a rebuild VSA names as its input attestation. */
+    uri: string;
+    sha256: string;
   };
   repository: string;
   stateDir: string;
@@ -176,7 +187,7 @@ export async function downloadWheel(req: DownloadRequest): Promise<DownloadResul
 
     const { release, pointerBytes } = await releaseP();
     pass('pointer target', `${release.target.path} (${release.target.length} bytes, sha256 ${release.target.hashes.sha256?.slice(0, 12)}…)`);
-    const checked = checkPointer(pointerBytes, release.target, { project, version: release.version }, repositoryUrl);
+    const checked = checkPointer(pointerBytes, release.target, { project, version: release.version }, repositoryUrl, client.layout());
     const pointer = checked.pointer;
     const installed = { fileName: checked.wheelFileName, sha256: pointer.digest, length: pointer.length };
     const installedAs = { project, version: release.version, target: release.target.path };
@@ -209,13 +220,16 @@ export async function downloadWheel(req: DownloadRequest): Promise<DownloadResul
         else pass(check, `builder ${f.builderId}${f.sourceRepository ? `, source ${f.sourceRepository}` : ''}${f.ref ? ` @ ${f.ref}` : ''}`);
       });
       // Multi-party approval (docs/approvals.md): k of the policy's approval keys, each approval a pinned TUF target.
-      const approvals = approvalsRequired(policy, project);
+      const approvals = req.skipApprovalsCheck ? undefined : approvalsRequired(policy, project);
       if (approvals) {
         const approved = { project, version: release.version, wheelFileName: checked.wheelFileName, sha256: pointer.digest };
         const tally = tallyApprovals(await fetchApprovals(client, approvals, approved), approvals, approved);
         checkApprovals(tally, approvals, approved);
         reporter.debug(`✓ approvals: ${tally.accepted.length} of ${approvals.threshold} required, by ${tally.accepted.map((k) => k.slice(0, 12)).join(', ')}`);
       }
+      // Independent rebuilders (docs/rebuild.md): k of the policy's rebuilder keys, each VSA a pinned TUF target.
+      const rebuilds = req.skipRebuildsCheck ? undefined : await checkRebuilds(client, policy, { project, version: release.version, wheelFileName: checked.wheelFileName, sha256: pointer.digest, attestationSha256: pin.sha256 });
+      if (rebuilds) reporter.debug(`✓ rebuilds: ${rebuilds.accepted.length} rebuilder VSA(s), by ${rebuilds.accepted.map((k) => k.slice(0, 12)).join(', ')}`);
       attestation = {
         keyIds: signed.keyIds,
         ...(signed.keyless ? { keyless: { issuer: signed.keyless.certificate.issuer, subject: signed.keyless.certificate.subject, logIndexes: signed.keyless.logIndexes } } : {}),
@@ -227,6 +241,8 @@ export async function downloadWheel(req: DownloadRequest): Promise<DownloadResul
         commit: facts.commit,
         parameters: facts.parameters,
         internalParameters: facts.internalParameters,
+        uri: pin.url,
+        sha256: pin.sha256,
       };
     }
 
@@ -242,7 +258,7 @@ export async function downloadWheel(req: DownloadRequest): Promise<DownloadResul
       path: finalPath,
       project,
       version: release.version,
-      wheel: { fileName: checked.wheelFileName, sha256: pointer.digest, length: pointer.length },
+      wheel: { fileName: checked.wheelFileName, sha256: pointer.digest, length: pointer.length, uri: checked.wheelUrl },
       verified: !req.unsafeDisableVerification,
       checks: passed,
       skipped: CHECKS.filter((c) => !passed.includes(c)),
@@ -342,13 +358,17 @@ async function readSigstoreTrustedRoot(tuf: TufClient): Promise<Uint8Array> {
  * The newest is refused when a newer release this host installed has vanished (installed-releases.ts).
  */
 async function resolveRelease(tuf: TufClient, project: string, req: DownloadRequest, stateDir: string, forgetCommand: string): Promise<PublishedRelease> {
+  const ddv2 = tuf.layout() === 'datadog-v2';
   if (req.version !== undefined) {
-    const info = await tuf.targetInfo(pointerTargetPath(project, req.version));
+    const info = await tuf.targetInfo(ddv2 ? ddPointerTargetPath(project, req.version) : pointerTargetPath(project, req.version));
     if (info) return { version: req.version, target: info };
   }
-  const releases = releasesOf(await tuf.listTargets(projectPointerPrefix(project)), project);
+  const listed = await tuf.listTargets(ddv2 ? ddProjectPrefix(project) : projectPointerPrefix(project));
+  const releases = ddv2 ? ddReleasesOf(listed, project) : releasesOf(listed, project);
   const pre = req.pre ?? false;
-  const picked = pickRelease(releases, project, { version: req.version, pre });
+  // datadog-v2: the newest final release is the one latest.json stands for, as for Datadog's downloader.
+  const latest = ddv2 && req.version === undefined && !pre ? ddLatestRelease(listed, releases, project) : undefined;
+  const picked = latest ?? pickRelease(releases, project, { version: req.version, pre });
   if (req.version === undefined) await checkNoneWithdrawn(stateDir, project, releases.map((r) => r.version), picked.version, pre, forgetCommand);
   return picked;
 }

@@ -14,6 +14,7 @@ import { keepNewerTimestamp, trustAnchorOf, type SignerSource } from '../tuf/sig
 import { loadBin, loadTrustedState, type TrustedState } from '../tuf/trusted-state.ts';
 import { commitChanges, signersForCommit } from '../tuf/writer.ts';
 import { sha256Hex } from '../util/hash.ts';
+import { asDatadogV2, isLatestTarget, latestUpdates } from './datadog-v2-release.ts';
 import { silentReporter, type Reporter } from '../reporter.ts';
 
 /**
@@ -85,11 +86,13 @@ export interface PublishResult {
   statusPages: StatusPagesOutcome;
 }
 
-interface PreparedRelease {
+export interface PreparedRelease {
   release: Release;
   project: string;
   pointer: Pointer;
   target: TargetFile;
+  /** The bytes of the pointer target (the release's pointer, or its Datadog form in the datadog-v2 layout). */
+  pointerBytes: Uint8Array;
   keys: ReleaseOutcome['objects'];
 }
 
@@ -116,15 +119,19 @@ function hasLock(s: Storage): s is LockingStorage {
 async function publishLocked(
   storage: Storage,
   source: SignerSource,
-  prepared: PreparedRelease[],
+  given: PreparedRelease[],
   reporter: Reporter,
-  options: PublishOptions,
+  givenOptions: PublishOptions,
 ): Promise<PublishResult> {
-  const now = (options.now ?? (() => new Date()))();
-  const maxAttempts = options.maxAttempts ?? 10;
+  const now = (givenOptions.now ?? (() => new Date()))();
+  const maxAttempts = givenOptions.maxAttempts ?? 10;
   let uploaded = false;
   for (let attempt = 1; ; attempt++) {
     const state = await loadTrustedState(storage, await trustAnchorOf(source));
+    const ddv2 = state.config.layout === 'datadog-v2';
+    const prepared = ddv2 ? given.map(asDatadogV2) : given;
+    // Datadog's downloader reads neither a simple index nor status pages, and its wheels are not under simple/.
+    const options: PublishOptions = ddv2 ? { ...givenOptions, updateIndex: null, statusPages: false } : givenOptions;
     const plan = await planAdditions(storage, state, prepared, now);
     const outcomes = prepared.map((p) => outcome(p, plan));
     if (plan.added.length === 0) {
@@ -150,6 +157,7 @@ async function publishLocked(
         await uploadObjects(storage, p, reporter);
         reporter.progress('releases uploaded', k + 1, plan.added.length);
       }
+      for (const l of plan.latest) await storage.putImmutable(l.key, l.bytes, objectPropsFor(l.key));
       uploaded = true;
     }
     try {
@@ -189,6 +197,8 @@ interface Plan {
   added: PreparedRelease[];
   bins: Map<string, Targets>;
   binOf: Map<string, string>;
+  /** datadog-v2: the latest.json targets this publish moves, with their objects. */
+  latest: ReturnType<typeof latestUpdates>;
 }
 
 /** Which bins gain which targets, checked against what is already published. */
@@ -198,15 +208,22 @@ async function planAdditions(storage: Storage, state: TrustedState, prepared: Pr
   const added: PreparedRelease[] = [];
   const bins = new Map<string, Targets>();
   const binOf = new Map<string, string>();
+  const latest: Plan['latest'] = [];
   for (const [name, files] of [...groups].sort(([a], [b]) => a.localeCompare(b))) {
     const bin = await loadBin(storage, state, name);
     const fresh = files.filter((f) => classifyTarget(bin.signed, f) === 'added');
     for (const f of files) binOf.set(f.path, name);
     if (fresh.length === 0) continue;
-    for (const f of fresh) added.push(byPath.get(f.path)!);
-    bins.set(name, binWithTargets(bin.signed, fresh, bin.signed.version + 1, expiresFor(state.config, 'bins', now)));
+    const freshReleases = fresh.map((f) => byPath.get(f.path)!);
+    added.push(...freshReleases);
+    const ddv2 = state.config.layout === 'datadog-v2';
+    const moved = ddv2 ? latestUpdates(bin.signed, freshReleases) : [];
+    latest.push(...moved);
+    const targets = [...fresh, ...moved.map((l) => l.target)];
+    // latest.json is the one target that moves; every release target stays immutable.
+    bins.set(name, binWithTargets(bin.signed, targets, bin.signed.version + 1, expiresFor(state.config, 'bins', now), ddv2 ? isLatestTarget : undefined));
   }
-  return { added, bins, binOf };
+  return { added, bins, binOf, latest };
 }
 
 function outcome(p: PreparedRelease, plan: Plan): ReleaseOutcome {
@@ -227,7 +244,7 @@ async function uploadObjects(storage: Storage, p: PreparedRelease, reporter: Rep
     [p.keys.wheel, r.wheel.bytes],
     [p.keys.metadata, r.wheel.metadata],
     [p.keys.attestation, r.attestation.bytes],
-    [p.keys.pointer, r.pointer],
+    [p.keys.pointer, p.pointerBytes],
   ];
   for (const [key, bytes] of puts) {
     const res = await storage.putImmutable(key, bytes, objectPropsFor(key));
@@ -311,6 +328,7 @@ export function prepareRelease(r: Release): PreparedRelease {
     release: r,
     project,
     pointer,
+    pointerBytes: r.pointer,
     target: targetFile(pointerPath, r.pointer, {
       name: project,
       version: r.version,

@@ -17,7 +17,7 @@ import type { WheelBuilder } from './build.ts';
 import { downloadWheel, type DownloadRequest } from './download.ts';
 import { checkIntegrationPath, sourceAtCommit } from './rebuild-source.ts';
 
-export interface RebuildRequest extends Omit<DownloadRequest, 'dest' | 'unsafeDisableVerification'> {
+export interface RebuildRequest extends Omit<DownloadRequest, 'dest' | 'unsafeDisableVerification' | 'skipRebuildsCheck'> {
   /** A git checkout (any commit, any state) of the repository the release was built from. */
   source: string;
   buildWheel?: WheelBuilder;
@@ -31,7 +31,10 @@ export interface RebuildResult {
   commit: string;
   path: string;
   sourceDateEpoch: number;
-  published: { fileName: string; sha256: string };
+  /** `uri`: where the pointer says the wheel is published. */
+  published: { fileName: string; sha256: string; uri: string };
+  /** The release's signed provenance the rebuild followed, as the pointer pins it. */
+  attestation: { uri: string; sha256: string };
   rebuilt: { fileName: string; sha256: string };
   /** Empty on a match. */
   differences: WheelDifference[];
@@ -45,7 +48,8 @@ export async function rebuildRelease(req: RebuildRequest): Promise<RebuildResult
   const reporter = req.reporter ?? silentReporter;
   const work = await mkdtemp(path.join(tmpdir(), 'provenant-rebuild-'));
   try {
-    const got = await downloadWheel({ ...req, dest: path.join(work, 'published') });
+    // The rebuilders check is skipped: this is what produces the VSAs it counts.
+    const got = await downloadWheel({ ...req, dest: path.join(work, 'published'), skipRebuildsCheck: true });
     const a = got.attestation!;
     const label = `${got.project} ${got.version}`;
     if (a.commit === undefined) {
@@ -79,7 +83,8 @@ export async function rebuildRelease(req: RebuildRequest): Promise<RebuildResult
       commit: a.commit,
       path: integrationPath,
       sourceDateEpoch: epoch,
-      published: { fileName: got.wheel.fileName, sha256: got.wheel.sha256 },
+      published: { fileName: got.wheel.fileName, sha256: got.wheel.sha256, uri: got.wheel.uri },
+      attestation: { uri: a.uri, sha256: a.sha256 },
       rebuilt: { fileName: rebuilt.fileName, sha256: sha256Hex(rebuilt.bytes) },
       differences,
     };

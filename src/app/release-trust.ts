@@ -1,6 +1,6 @@
 import { verifyAttestation } from '../attest/verify.ts';
 import { isProvenantError, ProvenantError } from '../errors.ts';
-import { consistentTargetPath, POLICY_TARGET, SIGSTORE_TRUSTED_ROOT_TARGET } from '../formats/layout.ts';
+import { targetObjectKey, POLICY_TARGET, SIGSTORE_TRUSTED_ROOT_TARGET } from '../formats/layout.ts';
 import { normalizeProjectName } from '../formats/pep503.ts';
 import { parsePolicy, type Policy } from '../policy/policy.ts';
 import type { Storage } from '../storage/storage.ts';
@@ -43,7 +43,7 @@ export function publishedTrustCheck(storage: Storage, signers: SignerSource): (b
 
 async function readPublishedTrust(storage: Storage, signers: SignerSource): Promise<{ policy: Policy; sigstoreRoot: Uint8Array | undefined }> {
   const state = await loadTrustedState(storage, await trustAnchorOf(signers));
-  const policy = await readTarget(storage, state.targets.signed.targets, POLICY_TARGET);
+  const policy = await readTarget(storage, state.targets.signed.targets, POLICY_TARGET, state.config.layout);
   if (!policy) {
     throw new ProvenantError('E_POLICY_MISSING', `the repository publishes no attestation policy (TUF target ${POLICY_TARGET})`, {
       exitClass: 'verification',
@@ -51,15 +51,15 @@ async function readPublishedTrust(storage: Storage, signers: SignerSource): Prom
       hint: 'publish one with `provenant repo set-trust --policy policy.json` (docs/policy.md)',
     });
   }
-  return { policy: parsePolicy(policy, POLICY_TARGET), sigstoreRoot: await readTarget(storage, state.targets.signed.targets, SIGSTORE_TRUSTED_ROOT_TARGET) };
+  return { policy: parsePolicy(policy, POLICY_TARGET), sigstoreRoot: await readTarget(storage, state.targets.signed.targets, SIGSTORE_TRUSTED_ROOT_TARGET, state.config.layout) };
 }
 
 /** A top-level target's bytes, pinned by the targets metadata's length and sha256; undefined when not a target. */
-export async function readTarget(storage: Storage, targets: Record<string, { length: number; hashes: Record<string, string> }>, target: string): Promise<Uint8Array | undefined> {
+export async function readTarget(storage: Storage, targets: Record<string, { length: number; hashes: Record<string, string> }>, target: string, layout: 'datadog-v2' | undefined): Promise<Uint8Array | undefined> {
   const info = targets[target];
   if (!info) return undefined;
   const sha = info.hashes.sha256;
-  const key = sha ? consistentTargetPath(target, sha) : target;
+  const key = sha ? targetObjectKey(target, sha, layout) : target;
   const obj = await storage.get(key);
   if (!obj || obj.bytes.length !== info.length || sha256Hex(obj.bytes) !== sha) {
     throw new ProvenantError('E_TARGET_DIGEST', `${key} in ${storage.location} is ${obj ? 'not the file the targets metadata pins' : 'missing'}`, {

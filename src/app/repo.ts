@@ -2,7 +2,8 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Metadata, Targets } from '@tufjs/models';
 import { ProvenantError } from '../errors.ts';
-import { POLICY_TARGET, SIGSTORE_TRUSTED_ROOT_TARGET, consistentTargetPath } from '../formats/layout.ts';
+import { DDV2_LATEST, DDV2_POINTER_PREFIX, DDV2_ROLE } from '../formats/datadog-v2.ts';
+import { POLICY_TARGET, SIGSTORE_TRUSTED_ROOT_TARGET, targetObjectKey } from '../formats/layout.ts';
 import { trustTargetFiles } from './trust-targets.ts';
 import { defaultPolicy, renderPolicy } from '../policy/policy.ts';
 import { assignRoles, closeAll, createKey, loadSigner, passphraseFor, readKeyIndex, recordKeyRefs, type KeyRefRecord } from '../signers/key-store.ts';
@@ -63,6 +64,8 @@ export interface InitOptions {
   /** Type of a newly generated attestation key (default ecdsa, P-256). */
   attestationKeyType?: KeyType;
   binCount?: number;
+  /** `datadog-v2`: the layout Datadog's own downloader reads (docs/datadog-v2.md); default provenant's. */
+  layout?: 'datadog-v2' | undefined;
   /** Root keys to generate and require (default 1; production: 2 or more). */
   rootThreshold?: number;
   /**
@@ -127,6 +130,7 @@ export async function initRepository(storage: Storage, reporter: Reporter = sile
       configVersion: 1,
       specVersion: SPEC_VERSION,
       consistentSnapshot: true,
+      ...(opts.layout ? { layout: opts.layout } : {}),
       bins: { count: opts.binCount ?? DEFAULT_BIN_COUNT, namePrefix: DEFAULT_BIN_PREFIX },
       roles: {
         root: role('root', ids.root, rootThreshold),
@@ -225,12 +229,12 @@ export async function initRepository(storage: Storage, reporter: Reporter = sile
     const timestamp = nextTimestamp(1, snapshotBytes, 1, config.specVersion, expiresFor(config, 'timestamp', now));
     const timestampBytes = serializeMetadata(await signMetadata(timestamp, [onlineSigner], 'timestamp'));
 
-    const policyKey = consistentTargetPath(POLICY_TARGET, policyTarget.hashes.sha256!);
+    const policyKey = targetObjectKey(POLICY_TARGET, policyTarget.hashes.sha256!, config.layout);
     const configBytes = renderConfig(config);
     await storage.put(CONFIG_KEY, configBytes, objectPropsFor(CONFIG_KEY));
     await storage.putImmutable(policyKey, policyBytes, objectPropsFor(policyKey));
     for (const f of extra) {
-      const key = consistentTargetPath(f.path, f.target.hashes.sha256!);
+      const key = targetObjectKey(f.path, f.target.hashes.sha256!, config.layout);
       await storage.putImmutable(key, f.bytes, objectPropsFor(key));
     }
     for (const [key, bytes] of writes) await storage.putImmutable(key, bytes, objectPropsFor(key));
@@ -361,6 +365,16 @@ export interface RepoStatus {
   settings: 'key store' | 'repository';
   /** Validly signed snapshots newer than the committed one that no timestamp is known to pin (leftovers). */
   uncommittedSnapshots: number[];
+  /** Present for a repository not in the default layout. */
+  layout?: 'datadog-v2';
+}
+
+/** The release a pointer target path names (either layout), or undefined for other targets. */
+function releaseOfTarget(targetPath: string): { project: string } | undefined {
+  const parts = targetPath.split('/');
+  if (parts[0] === 'pointers' && parts.length === 3) return { project: parts[1]! };
+  if (targetPath.startsWith(`${DDV2_POINTER_PREFIX}/`) && parts.length === 4 && parts[3] !== `${DDV2_LATEST}.json`) return { project: parts[2]! };
+  return undefined;
 }
 
 /**
@@ -393,10 +407,10 @@ export async function repoStatus(storage: Storage, opts: { now?: () => Date; tru
   const projects = new Set<string>();
   for (const name of names) {
     const bin = await loadBin(storage, state, name);
-    // Bins also hold release approvals (docs/approvals.md); a release is its pointer.
-    const paths = Object.keys(bin.signed.targets).filter((p) => p.startsWith('pointers/'));
+    // Bins also hold release approvals and rebuild VSAs (docs/approvals.md, docs/rebuild.md), wheelsmith its latest.json: a release is its pointer.
+    const paths = Object.keys(bin.signed.targets).map(releaseOfTarget).filter((r) => r !== undefined);
     releases += paths.length;
-    for (const p of paths) projects.add(p.split('/')[1] ?? p);
+    for (const r of paths) projects.add(r.project);
     if (oldest === '' || bin.signed.expires < oldest) oldest = bin.signed.expires;
     if (Date.parse(bin.signed.expires) <= now.getTime()) expiredBins++;
   }
@@ -414,7 +428,8 @@ export async function repoStatus(storage: Storage, opts: { now?: () => Date; tru
     specVersion: root.specVersion,
     consistentSnapshot: root.consistentSnapshot,
     roles,
-    bins: { count: names.length, namePrefix: state.config.bins.namePrefix, oldestExpiry: oldest, expired: expiredBins },
+    ...(state.config.layout ? { layout: state.config.layout } : {}),
+    bins: { count: names.length, namePrefix: state.config.layout === 'datadog-v2' ? DDV2_ROLE : state.config.bins.namePrefix, oldestExpiry: oldest, expired: expiredBins },
     releases,
     projects: projects.size,
     policyTarget: POLICY_TARGET in state.targets.signed.targets,

@@ -1,5 +1,5 @@
-import { constants, existsSync, type Stats } from 'node:fs';
-import { open, readdir, realpath, stat, type FileHandle } from 'node:fs/promises';
+import { constants, existsSync } from 'node:fs';
+import { open, readdir, realpath, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -9,7 +9,7 @@ import { normalizeProjectName } from '../formats/pep503.ts';
 import { negotiateSimple, SIMPLE_MEDIA_TYPES } from '../simple-index/negotiate.ts';
 import { isKeyStoreDir, KEY_FILE_NAME, KEY_SNIFF_BYTES, looksLikePrivateKey } from '../signers/key-store-location.ts';
 import { objectPropsFor } from '../storage/object-props.ts';
-import { isWithin, realPathOf } from '../util/real-path.ts';
+import { isWithin, openedPath, realPathOf } from '../util/real-path.ts';
 
 /**
  * `provenant serve`: a read-only HTTP server for a local repository directory, behaving like a
@@ -217,19 +217,6 @@ const KEY_REFUSED = 'forbidden: provenant serve never serves key material\n';
 // blocking until a writer comes.
 const OPEN_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0);
 
-/**
- * Where the open file really is: a regular file's real path, named by the kernel for the open
- * descriptor where it can (Linux /proc), else the requested path resolved again; either way it
- * must lead to the very inode that is open, or the answer is undefined (not served).
- */
-async function openedFile(fh: FileHandle, requested: string): Promise<{ real: string; stat: Stats } | undefined> {
-  const opened = await fh.stat();
-  if (!opened.isFile()) return undefined;
-  const real = await realpath(`/proc/self/fd/${fh.fd}`).catch(() => realpath(requested)).catch(() => undefined);
-  const there = real === undefined ? undefined : await stat(real).catch(() => undefined);
-  return there && there.dev === opened.dev && there.ino === opened.ino ? { real: real!, stat: opened } : undefined;
-}
-
 /** The real path of `p` if it exists and stays under `root` (symlinks included), else undefined. */
 async function insideRoot(root: string, p: string): Promise<string | undefined> {
   const real = await realpath(p).catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' || e.code === 'ENOTDIR' ? p : undefined));
@@ -257,10 +244,10 @@ async function sendFile(
   if (!fh) return plain(404, 'not found\n');
   let streaming = false;
   try {
-    const where = await openedFile(fh, file);
-    if (where === undefined || !isWithin(root, where.real)) return plain(404, 'not found\n');
-    if (await isKeyMaterial(root, where.real)) return plain(403, KEY_REFUSED);
-    const info = where.stat;
+    const info = await fh.stat();
+    const real = info.isFile() ? openedPath(fh.fd, file, info) : undefined;
+    if (real === undefined || !isWithin(root, real)) return plain(404, 'not found\n');
+    if (await isKeyMaterial(root, real)) return plain(403, KEY_REFUSED);
     const head = Buffer.alloc(Math.min(info.size, KEY_SNIFF_BYTES));
     await fh.read(head, 0, head.length, 0);
     if (looksLikePrivateKey(head)) return plain(403, KEY_REFUSED);

@@ -1,6 +1,6 @@
 import { parseSigstoreTrustedRoot } from '../attest/sigstore-root.ts';
 import { ProvenantError } from '../errors.ts';
-import { consistentTargetPath, POLICY_TARGET, SIGSTORE_TRUSTED_ROOT_TARGET } from '../formats/layout.ts';
+import { targetObjectKey, POLICY_TARGET, SIGSTORE_TRUSTED_ROOT_TARGET } from '../formats/layout.ts';
 import { parsePolicy } from '../policy/policy.ts';
 import { silentReporter, type Reporter } from '../reporter.ts';
 import { objectPropsFor } from '../storage/object-props.ts';
@@ -74,7 +74,7 @@ export async function publishTrustTargets(
     // Every signer before any write: a missing targets key leaves the repository untouched.
     const commitSigners = await signersForCommit(state, signers, changes);
     for (const f of changed) {
-      const key = consistentTargetPath(f.path, f.target.hashes.sha256!);
+      const key = targetObjectKey(f.path, f.target.hashes.sha256!, state.config.layout);
       // Content-addressed: a copy left by an earlier attempt is the same bytes ('identical').
       await storage.putImmutable(key, f.bytes, objectPropsFor(key));
     }

@@ -281,3 +281,12 @@ export function shapeProblems(base: { root: Root; targets: Targets }, next: { ro
   }
   return out;
 }
+
+/** Changing targets by ceremony edits the hashed-bin delegation, which the datadog-v2 layout does not have. */
+export function targetsLayoutRefused(file?: string): ProvenantError {
+  return new ProvenantError('E_REPO_LAYOUT', 'ceremonies that change targets support the default (hashed bins) layout only; this repository uses datadog-v2', {
+    exitClass: 'usage',
+    ...(file ? { file } : {}),
+    hint: 'root ceremonies work in both layouts; change a datadog-v2 policy with `provenant repo set-trust --policy` (docs/datadog-v2.md)',
+  });
+}

@@ -1,5 +1,5 @@
 import type { Root, Targets } from '@tufjs/models';
-import { succinctRolesOf } from '../tuf/changes.ts';
+import { releaseDelegationOf } from '../tuf/changes.ts';
 import { RepositoryConfigSchema, TOP_ROLES, type RepositoryConfig } from '../tuf/config.ts';
 
 /**
@@ -14,7 +14,7 @@ export function settingsAfter(config: RepositoryConfig, root: Root | undefined, 
     roles[role] = { ...config.roles[role], keyids: [...r.keyIDs], threshold: r.threshold };
   }
   if (targets) {
-    const bins = succinctRolesOf(targets);
+    const bins = releaseDelegationOf(targets);
     roles.bins = { ...config.roles.bins, keyids: [...bins.keyIDs], threshold: bins.threshold };
   }
   return RepositoryConfigSchema.parse({ ...config, roles });

@@ -1,11 +1,11 @@
 import { z } from 'zod';
+import { IN_TOTO_STATEMENT_V1, parseStatementPayload, renderStatement } from './signed-statement.ts';
 
 /**
  * A release approval (docs/approvals.md): an in-toto statement whose subject is the wheel
  * (file name and sha256) and whose predicate says who approved it, when and why. Pure.
  */
 export const APPROVAL_PREDICATE_TYPE = 'https://provenant.dev/approval/v1';
-export const IN_TOTO_STATEMENT_V1 = 'https://in-toto.io/Statement/v1';
 
 export interface ApprovalInput {
   project: string;
@@ -42,19 +42,10 @@ export function approvalStatement(i: ApprovalInput): ApprovalStatement {
 }
 
 export function renderApprovalStatement(s: ApprovalStatement): Uint8Array {
-  return new TextEncoder().encode(JSON.stringify(s));
+  return renderStatement(s);
 }
 
 /** The statement, or why the bytes are not an approval statement. */
 export function parseApprovalStatement(payload: Uint8Array): { statement: ApprovalStatement } | { problem: string } {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(new TextDecoder().decode(payload));
-  } catch (e) {
-    return { problem: `the payload is not JSON: ${(e as Error).message}` };
-  }
-  const r = ApprovalStatementSchema.safeParse(raw);
-  if (r.success) return { statement: r.data };
-  const issue = r.error.issues[0]!;
-  return { problem: `not an approval statement (${APPROVAL_PREDICATE_TYPE}): ${issue.path.join('.') || '(root)'}: ${issue.message}` };
+  return parseStatementPayload(ApprovalStatementSchema, payload, `an approval statement (${APPROVAL_PREDICATE_TYPE})`);
 }

@@ -40,7 +40,21 @@ export function consistentTargetPath(targetPath: string, sha256Hex: string): str
   return `${targetPath.slice(0, slash + 1)}${sha256Hex}.${targetPath.slice(slash + 1)}`;
 }
 
+/**
+ * Storage key of a TUF target's file: its consistent-snapshot name, under `targets/` in the
+ * datadog-v2 layout (whose clients fetch targets from `<repository>/targets/`).
+ */
+export function targetObjectKey(targetPath: string, sha256Hex: string, layout: 'datadog-v2' | undefined): string {
+  const key = consistentTargetPath(targetPath, sha256Hex);
+  return layout === 'datadog-v2' ? `targets/${key}` : key;
+}
+
 /** A release approval (docs/approvals.md): a TUF target in the bins, one per approver key. */
 export function approvalTargetPath(project: string, version: string, keyId: string): string {
   return `approvals/${project}/${version}/${keyId}.sigstore.json`;
+}
+
+/** A rebuilder's verification summary attestation (docs/rebuild.md): a TUF target in the bins, one per rebuilder key. */
+export function rebuildTargetPath(project: string, version: string, keyId: string): string {
+  return `rebuilds/${project}/${version}/${keyId}.sigstore.json`;
 }

@@ -18,22 +18,27 @@ const PublicKeySchema = z.object({
   keyval: z.object({ public: z.string().min(1) }),
 });
 
-const ApprovalsSchema = z
-  .object({
-    /** keyid → public key of each approver (CI, release managers); attestation keys are not implied. */
-    keys: z.record(z.string().regex(/^[0-9a-f]{64}$/), PublicKeySchema),
-    /** How many distinct approvers' keys must have approved the exact wheel. */
-    threshold: z.number().int().min(1),
-    /**
-     * The projects (PEP 503 normalized) that need approvals; absent: every project of the repository.
-     * Compared verbatim with the normalized name, so another spelling would silently need no approval: refused.
-     */
-    projects: z.array(z.string().min(1).refine((p) => p === normalizeProjectName(p), { message: 'not a PEP 503 normalized project name (lower case, runs of -_. as one -)' })).optional(),
-  })
-  .refine((a) => a.threshold <= Object.keys(a.keys).length, {
-    message: 'approval threshold is larger than the number of approval keys: no release could ever be accepted',
-    path: ['threshold'],
-  });
+/**
+ * k of n keys that must each have signed a statement about the exact wheel (approvals, rebuild
+ * VSAs). `what` names the signers in the refusal of an unreachable threshold.
+ */
+const signerQuorumSchema = (what: string) =>
+  z
+    .object({
+      /** keyid → public key of each signer; attestation keys are not implied. */
+      keys: z.record(z.string().regex(/^[0-9a-f]{64}$/), PublicKeySchema),
+      /** How many distinct keys must have signed a statement about the exact wheel. */
+      threshold: z.number().int().min(1),
+      /**
+       * The projects (PEP 503 normalized) the rule applies to; absent: every project of the repository.
+       * Compared verbatim with the normalized name, so another spelling would silently match nothing: refused.
+       */
+      projects: z.array(z.string().min(1).refine((p) => p === normalizeProjectName(p), { message: 'not a PEP 503 normalized project name (lower case, runs of -_. as one -)' })).optional(),
+    })
+    .refine((a) => a.threshold <= Object.keys(a.keys).length, {
+      message: `${what} threshold is larger than the number of ${what} keys: no release could ever be accepted`,
+      path: ['threshold'],
+    });
 
 export const PolicySchema = z.object({
   policyVersion: z.literal(1),
@@ -70,12 +75,20 @@ export const PolicySchema = z.object({
    * (signed statements bound to its wheel's sha256) by `threshold` distinct keys listed here.
    * Absent: no approvals needed.
    */
-  approvals: ApprovalsSchema.optional(),
+  approvals: signerQuorumSchema('approval').optional(),
+  /**
+   * Independent rebuilders (docs/rebuild.md): a release is accepted only with SLSA verification
+   * summary attestations (PASSED, bound to its wheel and its attestation) by `threshold` distinct
+   * keys listed here. Absent: no rebuild needed.
+   */
+  rebuilders: signerQuorumSchema('rebuilder').optional(),
 });
 
 export type Policy = z.infer<typeof PolicySchema>;
 export type PolicyKey = z.infer<typeof PublicKeySchema>;
-export type ApprovalsPolicy = z.infer<typeof ApprovalsSchema>;
+/** A `keys`/`threshold`/`projects` rule: `approvals` and `rebuilders`. */
+export type SignerQuorum = z.infer<ReturnType<typeof signerQuorumSchema>>;
+export type ApprovalsPolicy = SignerQuorum;
 
 export function renderPolicy(p: Policy): Uint8Array {
   return new TextEncoder().encode(`${JSON.stringify(PolicySchema.parse(p), null, 2)}\n`);

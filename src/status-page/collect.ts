@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import type { Metadata, TargetFile, Targets } from '@tufjs/models';
-import { isProvenantError } from '../errors.ts';
+import { isProvenantError, ProvenantError } from '../errors.ts';
 import { consistentTargetPath, POLICY_TARGET, SIGSTORE_TRUSTED_ROOT_TARGET } from '../formats/layout.ts';
 import { parsePolicy, type Policy } from '../policy/policy.ts';
 import type { Storage } from '../storage/storage.ts';
@@ -40,6 +40,13 @@ export interface CollectOptions {
 export async function collectStatusFacts(storage: Storage, opts: CollectOptions): Promise<StatusFacts> {
   const limit = opts.concurrency ?? 16;
   const state = await loadTrustedState(storage, opts.anchor);
+  if (state.config.layout === 'datadog-v2') {
+    // The pages read provenant's pointers; a page listing no release would say something false.
+    throw new ProvenantError('E_REPO_LAYOUT', 'status pages are not made for a repository in the datadog-v2 layout', {
+      exitClass: 'input',
+      hint: 'use `provenant repo status` (text or --json), which verifies this layout too (docs/datadog-v2.md)',
+    });
+  }
   const names = binNames(state.targets.signed);
   const bins = await mapLimited(names, limit, (name) => loadBin(storage, state, name));
   const targets = bins.flatMap((b) => Object.values(b.signed.targets));

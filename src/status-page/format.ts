@@ -42,7 +42,7 @@ export function trustSentence(m: { anchored: boolean }): string {
     : "Checked against the repository's own 1.root.json only (no key store root.json was given): self-consistency, not trust.";
 }
 
-export const ALL_CHECKS_PASSED = "pointer, attestation digest, signature, statement, subject and provenance policy, checked as provenant download checks them (short of fetching the wheel; release approvals, where the policy requires them, are counted by download only)";
+export const ALL_CHECKS_PASSED = "pointer, attestation digest, signature, statement, subject and provenance policy, checked as provenant download checks them (short of fetching the wheel; release approvals and rebuild VSAs, where the policy requires them, are counted by download only)";
 
 export function signatureText(s: SignatureFacts | undefined): string {
   if (!s) return 'not verified';

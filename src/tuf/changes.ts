@@ -1,5 +1,6 @@
 import { MetaFile, Root, Snapshot, TargetFile, Targets, Timestamp } from '@tufjs/models';
 import { ProvenantError } from '../errors.ts';
+import { DDV2_DELEGATED_PATHS, DDV2_ROLE, layoutOfTargets } from '../formats/datadog-v2.ts';
 import type { PublicKeyInfo } from '../signers/signer.ts';
 import { sha256Hex } from '../util/hash.ts';
 import { binBitLength, checkExpiry, expiresAt, type RepositoryConfig, type SigningRole } from './config.ts';
@@ -44,13 +45,19 @@ export function initialRoot(config: RepositoryConfig, keys: Record<SigningRole, 
   } as never);
 }
 
-/** Targets version 1: the given targets (the attestation policy) and the succinct hashed-bin delegation. */
+/**
+ * Targets version 1: the given targets (the attestation policy) and the delegation of release
+ * targets: succinct hashed bins, or in the datadog-v2 layout the one role `wheelsmith`, limited to
+ * the pointer paths (a target it signs anywhere else is not its to sign, and clients ignore it).
+ */
 export function initialTargets(
   config: RepositoryConfig,
   binKeys: readonly KeyedPublicKey[],
   targets: readonly TargetFile[],
   now: Date,
 ): Targets {
+  const keyids = binKeys.map((k) => k.keyId);
+  const threshold = config.roles.bins.threshold;
   return Targets.fromJSON({
     spec_version: config.specVersion,
     version: 1,
@@ -58,12 +65,9 @@ export function initialTargets(
     targets: Object.fromEntries(targets.map((t) => [t.path, t.toJSON()])),
     delegations: {
       keys: keysJson(binKeys),
-      succinct_roles: {
-        keyids: binKeys.map((k) => k.keyId),
-        threshold: config.roles.bins.threshold,
-        bit_length: binBitLength(config.bins.count),
-        name_prefix: config.bins.namePrefix,
-      },
+      ...(config.layout === 'datadog-v2'
+        ? { roles: [{ name: DDV2_ROLE, keyids, threshold, terminating: true, paths: DDV2_DELEGATED_PATHS }] }
+        : { succinct_roles: { keyids, threshold, bit_length: binBitLength(config.bins.count), name_prefix: config.bins.namePrefix } }),
     },
   } as never);
 }
@@ -79,8 +83,29 @@ export function succinctRolesOf(targets: Targets): SuccinctRoles {
   return s;
 }
 
+/**
+ * The roles release targets are delegated to, whichever the layout: the hashed bins, or the one
+ * `wheelsmith` role (datadog-v2). `roleFor` is the role that may sign a path, undefined when
+ * none may: such a target is refused before anything is signed.
+ */
+export interface ReleaseDelegation {
+  names: string[];
+  keyIDs: string[];
+  threshold: number;
+  roleFor(path: string): string | undefined;
+}
+
+export function releaseDelegationOf(targets: Targets): ReleaseDelegation {
+  const role = targets.delegations?.roles?.[DDV2_ROLE];
+  if (role && layoutOfTargets(targets) === 'datadog-v2') {
+    return { names: [DDV2_ROLE], keyIDs: role.keyIDs, threshold: role.threshold, roleFor: (p) => (role.isDelegatedPath(p) ? DDV2_ROLE : undefined) };
+  }
+  const s = succinctRolesOf(targets);
+  return { names: [...s.getRoles()], keyIDs: s.keyIDs, threshold: s.threshold, roleFor: (p) => s.getRoleForTarget(p) };
+}
+
 export function binNames(targets: Targets): string[] {
-  return [...succinctRolesOf(targets).getRoles()];
+  return releaseDelegationOf(targets).names;
 }
 
 export function emptyBin(config: RepositoryConfig, now: Date): Targets {
@@ -139,10 +164,10 @@ function releaseImmutable(existing: TargetFile, t: TargetFile): ProvenantError {
  * The next version of a bin with `add` included. Only new paths are added: a published target
  * never changes (E_RELEASE_IMMUTABLE), whoever the caller, so no bin provenant signs moves a release.
  */
-export function binWithTargets(bin: Targets, add: readonly TargetFile[], version: number, expires: string): Targets {
+export function binWithTargets(bin: Targets, add: readonly TargetFile[], version: number, expires: string, movable: (path: string) => boolean = () => false): Targets {
   for (const t of add) {
     const existing = bin.targets[t.path];
-    if (existing && !sameTarget(existing, t)) throw releaseImmutable(existing, t);
+    if (existing && !sameTarget(existing, t) && !movable(t.path)) throw releaseImmutable(existing, t);
   }
   return targetsWith(bin, add, version, expires);
 }
@@ -172,12 +197,22 @@ export function resigned<T extends Targets | Snapshot | Root>(md: T, version: nu
   return (md.constructor as unknown as { fromJSON(d: unknown): T }).fromJSON({ ...json, version, expires });
 }
 
-/** Groups targets by the bin the succinct delegation assigns them to. */
+/**
+ * Groups targets by the role the delegation assigns them to. A path no role may sign is refused
+ * (E_REPO_LAYOUT): clients would never find it, so publishing it would only burn the version.
+ */
 export function groupByBin(targets: Targets, files: readonly TargetFile[]): Map<string, TargetFile[]> {
-  const succinct = succinctRolesOf(targets);
+  const delegation = releaseDelegationOf(targets);
   const out = new Map<string, TargetFile[]>();
   for (const f of files) {
-    const bin = succinct.getRoleForTarget(f.path);
+    const bin = delegation.roleFor(f.path);
+    if (bin === undefined) {
+      throw new ProvenantError('E_REPO_LAYOUT', `no delegated role of this repository may sign ${f.path}`, {
+        exitClass: 'input',
+        file: f.path,
+        hint: `this repository's layout delegates only ${delegation.names.length === 1 ? `${delegation.names[0]} (its paths are in targets.json)` : 'its hashed bins'}; approvals and other extra targets need the default layout`,
+      });
+    }
     out.set(bin, [...(out.get(bin) ?? []), f]);
   }
   return out;

@@ -57,6 +57,12 @@ export const RepositoryConfigSchema = z.object({
   specVersion: z.string().regex(/^1\.0\.\d+$/),
   /** Always true: versioned metadata and hash-prefixed targets are what makes publishing crash-safe. */
   consistentSnapshot: z.literal(true),
+  /**
+   * Absent: provenant's layout (pointers in succinct hashed bins). `datadog-v2`: Datadog's
+   * downloader's layout (docs/datadog-v2.md): one delegated role, `wheelsmith`, signed with the
+   * keys of `roles.bins`; `bins.count` and `bins.namePrefix` are then unused.
+   */
+  layout: z.literal('datadog-v2').optional(),
   bins: z.object({
     /** Number of succinct hashed bins (TAP 15): a power of two from 2 to 65536. */
     count: z

@@ -2,7 +2,8 @@ import { isDeepStrictEqual } from 'node:util';
 import { Metadata, MetadataKind, type Root, type Snapshot, type Targets, type Timestamp } from '@tufjs/models';
 import { ProvenantError } from '../errors.ts';
 import type { Storage } from '../storage/storage.ts';
-import { succinctRolesOf } from './changes.ts';
+import { releaseDelegationOf, succinctRolesOf } from './changes.ts';
+import { DDV2_ROLE, layoutOfTargets } from '../formats/datadog-v2.ts';
 import { CONFIG_KEY, parseConfig, type RepositoryConfig } from './config.ts';
 import { adoptableTargets, examineHistory, targetsOf, TimestampMoved, type History } from './history.ts';
 import { expectVersion, incomplete, parseMetadata, tampered, verifySigned } from './metadata-checks.ts';
@@ -239,9 +240,13 @@ function checkConfigAgrees(config: RepositoryConfig, root: Root, targets: Target
     if (!signed || !sameSet(signed.keyIDs, config.roles[role].keyids)) throw disagree(`roles.${role}.keyids`, `the ${role} keys differ`);
     if (signed.threshold !== config.roles[role].threshold) throw disagree(`roles.${role}.threshold`, `the ${role} threshold differs`);
   }
+  const isDdv2 = layoutOfTargets(targets) === 'datadog-v2';
+  if (isDdv2 !== (config.layout === 'datadog-v2')) throw disagree('layout', `targets delegates to ${isDdv2 ? `the ${DDV2_ROLE} role (layout datadog-v2)` : 'hashed bins (the default layout)'}`);
+  const delegation = releaseDelegationOf(targets);
+  if (!sameSet(delegation.keyIDs, config.roles.bins.keyids)) throw disagree('roles.bins.keyids', 'the bin keys differ');
+  if (delegation.threshold !== config.roles.bins.threshold) throw disagree('roles.bins.threshold', 'the bin threshold differs');
+  if (isDdv2) return;
   const succinct = succinctRolesOf(targets);
-  if (!sameSet(succinct.keyIDs, config.roles.bins.keyids)) throw disagree('roles.bins.keyids', 'the bin keys differ');
-  if (succinct.threshold !== config.roles.bins.threshold) throw disagree('roles.bins.threshold', 'the bin threshold differs');
   if (succinct.numberOfBins !== config.bins.count) throw disagree('bins.count', `targets delegates ${succinct.numberOfBins} bins`);
   if (succinct.namePrefix !== config.bins.namePrefix) throw disagree('bins.namePrefix', `targets names bins ${succinct.namePrefix}-…`);
 }

@@ -3,7 +3,7 @@ import { ProvenantError, isProvenantError } from '../errors.ts';
 import type { Signer } from '../signers/signer.ts';
 import { objectPropsFor } from '../storage/object-props.ts';
 import type { Storage } from '../storage/storage.ts';
-import { expiresFor, nextSnapshot, nextTimestamp, resigned, succinctRolesOf } from './changes.ts';
+import { expiresFor, nextSnapshot, nextTimestamp, releaseDelegationOf, resigned } from './changes.ts';
 import { checkExpiry } from './config.ts';
 import { timestampCopyKey } from './history.ts';
 import { validlySigned } from './metadata-checks.ts';
@@ -61,7 +61,7 @@ export async function signersForCommit(state: TrustedState, source: SignerSource
     if (!r) throw new ProvenantError('E_REPO_TAMPERED', `root defines no ${role} role`, { exitClass: 'verification', hint: 'the root in the repository is not one provenant signed: restore it from the key store\'s root.json' });
     return source.signersFor(role, r.keyIDs, r.threshold);
   };
-  const succinct = succinctRolesOf((changes.targets ?? state.targets.signed) as Targets);
+  const succinct = releaseDelegationOf((changes.targets ?? state.targets.signed) as Targets);
   const below = belowFloor(state, changes);
   return {
     root: changes.root ? await top('root') : [],

@@ -1,4 +1,4 @@
-import { lstatSync, readlinkSync, realpathSync } from 'node:fs';
+import { lstatSync, readlinkSync, realpathSync, statSync, type Stats } from 'node:fs';
 import path from 'node:path';
 
 /**
@@ -33,4 +33,25 @@ function resolveLoose(abs: string, depth: number): string {
 export function isWithin(outer: string, inner: string): boolean {
   const rel = path.relative(outer, inner);
   return rel === '' || (rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel));
+}
+
+/**
+ * Where an open file really is: the kernel's name for the descriptor where there is one (Linux
+ * /proc), else `requested` resolved again; either way the answer must lead to the very inode that
+ * is open (`opened`), or it is undefined. Checks made on paths before the open cannot see a
+ * directory swapped for a symlink in between; this looks at what the descriptor reads.
+ */
+export function openedPath(fd: number, requested: string, opened: Stats): string | undefined {
+  let real: string;
+  try {
+    real = readlinkSync(`/proc/self/fd/${fd}`);
+  } catch {
+    try {
+      real = realpathSync.native(requested);
+    } catch {
+      return undefined;
+    }
+  }
+  const there = statSync(real, { throwIfNoEntry: false });
+  return there !== undefined && there.dev === opened.dev && there.ino === opened.ino ? real : undefined;
 }

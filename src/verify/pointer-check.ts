@@ -1,5 +1,6 @@
 import type { TargetFile } from '@tufjs/models';
 import { normalizeProjectName } from '../formats/pep503.ts';
+import { parseDdPointer } from '../formats/datadog-v2.ts';
 import { parsePointer, type Pointer } from '../formats/pointer.ts';
 import { wheelBindingProblem } from '../formats/wheel-binding.ts';
 import { checkFailed } from './checks.ts';
@@ -14,17 +15,24 @@ export interface CheckedPointer {
 }
 
 /**
- * Pointer schema: the YAML schema (digest 64 hex, length a non-negative integer), the name and
+ * Pointer schema: the YAML schema (or Datadog's JSON schema, datadog-v2.ts) (digest 64 hex, length a non-negative integer), the name and
  * version the TUF target was published under, both URIs resolving inside the repository, and the
  * wheel's file name (PEP 427) naming that project and version. The last is what keeps a holder of
  * the online key alone, who can sign any pointer, from moving a genuine wheel and its genuine
  * attestation under another release: the attestation's subject names the file, the file the release.
  */
-export function checkPointer(bytes: Uint8Array, target: TargetFile, expected: { project: string; version: string }, repositoryUrl: string): CheckedPointer {
+export function checkPointer(
+  bytes: Uint8Array,
+  target: TargetFile,
+  expected: { project: string; version: string },
+  repositoryUrl: string,
+  layout?: 'datadog-v2',
+): CheckedPointer {
   const file = target.path;
   let pointer: Pointer;
   try {
-    pointer = parsePointer(new TextDecoder().decode(bytes), file);
+    // The datadog-v2 pointer (JSON) is read into the same shape: every check below is shared.
+    pointer = layout === 'datadog-v2' ? parseDdPointer(bytes, expected.project, file) : parsePointer(new TextDecoder().decode(bytes), file);
   } catch (e) {
     const err = e as { message: string; field?: string };
     throw checkFailed('pointer schema', 'E_POINTER_SCHEMA', err.message, { file, field: err.field, hint: 'the signed pointer is malformed; the publisher must republish it' });

@@ -4,6 +4,7 @@ import { UnsignedMetadataError } from '@tufjs/models/dist/error.js';
 import { Updater } from 'tuf-js';
 import type { Reporter } from '../reporter.ts';
 import { ProvenantError } from '../errors.ts';
+import { DDV2_TARGETS_DIR, layoutOfTargets } from '../formats/datadog-v2.ts';
 import { consistentTargetPath, METADATA_DIR } from '../formats/layout.ts';
 import { readAll, type Fetcher } from '../net/fetcher.ts';
 import { TufFetcherAdapter } from '../net/tuf-fetcher.ts';
@@ -280,11 +281,21 @@ export class TufClient {
     return found;
   }
 
+  /**
+   * The repository's layout, as its signed top-level targets say: `datadog-v2` when they delegate
+   * to the one `wheelsmith` role (docs/datadog-v2.md), whose targets live under `targets/`.
+   */
+  layout(): 'datadog-v2' | undefined {
+    const targets = this.internals.trustedSet.targets?.signed;
+    return targets ? layoutOfTargets(targets) : undefined;
+  }
+
   /** Where the target is fetched from: its consistent-snapshot name when the root says so. */
   targetUrl(info: TargetFile): string {
     const consistent = this.internals.trustedSet.root.signed.consistentSnapshot;
     const hash = consistentHash(info.hashes);
-    const key = consistent && hash ? consistentTargetPath(info.path, hash) : info.path;
+    const named = consistent && hash ? consistentTargetPath(info.path, hash) : info.path;
+    const key = this.layout() === 'datadog-v2' ? `${DDV2_TARGETS_DIR}/${named}` : named;
     return `${this.repositoryUrl}${key.split('/').map(encodeURIComponent).join('/')}`;
   }
 

@@ -9,8 +9,8 @@
  * hard links is refused: a link made to a file outside looks like any file inside.
  */
 import { isUtf8 } from 'node:buffer';
-import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readlinkSync, readSync, realpathSync, statSync } from 'node:fs';
-import { isWithin } from '../util/real-path.ts';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readSync, realpathSync } from 'node:fs';
+import { isWithin, openedPath } from '../util/real-path.ts';
 import type { Stats } from 'node:fs';
 import path from 'node:path';
 import { ProvenantError } from '../errors.ts';
@@ -113,25 +113,6 @@ function hardLinked(tree: InputTree, ref: InputRef, links: number): ProvenantErr
   });
 }
 
-/**
- * Where the open file really is. On Linux the kernel's name for the descriptor says it exactly;
- * elsewhere the path is resolved again and must lead to the very file that was opened. Either
- * way a directory on the path swapped for a symlink after the checks cannot go unseen.
- */
-function openedAt(fd: number, target: string, st: Stats): string | undefined {
-  try {
-    return readlinkSync(`/proc/self/fd/${fd}`);
-  } catch {
-    try {
-      const real = realpathSync.native(target);
-      const again = statSync(real);
-      return again.dev === st.dev && again.ino === st.ino ? real : undefined;
-    } catch {
-      return undefined;
-    }
-  }
-}
-
 function missing(tree: InputTree, ref: InputRef): undefined {
   if (ref.required) throw notFile(tree, ref, 'gone (removed while the build ran)');
   return undefined;
@@ -172,7 +153,7 @@ export function readInput(tree: InputTree, abs: string, ref: InputRef): FileRead
     const st = fstatSync(fd);
     if ((st.mode & S_IFMT) !== S_IFREG) throw notFile(tree, ref, KINDS[st.mode & S_IFMT] ?? 'of an unknown kind');
     // The checks above looked at paths; what counts is the file this descriptor reads.
-    const real = openedAt(fd, target, st);
+    const real = openedPath(fd, target, st);
     if (real === undefined) throw notFile(tree, ref, 'a path that changed while the build ran');
     if (!isWithin(tree.realRoot(), real)) throw outside(tree, ref, real);
     if (st.nlink > 1) throw hardLinked(tree, ref, st.nlink);

@@ -82,4 +82,15 @@ test('download refuses a release with 0 and 1 of 2 approvals, accepts it with 2 
   const status = await run('repo', 'status', '--repository', 'repository', '--keys', 'keys', '--json');
   assert.equal(status.code, 0, status.err);
   assert.equal((JSON.parse(status.out) as { releases: number }).releases, 1);
+
+  // A release published after the policy has no approvals yet: release's own test download must
+  // not fail it for that (approvers sign after), while hosts still refuse it until they do.
+  const later = await w.release('nginx');
+  assert.equal(later.code, 0, later.err);
+  const nginx = later.summary!.integrations[0]!;
+  assert.equal(nginx.ok, true);
+  assert.equal(nginx.steps.find((x) => x.step === 'test download')?.status, 'ok');
+  const host = await run('download', nginx.project!, '--version', nginx.version!, '--repository', 'repository', '--root', path.join(w.dir, 'keys/root.json'), '--state-dir', path.join(w.dir, 'state'), '--dest', path.join(w.dir, 'dest-nginx'));
+  assert.equal(host.code, 5, host.err);
+  assert.match(host.err, /E_APPROVALS_MISSING/);
 });

@@ -14,7 +14,7 @@ import { download } from '../download/helpers/run.ts';
 import { python } from '../helpers/peers.ts';
 
 /** `provenant <args>` in-process (stdin is no terminal here), in the fixture's directory. */
-export async function cli(fx: RepoFixture, ...args: string[]): Promise<{ code: number; out: string; err: string }> {
+export async function cli(fx: { dir: string }, ...args: string[]): Promise<{ code: number; out: string; err: string }> {
   const o: Output & { out: string; err: string } = { out: '', err: '', interactive: false, stdout: (t) => void (o.out += t), stderr: (t) => void (o.err += t) };
   const code = await main(args, o, {}, fx.dir);
   return { code, out: o.out, err: o.err };

@@ -1,49 +1,15 @@
 // provenant rebuild: releases built in a real git checkout, fetched back through the verifying
 // downloader and rebuilt from the commit their signed provenance names.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { appendFile, cp, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
-import { promisify } from 'node:util';
 import { buildIntegrations } from '../../src/app/build.ts';
-import type { RebuildResult } from '../../src/app/rebuild.ts';
 import { listIntegrations } from '../../src/app/workspace.ts';
-import { main } from '../../src/cli/main.ts';
+import { exportPrivateKeyPem, generatePrivateKey } from '../../src/signers/key-file.ts';
 import { buildWheel } from '../../src/wheel/wheel.ts';
-import { REPO_ROOT, tempDir } from '../helpers/peers.ts';
-
-const run = promisify(execFile);
-const GIT_ENV = { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@example.com', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@example.com', GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null' };
-
-async function git(cwd: string, ...args: string[]): Promise<string> {
-  return (await run('git', args, { cwd, env: GIT_ENV })).stdout.trim();
-}
-
-/** A checkout holding the examples under integrations/, committed; keys and repository beside it. */
-async function setup(t: Parameters<typeof tempDir>[0]) {
-  const work = await tempDir(t, 'provenant-rebuild-');
-  const checkout = path.join(work, 'src');
-  const integrations = path.join(checkout, 'integrations');
-  await cp(path.join(REPO_ROOT, 'examples/integrations'), integrations, { recursive: true, filter: (s) => path.basename(s) !== 'dist' });
-  await writeFile(path.join(checkout, '.gitignore'), 'dist/\n*.log\n');
-  await git(checkout, 'init', '-q', '-b', 'main');
-  await git(checkout, 'add', '-A');
-  await git(checkout, 'commit', '-q', '-m', 'integrations');
-  const commit = await git(checkout, 'rev-parse', 'HEAD');
-  const env = { PATH: process.env.PATH, HOME: work, SOURCE_DATE_EPOCH: '1700000000', GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null' };
-  const repoFlags = ['--repository', path.join(work, 'repository'), '--keys', path.join(work, 'keys')];
-  const cli = async (cwd: string, ...args: string[]) => {
-    const o = { out: '', err: '', interactive: false, stdout: (s: string) => void (o.out += s), stderr: (s: string) => void (o.err += s) };
-    const code = await main(args, o, env, cwd);
-    return { code, out: o.out, err: o.err };
-  };
-  const rebuild = async (spec: string, source = checkout) => {
-    const r = await cli(work, 'rebuild', spec, '--source', source, '--repository', path.join(work, 'repository'), '--root', path.join(work, 'keys/root.json'), '--json');
-    return { ...r, result: r.out ? (JSON.parse(r.out) as RebuildResult) : undefined };
-  };
-  return { work, checkout, integrations, commit, env, repoFlags, cli, rebuild };
-}
+import { git, setup } from './checkout.ts';
 
 test('a release built in a checkout rebuilds to the same bytes from its commit, whatever the checkout holds now', async (t) => {
   const s = await setup(t);
@@ -90,8 +56,13 @@ test('a published wheel that is not what its commit builds: exit 5, naming the f
   const pub = await s.cli(s.integrations, 'publish', 'redisdb', ...s.repoFlags);
   assert.equal(pub.code, 0, pub.err);
 
-  const r = await s.rebuild('datadog-redisdb');
+  // A rebuilder asked to sign: a mismatch is never signed, nothing is written.
+  const key = path.join(s.work, 'rebuilder.pem');
+  await writeFile(key, exportPrivateKeyPem(generatePrivateKey('ed25519')));
+  const r = await s.rebuild('datadog-redisdb', s.checkout, '--sign-vsa', '--key', key, '--out', path.join(s.work, 'vsas'));
   assert.equal(r.code, 5, r.err);
+  assert.equal(existsSync(path.join(s.work, 'vsas')), false, 'no VSA of a mismatch');
+  assert.equal((r.result as { vsa?: unknown }).vsa, undefined);
   assert.match(r.err, /E_REBUILD_MISMATCH/);
   assert.match(r.err, /datadog_checks\/redisdb\/redisdb\.py: content/);
   assert.equal(r.result!.match, false);

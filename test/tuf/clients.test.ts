@@ -12,23 +12,9 @@ import { FsStorage } from '../../src/storage/fs.ts';
 import { keyStoreSignerSource } from '../../src/tuf/signer-source.ts';
 import { sha256Hex } from '../../src/util/hash.ts';
 import { python, tempDir } from '../helpers/peers.ts';
+import { PY_TUF_CLIENT } from '../helpers/python-tuf.ts';
 import { startStaticServer } from '../helpers/static-server.ts';
 import { syntheticRelease } from '../publish/synthetic.ts';
-
-const PY_CLIENT = `
-import sys
-from tuf.ngclient import Updater
-meta_dir, root_file, base, target_dir, *paths = sys.argv[1:]
-with open(root_file, "rb") as f:
-    bootstrap = f.read()
-u = Updater(metadata_dir=meta_dir, metadata_base_url=base + "/metadata/", target_base_url=base + "/", target_dir=target_dir, bootstrap=bootstrap)
-u.refresh()
-for p in paths:
-    info = u.get_targetinfo(p)
-    if info is None:
-        print("MISSING", p); sys.exit(3)
-    print(p, u.download_target(info), info.custom.get("version") if info.custom else None)
-`;
 
 const SETUPS: { name: string; init: Partial<InitOptions>; refresh: boolean }[] = [
   { name: 'ed25519, 16 bins', init: { binCount: 16 }, refresh: false },
@@ -89,7 +75,7 @@ for (const setup of SETUPS) test(`a published repository (${setup.name}) is acce
   await mkdir(pyMeta);
   await mkdir(pyTargets);
   // Only 1.root.json is given; python-tuf must find 2.root.json absent and walk the rest itself.
-  const { stdout } = await python(['-c', PY_CLIENT, pyMeta, path.join(repoDir, 'metadata/1.root.json'), srv.url, pyTargets, ...wanted]);
+  const { stdout } = await python(['-c', PY_TUF_CLIENT, pyMeta, path.join(repoDir, 'metadata/1.root.json'), srv.url, pyTargets, ...wanted]);
   const lines = stdout.trim().split('\n');
   assert.equal(lines.length, wanted.length, stdout);
   for (const [i, p] of wanted.entries()) {

@@ -1,5 +1,4 @@
 import { mkdir, writeFile } from 'node:fs/promises';
-import { readRegularFile } from '../../util/read-regular-file.ts';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { approveRelease, parseReleaseSpec, publishApprovals } from '../../app/approve.ts';
@@ -8,6 +7,7 @@ import { openSigner } from '../../signers/open-signer.ts';
 import { keyStoreSignerSource } from '../../tuf/signer-source.ts';
 import type { RegisterCommand } from '../context.ts';
 import { printJson } from '../output.ts';
+import { printPublished, readStatementFiles } from '../statement-files.ts';
 import { addRepositoryOptions, openRepository, type RepositoryFlags } from '../storage-options.ts';
 
 const HELP = `
@@ -54,11 +54,9 @@ export const register: RegisterCommand = (program, ctx) => {
       const g = ctx.globals(cmd);
       if (opts.publish) {
         if (release !== undefined) throw usage('give either a release to approve or --publish FILES, not both');
-        const files = await Promise.all(opts.publish.map(async (f) => ({ file: f, bytes: await readApproval(path.resolve(ctx.cwd, f)) })));
+        const files = await readStatementFiles(ctx, opts.publish, { code: 'E_APPROVAL_INPUT', what: 'approval', hint: 'give the files `provenant approve` wrote' });
         const { storage, keysDir } = openRepository(ctx, opts);
-        const res = await publishApprovals(storage, keyStoreSignerSource(keysDir, ctx.env), files, ctx.reporter(cmd));
-        if (g.json) printJson(ctx.out, { ok: true, ...res });
-        else ctx.out.stdout(`published: ${res.published.join(' ') || 'none'}${res.unchanged.length > 0 ? `; already published: ${res.unchanged.join(' ')}` : ''}\n`);
+        printPublished(ctx, g.json, await publishApprovals(storage, keyStoreSignerSource(keysDir, ctx.env), files, ctx.reporter(cmd)));
         return;
       }
       if (release === undefined || opts.wheel === undefined || opts.key === undefined) throw usage('approve needs <project>==<version>, --wheel FILE and --key REF');
@@ -80,11 +78,3 @@ function usage(message: string): ProvenantError {
   return new ProvenantError('E_USAGE', message, { exitClass: 'usage', hint: 'see provenant approve --help' });
 }
 
-async function readApproval(file: string): Promise<Uint8Array> {
-  try {
-    // A regular file of at most 1 MiB: a FIFO or /dev/zero named by mistake must not hang or fill memory.
-    return new Uint8Array(await readRegularFile(file, 1 << 20));
-  } catch (e) {
-    throw new ProvenantError('E_APPROVAL_INPUT', `cannot read the approval ${file}: ${(e as Error).message}`, { exitClass: 'input', file, field: '--publish', hint: 'give the files `provenant approve` wrote' });
-  }
-}

@@ -127,7 +127,7 @@ export function registerCeremony(repo: Command, ctx: CliContext): void {
   addRepositoryOptions(policy.command('show').description('print the attestation policy the repository publishes').option('--json', 'the policy JSON only')).action(async (opts: RepositoryFlags) => {
     const storage = openStorage(opts.repository, storageOptionsFrom(opts, ctx));
     const state = await loadTrustedState(storage, await anchorOf(path.resolve(ctx.cwd, opts.keys), ctx, undefined));
-    const bytes = await readTarget(storage, state.targets.signed.targets, POLICY_TARGET);
+    const bytes = await readTarget(storage, state.targets.signed.targets, POLICY_TARGET, state.config.layout);
     if (!bytes) throw new ProvenantError('E_POLICY_MISSING', `the repository publishes no ${POLICY_TARGET}`, { exitClass: 'verification', hint: 'propose one with `provenant repo policy set FILE`' });
     ctx.out.stdout(`${new TextDecoder().decode(bytes).trimEnd()}\n`);
   });

@@ -92,6 +92,7 @@ export const register: RegisterCommand = (program, ctx) => {
       .command('init')
       .description('create a repository, its keys and its attestation policy')
       .addOption(new Option('--bins <n>', 'number of hashed bins (power of two, 2..65536)').default(256).argParser(parseIntArg('--bins')))
+      .addOption(new Option('--layout <layout>', "repository layout: provenant's default, or datadog-v2 for Datadog's own downloader (docs/datadog-v2.md)").choices(['default', 'datadog-v2']).default('default'))
       .addOption(new Option('--key-type <type>', 'type of new TUF keys').choices(['ed25519', 'ecdsa']).default('ed25519'))
       .addOption(new Option('--attestation-key-type <type>', 'type of a new attestation key').choices(['ed25519', 'ecdsa']).default('ecdsa'))
       .addOption(new Option('--root-threshold <n>', 'root keys to create and require').default(1).argParser(parseIntArg('--root-threshold')))
@@ -106,7 +107,7 @@ export const register: RegisterCommand = (program, ctx) => {
     .addHelpText('after', INIT_HELP)
     .action(
       async (
-        opts: RepositoryFlags & InitKeyFlags & { bins: number; keyType: 'ed25519' | 'ecdsa'; attestationKeyType: 'ed25519' | 'ecdsa'; rootThreshold: number; expires?: Partial<Record<SigningRole, string>>; sigstoreTrustedRoot?: string },
+        opts: RepositoryFlags & InitKeyFlags & { bins: number; layout: 'default' | 'datadog-v2'; keyType: 'ed25519' | 'ecdsa'; attestationKeyType: 'ed25519' | 'ecdsa'; rootThreshold: number; expires?: Partial<Record<SigningRole, string>>; sigstoreTrustedRoot?: string },
         cmd: Command,
       ) => {
         const g = ctx.globals(cmd);
@@ -115,6 +116,7 @@ export const register: RegisterCommand = (program, ctx) => {
           keysDir,
           env: ctx.env,
           binCount: opts.bins,
+          ...(opts.layout === 'datadog-v2' ? { layout: 'datadog-v2' as const } : {}),
           keyType: opts.keyType,
           attestationKeyType: opts.attestationKeyType,
           rootThreshold: opts.rootThreshold,
@@ -275,7 +277,7 @@ function renderStatus(s: RepoStatus): string {
   for (const r of s.roles) {
     lines.push(`  ${r.role.padEnd(10)} v${String(r.version).padEnd(6)} expires ${r.expires}  (${r.threshold} of ${r.keyids.length} key(s))`);
   }
-  lines.push(`  bins       ${s.bins.count} × ${s.bins.namePrefix}-…, earliest expiry ${s.bins.oldestExpiry}`);
+  lines.push(s.layout === 'datadog-v2' ? `  wheelsmith layout datadog-v2 (docs/datadog-v2.md), expires ${s.bins.oldestExpiry}` : `  bins       ${s.bins.count} × ${s.bins.namePrefix}-…, earliest expiry ${s.bins.oldestExpiry}`);
   lines.push(`  releases   ${s.releases} in ${s.projects} project(s); attestation policy ${s.policyTarget ? 'published' : 'MISSING'}; Sigstore trusted root ${s.sigstoreTrustedRoot ? 'published' : 'none (keyless attestations refused)'}`);
   if (s.uncommittedSnapshots.length > 0) {
     lines.push(`  leftovers  snapshot(s) ${s.uncommittedSnapshots.join(', ')} above the committed one, never committed (interrupted or in-progress publishes; the next commit supersedes them)`);

@@ -50,7 +50,7 @@ export interface RepoFixture {
 
 type T = { after(fn: () => unknown): void };
 
-export async function repoFixture(t: T, opts: { now?: Date; binCount?: number } = {}): Promise<RepoFixture> {
+export async function repoFixture(t: T, opts: { now?: Date; binCount?: number; layout?: 'datadog-v2' } = {}): Promise<RepoFixture> {
   return initFixture(await tempDir(t, 'provenant-dl-'), 'keys', opts);
 }
 
@@ -60,12 +60,12 @@ export async function recreateRepository(fx: RepoFixture): Promise<RepoFixture> 
   return initFixture(fx.dir, `keys-${Date.now()}`, {});
 }
 
-async function initFixture(dir: string, keysName: string, opts: { now?: Date; binCount?: number }): Promise<RepoFixture> {
+async function initFixture(dir: string, keysName: string, opts: { now?: Date; binCount?: number; layout?: 'datadog-v2' }): Promise<RepoFixture> {
   const repoDir = path.join(dir, 'repository');
   const keysDir = path.join(dir, keysName);
   const storage = new FsStorage(repoDir);
   const now = opts.now;
-  await initRepository(storage, undefined, { keysDir, binCount: opts.binCount ?? 16, env: {}, ...(now ? { now: () => now } : {}) });
+  await initRepository(storage, undefined, { keysDir, binCount: opts.binCount ?? 16, env: {}, ...(now ? { now: () => now } : {}), ...(opts.layout ? { layout: opts.layout } : {}) });
   return {
     dir,
     repoDir,
