@@ -12,6 +12,7 @@ import { sha256Hex } from '../../src/util/hash.ts';
 import { signedRelease, type RepoFixture } from '../download/helpers/fixture.ts';
 import { download } from '../download/helpers/run.ts';
 import { python } from '../helpers/peers.ts';
+import { PY_TUF_CLIENT } from '../helpers/python-tuf.ts';
 
 /** `provenant <args>` in-process (stdin is no terminal here), in the fixture's directory. */
 export async function cli(fx: { dir: string }, ...args: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -48,22 +49,11 @@ export async function release(fx: RepoFixture, project: string, version: string)
   }
 }
 
-const PY_CLIENT = `
-import os, sys
-from tuf.ngclient import Updater
-meta_dir, root_file, base, target_dir, path = sys.argv[1:]
-bootstrap = None if os.path.exists(os.path.join(meta_dir, "root.json")) else open(root_file, "rb").read()
-u = Updater(metadata_dir=meta_dir, metadata_base_url=base + "/metadata/", target_base_url=base + "/", target_dir=target_dir, bootstrap=bootstrap)
-u.refresh()
-info = u.get_targetinfo(path)
-if info is None:
-    print("MISSING", path); sys.exit(3)
-print(u.download_target(info))
-`;
 
 /**
  * Three hosts that started from 1.root.json and keep their trusted metadata between runs:
- * `provenant download`, tuf-js and python-tuf. `verify` has each fetch one release.
+ * `provenant download`, tuf-js and python-tuf (given 1.root.json as its bootstrap each run, it
+ * still keeps its timestamp and snapshot). `verify` has each fetch one release.
  */
 export function hosts(fx: RepoFixture, url: () => string) {
   const js = { meta: path.join(fx.dir, 'js-meta'), targets: path.join(fx.dir, 'js-targets') };
@@ -89,8 +79,8 @@ export function hosts(fx: RepoFixture, url: () => string) {
     async python(project: string, version: string): Promise<void> {
       await mkdir(py.meta, { recursive: true });
       await mkdir(py.targets, { recursive: true });
-      const { stdout } = await python(['-c', PY_CLIENT, py.meta, fx.rootFile, url(), py.targets, target(project, version)]);
-      assert.match(await readFile(stdout.trim(), 'utf8'), /^pointer:/m);
+      const { stdout } = await python(['-c', PY_TUF_CLIENT, py.meta, fx.rootFile, url(), py.targets, target(project, version)]);
+      assert.match(await readFile(stdout.trim().split(' ')[1]!, 'utf8'), /^pointer:/m);
     },
   };
   return {
