@@ -51,8 +51,13 @@ export async function checkProposal(storage: Storage, state: TrustedState, p: Pr
     throw new ProvenantError('E_PROPOSAL_INVALID', `the proposal's ${role} is version ${got}; the next one is ${want}`, { exitClass: 'verification', file, field: `${role}.signed.version`, hint: 'propose again' });
   };
   if (p.root) expect('root', p.root.signed.version, state.root.signed.version + 1);
-  if (p.targets) expect('targets', p.targets.signed.version, Math.max(state.targets.signed.version, state.history.floor?.meta['targets.json'] ?? 0) + 1);
+  if (p.targets) expect('targets', p.targets.signed.version, nextTargetsVersion(state));
   return { summary, thresholds: thresholds(p, state.root.signed, file) };
+}
+
+/** The version the writer gives the next targets: above the current one and above any leftover's (writer.ts). */
+export function nextTargetsVersion(state: Pick<TrustedState, 'targets' | 'history'>): number {
+  return Math.max(state.targets.signed.version, state.history.floor?.meta['targets.json'] ?? 0) + 1;
 }
 
 /** A threshold line for people: `root role of the new root (v4): 1 of 2 (missing 3fa1… (root-2))`. */

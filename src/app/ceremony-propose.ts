@@ -18,6 +18,7 @@ import { expiresAt, checkExpiry, type RepositoryConfig } from '../tuf/config.ts'
 import { metadataKey } from '../tuf/sign.ts';
 import { trustAnchorOf, type SignerSource } from '../tuf/signer-source.ts';
 import { loadTrustedState, type TrustedState } from '../tuf/trusted-state.ts';
+import { nextTargetsVersion } from './ceremony-check.ts';
 import { trustTargetFiles, type TrustTargets } from './trust-targets.ts';
 
 /**
@@ -171,7 +172,7 @@ async function write(
 }
 
 /** The next top-level targets: version+1, fresh expiry, and the bin delegation moved to `bins` when given. */
-function nextTargets(state: Pick<TrustedState, 'targets'>, bins: NewKey | undefined, expires: string): Targets {
+function nextTargets(state: Pick<TrustedState, 'targets' | 'history'>, bins: NewKey | undefined, expires: string): Targets {
   const json = jsonOf(state.targets.signed) as { delegations: { keys: Record<string, unknown>; succinct_roles: { keyids: string[]; threshold: number } } };
   if (bins) {
     const d = json.delegations;
@@ -179,7 +180,7 @@ function nextTargets(state: Pick<TrustedState, 'targets'>, bins: NewKey | undefi
     d.keys[bins.keyId] = keyJson(bins.publicKey);
     d.succinct_roles = { ...d.succinct_roles, keyids: [bins.keyId], threshold: 1 };
   }
-  return Targets.fromJSON({ ...json, version: state.targets.signed.version + 1, expires } as never);
+  return Targets.fromJSON({ ...json, version: nextTargetsVersion(state), expires } as never);
 }
 
 function jsonOf(md: Root | Targets): Record<string, unknown> {

@@ -1,4 +1,5 @@
-import type { Metadata, Root, Targets } from '@tufjs/models';
+import { MetadataKind, type Metadata, type Root, type Targets } from '@tufjs/models';
+import { parseMetadata } from '../tuf/metadata-checks.ts';
 import { keyLabel, signedBytes, type Proposal } from '../ceremony/proposal.ts';
 import { readProposal } from '../ceremony/proposal-file.ts';
 import { settingsAfter } from '../ceremony/settings.ts';
@@ -7,7 +8,7 @@ import { consistentTargetPath } from '../formats/layout.ts';
 import { silentReporter, type Reporter } from '../reporter.ts';
 import type { PublicKeyInfo, Signer } from '../signers/signer.ts';
 import { objectPropsFor } from '../storage/object-props.ts';
-import type { Storage } from '../storage/storage.ts';
+import type { Storage, StoredObject } from '../storage/storage.ts';
 import { binNames, expiresFor, resigned, releaseDelegationOf } from '../tuf/changes.ts';
 import { CONFIG_KEY, parseConfig, renderConfig } from '../tuf/config.ts';
 import { metadataKey } from '../tuf/sign.ts';
@@ -45,24 +46,33 @@ export async function publishProposal(
   const p = await readProposal(file);
   for (let attempt = 1; ; attempt++) {
     let state: TrustedState;
+    // The repository as this attempt reads it: itself, or itself without an uncommitted root of this proposal.
+    let view = storage;
     try {
       state = await loadTrustedState(storage, await trustAnchorOf(source));
     } catch (e) {
-      const finished = isProvenantError(e) && e.code === 'E_REPO_CONFIG_MISMATCH' ? await finishInterrupted(storage, source, p, file) : undefined;
-      if (!finished) throw e;
-      reporter.step(storage.location, 'publish proposal', 'ok', `already published; the key store and the settings now follow it`);
-      return finished;
+      if (!(isProvenantError(e) && (e.code === 'E_REPO_CONFIG_MISMATCH' || e.code === 'E_REPO_TAMPERED'))) throw e;
+      const finished = await finishInterrupted(storage, source, p, file);
+      if (finished) {
+        reporter.step(storage.location, 'publish proposal', 'ok', `already published; the key store and the settings now follow it`);
+        return finished;
+      }
+      const hidden = await withoutUncommittedRoot(storage, p);
+      if (!hidden) throw e;
+      // A run that died after writing the new root and before its commit: commit it now (the root write is identical).
+      view = hidden;
+      state = await loadTrustedState(view, await trustAnchorOf(source));
     }
     let check: Awaited<ReturnType<typeof checkProposal>>;
     try {
-      check = await checkProposal(storage, state, p, file);
+      check = await checkProposal(view, state, p, file);
     } catch (e) {
       // Published already (this run was interrupted just before the key store took the new root): finish.
-      if (!(isProvenantError(e) && e.code === 'E_PROPOSAL_STALE' && (await isPublished(storage, p)))) throw e;
-      const root = p.root ? (await storage.get(metadataKey('root', state.root.signed.version)))!.bytes : undefined;
-      await followPublished(storage, source, renderConfig(state.config), root);
-      reporter.step(storage.location, 'publish proposal', 'ok', 'already published; the key store now trusts its root');
-      return alreadyPublished(storage, file, p);
+      if (!(isProvenantError(e) && e.code === 'E_PROPOSAL_STALE' && (await isPublished(view, p)))) throw e;
+      const root = p.root ? (await view.get(metadataKey('root', state.root.signed.version)))!.bytes : undefined;
+      await followPublished(view, source, renderConfig(state.config), root);
+      reporter.step(view.location, 'publish proposal', 'ok', 'already published; the key store now trusts its root');
+      return alreadyPublished(view, file, p);
     }
     const unmet = check.thresholds.filter((t) => !t.met);
     if (unmet.length > 0) {
@@ -84,18 +94,18 @@ export async function publishProposal(
         });
       }
     }
-    const changes = await changesOf(storage, state, p, now);
+    const changes = await changesOf(view, state, p, now);
     const signers = await commitSigners(state, source, p, changes);
-    for (const [target, b64] of Object.entries(p.doc.targetFiles)) await putTargetFile(storage, p, target, Buffer.from(b64, 'base64'), file);
+    for (const [target, b64] of Object.entries(p.doc.targetFiles)) await putTargetFile(view, p, target, Buffer.from(b64, 'base64'), file);
     try {
-      const commit = await commitChanges(storage, state, signers, changes, now);
+      const commit = await commitChanges(view, state, signers, changes, now);
       // From here the new metadata is live: the settings follow its keys, the key store trusts the
       // new root. Interrupted in between, the same publish again finishes it (finishInterrupted).
-      await followPublished(storage, source, renderConfig(settingsAfter(state.config, changes.root, changes.targets)), commit.root);
-      await keepNewerTimestamp(source, storage, commit.timestamp, reporter);
-      reporter.step(storage.location, 'publish proposal', 'ok', check.summary.join('; '));
+      await followPublished(view, source, renderConfig(settingsAfter(state.config, changes.root, changes.targets)), commit.root);
+      await keepNewerTimestamp(source, view, commit.timestamp, reporter);
+      reporter.step(view.location, 'publish proposal', 'ok', check.summary.join('; '));
       return {
-        repository: storage.location,
+        repository: view.location,
         file,
         ...(p.root ? { rootVersion: p.root.signed.version } : {}),
         ...(commit.versions['targets.json'] !== undefined && p.targets ? { targetsVersion: commit.versions['targets.json'] } : {}),
@@ -126,20 +136,15 @@ async function followPublished(storage: Storage, source: SignerSource, settings:
 async function finishInterrupted(storage: Storage, source: SignerSource, p: Proposal, file: string): Promise<PublishProposalResult | undefined> {
   const anchor = await trustAnchorOf(source);
   const settings = renderConfig(settingsAfter(parseConfig(anchor.settings!.bytes, anchor.settings!.file), p.root?.signed, p.targets?.signed));
-  const withSettings = new Proxy(storage, {
-    get(target, prop) {
-      if (prop === 'get') return (key: string) => (key === CONFIG_KEY ? Promise.resolve({ bytes: settings, etag: 'proposal' }) : target.get(key));
-      const v: unknown = Reflect.get(target, prop, target);
-      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
-    },
-  });
+  const withSettings = overlay(storage, (key) => (key === CONFIG_KEY ? { bytes: settings, etag: 'proposal' } : undefined));
   let state: TrustedState;
   try {
     state = await loadTrustedState(withSettings, { ...anchor, settings: { bytes: settings, file: anchor.settings!.file } });
   } catch {
     return undefined;
   }
-  if (!(await isPublished(storage, p))) return undefined;
+  // Committed: the root is in the verified chain and the targets the snapshot names are the proposal's.
+  if (!(await isPublished(storage, p)) || (p.targets && state.targets.signed.version !== p.targets.signed.version)) return undefined;
   const root = p.root ? (await storage.get(metadataKey('root', state.root.signed.version)))!.bytes : undefined;
   await followPublished(storage, source, settings, root);
   return alreadyPublished(storage, file, p);
@@ -147,6 +152,36 @@ async function finishInterrupted(storage: Storage, source: SignerSource, p: Prop
 
 function alreadyPublished(storage: Storage, file: string, p: Proposal): PublishProposalResult {
   return { repository: storage.location, file, ...(p.root ? { rootVersion: p.root.signed.version } : {}), ...(p.targets ? { targetsVersion: p.targets.signed.version } : {}), metadataWritten: [], summary: p.doc.summary };
+}
+
+/**
+ * The repository without this proposal's root when that root is there but was never committed
+ * (its run died between writing it and the compare-and-swap): hosts already see it, and the
+ * timestamp or targets it rotates are still the old keys', so the commit must be finished.
+ * Only that exact root is hidden: anything else stays as the repository has it.
+ */
+async function withoutUncommittedRoot(storage: Storage, p: Proposal): Promise<Storage | undefined> {
+  if (!p.root) return undefined;
+  const key = metadataKey('root', p.root.signed.version);
+  const held = await storage.get(key);
+  if (!held || !Buffer.from(signedBytes(parseMetadata(MetadataKind.Root, held.bytes, key, storage))).equals(Buffer.from(signedBytes(p.root)))) return undefined;
+  return overlay(storage, (k) => (k === key ? null : undefined));
+}
+
+/** `storage` with some reads answered otherwise (`null`: absent; undefined: as stored); writes go through. */
+function overlay(storage: Storage, read: (key: string) => StoredObject | null | undefined): Storage {
+  return new Proxy(storage, {
+    get(target, prop) {
+      if (prop === 'get') {
+        return async (key: string) => {
+          const r = read(key);
+          return r === null ? undefined : (r ?? target.get(key));
+        };
+      }
+      const v: unknown = Reflect.get(target, prop, target);
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
 }
 
 async function changesOf(storage: Storage, state: TrustedState, p: Proposal, now: Date): Promise<PendingChanges> {
