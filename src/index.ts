@@ -24,6 +24,10 @@ export type { Identity } from './policy/identity.ts';
 
 // Repository: TUF, publish, release, index.
 export { initRepository, refreshRepository, repoStatus } from './app/repo.ts';
+export { proposeRoot, proposeTargets } from './app/ceremony-propose.ts';
+export { signProposal } from './app/ceremony-sign.ts';
+export { publishProposal } from './app/ceremony-publish.ts';
+export { proposalStatuses } from './app/ceremony-status.ts';
 export { publishReleases, type Release, type PublishResult } from './app/publish.ts';
 export { releaseIntegrations, type ReleaseRequest, type ReleaseSummary } from './app/release.ts';
 export { updateIndex } from './simple-index/update.ts';

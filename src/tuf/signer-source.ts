@@ -24,6 +24,8 @@ export interface SignerSource {
   trustRoot(root: Uint8Array): Promise<void>;
   /** The settings signing uses (expiry periods, …), or E_TRUSTED_SETTINGS_MISSING. */
   trustedSettings(): Promise<{ bytes: Uint8Array; file: string }>;
+  /** Records the settings after a ceremony changed keys or thresholds (docs/ceremony.md). */
+  trustSettings(settings: Uint8Array): Promise<void>;
   /** The newest timestamp metadata this source committed or verified, if any. */
   keptTimestamp(): Promise<{ bytes: Uint8Array; file: string } | undefined>;
   /** Records timestamp metadata it committed or verified (the caller checks it is newer). */
@@ -50,6 +52,7 @@ export function keyStoreSignerSource(keysDir: string, env: NodeJS.ProcessEnv = p
         hint: `for a repository made before this check: read roles.*.expires in the repository's ${SETTINGS_FILE} (each within the limits of docs/repository.md), then copy that file to ${file}`,
       });
     },
+    trustSettings: (settings) => writeKeyStoreFile(keysDir, SETTINGS_FILE, settings),
     async keptTimestamp() {
       const bytes = await readKeyStoreFile(keysDir, KEPT_TIMESTAMP_FILE);
       return bytes ? { bytes, file: keptFile } : undefined;
@@ -60,13 +63,15 @@ export function keyStoreSignerSource(keysDir: string, env: NodeJS.ProcessEnv = p
 }
 
 /** Signers, trusted root and settings already in memory (tests, or a caller that loaded keys itself). */
-export function fixedSignerSource(signers: readonly Signer[], root: Uint8Array, settings: Uint8Array): SignerSource {
+export function fixedSignerSource(signers: readonly Signer[], root: Uint8Array, initialSettings: Uint8Array): SignerSource {
   let trusted = root;
+  let settings = initialSettings;
   let kept: Uint8Array | undefined;
   return {
     trustedRoot: async () => trusted,
     trustRoot: async (r) => void (trusted = r),
     trustedSettings: async () => ({ bytes: settings, file: `(in memory) ${SETTINGS_FILE}` }),
+    trustSettings: async (s) => void (settings = s),
     keptTimestamp: async () => (kept ? { bytes: kept, file: `(in memory) ${KEPT_TIMESTAMP_FILE}` } : undefined),
     keepTimestamp: async (ts) => void (kept = ts),
     async signersFor(role, keyIds, threshold) {

@@ -3,7 +3,6 @@ import type { Command } from 'commander';
 import { parseReleaseSpec } from '../../app/approve.ts';
 import { reattestReleases } from '../../app/reattest.ts';
 import { ProvenantError } from '../../errors.ts';
-import { defaultPolicy } from '../../policy/policy.ts';
 import { closeAll, loadSigner } from '../../signers/key-store.ts';
 import { openSigner } from '../../signers/open-signer.ts';
 import type { Signer } from '../../signers/signer.ts';
@@ -62,33 +61,6 @@ export function registerReattest(repo: Command, ctx: Parameters<RegisterCommand>
       } finally {
         await closeAll(signers);
         await source.close?.();
-      }
-    });
-}
-
-const KEY_ENTRY_HELP = `
-Prints the attestation policy entry of a key, {"<keyid>": {keytype, scheme, keyval}}, read from
-the key (a PEM file, a pkcs11: URI or an awskms:// reference; the private key stays where it is),
-to add it to attestation.keys or attestation.revokedKeys (docs/attestation-keys.md). Attestation
-keys are Ed25519 or ECDSA P-256 (E_KEY_TYPE otherwise).
-
-Example:
-  provenant repo key-entry attestation-2.pem
-`;
-
-export function registerKeyEntry(repo: Command, ctx: Parameters<RegisterCommand>[1]): void {
-  repo
-    .command('key-entry')
-    .description('print the attestation policy entry ({"<keyid>": {…}}) of a key')
-    .argument('<ref>', 'PEM file, pkcs11: URI or awskms:// reference')
-    .addHelpText('after', KEY_ENTRY_HELP)
-    .action(async (ref: string) => {
-      const signer = await openSigner(ref, { env: ctx.env, cwd: ctx.cwd, field: 'ref' });
-      try {
-        // defaultPolicy builds (and checks) the entries exactly as `repo init` publishes them.
-        ctx.out.stdout(`${JSON.stringify(defaultPolicy({ attestationKeys: [signer] }).attestation.keys, null, 2)}\n`);
-      } finally {
-        await signer.close?.();
       }
     });
 }

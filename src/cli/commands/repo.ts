@@ -6,6 +6,9 @@ import { initRepository, refreshRepository, repoStatus, repoStatusReport, type R
 import { releasesOnOldKeys, type KeyAffectedRelease } from '../../app/attestation-key-status.ts';
 import { expiringWithin, expiryError, expiryWindow } from '../../app/status-expiry.ts';
 import { publishTrustTargets } from '../../app/trust-targets.ts';
+import { registerCeremony, renderProposals } from './ceremony.ts';
+import { proposalStatuses } from '../../app/ceremony-status.ts';
+import { DEFAULT_PROPOSALS_DIR } from '../../ceremony/proposal-file.ts';
 import { PUBLIC_GOOD, readSigstoreTrustedRootArg } from '../../attest/sigstore-root.ts';
 import { normalizeProjectName } from '../../formats/pep503.ts';
 import { ProvenantError } from '../../errors.ts';
@@ -16,7 +19,7 @@ import { DurationSchema, SIGNING_ROLES, type SigningRole } from '../../tuf/confi
 import { keyStoreSignerSource } from '../../tuf/signer-source.ts';
 import type { RegisterCommand } from '../context.ts';
 import { printJson } from '../output.ts';
-import { registerKeyEntry, registerReattest } from './repo-attestation-keys.ts';
+import { registerReattest } from './repo-attestation-keys.ts';
 import { openStorage } from '../../storage/open.ts';
 import { addRepositoryOptions, openRepository, storageOptionsFrom, type RepositoryFlags } from '../storage-options.ts';
 
@@ -138,11 +141,12 @@ export const register: RegisterCommand = (program, ctx) => {
       .option('--json', 'print the status document on stdout')
       .option('--html <dir>', 'also write the status pages (index.html, status/<project>.html) into this directory')
       .option('--markdown <file>', "also write the status as Markdown to this file ('-': stdout instead of the usual output)")
-      .option('--project <name>', 'limit the release-by-release part of --html/--markdown to this project (repeatable)', collect),
+      .option('--project <name>', 'limit the release-by-release part of --html/--markdown to this project (repeatable)', collect)
+      .option('--proposals <dir>', 'directory of ceremony proposals to list (docs/ceremony.md)', DEFAULT_PROPOSALS_DIR),
     'key store whose root.json anchors the check (without one, only self-consistency is checked)',
   )
     .addHelpText('after', STATUS_HELP)
-    .action(async (opts: RepositoryFlags & { html?: string; markdown?: string; project?: string[]; failWithin?: string; expiringWithin?: string }, cmd: Command) => {
+    .action(async (opts: RepositoryFlags & { html?: string; markdown?: string; project?: string[]; failWithin?: string; expiringWithin?: string; proposals: string }, cmd: Command) => {
       const g = ctx.globals(cmd);
       const within = expiryWindow(opts);
       const keysDir = path.resolve(ctx.cwd, opts.keys);
@@ -159,6 +163,7 @@ export const register: RegisterCommand = (program, ctx) => {
       const storage = openStorage(opts.repository, storageOptionsFrom(opts, ctx));
       const status = await repoStatus(storage, { anchor });
       const onOldKeys = await releasesOnOldKeys(storage, anchor);
+      const proposals = await proposalStatuses(storage, anchor, path.resolve(ctx.cwd, opts.proposals));
       const expiring = within === undefined ? [] : expiringWithin(status, within.duration, new Date(), within.flag);
       const projects = opts.project ?? [];
       const report =
@@ -176,11 +181,12 @@ export const register: RegisterCommand = (program, ctx) => {
           ok: expiring.length === 0,
           ...status,
           releasesOnOldKeys: onOldKeys === 'unsupported layout' ? null : onOldKeys,
+          proposals,
           ...(report ? { htmlWritten: report.htmlWritten } : {}),
           ...(within === undefined ? {} : { expiringWithin: expiring }),
         });
       }
-      else ctx.out.stdout(renderStatus(status) + renderOldKeys(onOldKeys));
+      else ctx.out.stdout(renderStatus(status) + renderOldKeys(onOldKeys) + renderProposals(proposals));
       if (expiring.length === 0) return;
       const err = expiryError(expiring, within!.duration);
       if (!g.json) throw err;
@@ -211,7 +217,7 @@ export const register: RegisterCommand = (program, ctx) => {
 
   registerSetTrust(repo, ctx);
   registerReattest(repo, ctx);
-  registerKeyEntry(repo, ctx);
+  registerCeremony(repo, ctx);
 };
 
 interface InitKeyFlags {
@@ -238,7 +244,7 @@ Examples:
 `;
 
 /** `public-good` stays a name; anything else is a path relative to the working directory. */
-function trustRootPath(arg: string, cwd: string): string {
+export function trustRootPath(arg: string, cwd: string): string {
   return arg === PUBLIC_GOOD ? arg : path.resolve(cwd, arg);
 }
 
@@ -263,7 +269,7 @@ function registerSetTrust(repo: Command, ctx: Parameters<RegisterCommand>[1]): v
     });
 }
 
-async function readPolicyFile(file: string): Promise<Uint8Array> {
+export async function readPolicyFile(file: string): Promise<Uint8Array> {
   try {
     return new Uint8Array(await readFile(file));
   } catch (e) {

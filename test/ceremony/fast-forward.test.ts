@@ -1,0 +1,56 @@
+import assert from 'node:assert/strict';
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { test } from 'node:test';
+import { nextSnapshot, nextTimestamp, expiresFor } from '../../src/tuf/changes.ts';
+import { metadataKey, serializeMetadata, signMetadata } from '../../src/tuf/sign.ts';
+import { loadTrustedState } from '../../src/tuf/trusted-state.ts';
+import { repoFixture, type RepoFixture } from '../download/helpers/fixture.ts';
+import { startStaticServer } from '../helpers/static-server.ts';
+import { hosts, ok, release, repoFlags } from './helpers.ts';
+
+const HUGE = 1_000_000_000;
+
+/** An attacker with the online key and write access: snapshot and timestamp at version HUGE. */
+async function fastForward(fx: RepoFixture): Promise<string[]> {
+  const state = await loadTrustedState(fx.storage);
+  const now = new Date();
+  const snap = await signMetadata(nextSnapshot(state.snapshot.signed, {}, HUGE, state.config.specVersion, expiresFor(state.config, 'snapshot', now)), [fx.online], 'snapshot');
+  const snapBytes = serializeMetadata(snap);
+  const ts = await signMetadata(nextTimestamp(HUGE, snapBytes, HUGE, state.config.specVersion, expiresFor(state.config, 'timestamp', now)), [fx.online], 'timestamp');
+  await writeFile(path.join(fx.repoDir, metadataKey('snapshot', HUGE)), snapBytes);
+  await writeFile(path.join(fx.repoDir, metadataKey('timestamp')), serializeMetadata(ts));
+  return [metadataKey('snapshot', HUGE)];
+}
+
+test('online-key fast-forward: hosts that took timestamp/snapshot at a huge version refuse the restored repository, and the documented recovery (rotate the online key by a root proposal, publish) makes provenant download, tuf-js and python-tuf accept new releases again', async (t) => {
+  const fx = await repoFixture(t, { binCount: 4 });
+  const srv = await startStaticServer(fx.repoDir, t);
+  const h = hosts(fx, () => srv.url);
+  const flags = repoFlags(fx);
+  await release(fx, 'datadog-postgres', '1.0.0');
+  await h.verify('datadog-postgres', '1.0.0');
+
+  const honest = await readFile(path.join(fx.repoDir, 'metadata/timestamp.json'));
+  const planted = await fastForward(fx);
+  await h.verify('datadog-postgres', '1.0.0'); // every host now trusts version HUGE
+
+  // The operator restores the repository from backup: the hosts are stuck above it.
+  for (const k of planted) await rm(path.join(fx.repoDir, k));
+  await writeFile(path.join(fx.repoDir, 'metadata/timestamp.json'), honest);
+  await release(fx, 'datadog-postgres', '1.1.0');
+  await assert.rejects(h.provenant('datadog-postgres', '1.1.0'), (e: Error & { code?: string }) => e.code === 'E_TUF_ROLLBACK');
+  await assert.rejects(h.tufjs('datadog-postgres', '1.1.0'), /New timestamp version \d+ is less than current version 1000000000/);
+  await assert.rejects(h.python('datadog-postgres', '1.1.0'), /BadVersionNumberError: New timestamp version \d+ must be >= 1000000000/);
+
+  // The recovery, as docs/ceremony.md gives it.
+  await ok(fx, 'repo', 'root', 'propose', ...flags, '--online-key', 'new');
+  const p = path.join(fx.dir, 'proposals/root-v2.json');
+  await ok(fx, 'repo', 'root', 'sign', p, '--key', path.join(fx.keysDir, 'root.pem'), '--yes', ...flags);
+  await ok(fx, 'repo', 'targets', 'sign', p, '--key', path.join(fx.keysDir, 'targets.pem'), '--yes', ...flags);
+  await ok(fx, 'repo', 'root', 'publish', p, ...flags);
+
+  await release(fx, 'datadog-postgres', '1.2.0');
+  await h.verify('datadog-postgres', '1.2.0');
+  await h.verify('datadog-postgres', '1.1.0');
+});

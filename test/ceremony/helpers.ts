@@ -1,0 +1,97 @@
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { copyFile, mkdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Updater } from 'tuf-js';
+import { main } from '../../src/cli/main.ts';
+import type { Output } from '../../src/cli/output.ts';
+import { pointerTargetPath } from '../../src/formats/layout.ts';
+import { publishReleases } from '../../src/app/publish.ts';
+import { keyStoreSignerSource } from '../../src/tuf/signer-source.ts';
+import { sha256Hex } from '../../src/util/hash.ts';
+import { signedRelease, type RepoFixture } from '../download/helpers/fixture.ts';
+import { download } from '../download/helpers/run.ts';
+import { python } from '../helpers/peers.ts';
+import { PY_TUF_CLIENT } from '../helpers/python-tuf.ts';
+
+/** `provenant <args>` in-process (stdin is no terminal here), in the fixture's directory. */
+export async function cli(fx: { dir: string }, ...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const o: Output & { out: string; err: string } = { out: '', err: '', interactive: false, stdout: (t) => void (o.out += t), stderr: (t) => void (o.err += t) };
+  const code = await main(args, o, {}, fx.dir);
+  return { code, out: o.out, err: o.err };
+}
+
+/** The same, asserting success; returns stdout. */
+export async function ok(fx: RepoFixture, ...args: string[]): Promise<string> {
+  const r = await cli(fx, ...args);
+  assert.equal(r.code, 0, `provenant ${args.join(' ')}: ${r.err}`);
+  return r.out;
+}
+
+/** The same, asserting the error code on the last stderr line; returns stderr. */
+export async function refused(fx: RepoFixture, code: string, ...args: string[]): Promise<string> {
+  const r = await cli(fx, ...args);
+  assert.notEqual(r.code, 0, `provenant ${args.join(' ')} succeeded`);
+  assert.match(r.err, new RegExp(`provenant: ${code}:`), r.err);
+  return r.err;
+}
+
+export const repoFlags = (fx: RepoFixture) => ['--repository', fx.repoDir, '--keys', fx.keysDir];
+
+/** Publishes a freshly signed release with the key store (whatever online key it now trusts). */
+export async function release(fx: RepoFixture, project: string, version: string): Promise<void> {
+  const source = keyStoreSignerSource(fx.keysDir, {});
+  try {
+    const r = await publishReleases(fx.storage, source, [await signedRelease(fx, project, version)], undefined, { updateIndex: null });
+    assert.equal(r.committed, true);
+  } finally {
+    await source.close?.();
+  }
+}
+
+
+/**
+ * Three hosts that started from 1.root.json and keep their trusted metadata between runs:
+ * `provenant download`, tuf-js and python-tuf (given 1.root.json as its bootstrap each run, it
+ * still keeps its timestamp and snapshot). `verify` has each fetch one release.
+ */
+export function hosts(fx: RepoFixture, url: () => string) {
+  const js = { meta: path.join(fx.dir, 'js-meta'), targets: path.join(fx.dir, 'js-targets') };
+  const py = { meta: path.join(fx.dir, 'py-meta'), targets: path.join(fx.dir, 'py-targets') };
+  const target = (project: string, version: string) => pointerTargetPath(project, version);
+  const one = {
+    async provenant(project: string, version: string): Promise<void> {
+      const got = await download(fx, url(), project, { version });
+      assert.ok(got.path.endsWith(`${project.replace(/-/g, '_')}-${version}-py3-none-any.whl`), got.path);
+    },
+    async tufjs(project: string, version: string): Promise<void> {
+      if (!existsSync(js.meta)) {
+        await mkdir(js.meta, { recursive: true });
+        await mkdir(js.targets, { recursive: true });
+        await copyFile(fx.rootFile, path.join(js.meta, 'root.json'));
+      }
+      const updater = new Updater({ metadataDir: js.meta, metadataBaseUrl: `${url()}/metadata`, targetDir: js.targets, targetBaseUrl: `${url()}/` });
+      await updater.refresh();
+      const info = await updater.getTargetInfo(target(project, version));
+      assert.ok(info, `tuf-js finds ${target(project, version)}`);
+      assert.equal(sha256Hex(await readFile(await updater.downloadTarget(info))), info.hashes.sha256);
+    },
+    async python(project: string, version: string): Promise<void> {
+      await mkdir(py.meta, { recursive: true });
+      await mkdir(py.targets, { recursive: true });
+      const { stdout } = await python(['-c', PY_TUF_CLIENT, py.meta, fx.rootFile, url(), py.targets, target(project, version)]);
+      assert.match(await readFile(stdout.trim().split(' ')[1]!, 'utf8'), /^pointer:/m);
+    },
+  };
+  return {
+    ...one,
+    async verify(project: string, version: string): Promise<void> {
+      for (const host of [one.provenant, one.tufjs, one.python]) await host(project, version);
+    },
+    /** The root version each host now trusts (tuf-js's and python-tuf's root.json; provenant's state). */
+    async rootVersions(): Promise<number[]> {
+      const v = async (f: string) => (JSON.parse(await readFile(f, 'utf8')) as { signed: { version: number } }).signed.version;
+      return [await v(path.join(js.meta, 'root.json')), await v(path.join(py.meta, 'root.json'))];
+    },
+  };
+}
