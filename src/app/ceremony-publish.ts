@@ -1,4 +1,5 @@
 import { MetadataKind, type Metadata, type Root, type Targets } from '@tufjs/models';
+import { retryAfterConflict } from '../tuf/commit-conflict.ts';
 import { parseMetadata } from '../tuf/metadata-checks.ts';
 import { keyLabel, signedBytes, type Proposal } from '../ceremony/proposal.ts';
 import { readProposal } from '../ceremony/proposal-file.ts';
@@ -113,8 +114,7 @@ export async function publishProposal(
         summary: check.summary,
       };
     } catch (e) {
-      if (!(e instanceof ProvenantError && e.code === 'E_CAS_CONFLICT') || attempt >= 10) throw e;
-      reporter.debug(`a publisher committed meanwhile (attempt ${attempt}); re-reading`);
+      await retryAfterConflict(e, attempt, reporter);
     }
   }
 }

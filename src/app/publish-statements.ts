@@ -1,5 +1,6 @@
 import { parseAttestationBundle } from '../attest/bundle.ts';
-import { ProvenantError } from '../errors.ts';
+import { retryAfterConflict } from '../tuf/commit-conflict.ts';
+import type { ProvenantError } from '../errors.ts';
 import { consistentTargetPath } from '../formats/layout.ts';
 import { silentReporter, type Reporter } from '../reporter.ts';
 import { objectPropsFor } from '../storage/object-props.ts';
@@ -71,8 +72,7 @@ export async function publishStatements(
       for (const t of added) reporter.step(storage.location, label, 'ok', t.target.path);
       return { repository: storage.location, published: added.map((t) => t.target.path), unchanged };
     } catch (e) {
-      if (!(e instanceof ProvenantError && e.code === 'E_CAS_CONFLICT') || attempt >= 10) throw e;
-      reporter.debug(`a publisher committed meanwhile (attempt ${attempt}); re-reading`);
+      await retryAfterConflict(e, attempt, reporter);
     }
   }
 }

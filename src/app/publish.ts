@@ -1,4 +1,5 @@
 import type { TargetFile, Targets } from '@tufjs/models';
+import { DEFAULT_COMMIT_ATTEMPTS, retryAfterConflict } from '../tuf/commit-conflict.ts';
 import { ProvenantError, isProvenantError } from '../errors.ts';
 import { attestationKey, consistentTargetPath, pointerTargetPath, wheelKey } from '../formats/layout.ts';
 import { normalizeProjectName } from '../formats/pep503.ts';
@@ -130,7 +131,7 @@ async function publishLocked(
   givenOptions: PublishOptions,
 ): Promise<PublishResult> {
   const now = (givenOptions.now ?? (() => new Date()))();
-  const maxAttempts = givenOptions.maxAttempts ?? 10;
+  const maxAttempts = givenOptions.maxAttempts ?? DEFAULT_COMMIT_ATTEMPTS;
   let uploaded = false;
   for (let attempt = 1; ; attempt++) {
     const state = await loadTrustedState(storage, await trustAnchorOf(source));
@@ -185,16 +186,7 @@ async function publishLocked(
         statusPages,
       };
     } catch (e) {
-      if (!(isProvenantError(e) && e.code === 'E_CAS_CONFLICT')) throw e;
-      if (attempt >= maxAttempts) {
-        throw new ProvenantError('E_PUBLISH_CONTENDED', `gave up after ${attempt} attempts: other publishers kept committing first`, {
-          exitClass: 'conflict',
-          hint: 'run the publish again; it is idempotent',
-          cause: e,
-        });
-      }
-      reporter.debug(`another publisher committed first (attempt ${attempt}); re-reading and rebasing`);
-      await jitter(attempt);
+      await retryAfterConflict(e, attempt, reporter, maxAttempts);
     }
   }
 }
@@ -380,7 +372,3 @@ export function requiresPythonOf(metadata: Uint8Array): string | undefined {
   return m?.[1] || undefined;
 }
 
-function jitter(attempt: number): Promise<void> {
-  const ms = Math.random() * Math.min(1000, 10 * 2 ** attempt);
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Metadata, Targets } from '@tufjs/models';
+import { retryAfterConflict } from '../tuf/commit-conflict.ts';
 import { ProvenantError } from '../errors.ts';
 import { DDV2_LATEST, DDV2_POINTER_PREFIX, DDV2_ROLE } from '../formats/datadog-v2.ts';
 import { POLICY_TARGET, SIGSTORE_TRUSTED_ROOT_TARGET, targetObjectKey } from '../formats/layout.ts';
@@ -566,8 +567,7 @@ export async function refreshRepository(
       const statusPages = opts.statusPages === false ? { written: [] } : await keepStatusPages(storage, signers, { projects: [], now: () => now }, reporter);
       return { repository: storage.location, resigned: resignedRoles, metadataWritten: commit.written, ...(rolledForward ? { rolledForward } : {}), statusPages };
     } catch (e) {
-      if (!(e instanceof ProvenantError && e.code === 'E_CAS_CONFLICT') || attempt >= 10) throw e;
-      reporter.debug(`a publisher committed during refresh (attempt ${attempt}); re-reading`);
+      await retryAfterConflict(e, attempt, reporter);
     }
   }
 }

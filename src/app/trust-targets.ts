@@ -1,4 +1,5 @@
 import { parseSigstoreTrustedRoot } from '../attest/sigstore-root.ts';
+import { retryAfterConflict } from '../tuf/commit-conflict.ts';
 import { ProvenantError } from '../errors.ts';
 import { targetObjectKey, POLICY_TARGET, SIGSTORE_TRUSTED_ROOT_TARGET } from '../formats/layout.ts';
 import { parsePolicy } from '../policy/policy.ts';
@@ -86,8 +87,7 @@ export async function publishTrustTargets(
       reporter.step(storage.location, 'set-trust', 'ok', `targets v${commit.versions['targets.json']}: ${changed.map((f) => f.path).join(', ')}`);
       return { repository: storage.location, changed: changed.map((f) => f.path), targetsVersion: commit.versions['targets.json'], metadataWritten: commit.written };
     } catch (e) {
-      if (!(e instanceof ProvenantError && e.code === 'E_CAS_CONFLICT') || attempt >= 10) throw e;
-      reporter.debug(`a publisher committed meanwhile (attempt ${attempt}); re-reading`);
+      await retryAfterConflict(e, attempt, reporter);
     }
   }
 }
