@@ -7,7 +7,7 @@ import { parsePolicy, type Policy } from '../policy/policy.ts';
 import type { Storage } from '../storage/storage.ts';
 import { trustAnchorOf, type SignerSource } from '../tuf/signer-source.ts';
 import { loadTrustedState } from '../tuf/trusted-state.ts';
-import { sha256Hex } from '../util/hash.ts';
+import { consistentHash, hashMismatch, uncheckablePins } from '../verify/target-hashes.ts';
 
 /**
  * Before `publish` or `release` signs a release, its attestation is verified the way every host
@@ -59,15 +59,18 @@ export async function readPublishedTrust(storage: Storage, signers: SignerSource
   return { policy: parsePolicy(policy, POLICY_TARGET), sigstoreRoot: await readTarget(storage, state.targets.signed.targets, SIGSTORE_TRUSTED_ROOT_TARGET, state.config.layout) };
 }
 
-/** A target's bytes, pinned by its metadata's (targets or a bin) length and sha256; undefined when not a target. */
+/**
+ * A target's bytes, pinned by its metadata's (targets or a bin) length and every hash it lists,
+ * as a host checks them (src/verify/target-hashes.ts); undefined when not a target.
+ */
 export async function readTarget(storage: Storage, targets: Record<string, { length: number; hashes: Record<string, string> }>, target: string, layout: 'datadog-v2' | undefined): Promise<Uint8Array | undefined> {
   const info = targets[target];
   if (!info) return undefined;
-  const sha = info.hashes.sha256;
-  const key = sha ? targetObjectKey(target, sha, layout) : target;
-  const obj = await storage.get(key);
-  if (!obj || obj.bytes.length !== info.length || sha256Hex(obj.bytes) !== sha) {
-    throw new ProvenantError('E_TARGET_DIGEST', `${key} in ${storage.location} is ${obj ? 'not the file the targets metadata pins' : 'missing'}`, {
+  const pin = uncheckablePins(info.hashes) === undefined ? consistentHash(info.hashes) : undefined;
+  const key = pin ? targetObjectKey(target, pin, layout) : target;
+  const obj = pin ? await storage.get(key) : undefined;
+  if (!obj || obj.bytes.length !== info.length || hashMismatch(info.hashes, obj.bytes) !== undefined) {
+    throw new ProvenantError('E_TARGET_DIGEST', `${key} in ${storage.location} is ${obj ? 'not the file the targets metadata pins' : pin ? 'missing' : 'pinned by hashes provenant cannot check'}`, {
       exitClass: 'verification',
       file: key,
       hint: 'the repository was altered outside provenant; a policy or trusted root: publish it again with `provenant repo set-trust`; a pointer: check the repository with `provenant repo status`',
