@@ -173,11 +173,19 @@ export async function initRepository(storage: Storage, reporter: Reporter = sile
     await ensureKeyStoreDir(opts.keysDir);
     await warnIfInGitWorkTree(opts.keysDir, reporter);
     await recordKeyRefs(opts.keysDir, records);
-  } finally {
+  } catch (e) {
     await closeAll(records.map((r) => r.signer));
+    throw e;
   }
+  // The references stay open for signing below: a token asks for its PIN once, KMS is described once.
+  const opened: Signer[] = records.map((r) => r.signer);
   const ensured: EnsuredKey[][] = [];
-  for (const g of groups) ensured.push(await ensureKeys(opts.keysDir, g, env, records.filter((r) => r.roles === g.roles).map((r) => r.name)));
+  try {
+    for (const g of groups) ensured.push(await ensureKeys(opts.keysDir, g, env, records.filter((r) => r.roles === g.roles).map((r) => r.name)));
+  } catch (e) {
+    await closeAll(opened);
+    throw e;
+  }
   const [rootKeys, targetsKeys, onlineKeys, attestationKeys] = ensured;
   const roleKeys = { root: rootKeys!, targets: targetsKeys!, online: onlineKeys!, attestation: attestationKeys! };
   for (const k of Object.values(roleKeys).flat()) {
@@ -188,14 +196,15 @@ export async function initRepository(storage: Storage, reporter: Reporter = sile
   const config = makeConfig({ root: ids(roleKeys.root), targets: ids(roleKeys.targets), online: ids(roleKeys.online), attestation: ids(roleKeys.attestation) });
 
   // Open every signer before writing anything: a wrong passphrase or PIN must leave nothing behind.
-  const opened: Signer[] = [];
-  let metadataWritten = 0;
-  let binCount = 0;
   const signer = async (name: string) => {
+    const already = records.find((r) => r.name === name);
+    if (already) return already.signer;
     const s = await loadSigner(opts.keysDir, name, env);
     opened.push(s);
     return s;
   };
+  let metadataWritten = 0;
+  let binCount = 0;
   try {
     const rootSigners: Signer[] = [];
     for (const k of roleKeys.root) rootSigners.push(await signer(k.name));

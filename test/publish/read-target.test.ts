@@ -17,12 +17,13 @@ test('readTarget checks every listed hash, as hosts do', async (t) => {
   const storage = openStorage(await tempDir(t));
   const bytes = new TextEncoder().encode('{"policyVersion":1}');
   const sha256 = hex('sha256', bytes);
-  await storage.put(`policy/${sha256}.attestation-policy.json`, bytes, {});
+  await storage.put(`policy/${sha256}.attestation-policy.json`, bytes, { contentType: 'application/json' });
   const read = (hashes: Record<string, string>) => readTarget(storage, { [POLICY_TARGET]: { length: bytes.length, hashes } }, POLICY_TARGET, undefined);
 
   assert.deepEqual(await read({ sha256, sha512: hex('sha512', bytes) }), bytes);
   assert.equal(await readTarget(storage, {}, POLICY_TARGET, undefined), undefined);
-  for (const hashes of [{ sha256, sha512: 'ab'.repeat(64) }, { sha256: 'cd'.repeat(32) }, { sha256, md5: 'ef'.repeat(16) }, {}]) {
+  const bad: Record<string, string>[] = [{ sha256, sha512: 'ab'.repeat(64) }, { sha256: 'cd'.repeat(32) }, { sha256, md5: 'ef'.repeat(16) }, {}];
+  for (const hashes of bad) {
     await assert.rejects(read(hashes), { code: 'E_TARGET_DIGEST' }, JSON.stringify(hashes));
   }
 });
