@@ -1,8 +1,9 @@
 import path from 'node:path';
-import { Option } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
 import { buildIntegrations, normalizeBaseUrl, sourceDateEpochFrom } from '../../app/build.ts';
 import { openWorkspace, selectIntegrations, type Workspace } from '../../app/workspace.ts';
-import { buildWheel } from '../../wheel/wheel.ts';
+import { defaultJobs, wheelPool } from '../../wheel/wheel-pool.ts';
+import { treeGit } from '../../provenance/git.ts';
 import { PROVENANCE_FORMATS, type ProvenanceFormat } from '../../provenance/statement.ts';
 import type { RegisterCommand } from '../context.ts';
 import { addIntegrationsDirOption, type IntegrationsDirFlags } from '../integrations-option.ts';
@@ -24,6 +25,7 @@ Examples:
   provenant build postgres redisdb --integrations-dir ~/integrations-core
   provenant build postgres --json | jq -r '.results[0].wheel.path'
   SOURCE_DATE_EPOCH=$(git log -1 --format=%ct) provenant build postgres
+  provenant build --all --jobs 1                         one integration at a time, in this thread
   provenant build postgres --base-url https://packages.example.com/integrations
   provenant build postgres --provenance slsa-v0.2        the reference guide's statement format
 
@@ -38,6 +40,7 @@ interface BuildCliOptions extends IntegrationsDirFlags {
   all?: boolean;
   baseUrl?: string;
   provenance: ProvenanceFormat;
+  jobs: number;
 }
 
 export const register: RegisterCommand = (program, ctx) => {
@@ -47,6 +50,7 @@ export const register: RegisterCommand = (program, ctx) => {
     .option('--all', 'build every integration under the root')
     .option('--base-url <url>', 'public base URL of the repository for pointer URIs (default: $PROVENANT_BASE_URL, else URIs relative to the repository root)')
     .addOption(new Option('--provenance <format>', 'statement format').choices(PROVENANCE_FORMATS).default('slsa-v1'))
+    .addOption(new Option('--jobs <n>', 'integrations built at once, wheels on worker threads (default: every core)').argParser(jobsArg).default(defaultJobs(), 'cores'))
     .option('--json', 'print the results as JSON on stdout')
     .addHelpText('after', HELP)
     .action(async (names: string[], opts: BuildCliOptions, cmd) => {
@@ -60,7 +64,9 @@ export const register: RegisterCommand = (program, ctx) => {
       const selected = selectIntegrations(ws, names, Boolean(opts.all));
       reporter.info(describeRoot(ws, ctx.cwd, selected.length));
 
-      const results = await buildIntegrations(selected, { env: ctx.env, baseUrl, format: opts.provenance, buildWheel, reporter });
+      // Worker threads pay off only with more than one integration to build.
+      const pool = wheelPool(Math.min(opts.jobs, selected.length));
+      const results = await buildIntegrations(selected, { env: ctx.env, baseUrl, format: opts.provenance, buildWheel: pool.build, git: treeGit(ws.root), reporter, jobs: opts.jobs }).finally(() => pool.close());
 
       if (g.json) {
         printJson(ctx.out, { ok: true, root: ws.root, rootOrigin: ws.origin, format: opts.provenance, sourceDateEpoch, baseUrl, results });
@@ -70,6 +76,11 @@ export const register: RegisterCommand = (program, ctx) => {
       for (const r of results) ctx.out.stdout(`${shown(r.wheel.path, ctx.cwd)}\n`);
     });
 };
+
+function jobsArg(v: string): number {
+  if (!/^[1-9]\d*$/.test(v)) throw new InvalidArgumentError('--jobs must be a whole number of at least 1');
+  return Number(v);
+}
 
 function shown(p: string, cwd: string): string {
   const rel = path.relative(cwd, p);
