@@ -4,6 +4,7 @@
  * only where the work runs changes, never the bytes. Workers start on first use and are
  * stopped by close().
  */
+import { getCompileCacheDir } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { asProvenantError, ProvenantError, REPORT_BUG_HINT, type ExitClass } from '../errors.ts';
@@ -19,6 +20,19 @@ export interface WheelPool {
 /** The default `--jobs`: every core the process may use. */
 export function defaultJobs(): number {
   return availableParallelism();
+}
+
+/**
+ * A worker thread costs about as much CPU to start (Node's bootstrap, the builder's modules, a
+ * cold JIT and WebAssembly tier-up: ~250 ms) as 50 wheel builds (~5 ms each), measured on the
+ * integrations-core fixtures (docs/build.md): fewer wheels than that per worker and the threads
+ * cost more than they save.
+ */
+export const WHEELS_PER_WORKER = 50;
+
+/** Worker threads worth starting for `wheels` builds with at most `jobs` at once; 1 = build in this thread. */
+export function workersFor(wheels: number, jobs: number): number {
+  return Math.max(1, Math.min(jobs, Math.floor(wheels / WHEELS_PER_WORKER)));
 }
 
 interface Pending {
@@ -44,7 +58,7 @@ export function wheelPool(jobs: number): WheelPool {
     dispatch();
   };
   const spawn = () => {
-    const w = new Worker(new URL('./wheel-worker.ts', import.meta.url));
+    const w = new Worker(new URL('./wheel-worker.ts', import.meta.url), { workerData: { compileCacheDir: getCompileCacheDir() } });
     w.on('message', (m: { id: number; wheel?: WheelBuildResult; error?: WorkerError }) => settle(w, m));
     // A worker that dies (not a build error: those come back as messages) fails the build it
     // held, and leaves its place to a new worker so the queue never waits on it.

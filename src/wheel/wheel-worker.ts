@@ -1,10 +1,16 @@
 // A worker thread of src/wheel/wheel-pool.ts: builds the wheels it is sent with the same
 // buildWheel as the serial path, so the bytes cannot differ. An error goes back as its
 // ProvenantError fields (structured cloning keeps only an Error's message).
-import { parentPort } from 'node:worker_threads';
-import { isProvenantError } from '../errors.ts';
+import { enableCompileCache } from 'node:module';
+import { parentPort, workerData } from 'node:worker_threads';
 import type { BuildOptions } from './types.ts';
-import { buildWheel } from './wheel.ts';
+
+// The main thread's compile cache (bin/provenant.js enables one) is not inherited by a worker:
+// without it each worker compiles, and strips the types of, the builder's modules again.
+const cacheDir = (workerData as { compileCacheDir?: string } | undefined)?.compileCacheDir;
+if (cacheDir) enableCompileCache(cacheDir);
+const { isProvenantError } = await import('../errors.ts');
+const { buildWheel } = await import('./wheel.ts');
 
 export interface WheelJob {
   id: number;

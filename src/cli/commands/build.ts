@@ -2,7 +2,7 @@ import path from 'node:path';
 import { InvalidArgumentError, Option } from 'commander';
 import { buildIntegrations, normalizeBaseUrl, sourceDateEpochFrom } from '../../app/build.ts';
 import { openWorkspace, selectIntegrations, type Workspace } from '../../app/workspace.ts';
-import { defaultJobs, wheelPool } from '../../wheel/wheel-pool.ts';
+import { defaultJobs, wheelPool, workersFor } from '../../wheel/wheel-pool.ts';
 import { treeGit } from '../../provenance/git.ts';
 import { PROVENANCE_FORMATS, type ProvenanceFormat } from '../../provenance/statement.ts';
 import type { RegisterCommand } from '../context.ts';
@@ -50,7 +50,7 @@ export const register: RegisterCommand = (program, ctx) => {
     .option('--all', 'build every integration under the root')
     .option('--base-url <url>', 'public base URL of the repository for pointer URIs (default: $PROVENANT_BASE_URL, else URIs relative to the repository root)')
     .addOption(new Option('--provenance <format>', 'statement format').choices(PROVENANCE_FORMATS).default('slsa-v1'))
-    .addOption(new Option('--jobs <n>', 'integrations built at once, wheels on worker threads (default: every core)').argParser(jobsArg).default(defaultJobs(), 'cores'))
+    .addOption(new Option('--jobs <n>', 'integrations built at once; wheels go to worker threads when there are enough of them (default: every core)').argParser(jobsArg).default(defaultJobs(), 'cores'))
     .option('--json', 'print the results as JSON on stdout')
     .addHelpText('after', HELP)
     .action(async (names: string[], opts: BuildCliOptions, cmd) => {
@@ -64,8 +64,7 @@ export const register: RegisterCommand = (program, ctx) => {
       const selected = selectIntegrations(ws, names, Boolean(opts.all));
       reporter.info(describeRoot(ws, ctx.cwd, selected.length));
 
-      // Worker threads pay off only with more than one integration to build.
-      const pool = wheelPool(Math.min(opts.jobs, selected.length));
+      const pool = wheelPool(workersFor(selected.length, opts.jobs));
       const results = await buildIntegrations(selected, { env: ctx.env, baseUrl, format: opts.provenance, buildWheel: pool.build, git: treeGit(ws.root), reporter, jobs: opts.jobs }).finally(() => pool.close());
 
       if (g.json) {
