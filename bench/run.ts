@@ -3,6 +3,7 @@ import type { Benchmark } from './table.ts';
 import { formatTable } from './table.ts';
 import { s3Benchmark } from './s3.ts';
 import { buildBenchmark } from './build.ts';
+import { buildTreeBenchmark } from './build-tree.ts';
 import { downloadBenchmark } from './download.ts';
 import { downloaderBinaryBenchmark } from './downloader-binary.ts';
 import { publishBenchmark } from './publish.ts';
@@ -10,6 +11,7 @@ import { publishBenchmark } from './publish.ts';
 const benchmarks: Benchmark[] = [
   s3Benchmark,
   buildBenchmark,
+  buildTreeBenchmark,
   downloadBenchmark,
   downloaderBinaryBenchmark,
   publishBenchmark,
