@@ -7,6 +7,8 @@ import { buildTreeBenchmark } from './build-tree.ts';
 import { downloadBenchmark } from './download.ts';
 import { downloaderBinaryBenchmark } from './downloader-binary.ts';
 import { publishBenchmark } from './publish.ts';
+import { publishScaleBenchmark } from './publish-scale.ts';
+import { metadataBytesBenchmark } from './metadata-bytes.ts';
 
 const benchmarks: Benchmark[] = [
   s3Benchmark,
@@ -15,6 +17,8 @@ const benchmarks: Benchmark[] = [
   downloadBenchmark,
   downloaderBinaryBenchmark,
   publishBenchmark,
+  publishScaleBenchmark,
+  metadataBytesBenchmark,
 ];
 
 const only = process.argv.slice(2);

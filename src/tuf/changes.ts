@@ -178,7 +178,10 @@ export function groupByBin(targets: Targets, files: readonly TargetFile[]): Map<
   const out = new Map<string, TargetFile[]>();
   for (const f of files) {
     const bin = succinct.getRoleForTarget(f.path);
-    out.set(bin, [...(out.get(bin) ?? []), f]);
+    // Appended in place: copying the list per file made grouping quadratic in a bin's size.
+    const list = out.get(bin);
+    if (list) list.push(f);
+    else out.set(bin, [f]);
   }
   return out;
 }
