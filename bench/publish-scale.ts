@@ -6,8 +6,8 @@
 // The 10^6 releases are not published one by one (that would take hours): their pointers are
 // put straight into the bins with the writer's own functions (groupByBin, binWithTargets,
 // commitChanges: one commit), once per machine and code version, and kept under
-// .tmp/bench-cache/ (key: the hash of the TUF writer, formats and storage code, this file, the
-// lockfile and the sizes) so reruns start in seconds.
+// .tmp/bench-cache/ (key: the hash of the TUF writer, formats, storage and signer code, the
+// lockfile, FIXTURE_VERSION and the sizes) so reruns start in seconds.
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cp, mkdir, mkdtemp, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
@@ -31,8 +31,10 @@ import type { Benchmark, BenchTable } from './table.ts';
 
 const run = promisify(execFile);
 const CACHE = path.join(REPO_ROOT, '.tmp/bench-cache');
-/** What the cached repository's bytes depend on. */
-const CODE = ['src/tuf', 'src/formats', 'src/storage', 'src/signers', 'src/app/repo.ts', 'bench/publish-scale.ts', 'package-lock.json'];
+/** What the cached repository's bytes depend on, besides buildFixture below. */
+const CODE = ['src/tuf', 'src/formats', 'src/storage', 'src/signers', 'src/app/repo.ts', 'package-lock.json'];
+/** Bump when buildFixture changes what it writes. */
+const FIXTURE_VERSION = 1;
 
 async function codeHash(extra: string): Promise<string> {
   const h = createHash('sha256').update(extra);
@@ -67,9 +69,14 @@ async function buildFixture(dir: string, n: number, bins: number): Promise<void>
   await commitChanges(storage, state, await signersForCommit(state, keyStoreSignerSource(keysDir, {}), changes), changes, now);
 }
 
+/** Where the repository of `n` releases in `bins` bins is cached for this code. */
+export async function fixtureDir(n: number, bins: number): Promise<string> {
+  return path.join(CACHE, `publish-${n}-${bins}-${await codeHash(`${FIXTURE_VERSION}/${n}/${bins}`)}`);
+}
+
 /** The cached repository of `n` releases in `bins` bins, made if missing or about to expire. */
 async function fixture(n: number, bins: number): Promise<{ dir: string; built: boolean; seconds: number }> {
-  const dir = path.join(CACHE, `publish-${n}-${bins}-${await codeHash(`${n}/${bins}`)}`);
+  const dir = await fixtureDir(n, bins);
   try {
     const ts = JSON.parse(await readFile(path.join(dir, 'repository/metadata/timestamp.json'), 'utf8')) as { signed: { expires: string } };
     if (Date.parse(ts.signed.expires) - Date.now() > 2 * 86400_000) return { dir, built: false, seconds: 0 };
