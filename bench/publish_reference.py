@@ -81,35 +81,24 @@ def publish_one(repo, signer, i, counts):
 
     now = datetime.now(timezone.utc).replace(microsecond=0)
     bin_md.signed.targets[target_path] = TargetFile.from_data(target_path, pointer, ["sha256"])
-    bin_md.signed.version = bv + 1
-    bin_md.signed.expires = now + timedelta(days=30)
-    bin_md.signatures.clear()
-    bin_md.sign(signer)
-    data = bin_md.to_bytes(COMPACT)
-    write_durable(os.path.join(meta, f"{bv + 1}.{bin_name}.json"), data)
+    resign(bin_md, bv + 1, now + timedelta(days=30), signer, os.path.join(meta, f"{bv + 1}.{bin_name}.json"), counts)
+    snap.signed.meta[f"{bin_name}.json"] = MetaFile(version=bv + 1)
+    sdata = resign(snap, sv + 1, now + timedelta(days=7), signer, os.path.join(meta, f"{sv + 1}.snapshot.json"), counts)
+    ts.signed.snapshot_meta = MetaFile(version=sv + 1, length=len(sdata), hashes={"sha256": hashlib.sha256(sdata).hexdigest()})
+    resign(ts, ts.signed.version + 1, now + timedelta(days=1), signer, os.path.join(meta, "timestamp.json"), counts, create_only=False)
+
+
+def resign(md, version, expires, signer, path, counts, create_only=True):
+    """The next version of `md`, signed by `signer` alone and written durably; returns its bytes."""
+    md.signed.version = version
+    md.signed.expires = expires
+    md.signatures.clear()
+    md.sign(signer)
+    data = md.to_bytes(COMPACT)
+    write_durable(path, data, create_only)
     counts["files"] += 1
     counts["bytes"] += len(data)
-
-    snap.signed.meta[f"{bin_name}.json"] = MetaFile(version=bv + 1)
-    snap.signed.version = sv + 1
-    snap.signed.expires = now + timedelta(days=7)
-    snap.signatures.clear()
-    snap.sign(signer)
-    sdata = snap.to_bytes(COMPACT)
-    write_durable(os.path.join(meta, f"{sv + 1}.snapshot.json"), sdata)
-    counts["files"] += 1
-    counts["bytes"] += len(sdata)
-
-    ts.signed.snapshot_meta = MetaFile(version=sv + 1, length=len(sdata), hashes={"sha256": hashlib.sha256(sdata).hexdigest()})
-    ts.signed.version += 1
-    ts.signed.expires = now + timedelta(days=1)
-    ts.signatures.clear()
-    ts.sign(signer)
-    tdata = ts.to_bytes(COMPACT)
-    write_durable(os.path.join(meta, "timestamp.json"), tdata, create_only=False)
-    counts["files"] += 1
-    counts["bytes"] += len(tdata)
-
+    return data
 
 def main():
     repo, key_pem, keyid, runs = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { asProvenantError, type ProvenantError } from '../errors.ts';
+import type { GitAdapter } from '../provenance/git.ts';
 import type { ProvenanceFormat } from '../provenance/statement.ts';
 import type { KeylessSigning } from '../signers/keyless.ts';
 import type { Signer } from '../signers/signer.ts';
@@ -84,6 +85,8 @@ export interface ReleaseRequest {
    */
   checkAttestation: ((bundle: Uint8Array, project: string, file: string) => Promise<void>) | null;
   buildWheel: WheelBuilder;
+  /** How provenance asks git (default gitCli; the CLI passes treeGit for the whole tree). */
+  git?: GitAdapter;
   env: Readonly<Record<string, string | undefined>>;
   testDownload: DownloadCheck;
   dryRun?: boolean;
@@ -116,7 +119,7 @@ export async function releaseIntegrations(req: ReleaseRequest): Promise<ReleaseS
     let wheelInfo: { fileName: string; sha256: string; size: number } | undefined;
     reporter.progress(`releasing: ${i.name}`, n, req.integrations.length);
     try {
-      const [b] = await buildIntegrations([i], { env: req.env, buildWheel: req.buildWheel, format: req.format, baseUrl: req.baseUrl, invocationId, reporter: inner });
+      const [b] = await buildIntegrations([i], { env: req.env, buildWheel: req.buildWheel, git: req.git, format: req.format, baseUrl: req.baseUrl, invocationId, reporter: inner });
       rec.project = b!.project;
       rec.version = b!.version;
       wheelInfo = { fileName: b!.wheel.fileName, sha256: b!.wheel.sha256, size: b!.wheel.size };

@@ -14,8 +14,8 @@ import { sha256Hex } from '../../src/util/hash.ts';
 import { wheelPool, workersFor } from '../../src/wheel/wheel-pool.ts';
 import type { BuildOptions } from '../../src/wheel/types.ts';
 import { buildWheel } from '../../src/wheel/wheel.ts';
-import { integrationsCoreTree } from '../helpers/integrations-core.ts';
-import { python, tempDir } from '../helpers/peers.ts';
+import { hatchlingDigests, integrationsCoreTree } from '../helpers/integrations-core.ts';
+import { tempDir } from '../helpers/peers.ts';
 import { fakeIntegration, syntheticBuilder } from './fixtures.ts';
 
 const EPOCH = '1700000000';
@@ -26,17 +26,6 @@ async function distFiles(tree: string, names: string[]): Promise<Record<string, 
   for (const n of names) for (const f of (await readdir(path.join(tree, n, 'dist'))).sort()) out[`${n}/${f}`] = sha256Hex(await readFile(path.join(tree, n, 'dist', f)));
   return out;
 }
-
-const HATCHLING_DIGESTS = `
-import hashlib, json, os, sys, tempfile
-from hatchling.builders.wheel import WheelBuilder
-out = tempfile.mkdtemp()
-digests = {}
-for root in json.loads(sys.argv[1]):
-    for wheel in WheelBuilder(root).build(directory=out, versions=["standard"]):
-        digests[os.path.basename(wheel)] = hashlib.sha256(open(wheel, "rb").read()).hexdigest()
-print(json.dumps(digests))
-`;
 
 test('build --all --jobs 2 (two worker threads) writes the same bytes as --jobs 1, and the wheels are hatchling\'s', async (t) => {
   const work = await tempDir(t, 'provenant-parallel-');
@@ -63,8 +52,7 @@ test('build --all --jobs 2 (two worker threads) writes the same bytes as --jobs 
   assert.equal(outputs.parallel!.out, outputs.serial!.out);
   assert.equal(outputs.serial!.out.trim().split('\n').length, names.length);
 
-  const { stdout } = await python(['-c', HATCHLING_DIGESTS, JSON.stringify(names.map((n) => path.join(trees.parallel, n)))], { env: { ...process.env, SOURCE_DATE_EPOCH: EPOCH } });
-  const hatchling = JSON.parse(stdout) as Record<string, string>;
+  const hatchling = await hatchlingDigests(names.map((n) => path.join(trees.parallel, n)), EPOCH);
   const wheels = Object.entries(parallel).filter(([f]) => f.endsWith('.whl'));
   assert.equal(wheels.length, names.length);
   for (const [f, digest] of wheels) assert.equal(digest, hatchling[path.basename(f)], f);

@@ -10,6 +10,7 @@ import { initRepository } from '../../app/repo.ts';
 import { nestedReporter, type Reporter } from '../../reporter.ts';
 import { openWorkspace, selectIntegrations } from '../../app/workspace.ts';
 import { buildWheel } from '../../wheel/wheel.ts';
+import { treeGit } from '../../provenance/git.ts';
 import { ProvenantError } from '../../errors.ts';
 import { PROVENANCE_FORMATS, type ProvenanceFormat } from '../../provenance/statement.ts';
 import { closeAll, loadSigner, PASSPHRASE_ENV } from '../../signers/key-store.ts';
@@ -110,6 +111,7 @@ export const register: RegisterCommand = (program, ctx) => {
           // A dry run into a repository that does not exist yet has no policy to check against.
           checkAttestation: keyless || !opts.dryRun ? publishedTrustCheck(storage, signers) : null,
           buildWheel,
+          git: treeGit(ws.root),
           env: ctx.env,
           baseUrl: opts.baseUrl ?? ctx.env.PROVENANT_BASE_URL,
           format: opts.provenance,
