@@ -5,7 +5,6 @@
  * stopped by close().
  */
 import { getCompileCacheDir } from 'node:module';
-import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { asProvenantError, ProvenantError, REPORT_BUG_HINT, type ExitClass } from '../errors.ts';
 import type { BuildOptions } from './types.ts';
@@ -15,11 +14,6 @@ import type { WheelJob, WorkerError } from './wheel-worker.ts';
 export interface WheelPool {
   build(dir: string, opts: BuildOptions): Promise<WheelBuildResult>;
   close(): Promise<void>;
-}
-
-/** The default `--jobs`: every core the process may use. */
-export function defaultJobs(): number {
-  return availableParallelism();
 }
 
 /**

@@ -1,12 +1,12 @@
 import path from 'node:path';
-import { InvalidArgumentError, Option } from 'commander';
+import { Option } from 'commander';
 import { buildIntegrations, normalizeBaseUrl, sourceDateEpochFrom } from '../../app/build.ts';
 import { openWorkspace, selectIntegrations, type Workspace } from '../../app/workspace.ts';
-import { defaultJobs, wheelPool, workersFor } from '../../wheel/wheel-pool.ts';
+import { wheelPool, workersFor } from '../../wheel/wheel-pool.ts';
 import { treeGit } from '../../provenance/git.ts';
 import { PROVENANCE_FORMATS, type ProvenanceFormat } from '../../provenance/statement.ts';
 import type { RegisterCommand } from '../context.ts';
-import { addIntegrationsDirOption, type IntegrationsDirFlags } from '../integrations-option.ts';
+import { addIntegrationsDirOption, addJobsOption, type IntegrationsDirFlags, type JobsFlags } from '../integrations-option.ts';
 import { printJson } from '../output.ts';
 
 const HELP = `
@@ -36,21 +36,19 @@ Environment:
                        elsewhere it records a local build and the source from git
 `;
 
-interface BuildCliOptions extends IntegrationsDirFlags {
+interface BuildCliOptions extends IntegrationsDirFlags, JobsFlags {
   all?: boolean;
   baseUrl?: string;
   provenance: ProvenanceFormat;
-  jobs: number;
 }
 
 export const register: RegisterCommand = (program, ctx) => {
-  addIntegrationsDirOption(program.command('build'))
+  addJobsOption(addIntegrationsDirOption(program.command('build')))
     .description('build integration wheels with their pointer and SLSA provenance into <integration>/dist/')
     .argument('[integrations...]', 'integration directory or project names')
     .option('--all', 'build every integration under the root')
     .option('--base-url <url>', 'public base URL of the repository for pointer URIs (default: $PROVENANT_BASE_URL, else URIs relative to the repository root)')
     .addOption(new Option('--provenance <format>', 'statement format').choices(PROVENANCE_FORMATS).default('slsa-v1'))
-    .addOption(new Option('--jobs <n>', 'integrations built at once; wheels go to worker threads when there are enough of them (default: every core)').argParser(jobsArg).default(defaultJobs(), 'cores'))
     .option('--json', 'print the results as JSON on stdout')
     .addHelpText('after', HELP)
     .action(async (names: string[], opts: BuildCliOptions, cmd) => {
@@ -75,11 +73,6 @@ export const register: RegisterCommand = (program, ctx) => {
       for (const r of results) ctx.out.stdout(`${shown(r.wheel.path, ctx.cwd)}\n`);
     });
 };
-
-function jobsArg(v: string): number {
-  if (!/^[1-9]\d*$/.test(v)) throw new InvalidArgumentError('--jobs must be a whole number of at least 1');
-  return Number(v);
-}
 
 function shown(p: string, cwd: string): string {
   const rel = path.relative(cwd, p);
