@@ -1,6 +1,6 @@
 // Wheel building: provenant in-process vs hatchling (its builder API looping in one Python
 // process, and `python -m build --wheel --no-isolation` per wheel), same sources, same
-// SOURCE_DATE_EPOCH, same number of rounds; then a whole integrations-core tree (build-tree.ts). Fails if any tool's bytes differ from provenant's.
+// SOURCE_DATE_EPOCH, same number of rounds (the whole-tree row is bench/build-tree.ts). Fails if any tool's bytes differ from provenant's.
 // Reports wall-clock throughput and CPU time per wheel: the development VM is shared, and CPU
 // time is the figure that other processes' load disturbs least.
 import { execFile } from 'node:child_process';
@@ -13,7 +13,6 @@ import { buildWheel } from '../src/wheel/wheel.ts';
 import { sha256Hex } from '../src/util/hash.ts';
 import { peerPython, REPO_ROOT } from '../test/helpers/peers.ts';
 import type { Benchmark, BenchTable } from './table.ts';
-import { wholeTreeTable } from './build-tree.ts';
 
 const run = promisify(execFile);
 const EPOCH = 1580601600;
@@ -136,7 +135,6 @@ export const buildBenchmark: Benchmark = {
       const cliRate = cliWheels / cliSecs;
       const oursCpuMs = (oursCpu * 1000) / wheels;
       const apiCpuMs = (api.cpu * 1000) / wheels;
-      const tree = await wholeTreeTable(work);
       return [
         {
           title: `Wheel build throughput (${roots.length} example integrations, SOURCE_DATE_EPOCH=${EPOCH})`,
@@ -157,7 +155,6 @@ export const buildBenchmark: Benchmark = {
             'python -m build CPU time is not measured (it spans child processes); its wall time includes interpreter start-up, as a release engineer sees it',
           ],
         },
-        tree,
       ];
     } finally {
       await rm(work, { recursive: true, force: true });

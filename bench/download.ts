@@ -119,7 +119,7 @@ async function delayed(t: { after(fn: Cleanup): void }, url: string, delayMs: nu
 }
 
 /** Starts a Node child that prints `{"url": …}` on stdout once listening; stopped at cleanup. */
-async function childUrl(t: { after(fn: Cleanup): void }, args: string[]): Promise<string> {
+export async function childUrl(t: { after(fn: Cleanup): void }, args: string[]): Promise<string> {
   const child = spawn(process.execPath, args, {
     stdio: ['ignore', 'pipe', 'ignore'],
   });

@@ -30,7 +30,7 @@ const SIZES = [1_000, 10_000, 100_000];
 const RUNS = 5;
 
 /** Counts metadata writes (files and bytes) of the storage it wraps. */
-class Counting extends FsStorage {
+export class Counting extends FsStorage {
   files = 0;
   bytes = 0;
   private count(key: string, n: number) {
@@ -56,7 +56,7 @@ function pointerBytes(i: number): Uint8Array {
 }
 
 /** Adds `n` pointer targets straight to the bins (metadata only: the wheels are not needed to measure re-signing). */
-async function fillBins(storage: Storage, keysDir: string, n: number): Promise<void> {
+export async function fillBins(storage: Storage, keysDir: string, n: number): Promise<void> {
   const state = await loadTrustedState(storage);
   const files = Array.from({ length: n }, (_, i) => targetFile(pointerTargetPath(`datadog-fill${i % 1000}`, `1.${Math.floor(i / 1000)}.0`), pointerBytes(i)));
   const bins = new Map<string, Targets>();

@@ -3,16 +3,22 @@ import type { Benchmark } from './table.ts';
 import { formatTable } from './table.ts';
 import { s3Benchmark } from './s3.ts';
 import { buildBenchmark } from './build.ts';
+import { buildTreeBenchmark } from './build-tree.ts';
 import { downloadBenchmark } from './download.ts';
 import { downloaderBinaryBenchmark } from './downloader-binary.ts';
 import { publishBenchmark } from './publish.ts';
+import { publishScaleBenchmark } from './publish-scale.ts';
+import { metadataBytesBenchmark } from './metadata-bytes.ts';
 
 const benchmarks: Benchmark[] = [
   s3Benchmark,
   buildBenchmark,
+  buildTreeBenchmark,
   downloadBenchmark,
   downloaderBinaryBenchmark,
   publishBenchmark,
+  publishScaleBenchmark,
+  metadataBytesBenchmark,
 ];
 
 const only = process.argv.slice(2);

@@ -23,6 +23,8 @@ const NODE_BINARY = createRequire(import.meta.url).resolve('node/bin/node');
 const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 export const DEFAULT_OUT = path.join(ROOT, 'dist/provenant-download');
 const CACHE_DIR = path.join(ROOT, '.tmp/downloader-cache');
+/** Node and V8 options every run of the executable starts with (docs/downloader-binary.md). */
+export const EXEC_ARGV: string[] = [];
 
 /** Modules the bundle replaces: the AWS SDK stays out (s3:// is refused with E_S3_UNSUPPORTED_BINARY). */
 const REPLACED: Record<string, string> = {
@@ -74,11 +76,12 @@ export async function bundle(): Promise<{ code: Uint8Array; inputs: string[] }> 
 const run = promisify(execFile);
 
 /** Builds the executable at `out`; returns the sha256 of its bytes. */
-export async function buildDownloader(out = DEFAULT_OUT, opts: { cache?: boolean; snapshot?: boolean } = {}): Promise<string> {
+export async function buildDownloader(out = DEFAULT_OUT, opts: { cache?: boolean; snapshot?: boolean; execArgv?: string[] } = {}): Promise<string> {
+  const execArgv = opts.execArgv ?? EXEC_ARGV;
   const { code } = await bundle();
   const self = await readFile(new URL(import.meta.url));
   const nodeVersion = (await run(NODE_BINARY, ['--version'])).stdout.trim();
-  const key = createHash('sha256').update(code).update(self).update(nodeVersion).update(opts.snapshot === false ? 'no-snapshot' : 'snapshot').digest('hex').slice(0, 32);
+  const key = createHash('sha256').update(code).update(self).update(nodeVersion).update(opts.snapshot === false ? 'no-snapshot' : 'snapshot').update(JSON.stringify(execArgv)).digest('hex').slice(0, 32);
   const cached = path.join(CACHE_DIR, key);
   await mkdir(path.dirname(out), { recursive: true });
   if (opts.cache !== false) {
@@ -106,6 +109,7 @@ export async function buildDownloader(out = DEFAULT_OUT, opts: { cache?: boolean
       // Measured in docs/downloader-binary.md: the snapshot cuts a run's CPU by about a third, a code cache adds nothing.
       useCodeCache: false,
       useSnapshot: opts.snapshot !== false,
+      execArgv,
     };
     await writeFile(path.join(work, 'sea-config.json'), JSON.stringify(config));
     await run(NODE_BINARY, ['--experimental-sea-config', path.join(work, 'sea-config.json')], { cwd: work });
@@ -134,6 +138,8 @@ if (import.meta.main) {
   const outAt = args.indexOf('--out');
   const out = outAt >= 0 ? path.resolve(args[outAt + 1]!) : DEFAULT_OUT;
   const t0 = performance.now();
-  const digest = await buildDownloader(out, { cache: !args.includes('--no-cache'), snapshot: !args.includes('--no-snapshot') });
+  const argvAt = args.indexOf('--exec-argv');
+  const execArgv = argvAt >= 0 ? args[argvAt + 1]!.split(' ').filter(Boolean) : undefined;
+  const digest = await buildDownloader(out, { cache: !args.includes('--no-cache'), snapshot: !args.includes('--no-snapshot'), ...(execArgv ? { execArgv } : {}) });
   process.stdout.write(`${path.relative(process.cwd(), out)} sha256 ${digest} (${((performance.now() - t0) / 1000).toFixed(1)} s)\n`);
 }

@@ -41,3 +41,44 @@ export function nestedReporter(outer: Reporter, seenWarnings = new Set<string>()
     },
   };
 }
+
+/**
+ * Reporters for `count` tasks run concurrently that must read as if run one after another: task
+ * k reports live once tasks 0..k-1 are done (`done(k-1)` called), and is buffered until then. A
+ * warning said by several tasks is said once, by the first in order.
+ */
+export function orderedReporters(outer: Reporter, count: number): { reporter(index: number): Reporter; done(index: number): void } {
+  type Call = (r: Reporter) => void;
+  const buffers: Call[][] = Array.from({ length: count }, () => []);
+  const finished = new Array<boolean>(count).fill(false);
+  const warned = new Set<string>();
+  let head = 0;
+  const deduped: Reporter = {
+    step: (...a) => outer.step(...a),
+    progress: (...a) => outer.progress(...a),
+    info: (m) => outer.info(m),
+    debug: (m, level) => outer.debug(m, level),
+    warn(m) {
+      if (warned.has(m)) return;
+      warned.add(m);
+      outer.warn(m);
+    },
+  };
+  const call = (index: number, c: Call) => (index === head ? c(deduped) : buffers[index]!.push(c));
+  return {
+    reporter: (index) => ({
+      step: (...a) => call(index, (r) => r.step(...a)),
+      progress: (...a) => call(index, (r) => r.progress(...a)),
+      info: (m) => call(index, (r) => r.info(m)),
+      debug: (m, level) => call(index, (r) => r.debug(m, level)),
+      warn: (m) => call(index, (r) => r.warn(m)),
+    }),
+    done(index) {
+      finished[index] = true;
+      while (head < count && finished[head]) {
+        head++;
+        if (head < count) for (const c of buffers[head]!.splice(0)) c(deduped);
+      }
+    },
+  };
+}

@@ -10,7 +10,8 @@ import { gitCli, type GitAdapter } from '../provenance/git.ts';
 import { makeStatement, renderStatement, type ProvenanceFormat } from '../provenance/statement.ts';
 import { sha256Hex } from '../util/hash.ts';
 import { replaceFilesTogether } from './dist-files.ts';
-import { silentReporter, type Reporter } from '../reporter.ts';
+import { orderedReporters, silentReporter, type Reporter } from '../reporter.ts';
+import { mapLimited } from '../util/map-limited.ts';
 import type { Integration } from './workspace.ts';
 
 /** hatchling's default, so a build without SOURCE_DATE_EPOCH matches `hatch build`. */
@@ -30,6 +31,12 @@ export interface BuildRequest {
   now?: () => Date;
   /** One id for a whole local run when a pipeline calls this once per integration; a fresh urn:uuid otherwise. */
   invocationId?: string;
+  /**
+   * Integrations built at once (default 1). Results and reporter output keep the input order
+   * whatever finishes first; pass a wheel builder that runs elsewhere (src/wheel/wheel-pool.ts)
+   * for the wheels themselves to use more than one core.
+   */
+  jobs?: number;
 }
 
 export interface BuiltFile {
@@ -112,13 +119,10 @@ interface RunShared {
   sourceDateEpoch: number;
   invocationId: string;
   git: GitAdapter;
-  reporter: Reporter;
   now: () => Date;
-  warned: Set<string>;
 }
 
-async function buildOne(i: Integration, req: BuildRequest, s: RunShared): Promise<BuildResult> {
-  const r = s.reporter;
+async function buildOne(i: Integration, req: BuildRequest, s: RunShared, r: Reporter): Promise<BuildResult> {
   let step = 'wheel';
   try {
     r.step(i.name, 'build', 'start');
@@ -140,12 +144,8 @@ async function buildOne(i: Integration, req: BuildRequest, s: RunShared): Promis
         finishedOn: s.now(),
       }),
     );
-    // Notes shared by every integration (no remote, not a checkout) are said once per run.
-    for (const note of context.notes) {
-      if (s.warned.has(note)) continue;
-      s.warned.add(note);
-      r.warn(note);
-    }
+    // Notes shared by every integration (no remote, not a checkout) are said once per run (orderedReporters).
+    for (const note of context.notes) r.warn(note);
     r.debug(`${i.name}: ${s.format} statement, builder ${context.builderId}`);
 
     const statementName = statementFileName(project, wheel.version);
@@ -203,7 +203,8 @@ async function buildOne(i: Integration, req: BuildRequest, s: RunShared): Promis
 /**
  * Builds each integration: wheel → sha256 → provenance statement → pointer, the three written
  * into `<integration>/dist/` together. Stops at the first failure (its dist/ untouched; earlier
- * integrations keep their complete output).
+ * integrations keep their complete output; with `jobs` > 1 the ones already under way finish
+ * too, and the error thrown is the first failure in input order).
  */
 export async function buildIntegrations(integrations: readonly Integration[], req: BuildRequest): Promise<BuildResult[]> {
   const shared: RunShared = {
@@ -212,16 +213,20 @@ export async function buildIntegrations(integrations: readonly Integration[], re
     sourceDateEpoch: sourceDateEpochFrom(req.env),
     invocationId: req.invocationId ?? `urn:uuid:${randomUUID()}`,
     git: req.git ?? gitCli(),
-    reporter: req.reporter ?? silentReporter,
     now: req.now ?? (() => new Date()),
-    warned: new Set(),
   };
   // An incomplete CI environment is the same failure for every integration: refuse it up front.
   if (isGitHubActions(req.env)) githubContext(req.env);
-  const results: BuildResult[] = [];
-  for (const i of integrations) {
-    results.push(await buildOne(i, req, shared));
-    if (integrations.length > 1) shared.reporter.progress('integrations built', results.length, integrations.length);
-  }
-  return results;
+  const outer = req.reporter ?? silentReporter;
+  const ordered = orderedReporters(outer, integrations.length);
+  return mapLimited(integrations, req.jobs ?? 1, async (i, n) => {
+    try {
+      const r = ordered.reporter(n);
+      const result = await buildOne(i, req, shared, r);
+      if (integrations.length > 1) r.progress('integrations built', n + 1, integrations.length);
+      return result;
+    } finally {
+      ordered.done(n);
+    }
+  });
 }

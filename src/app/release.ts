@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { asProvenantError, type ProvenantError } from '../errors.ts';
+import type { GitAdapter } from '../provenance/git.ts';
 import type { ProvenanceFormat } from '../provenance/statement.ts';
 import type { KeylessSigning } from '../signers/keyless.ts';
 import type { Signer } from '../signers/signer.ts';
@@ -12,6 +13,7 @@ import { publishReleases, type Release, type ReleaseOutcome } from './publish.ts
 import { readReleaseFromDist } from './publish-inputs.ts';
 import { nestedReporter, silentReporter, type Reporter } from '../reporter.ts';
 import { signIntegrations, type SignResult } from './sign.ts';
+import { mapLimited } from '../util/map-limited.ts';
 import type { Integration } from './workspace.ts';
 
 /**
@@ -84,6 +86,10 @@ export interface ReleaseRequest {
    */
   checkAttestation: ((bundle: Uint8Array, project: string, file: string) => Promise<void>) | null;
   buildWheel: WheelBuilder;
+  /** How provenance asks git (default gitCli; the CLI passes treeGit for the whole tree). */
+  git?: GitAdapter;
+  /** Integrations built at once (default 1); signing, publishing and reporting keep input order. */
+  jobs?: number;
   env: Readonly<Record<string, string | undefined>>;
   testDownload: DownloadCheck;
   dryRun?: boolean;
@@ -110,27 +116,34 @@ export async function releaseIntegrations(req: ReleaseRequest): Promise<ReleaseS
   };
 
   // Build and sign touch only each integration's own dist/, so one failure stops only that one.
+  // The builds run `jobs` at a time first; what they did is reported below, in input order.
+  const built = await mapLimited(req.integrations, req.jobs ?? 1, async (i) => {
+    try {
+      const [b] = await buildIntegrations([i], { env: req.env, buildWheel: req.buildWheel, git: req.git, format: req.format, baseUrl: req.baseUrl, invocationId, reporter: inner });
+      return { ok: b! } as const;
+    } catch (error) {
+      return { error } as const;
+    }
+  });
   const releases: { rec: IntegrationRelease; release: Release }[] = [];
   for (const [n, i] of req.integrations.entries()) {
     const rec = records[n]!;
-    let wheelInfo: { fileName: string; sha256: string; size: number } | undefined;
     reporter.progress(`releasing: ${i.name}`, n, req.integrations.length);
-    try {
-      const [b] = await buildIntegrations([i], { env: req.env, buildWheel: req.buildWheel, format: req.format, baseUrl: req.baseUrl, invocationId, reporter: inner });
-      rec.project = b!.project;
-      rec.version = b!.version;
-      wheelInfo = { fileName: b!.wheel.fileName, sha256: b!.wheel.sha256, size: b!.wheel.size };
-      note(rec, 'build', 'ok', `${b!.wheel.fileName} (${b!.wheel.size} bytes, sha256 ${b!.wheel.sha256.slice(0, 12)}…)`);
-      note(rec, 'generate attestation', 'ok', `${b!.statement.fileName} (${b!.statement.format}, builder ${b!.provenance.builderId})`);
-    } catch (e) {
-      fail(rec, 'build', e);
+    const b = built[n]!;
+    if ('error' in b) {
+      fail(rec, 'build', b.error);
       continue;
     }
+    rec.project = b.ok.project;
+    rec.version = b.ok.version;
+    const wheelInfo = { fileName: b.ok.wheel.fileName, sha256: b.ok.wheel.sha256, size: b.ok.wheel.size };
+    note(rec, 'build', 'ok', `${b.ok.wheel.fileName} (${b.ok.wheel.size} bytes, sha256 ${b.ok.wheel.sha256.slice(0, 12)}…)`);
+    note(rec, 'generate attestation', 'ok', `${b.ok.statement.fileName} (${b.ok.statement.format}, builder ${b.ok.provenance.builderId})`);
     try {
       const [s] = await signIntegrations([i], { signers: req.attestationSigners, keyless: req.keyless, version: rec.version, reporter: inner });
       const { bundle, keyIds, keyless } = s!;
       await req.checkAttestation?.(await readFile(bundle.path), s!.project, bundle.path);
-      rec.artifacts = { wheel: wheelInfo!, attestation: { fileName: bundle.fileName, sha256: bundle.sha256, keyIds, ...(keyless ? { keyless } : {}) } };
+      rec.artifacts = { wheel: wheelInfo, attestation: { fileName: bundle.fileName, sha256: bundle.sha256, keyIds, ...(keyless ? { keyless } : {}) } };
       const by = keyless ? `keyless as ${keyless.subject ?? '?'}, Rekor log index ${keyless.logIndexes.join(', ')}` : `DSSE signed by ${keyIds.map((k) => k.slice(0, 12)).join(', ')}`;
       note(rec, 'sign attestation', 'ok', `${bundle.fileName}, ${by}`);
       releases.push({ rec, release: await readReleaseFromDist(i, rec.version) });

@@ -1,4 +1,5 @@
-import { Option, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { availableParallelism } from 'node:os';
 import { ProvenantError } from '../errors.ts';
 
 export interface IntegrationsDirFlags {
@@ -22,4 +23,20 @@ export function addIntegrationsDirOption(cmd: Command): Command {
         hint: `use --integrations-dir DIR (e.g. provenant ${self.name()} --all --integrations-dir ~/integrations-core)`,
       });
     });
+}
+
+export interface JobsFlags {
+  jobs: number;
+}
+
+/** `--jobs N` for the commands that build a tree of integrations (build, release). */
+export function addJobsOption(cmd: Command): Command {
+  return cmd.addOption(
+    new Option('--jobs <n>', 'integrations built at once; wheels go to worker threads when there are enough of them (default: every core)').argParser(jobsArg).default(availableParallelism(), 'cores'),
+  );
+}
+
+function jobsArg(v: string): number {
+  if (!/^[1-9]\d*$/.test(v)) throw new InvalidArgumentError('--jobs must be a whole number of at least 1');
+  return Number(v);
 }

@@ -17,6 +17,7 @@ import { projectPointerPrefix, releasesOf } from '../verify/versions.ts';
 import type { Problem, ReleaseFacts, RoleFacts, StatusFacts } from './model.ts';
 import { signatureFacts } from './signature.ts';
 import { StorageFetcher } from './storage-fetcher.ts';
+import { mapLimited } from '../util/map-limited.ts';
 
 export interface CollectOptions {
   /** The key store's trust (root, settings, kept timestamp); without it the repository's own 1.root.json. */
@@ -193,18 +194,4 @@ async function readTarget(storage: Storage, info: TargetFile, check: CheckName):
     throw checkFailed(check, 'E_TARGET_DIGEST', `${key} is not the bytes TUF pins: ${(e as Error).message}`, { file: key });
   }
   return obj.bytes;
-}
-
-/** `fn` over `items` with at most `limit` at once, results in input order. */
-async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
 }

@@ -235,7 +235,10 @@ export function groupByBin(targets: Targets, files: readonly TargetFile[]): Map<
         hint: `this repository's layout delegates only ${delegation.names.length === 1 ? `${delegation.names[0]} (its paths are in targets.json)` : 'its hashed bins'}; approvals and other extra targets need the default layout`,
       });
     }
-    out.set(bin, [...(out.get(bin) ?? []), f]);
+    // Appended in place: copying the list per file made grouping quadratic in a bin's size.
+    const list = out.get(bin);
+    if (list) list.push(f);
+    else out.set(bin, [f]);
   }
   return out;
 }

@@ -2,7 +2,7 @@
 // a checkout: the repository's .gitignore at the root, one directory per integration.
 import { cp, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { REPO_ROOT } from './peers.ts';
+import { python, REPO_ROOT } from './peers.ts';
 
 export const INTEGRATIONS_CORE = path.join(REPO_ROOT, 'test/fixtures/integrations-core');
 
@@ -42,4 +42,22 @@ export async function integrationsCoreTree(root: string, copies = 1): Promise<st
     }
   }
   return out.sort();
+}
+
+/** hatchling's WheelBuilder in one Python process (a process per wheel would take minutes). */
+const HATCHLING_DIGESTS = `
+import hashlib, json, os, sys, tempfile
+from hatchling.builders.wheel import WheelBuilder
+out = tempfile.mkdtemp()
+digests = {}
+for root in json.loads(sys.argv[1]):
+    for wheel in WheelBuilder(root).build(directory=out, versions=["standard"]):
+        digests[os.path.basename(wheel)] = hashlib.sha256(open(wheel, "rb").read()).hexdigest()
+print(json.dumps(digests))
+`;
+
+/** The sha256 of the wheel hatchling builds from each directory, by wheel file name. */
+export async function hatchlingDigests(dirs: string[], sourceDateEpoch: string): Promise<Record<string, string>> {
+  const { stdout } = await python(['-c', HATCHLING_DIGESTS, JSON.stringify(dirs)], { env: { ...process.env, SOURCE_DATE_EPOCH: sourceDateEpoch } });
+  return JSON.parse(stdout) as Record<string, string>;
 }

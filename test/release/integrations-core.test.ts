@@ -9,22 +9,10 @@ import { test } from 'node:test';
 import type { ReleaseSummary } from '../../src/app/release.ts';
 import { main } from '../../src/cli/main.ts';
 import { sha256Hex } from '../../src/util/hash.ts';
-import { integrationsCoreTree } from '../helpers/integrations-core.ts';
-import { python, tempDir } from '../helpers/peers.ts';
+import { hatchlingDigests, integrationsCoreTree } from '../helpers/integrations-core.ts';
+import { tempDir } from '../helpers/peers.ts';
 
 const COPIES = 17; // of each of the 5 fixtures: 85 integrations
-
-/** hatchling's WheelBuilder in one Python process (a process per wheel would take minutes). */
-const HATCHLING_DIGESTS = `
-import hashlib, json, os, sys, tempfile
-from hatchling.builders.wheel import WheelBuilder
-out = tempfile.mkdtemp()
-digests = {}
-for root in json.loads(sys.argv[1]):
-    for wheel in WheelBuilder(root).build(directory=out, versions=["standard"]):
-        digests[os.path.basename(wheel)] = hashlib.sha256(open(wheel, "rb").read()).hexdigest()
-print(json.dumps(digests))
-`;
 
 test(`release --all over ${COPIES * 5} integrations-core integrations: every step passes, every wheel is hatchling's`, async (t) => {
   const work = await tempDir(t, 'provenant-ic-release-');
@@ -48,8 +36,7 @@ test(`release --all over ${COPIES * 5} integrations-core integrations: every ste
   }
   assert.equal(summary.timestampVersion, 2, 'all of them in one commit');
 
-  const { stdout } = await python(['-c', HATCHLING_DIGESTS, JSON.stringify(names.map((n) => path.join(tree, n)))], { env: { ...process.env, SOURCE_DATE_EPOCH: '1700000000' } });
-  const hatchling = JSON.parse(stdout) as Record<string, string>;
+  const hatchling = await hatchlingDigests(names.map((n) => path.join(tree, n)), '1700000000');
   assert.equal(Object.keys(hatchling).length, names.length);
   for (const i of summary.integrations) {
     const wheel = summary.writes.find((w) => w.key.startsWith(`simple/${i.project}/`) && w.key.endsWith('.whl'));

@@ -105,3 +105,20 @@ test('a different wheel under a published version is refused (immutable) and the
   assert.equal(r.summary!.integrations[0]!.error?.code, 'E_RELEASE_IMMUTABLE');
   assert.equal(await treeHash(w.repo), before);
 });
+
+test('release --all --jobs 4 builds at once but reports, fails and publishes exactly as --jobs 1', async (t) => {
+  const runs = [];
+  for (const jobs of ['1', '4']) {
+    const w = await workspace(t);
+    await writeFile(path.join(w.dir, 'integrations/nginx/datadog_checks/nginx/__about__.py'), "__version__ = 'not a version'\n");
+    const r = await w.release('--all', '--jobs', jobs);
+    assert.equal(r.code, 3, r.err);
+    // Details hold key ids and paths that differ between workspaces; steps, statuses and their order may not.
+    const lines = r.err.split('\n').map((l) => l.split(' — ')[0]!.replace(/\d+(\.\d+)? ?m?s\b/g, ''));
+    runs.push({ steps: r.summary!.integrations.map((i) => [i.integration, i.ok, i.error?.code, i.steps.map((s) => `${s.step}:${s.status}`)]), lines, writes: r.summary!.writes.map((x) => x.key.replace(/[0-9a-f]{64}/g, "<sha256>")) });
+  }
+  assert.deepEqual(runs[1]!.steps, runs[0]!.steps);
+  assert.deepEqual(runs[1]!.lines, runs[0]!.lines);
+  assert.deepEqual(runs[1]!.writes, runs[0]!.writes);
+  assert.equal(runs[0]!.steps.filter(([, ok]) => ok).length, 3);
+});

@@ -2,10 +2,11 @@ import path from 'node:path';
 import { Option } from 'commander';
 import { buildIntegrations, normalizeBaseUrl, sourceDateEpochFrom } from '../../app/build.ts';
 import { openWorkspace, selectIntegrations, type Workspace } from '../../app/workspace.ts';
-import { buildWheel } from '../../wheel/wheel.ts';
+import { wheelPool, workersFor } from '../../wheel/wheel-pool.ts';
+import { treeGit } from '../../provenance/git.ts';
 import { PROVENANCE_FORMATS, type ProvenanceFormat } from '../../provenance/statement.ts';
 import type { RegisterCommand } from '../context.ts';
-import { addIntegrationsDirOption, type IntegrationsDirFlags } from '../integrations-option.ts';
+import { addIntegrationsDirOption, addJobsOption, type IntegrationsDirFlags, type JobsFlags } from '../integrations-option.ts';
 import { printJson } from '../output.ts';
 
 const HELP = `
@@ -24,6 +25,7 @@ Examples:
   provenant build postgres redisdb --integrations-dir ~/integrations-core
   provenant build postgres --json | jq -r '.results[0].wheel.path'
   SOURCE_DATE_EPOCH=$(git log -1 --format=%ct) provenant build postgres
+  provenant build --all --jobs 1                         one integration at a time, in this thread
   provenant build postgres --base-url https://packages.example.com/integrations
   provenant build postgres --provenance slsa-v0.2        the reference guide's statement format
 
@@ -34,14 +36,14 @@ Environment:
                        elsewhere it records a local build and the source from git
 `;
 
-interface BuildCliOptions extends IntegrationsDirFlags {
+interface BuildCliOptions extends IntegrationsDirFlags, JobsFlags {
   all?: boolean;
   baseUrl?: string;
   provenance: ProvenanceFormat;
 }
 
 export const register: RegisterCommand = (program, ctx) => {
-  addIntegrationsDirOption(program.command('build'))
+  addJobsOption(addIntegrationsDirOption(program.command('build')))
     .description('build integration wheels with their pointer and SLSA provenance into <integration>/dist/')
     .argument('[integrations...]', 'integration directory or project names')
     .option('--all', 'build every integration under the root')
@@ -60,7 +62,8 @@ export const register: RegisterCommand = (program, ctx) => {
       const selected = selectIntegrations(ws, names, Boolean(opts.all));
       reporter.info(describeRoot(ws, ctx.cwd, selected.length));
 
-      const results = await buildIntegrations(selected, { env: ctx.env, baseUrl, format: opts.provenance, buildWheel, reporter });
+      const pool = wheelPool(workersFor(selected.length, opts.jobs));
+      const results = await buildIntegrations(selected, { env: ctx.env, baseUrl, format: opts.provenance, buildWheel: pool.build, git: treeGit(ws.root), reporter, jobs: opts.jobs }).finally(() => pool.close());
 
       if (g.json) {
         printJson(ctx.out, { ok: true, root: ws.root, rootOrigin: ws.origin, format: opts.provenance, sourceDateEpoch, baseUrl, results });

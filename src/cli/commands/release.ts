@@ -9,7 +9,8 @@ import { releaseSummaryMarkdown } from '../../app/release-summary.ts';
 import { initRepository } from '../../app/repo.ts';
 import { nestedReporter, type Reporter } from '../../reporter.ts';
 import { openWorkspace, selectIntegrations } from '../../app/workspace.ts';
-import { buildWheel } from '../../wheel/wheel.ts';
+import { wheelPool, workersFor } from '../../wheel/wheel-pool.ts';
+import { treeGit } from '../../provenance/git.ts';
 import { ProvenantError } from '../../errors.ts';
 import { PROVENANCE_FORMATS, type ProvenanceFormat } from '../../provenance/statement.ts';
 import { closeAll, loadSigner, PASSPHRASE_ENV } from '../../signers/key-store.ts';
@@ -21,7 +22,7 @@ import type { Storage } from '../../storage/storage.ts';
 import { metadataKey } from '../../tuf/sign.ts';
 import { keyStoreSignerSource } from '../../tuf/signer-source.ts';
 import type { CliContext, RegisterCommand } from '../context.ts';
-import { addIntegrationsDirOption, type IntegrationsDirFlags } from '../integrations-option.ts';
+import { addIntegrationsDirOption, addJobsOption, type IntegrationsDirFlags, type JobsFlags } from '../integrations-option.ts';
 import { addKeylessOptions, type KeylessOptionFlags } from '../keyless-options.ts';
 import { printJson } from '../output.ts';
 import { addRepositoryOptions, openRepository, storageOptionsFrom, type RepositoryFlags, type StorageFlags } from '../storage-options.ts';
@@ -63,7 +64,7 @@ Examples:
   provenant release postgres --repository s3://my-bucket/integrations --region eu-north-1
 `;
 
-interface ReleaseFlags extends RepositoryFlags, IntegrationsDirFlags, KeylessOptionFlags {
+interface ReleaseFlags extends RepositoryFlags, IntegrationsDirFlags, KeylessOptionFlags, JobsFlags {
   all?: boolean;
   summary?: string;
   baseUrl?: string;
@@ -74,7 +75,7 @@ interface ReleaseFlags extends RepositoryFlags, IntegrationsDirFlags, KeylessOpt
 
 export const register: RegisterCommand = (program, ctx) => {
   addRepositoryOptions(
-    addKeylessOptions(addIntegrationsDirOption(program.command('release')))
+    addKeylessOptions(addJobsOption(addIntegrationsDirOption(program.command('release'))))
       .description('build, attest, sign, publish and download-verify integrations, step by step')
       .argument('[integration...]', 'integration directory names or project names (e.g. postgres, datadog-postgres)')
       .option('--all', 'release every integration under the root')
@@ -94,6 +95,7 @@ export const register: RegisterCommand = (program, ctx) => {
       await ensureRepository(storage, keysDir, Boolean(opts.dryRun), ctx, reporter);
 
       const scratch = await mkdtemp(path.join(tmpdir(), 'provenant-release-'));
+      const pool = wheelPool(workersFor(integrations.length, opts.jobs));
       const signers = keyStoreSignerSource(keysDir, ctx.env);
       const attestationSigners: Signer[] = [];
       const keyless = useKeyless({ keyless: opts.keyless, keyGiven: false, env: ctx.env })
@@ -109,7 +111,9 @@ export const register: RegisterCommand = (program, ctx) => {
           keyless,
           // A dry run into a repository that does not exist yet has no policy to check against.
           checkAttestation: keyless || !opts.dryRun ? publishedTrustCheck(storage, signers) : null,
-          buildWheel,
+          buildWheel: pool.build,
+          git: treeGit(ws.root),
+          jobs: opts.jobs,
           env: ctx.env,
           baseUrl: opts.baseUrl ?? ctx.env.PROVENANT_BASE_URL,
           format: opts.provenance,
@@ -130,7 +134,7 @@ export const register: RegisterCommand = (program, ctx) => {
         ctx.out.stderr(`provenant: ${err.describe()}\n`);
         ctx.exitCode = err.exitCode;
       } finally {
-        await Promise.all([signers.close?.(), closeAll(attestationSigners), rm(scratch, { recursive: true, force: true })]);
+        await Promise.all([signers.close?.(), closeAll(attestationSigners), rm(scratch, { recursive: true, force: true }), pool.close()]);
       }
     });
 };

@@ -93,7 +93,7 @@ export const register: RegisterCommand = (program, ctx) => {
     repo
       .command('init')
       .description('create a repository, its keys and its attestation policy')
-      .addOption(new Option('--bins <n>', 'number of hashed bins (power of two, 2..65536)').default(256).argParser(parseIntArg('--bins')))
+      .addOption(new Option('--bins <n>', 'number of hashed bins (power of two, 2..65536; about 2·√(releases expected): 1024 for 10^5, 2048 for 10^6)').default(256).argParser(parseIntArg('--bins')))
       .addOption(new Option('--layout <layout>', "repository layout: provenant's default, or datadog-v2 for Datadog's own downloader (docs/datadog-v2.md)").choices(['default', 'datadog-v2']).default('default'))
       .addOption(new Option('--key-type <type>', 'type of new TUF keys').choices(['ed25519', 'ecdsa']).default('ed25519'))
       .addOption(new Option('--attestation-key-type <type>', 'type of a new attestation key').choices(['ed25519', 'ecdsa']).default('ecdsa'))
