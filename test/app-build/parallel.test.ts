@@ -86,11 +86,37 @@ function recorder(lines: string[]): Reporter {
 }
 
 /** The synthetic builder, but the first integrations take longest: with jobs > 1 they finish last. */
-function slowFirst(order: string[]) {
+/**
+ * A builder whose builds finish in reverse input order when they run at once: each waits for the
+ * next integration's build to finish first (no timers, so a loaded machine cannot reorder them).
+ * Only for jobs > 1: run one at a time, `a` would wait for `b` forever.
+ */
+function laterFirst(order: string[], names = ['a', 'b', 'c', 'd']) {
+  const inner = syntheticBuilder();
+  const done = new Map(
+    names.map((n) => {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => (resolve = r));
+      return [n, { promise, resolve }];
+    }),
+  );
+  return async (dir: string, opts: BuildOptions) => {
+    const name = path.basename(dir);
+    const next = names[names.indexOf(name) + 1];
+    if (next !== undefined) await done.get(next)!.promise;
+    order.push(name);
+    try {
+      return await inner(dir, opts);
+    } finally {
+      done.get(name)!.resolve();
+    }
+  };
+}
+
+/** The same builder without waits, recording the order builds finish in. */
+function inOrder(order: string[]) {
   const inner = syntheticBuilder();
   return async (dir: string, opts: BuildOptions) => {
-    const delay = { a: 60, b: 40, c: 20 }[path.basename(dir)] ?? 0;
-    await new Promise((r) => setTimeout(r, delay));
     order.push(path.basename(dir));
     return inner(dir, opts);
   };
@@ -104,7 +130,7 @@ test('jobs > 1: results and reporter output in input order although later integr
     for (const n of ['a', 'b', 'c', 'd']) integrations.push(await fakeIntegration(root, n));
     const lines: string[] = [];
     const finished: string[] = [];
-    const results = await buildIntegrations(integrations, { env: {}, buildWheel: slowFirst(finished), reporter: recorder(lines), jobs });
+    const results = await buildIntegrations(integrations, { env: {}, buildWheel: jobs === 1 ? inOrder(finished) : laterFirst(finished), reporter: recorder(lines), jobs });
     runs[jobs] = { lines, finished, results: results.map((r) => r.integration) };
   }
   assert.deepEqual(runs[4]!.finished, ['d', 'c', 'b', 'a'], 'the builds did run at once');
@@ -118,7 +144,7 @@ test('jobs > 1: a failing run throws the first failure in input order, not the f
   const root = await tempDir(t);
   const integrations = [];
   for (const n of ['a', 'b', 'c', 'd']) integrations.push(await fakeIntegration(root, n));
-  const inner = slowFirst([]);
+  const inner = laterFirst([]);
   const failing = async (dir: string, opts: BuildOptions) => {
     const w = await inner(dir, opts);
     if (['b', 'd'].includes(path.basename(dir))) throw new Error(`broken ${path.basename(dir)}`);
