@@ -94,3 +94,31 @@ test('attack C: approvals and rebuild VSAs the online key signs into wheelsmith 
   assert.notEqual(policy.hashes.sha256, sha256Hex(ddPointerFor(release, {})));
   assert.equal((await download(fx, srv.url, DEMO)).version, '1.0.0');
 });
+
+/** A pointer JSON as anyone could write it, bypassing the renderer's schema. */
+function rawPointer(release: Parameters<typeof ddPointerFor>[0], over: Record<string, unknown>): Uint8Array {
+  const base = JSON.parse(new TextDecoder().decode(ddPointerFor(release, {}))) as Record<string, unknown>;
+  return new TextEncoder().encode(JSON.stringify({ ...base, ...over }));
+}
+
+test('attack C: the online key re-signs a pointer to another project\'s wheel, or to a path outside the repository: refused before any wheel byte', async (t) => {
+  const fx = await repoFixture(t, { layout: 'datadog-v2' });
+  const demo = await signedRelease(fx, DEMO, '1.0.0');
+  const other = await signedRelease(fx, 'datadog-other', '1.0.0');
+  await publish(fx, [demo, other]);
+  const srv = await startStaticServer(fx.repoDir, t);
+  const cases: [name: string, bytes: Uint8Array, code: string][] = [
+    ['another project\'s wheel and attestation, as published', ddPointerFor(other, {}), 'E_WHEEL_PROJECT_MISMATCH'],
+    ['another project\'s wheel, this version\'s attestation', ddPointerFor(demo, { wheel_path: `/wheels/datadog-other/${other.wheel.fileName}`, digest: sha256Hex(other.wheel.bytes), length: other.wheel.bytes.byteLength }), 'E_WHEEL_PROJECT_MISMATCH'],
+    ['another version in the pointer', ddPointerFor(demo, { version: '2.0.0' }), 'E_POINTER_MISMATCH'],
+    ['a wheel path with ..', rawPointer(demo, { wheel_path: `/wheels/${DEMO}/x/../${demo.wheel.fileName}` }), 'E_POINTER_SCHEMA'],
+    ['an attestation on another host', rawPointer(demo, { attestation_path: '//evil.example/a.json' }), 'E_POINTER_SCHEMA'],
+  ];
+  for (const [name, bytes, code] of cases) {
+    await forgeWheelsmith(fx, [{ path: ddPointerTargetPath(DEMO, '1.0.0'), bytes }]);
+    srv.requests.length = 0;
+    const e = await expectRefused(fx, srv.url, DEMO, code, 'verification', { version: '1.0.0', stateDir: path.join(fx.dir, `state-${name.replace(/\W+/g, '-')}`) });
+    assert.equal(e.file, ddPointerTargetPath(DEMO, '1.0.0'), `${name}: ${e.describe()}`);
+    assert.deepEqual(srv.requests.filter((r) => r.path.endsWith('.whl')), [], name);
+  }
+});
