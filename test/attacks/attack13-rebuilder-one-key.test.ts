@@ -4,33 +4,17 @@ import { test } from 'node:test';
 import { signRebuildVsa } from '../../src/app/rebuild-vsa.ts';
 import type { SignerQuorum } from '../../src/policy/policy.ts';
 import type { PublicKeyInfo, Signer } from '../../src/signers/signer.ts';
-import { tallyRebuilds, type RebuiltRelease } from '../../src/verify/rebuilds-check.ts';
+import { tallyRebuilds } from '../../src/verify/rebuilds-check.ts';
 import { testSigner } from '../attest/keys.ts';
+import { matched, release } from '../rebuild/vsa-fixtures.ts';
 
 /*
  * Attack of issue 13, capacity D: one rebuilder key of a policy whose `rebuilders` threshold is 2.
  * Whatever files and envelopes it makes, its VSA must count once.
  */
 
-const WHEEL = 'datadog_postgres-23.2.0-py3-none-any.whl';
-const WHEEL_SHA = 'a'.repeat(64);
-const ATTESTATION_SHA = 'b'.repeat(64);
-const release: RebuiltRelease = { project: 'datadog-postgres', version: '23.2.0', wheelFileName: WHEEL, sha256: WHEEL_SHA, attestationSha256: ATTESTATION_SHA };
-
 async function vsaBy(signer: Signer): Promise<Uint8Array> {
-  const r = {
-    project: 'datadog-postgres',
-    version: '23.2.0',
-    match: true,
-    commit: 'c'.repeat(40),
-    path: 'integrations/postgres',
-    sourceDateEpoch: 1700000000,
-    published: { fileName: WHEEL, sha256: WHEEL_SHA, uri: `https://packages.example.com/simple/datadog-postgres/${WHEEL}` },
-    attestation: { uri: 'https://packages.example.com/attestations/datadog-postgres/a.sigstore.json', sha256: ATTESTATION_SHA },
-    rebuilt: { fileName: WHEEL, sha256: WHEEL_SHA },
-    differences: [],
-  };
-  return (await signRebuildVsa(r, signer)).bytes;
+  return (await signRebuildVsa(matched(), signer)).bytes;
 }
 
 /** The same P-256 key as SPKI PEM with its point compressed (SEC1 0x02/0x03 || x): other bytes, the same key. */
