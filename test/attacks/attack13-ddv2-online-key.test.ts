@@ -122,3 +122,22 @@ test('attack C: the online key re-signs a pointer to another project\'s wheel, o
     assert.deepEqual(srv.requests.filter((r) => r.path.endsWith('.whl')), [], name);
   }
 });
+
+test('attack C: the online key takes the newest release out of wheelsmith and points latest.json at the one before: a host that installed it refuses (E_RELEASE_WITHDRAWN)', async (t) => {
+  const fx = await repoFixture(t, { layout: 'datadog-v2' });
+  await publish(fx, [await signedRelease(fx, DEMO, '1.0.0')]);
+  await publish(fx, [await signedRelease(fx, DEMO, '2.0.0')]);
+  const srv = await startStaticServer(fx.repoDir, t);
+  assert.equal((await download(fx, srv.url, DEMO)).version, '2.0.0');
+  const oldPointer = await publishedPointer(fx, DEMO, '1.0.0');
+  await forgeWheelsmith(fx, [{ path: ddLatestTargetPath(DEMO), bytes: oldPointer }]);
+  // Then the 2.0.0 target itself removed, re-signed with the online key.
+  const state = await loadTrustedState(fx.storage);
+  const role = await loadBin(fx.storage, state, DDV2_ROLE);
+  const json = role.signed.toJSON() as { version: number; targets: Record<string, unknown> };
+  delete json.targets[ddPointerTargetPath(DEMO, '2.0.0')];
+  json.version++;
+  const online = [fx.online];
+  await commitChanges(fx.storage, state, { root: [], targets: [], bins: online, snapshot: online, timestamp: online }, { bins: new Map([[DDV2_ROLE, Targets.fromJSON(json as never)]]) }, new Date());
+  await expectRefused(fx, srv.url, DEMO, 'E_RELEASE_WITHDRAWN', 'verification');
+});
