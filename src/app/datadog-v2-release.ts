@@ -1,7 +1,7 @@
 import type { TargetFile, Targets } from '@tufjs/models';
-import { ddAttestationKey, ddLatestTargetPath, ddPointerOf, ddPointerTargetPath, ddWheelKey, renderDdPointer, DDV2_LATEST } from '../formats/datadog-v2.ts';
+import { ddAttestationKey, ddLatestTargetPath, ddPointerOf, ddPointerTargetPath, ddWheelKey, isLatestCandidate, renderDdPointer, DDV2_LATEST } from '../formats/datadog-v2.ts';
 import { targetObjectKey } from '../formats/layout.ts';
-import { compareVersions, isPrerelease, parseVersion } from '../formats/pep440.ts';
+import { compareVersions, parseVersion } from '../formats/pep440.ts';
 import { targetFile } from '../tuf/changes.ts';
 import type { PreparedRelease } from './publish.ts';
 
@@ -39,12 +39,6 @@ export function isLatestTarget(path: string): boolean {
   return path.endsWith(`/${DDV2_LATEST}.json`);
 }
 
-/** A final release: what `latest.json` may name (the downloader's "latest stable"; no pre, dev or local versions). */
-function isFinal(version: string): boolean {
-  const v = parseVersion(version);
-  return v !== undefined && !isPrerelease(v) && !version.includes('+');
-}
-
 /**
  * The `latest.json` targets to set once `added` are in `role`: per project, the newest final
  * release among those added, when it is newer than the one `latest.json` names now. Its bytes are
@@ -53,7 +47,7 @@ function isFinal(version: string): boolean {
 export function latestUpdates(role: Targets, added: readonly PreparedRelease[]): { target: TargetFile; key: string; bytes: Uint8Array }[] {
   const newest = new Map<string, PreparedRelease>();
   for (const p of added) {
-    if (!isFinal(p.pointer.version)) continue;
+    if (!isLatestCandidate(p.pointer.version)) continue;
     const best = newest.get(p.project);
     if (!best || compareVersions(p.pointer.version, best.pointer.version) > 0) newest.set(p.project, p);
   }

@@ -19,7 +19,7 @@ import { CHECKS, type CheckName } from '../verify/checks.ts';
 import { checkInstalledRelease, checkNoneWithdrawn, rememberInstalledRelease } from '../verify/installed-releases.ts';
 import { checkPointer } from '../verify/pointer-check.ts';
 import { repositoryBaseUrl } from '../verify/repository-url.ts';
-import { forgetStateCommand, repositoryStateDir, stateBaseDir } from '../verify/state-dir.ts';
+import { forgetStateCommand, repositoryStateDir, repositoryStateKeyOf, stateBaseDir } from '../verify/state-dir.ts';
 import { cachedOr, TargetCache } from '../verify/target-cache.ts';
 import { readRootFile, recordTrustedRoot } from '../verify/trust-anchor.ts';
 import { TufClient } from '../verify/tuf-client.ts';
@@ -129,7 +129,10 @@ export async function downloadWheel(req: DownloadRequest): Promise<DownloadResul
     });
   }
   const repositoryUrl = repositoryBaseUrl(req.repository, req.cwd ?? process.cwd());
-  const stateDir = repositoryStateDir(stateBaseDir(env, req.stateDir), repositoryUrl);
+  const rootFile = req.root ?? (env.PROVENANT_ROOT || undefined);
+  // A bundle's state is keyed by the root, not by its path (bundle-state.ts).
+  const stateKey = await repositoryStateKeyOf(repositoryUrl, rootFile);
+  const stateDir = repositoryStateDir(stateBaseDir(env, req.stateDir), stateKey);
   const caFile = req.net?.caFile ?? (env.PROVENANT_CA_BUNDLE || undefined);
   const base =
     req.fetcher ??
@@ -160,8 +163,8 @@ export async function downloadWheel(req: DownloadRequest): Promise<DownloadResul
   // a warm download then needs no request for them when their pins have not changed.
   const cache = new TargetCache(path.join(stateDir, TARGET_CACHE_DIR));
   try {
-    const forgetCommand = forgetStateCommand(repositoryUrl, req.stateDir);
-    tuf = await TufClient.open({ repositoryUrl, stateDir, rootFile: req.root ?? (env.PROVENANT_ROOT || undefined), fetcher, reporter, cache, forgetCommand });
+    const forgetCommand = forgetStateCommand(repositoryUrl, req.stateDir, stateKey === repositoryUrl ? undefined : rootFile);
+    tuf = await TufClient.open({ repositoryUrl, stateDir, rootFile, fetcher, reporter, cache, forgetCommand });
     const client = tuf;
     await client.refresh();
     const v = tuf.versions();
@@ -416,8 +419,9 @@ async function prepareDestination(dest: string | undefined, cwd: string): Promis
  */
 export async function trustRepositoryRoot(opts: { repository: string; rootFile: string; stateDir?: string; env?: NodeJS.ProcessEnv; cwd?: string; reporter?: Reporter }): Promise<string> {
   const repositoryUrl = repositoryBaseUrl(opts.repository, opts.cwd ?? process.cwd());
-  const stateDir = repositoryStateDir(stateBaseDir(opts.env ?? process.env, opts.stateDir), repositoryUrl);
+  const stateKey = await repositoryStateKeyOf(repositoryUrl, opts.rootFile);
+  const stateDir = repositoryStateDir(stateBaseDir(opts.env ?? process.env, opts.stateDir), stateKey);
   const given = { ...(await readRootFile(opts.rootFile)), file: opts.rootFile };
-  await recordTrustedRoot(given, stateDir, forgetStateCommand(repositoryUrl, opts.stateDir), opts.reporter ?? silentReporter);
+  await recordTrustedRoot(given, stateDir, forgetStateCommand(repositoryUrl, opts.stateDir, stateKey === repositoryUrl ? undefined : opts.rootFile), opts.reporter ?? silentReporter);
   return stateDir;
 }

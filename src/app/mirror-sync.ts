@@ -18,6 +18,7 @@ import { repositoryStateDir } from '../verify/state-dir.ts';
 import { readRootFile } from '../verify/trust-anchor.ts';
 import { TufClient } from '../verify/tuf-client.ts';
 import { releasesOf } from '../verify/versions.ts';
+import { ddReleasesOf } from '../verify/datadog-v2-versions.ts';
 import { RecordingFetcher } from '../mirror/recording-fetcher.ts';
 import { rootsUpTo } from '../mirror/root-chain.ts';
 import { openRepositoryFetcher } from './download.ts';
@@ -83,7 +84,7 @@ export async function syncMirror(req: MirrorSyncRequest): Promise<MirrorSyncResu
     reporter.debug(`✓ tuf: root v${v.root}, timestamp v${v.timestamp}, snapshot v${v.snapshot}, ${targets.length} targets`);
 
     const copies = new Map<string, Source>(rec.recorded);
-    const releases = await verifyReleases(targets, targetBytes, base, srcUrl, rec, path.join(scratch, 'wheels'), copies);
+    const releases = await verifyReleases(targets, targetBytes, base, srcUrl, rec, path.join(scratch, 'wheels'), copies, tuf.layout());
     for (const [key, bytes] of await rootsUpTo(base, srcUrl, given)) copies.set(key, bytes);
     const timestamp = copies.get(TIMESTAMP_KEY) as Uint8Array;
     copies.delete(TIMESTAMP_KEY);
@@ -112,13 +113,24 @@ export async function syncMirror(req: MirrorSyncRequest): Promise<MirrorSyncResu
 }
 
 /** Every pointer's wheel, attestation and `.whl.metadata`, checked against its pins, added to `copies`. Returns the number of releases. */
-async function verifyReleases(targets: TargetFile[], targetBytes: Map<string, Uint8Array>, fetcher: Fetcher, srcUrl: string, rec: RecordingFetcher, wheelDir: string, copies: Map<string, Source>): Promise<number> {
-  const projects = new Set(targets.map((t) => /^pointers\/([^/]+)\//.exec(t.path)?.[1]).filter((p): p is string => p !== undefined));
+async function verifyReleases(
+  targets: TargetFile[],
+  targetBytes: Map<string, Uint8Array>,
+  fetcher: Fetcher,
+  srcUrl: string,
+  rec: RecordingFetcher,
+  wheelDir: string,
+  copies: Map<string, Source>,
+  layout: 'datadog-v2' | undefined,
+): Promise<number> {
+  // The layout the signed targets say: its pointers are elsewhere, and without them no wheel would be copied.
+  const pointerDir = layout === 'datadog-v2' ? /^wheelsmith\/v1\/([^/]+)\// : /^pointers\/([^/]+)\//;
+  const projects = new Set(targets.map((t) => pointerDir.exec(t.path)?.[1]).filter((p): p is string => p !== undefined));
   let count = 0;
   await mkdir(wheelDir, { recursive: true });
   for (const project of projects) {
-    for (const r of releasesOf(targets, project)) {
-      const checked = checkPointer(targetBytes.get(r.target.path)!, r.target, { project, version: r.version }, srcUrl);
+    for (const r of layout === 'datadog-v2' ? ddReleasesOf(targets, project) : releasesOf(targets, project)) {
+      const checked = checkPointer(targetBytes.get(r.target.path)!, r.target, { project, version: r.version }, srcUrl, layout);
       const p = checked.pointer;
       const wheelFile = await downloadPinnedWheel(fetcher, { url: checked.wheelUrl, length: p.length, sha256: p.digest }, wheelDir, checked.wheelFileName);
       const attestation = await downloadPinnedAttestation(fetcher, { url: checked.attestationUrl, length: p.attestation.length, sha256: p.attestation.digest });

@@ -39,7 +39,11 @@ export function policyKeyObject(keyId: string, key: PublicKeyInfo): KeyObject {
 export interface TrustedKey {
   keyId: string;
   key: KeyObject;
-  /** SPKI DER in hex: two key ids naming the same key count once toward the threshold. */
+  /**
+   * The key's public parameters (JWK crv, x, y): two key ids naming the same key count once toward
+   * a threshold. Not the SPKI bytes: a P-256 point can be written compressed or not, two encodings
+   * of one key that a single signer could list as two keys.
+   */
   identity: string;
 }
 
@@ -69,7 +73,8 @@ function keyMap(keys: Record<string, PublicKeyInfo>): Map<string, TrustedKey> {
   const out = new Map<string, TrustedKey>();
   for (const [keyId, k] of Object.entries(keys)) {
     const key = policyKeyObject(keyId, k);
-    out.set(keyId, { keyId, key, identity: key.export({ type: 'spki', format: 'der' }).toString('hex') });
+    const { crv, x, y } = key.export({ format: 'jwk' });
+    out.set(keyId, { keyId, key, identity: JSON.stringify([crv, x, y ?? null]) });
   }
   return out;
 }

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { ProvenantError } from '../errors.ts';
+import { isPrerelease, parseVersion } from './pep440.ts';
 import type { Pointer } from './pointer.ts';
 
 /**
@@ -32,6 +33,12 @@ export function layoutOfTargets(targets: { delegations?: { roles?: Record<string
   const d = targets.delegations;
   const roles = Object.keys(d?.roles ?? {});
   return !d?.succinctRoles && roles.length === 1 && roles[0] === DDV2_ROLE ? 'datadog-v2' : undefined;
+}
+
+/** What `latest.json` may name: a final release (the downloader's "latest stable"; no pre, dev or local versions). */
+export function isLatestCandidate(version: string): boolean {
+  const v = parseVersion(version);
+  return v !== undefined && !isPrerelease(v) && !version.includes('+');
 }
 
 export function ddPointerTargetPath(project: string, version: string): string {

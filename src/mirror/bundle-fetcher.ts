@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { ProvenantError } from '../errors.ts';
 import { cappedChunks, newStats, type FetchBody, type FetchOptions, type Fetcher, type FetchStats } from '../net/fetcher.ts';
 import { fileNotFound, lengthExceeded } from '../net/net-errors.ts';
-import { manifestError, MANIFEST_KEY, parseManifest } from './manifest.ts';
+import { manifestError, MANIFEST_KEY, MANIFEST_MAX_BYTES, parseManifest } from './manifest.ts';
 import { indexTar, type TarEntry } from './tar-index.ts';
 
 /**
@@ -69,6 +69,7 @@ async function checkedIndex(archive: string): Promise<Map<string, TarEntry>> {
     const entries = await indexTar(readAt, size, archive);
     const m = entries.get(MANIFEST_KEY);
     if (!m) throw manifestError(archive, 'is missing: this archive is not a provenant mirror bundle');
+    if (m.size > MANIFEST_MAX_BYTES) throw manifestError(archive, `is ${m.size} bytes, over the ${MANIFEST_MAX_BYTES} a manifest may have`);
     const manifest = parseManifest(await readAt(m.offset, m.size), archive);
     for (const [key, e] of entries) {
       if (key === MANIFEST_KEY) continue;

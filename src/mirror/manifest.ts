@@ -11,6 +11,11 @@ import { codePointCompare } from '../util/code-point-order.ts';
  */
 export const MANIFEST_KEY = 'provenant-mirror.json';
 export const MANIFEST_FORMAT = 1;
+/**
+ * Far above any real manifest (about 150 bytes a file): a bundle's size is the sender's to choose,
+ * so the manifest, the one entry read whole into memory, is refused above this before it is read.
+ */
+export const MANIFEST_MAX_BYTES = 64 * 1024 * 1024;
 
 const FileSchema = z.object({ length: z.number().int().nonnegative(), sha256: z.string().regex(/^[0-9a-f]{64}$/) }).strict();
 const ManifestSchema = z

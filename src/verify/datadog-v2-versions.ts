@@ -1,6 +1,6 @@
 import type { TargetFile } from '@tufjs/models';
-import { ddLatestTargetPath, ddPointerTargetPath, ddProjectPrefix, DDV2_LATEST } from '../formats/datadog-v2.ts';
-import { parseVersion } from '../formats/pep440.ts';
+import { ddLatestTargetPath, ddPointerTargetPath, ddProjectPrefix, DDV2_LATEST, isLatestCandidate } from '../formats/datadog-v2.ts';
+import { compareVersions, parseVersion } from '../formats/pep440.ts';
 import { checkFailed } from './checks.ts';
 import type { PublishedRelease } from './versions.ts';
 
@@ -25,7 +25,9 @@ export function ddReleasesOf(targets: readonly TargetFile[], project: string): P
  * The release `latest.json` stands for: the one whose pointer target has exactly its bytes (same
  * sha256 and length, as TUF pins both). Undefined when the project has no latest.json. One that
  * matches no published version is refused: Datadog's downloader would install whatever wheel it
- * names, outside every release provenant can check.
+ * names, outside every release provenant can check. One that matches an older release than the
+ * newest final one listed is refused too: a publish only ever moves latest.json forward, so the
+ * online key moved it back (or onto a pre-release) to make hosts install that release.
  */
 export function ddLatestRelease(targets: readonly TargetFile[], releases: readonly PublishedRelease[], project: string): PublishedRelease | undefined {
   const latestPath = ddLatestTargetPath(project);
@@ -33,7 +35,14 @@ export function ddLatestRelease(targets: readonly TargetFile[], releases: readon
   if (!latest) return undefined;
   const sha = latest.hashes.sha256;
   const hit = releases.find((r) => sha !== undefined && r.target.hashes.sha256 === sha && r.target.length === latest.length);
-  if (hit) return hit;
+  if (hit) {
+    const newest = releases.filter((r) => isLatestCandidate(r.version)).reduce<PublishedRelease | undefined>((a, r) => (a && compareVersions(a.version, r.version) >= 0 ? a : r), undefined);
+    if (newest && compareVersions(hit.version, newest.version) === 0) return hit;
+    throw checkFailed('pointer target', 'E_LATEST_NOT_NEWEST', `${latestPath} is the pointer of ${project} ${hit.version}, but the newest final release published is ${newest?.version ?? 'none'}; a publish only moves latest.json forward`, {
+      file: latestPath,
+      hint: 'do not install it: someone holding the repository\'s online key moved latest.json; download an exact version with --version, and tell the repository owners',
+    });
+  }
   throw checkFailed('pointer target', 'E_LATEST_UNKNOWN_VERSION', `${latestPath} is not the pointer of any published version of ${project}`, {
     file: latestPath,
     hint: 'do not install it: latest.json must be a copy of a published version\'s pointer; download an exact version with --version, and tell the repository owners',

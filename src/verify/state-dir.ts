@@ -28,16 +28,24 @@ export function repositoryStateName(repositoryUrl: string): string {
   return `${readable || 'repository'}-${hash}`;
 }
 
+/** What a repository's state is keyed by: its URL, or for a mirror bundle the root (mirror/bundle-state.ts, loaded only for file: repositories). */
+export async function repositoryStateKeyOf(repositoryUrl: string, rootFile: string | undefined): Promise<string> {
+  if (!repositoryUrl.startsWith('file:')) return repositoryUrl;
+  const { repositoryStateKey } = await import('../mirror/bundle-state.ts');
+  return repositoryStateKey(repositoryUrl, rootFile);
+}
+
 export function repositoryStateDir(base: string, repositoryUrl: string): string {
   return path.join(base, repositoryStateName(repositoryUrl));
 }
 
 /**
  * The command that forgets this repository's trusted state, as hints print it; `--state-dir`
- * only when one was given on the command line (PROVENANT_STATE_DIR carries over by itself).
+ * only when one was given on the command line (PROVENANT_STATE_DIR carries over by itself);
+ * `--root` for a bundle, whose state is keyed by it.
  */
-export function forgetStateCommand(repositoryUrl: string, explicitBase?: string): string {
-  return `provenant state forget ${shellWord(repositoryUrl)}${explicitBase ? ` --state-dir ${shellWord(explicitBase)}` : ''}`;
+export function forgetStateCommand(repositoryUrl: string, explicitBase?: string, bundleRoot?: string): string {
+  return `provenant state forget ${shellWord(repositoryUrl)}${bundleRoot ? ` --root ${shellWord(bundleRoot)}` : ''}${explicitBase ? ` --state-dir ${shellWord(explicitBase)}` : ''}`;
 }
 
 function shellWord(s: string): string {

@@ -2,7 +2,6 @@
 // repository, TUF and the CLI are in vsa.test.ts and test/attacks/rebuild-vsa-online-key.test.ts.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { RebuildResult } from '../../src/app/rebuild.ts';
 import { signRebuildVsa, vsaTargetOf } from '../../src/app/rebuild-vsa.ts';
 import { signAttestation } from '../../src/attest/sign.ts';
 import { ProvenantError } from '../../src/errors.ts';
@@ -10,29 +9,9 @@ import { approvalStatement, renderApprovalStatement } from '../../src/formats/ap
 import { rebuildVsa, renderVsa, type VsaStatement } from '../../src/formats/vsa.ts';
 import { PolicySchema, type SignerQuorum } from '../../src/policy/policy.ts';
 import type { Signer } from '../../src/signers/signer.ts';
-import { tallyRebuilds, type RebuiltRelease } from '../../src/verify/rebuilds-check.ts';
+import { tallyRebuilds } from '../../src/verify/rebuilds-check.ts';
 import { testSigner } from '../attest/keys.ts';
-
-const WHEEL = 'datadog_postgres-23.2.0-py3-none-any.whl';
-const WHEEL_SHA = 'a'.repeat(64);
-const ATTESTATION_SHA = 'b'.repeat(64);
-const release: RebuiltRelease = { project: 'datadog-postgres', version: '23.2.0', wheelFileName: WHEEL, sha256: WHEEL_SHA, attestationSha256: ATTESTATION_SHA };
-
-function matched(over: Partial<RebuildResult> = {}): RebuildResult {
-  return {
-    project: 'datadog-postgres',
-    version: '23.2.0',
-    match: true,
-    commit: 'c'.repeat(40),
-    path: 'integrations/postgres',
-    sourceDateEpoch: 1700000000,
-    published: { fileName: WHEEL, sha256: WHEEL_SHA, uri: `https://packages.example.com/simple/datadog-postgres/${WHEEL}` },
-    attestation: { uri: 'https://packages.example.com/attestations/datadog-postgres/a.sigstore.json', sha256: ATTESTATION_SHA },
-    rebuilt: { fileName: WHEEL, sha256: WHEEL_SHA },
-    differences: [],
-    ...over,
-  };
-}
+import { matched, release, WHEEL, WHEEL_SHA } from './vsa-fixtures.ts';
 
 const quorum = (signers: Signer[], threshold: number): SignerQuorum => ({
   keys: Object.fromEntries(signers.map((s) => [s.keyId, { keytype: s.publicKey.keytype, scheme: s.publicKey.scheme as 'ed25519', keyval: s.publicKey.keyval }])),

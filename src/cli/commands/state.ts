@@ -16,6 +16,7 @@ Examples:
   provenant state forget ./repository
   provenant state forget https://packages.example.com/integrations/ --json
   provenant state forget s3://my-bucket/integrations --state-dir /var/lib/provenant
+  provenant state forget ./bundle.tar --root keys/root.json
 `;
 
 export const register: RegisterCommand = (program, ctx) => {
@@ -24,11 +25,12 @@ export const register: RegisterCommand = (program, ctx) => {
     .command('forget')
     .description("forget the trusted root and metadata kept for a repository (after it was re-created with new keys)")
     .argument('<repository>', 'repository root: http(s) URL, s3://bucket/prefix, file:// URL or local directory')
+    .option('--root <file>', 'for a mirror bundle: the root.json it was downloaded with (its state is kept per root; env PROVENANT_ROOT)')
     .option('--state-dir <dir>', 'where trusted metadata is kept (env PROVENANT_STATE_DIR)')
     .option('--json', 'print the result document on stdout')
     .addHelpText('after', FORGET_HELP)
-    .action(async (repository: string, opts: { stateDir?: string }, cmd) => {
-      const result = await forgetRepositoryState({ repository, stateDir: opts.stateDir, env: ctx.env, cwd: ctx.cwd });
+    .action(async (repository: string, opts: { root?: string; stateDir?: string }, cmd) => {
+      const result = await forgetRepositoryState({ repository, root: opts.root, stateDir: opts.stateDir, env: ctx.env, cwd: ctx.cwd });
       if (ctx.globals(cmd).json) printJson(ctx.out, result);
       else ctx.out.stdout(`${result.removed ? 'forgot' : 'nothing to forget for'} ${result.repository} (${result.stateDir})\n`);
     });
