@@ -101,7 +101,8 @@ export async function syncMirror(req: MirrorSyncRequest): Promise<MirrorSyncResu
       if ((await dst.putImmutable(key, bytes, objectPropsFor(key))) === 'created') written++;
       else unchanged++;
     }
-    await rebuildIndex(dst, reporter);
+    // Datadog's downloader reads no simple index, and that layout's wheels are not under simple/.
+    if (tuf.layout() !== 'datadog-v2') await rebuildIndex(dst, reporter);
     await dst.putIfMatch(TIMESTAMP_KEY, timestamp, objectPropsFor(TIMESTAMP_KEY), current?.etag);
     written++;
     reporter.step('mirror', 'sync', 'ok', `${srcUrl} → ${dst.location}: timestamp v${v.timestamp}, ${releases} release(s), ${written} written, ${unchanged} already there`);

@@ -55,6 +55,8 @@ test('attack B: a datadog-v2 SRC is synced whole (wheels and attestations too), 
     const got = await download(fx, dst, 'datadog-demo', { version, stateDir: path.join(fx.dir, 'state-dst') });
     assert.equal(got.wheel.sha256, sha256Hex(await readFile(path.join(fx.repoDir, 'wheels/datadog-demo', got.wheel.fileName))));
   }
+  // That layout has no simple index: DST gets none either (SRC has none to mirror).
+  assert.deepEqual((await filesUnder(dst)).filter((f) => f.startsWith('simple/')), []);
 });
 
 test('attack B: an older root in SRC that its own keys never signed (the keys of the next root listed, signatures stripped or another key added) is refused; DST untouched', async (t) => {
