@@ -196,6 +196,11 @@ export async function downloadWheel(req: DownloadRequest): Promise<DownloadResul
 
     const attestationPin = { url: checked.attestationUrl, length: pointer.attestation.length, sha256: pointer.attestation.digest };
     const attestationP = req.unsafeDisableVerification ? undefined : later(cachedOr(cache, attestationPin, () => downloadPinnedAttestation(fetcher, attestationPin)));
+    // Multi-party approval (docs/approvals.md): k of the policy's approval keys, each approval a
+    // pinned TUF target about the digest the pointer names, so they are fetched beside the wheel.
+    const approvals = req.unsafeDisableVerification || req.skipApprovalsCheck ? undefined : approvalsRequired(policy, project);
+    const approved = { project, version: release.version, wheelFileName: checked.wheelFileName, sha256: pointer.digest };
+    const approvalsP = approvals ? later(fetchApprovals(client, approvals, approved)) : undefined;
     const dest = await destP();
     const wheelPin = { url: checked.wheelUrl, length: pointer.length, sha256: pointer.digest };
     tempWheel = await downloadPinnedWheel(fetcher, wheelPin, dest.dir, checked.wheelFileName);
@@ -219,11 +224,8 @@ export async function downloadWheel(req: DownloadRequest): Promise<DownloadResul
         else if (check === 'subject') pass(check, `${checked.wheelFileName} sha256 ${pointer.digest.slice(0, 12)}…`);
         else pass(check, `builder ${f.builderId}${f.sourceRepository ? `, source ${f.sourceRepository}` : ''}${f.ref ? ` @ ${f.ref}` : ''}`);
       });
-      // Multi-party approval (docs/approvals.md): k of the policy's approval keys, each approval a pinned TUF target.
-      const approvals = req.skipApprovalsCheck ? undefined : approvalsRequired(policy, project);
-      if (approvals) {
-        const approved = { project, version: release.version, wheelFileName: checked.wheelFileName, sha256: pointer.digest };
-        const tally = tallyApprovals(await fetchApprovals(client, approvals, approved), approvals, approved);
+      if (approvals && approvalsP) {
+        const tally = tallyApprovals(await approvalsP(), approvals, approved);
         checkApprovals(tally, approvals, approved);
         reporter.debug(`✓ approvals: ${tally.accepted.length} of ${approvals.threshold} required, by ${tally.accepted.map((k) => k.slice(0, 12)).join(', ')}`);
       }
