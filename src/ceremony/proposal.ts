@@ -1,4 +1,5 @@
-import { Metadata, MetadataKind, type Root, type Targets } from '@tufjs/models';
+import { Metadata, MetadataKind, type Key, type Root, type Targets } from '@tufjs/models';
+import { getPublicKey } from '@tufjs/models/dist/utils/key.js';
 import { z } from 'zod';
 import { ProvenantError } from '../errors.ts';
 import { canonicalJsonBytes } from '../formats/canonical-json.ts';
@@ -257,6 +258,7 @@ export function shapeProblems(base: { root: Root; targets: Targets }, next: { ro
       if (!used.has(id)) out.push(`root.keys: ${short(id)} is used by no role`);
       if (keyIdOf({ keytype: key.keyType, scheme: key.scheme, keyval: key.keyVal }) !== id) out.push(`root.keys: ${short(id)} is not that key's id`);
     }
+    out.push(...sameKeyTwice(next.root.keys, 'root.keys'));
     const ta = base.root.roles.targets;
     const tb = next.root.roles.targets;
     const targetsKeysChange = JSON.stringify([...(ta?.keyIDs ?? [])].sort()) !== JSON.stringify([...(tb?.keyIDs ?? [])].sort()) || ta?.threshold !== tb?.threshold;
@@ -278,6 +280,33 @@ export function shapeProblems(base: { root: Root; targets: Targets }, next: { ro
       if (!s?.keyIDs.includes(id)) out.push(`targets.delegations.keys: ${short(id)} is used by no delegation`);
       if (keyIdOf({ keytype: key.keyType, scheme: key.scheme, keyval: key.keyVal }) !== id) out.push(`targets.delegations.keys: ${short(id)} is not that key's id`);
     }
+    out.push(...sameKeyTwice(keys, 'targets.delegations.keys'));
+  }
+  return out;
+}
+
+/**
+ * The public key itself, as TUF clients read it (tuf-js's own parser: PEM or hex, any case or line
+ * breaks): one key written two ways has two key ids, and clients count key ids toward a threshold.
+ */
+function keyMaterial(key: Key): string | undefined {
+  try {
+    return getPublicKey({ keyType: key.keyType, scheme: key.scheme, keyVal: key.keyVal.public ?? '' }).key.export({ type: 'spki', format: 'der' }).toString('hex');
+  } catch {
+    return undefined;
+  }
+}
+
+/** Key ids that are one key: a single holder would meet a threshold of two with them. */
+function sameKeyTwice(keys: Record<string, Key>, what: string): string[] {
+  const seen = new Map<string, string>();
+  const out: string[] = [];
+  for (const [id, key] of Object.entries(keys)) {
+    const m = keyMaterial(key);
+    if (m === undefined) continue;
+    const first = seen.get(m);
+    if (first) out.push(`${what}: ${short(id)} is the same public key as ${short(first)}`);
+    else seen.set(m, id);
   }
   return out;
 }
