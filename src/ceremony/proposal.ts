@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { ProvenantError } from '../errors.ts';
 import { canonicalJsonBytes } from '../formats/canonical-json.ts';
 import { parseJsonDocument } from '../util/json-document.ts';
+import { escapeUnprintable } from '../util/escape-unprintable.ts';
 import { sha256Hex } from '../util/hash.ts';
 
 /**
@@ -103,7 +104,7 @@ type KeyNames = (keyid: string) => string;
 const short = (id: string) => `${id.slice(0, 12)}…`;
 export const keyLabel = (names: KeyNames) => (id: string) => {
   const n = names(id);
-  return n ? `${short(id)} (${n})` : short(id);
+  return n ? `${short(id)} (${escapeUnprintable(n)})` : short(id);
 };
 
 /**
@@ -114,7 +115,7 @@ export function summarize(base: { root: Root; targets: Targets }, next: { root?:
   const label = keyLabel(names);
   const out: string[] = [];
   if (next.root) {
-    out.push(`root: version ${base.root.version} -> ${next.root.version}, expires ${next.root.expires}`);
+    out.push(`root: version ${base.root.version} -> ${next.root.version}, expires ${escapeUnprintable(next.root.expires)}`);
     for (const role of ['root', 'targets', 'snapshot', 'timestamp']) {
       const a = base.root.roles[role];
       const b = next.root.roles[role];
@@ -122,16 +123,17 @@ export function summarize(base: { root: Root; targets: Targets }, next: { root?:
     }
   }
   if (next.targets) {
-    out.push(`targets: version ${base.targets.version} -> ${next.targets.version}, expires ${next.targets.expires}`);
+    out.push(`targets: version ${base.targets.version} -> ${next.targets.version}, expires ${escapeUnprintable(next.targets.expires)}`);
     const a = base.targets.delegations?.succinctRoles;
     const b = next.targets.delegations?.succinctRoles;
     out.push(...roleChanges('bins delegation', a?.keyIDs ?? [], a?.threshold ?? 0, b?.keyIDs ?? [], b?.threshold ?? 0, label));
     for (const p of [...new Set([...Object.keys(base.targets.targets), ...Object.keys(next.targets.targets)])].sort()) {
       const x = base.targets.targets[p];
       const y = next.targets.targets[p];
-      if (!x && y) out.push(`target added: ${p} (sha256 ${y.hashes.sha256}, ${y.length} bytes)`);
-      else if (x && !y) out.push(`target removed: ${p}`);
-      else if (x && y && (x.hashes.sha256 !== y.hashes.sha256 || x.length !== y.length)) out.push(`target changed: ${p} (sha256 ${x.hashes.sha256} -> ${y.hashes.sha256})`);
+      const shown = escapeUnprintable(p);
+      if (!x && y) out.push(`target added: ${shown} (sha256 ${y.hashes.sha256}, ${y.length} bytes)`);
+      else if (x && !y) out.push(`target removed: ${shown}`);
+      else if (x && y && (x.hashes.sha256 !== y.hashes.sha256 || x.length !== y.length)) out.push(`target changed: ${shown} (sha256 ${x.hashes.sha256} -> ${y.hashes.sha256})`);
     }
   }
   return out;
