@@ -1,4 +1,4 @@
-import { Metadata, MetadataKind, type Key, type Root, type Targets } from '@tufjs/models';
+import { Metadata, MetadataKind, type Key, type Root, type TargetFile, type Targets } from '@tufjs/models';
 import { getPublicKey } from '@tufjs/models/dist/utils/key.js';
 import { z } from 'zod';
 import { ProvenantError } from '../errors.ts';
@@ -133,11 +133,14 @@ export function summarize(base: { root: Root; targets: Targets }, next: { root?:
       const shown = escapeUnprintable(p);
       if (!x && y) out.push(`target added: ${shown} (sha256 ${y.hashes.sha256}, ${y.length} bytes)`);
       else if (x && !y) out.push(`target removed: ${shown}`);
-      else if (x && y && (x.hashes.sha256 !== y.hashes.sha256 || x.length !== y.length)) out.push(`target changed: ${shown} (sha256 ${x.hashes.sha256} -> ${y.hashes.sha256})`);
+      // Any difference at all (another hash, custom data), not only sha256 and length: hosts read all of it.
+      else if (x && y && !x.equals(y)) out.push(`target changed: ${shown} (sha256 ${x.hashes.sha256} -> ${y.hashes.sha256}${x.hashes.sha256 === y.hashes.sha256 ? `, entry ${canonicalTarget(x)} -> ${canonicalTarget(y)}` : ''})`);
     }
   }
   return out;
 }
+
+const canonicalTarget = (t: TargetFile) => escapeUnprintable(new TextDecoder().decode(canonicalJsonBytes(t.toJSON())));
 
 function roleChanges(what: string, a: readonly string[], ta: number, b: readonly string[], tb: number, label: (id: string) => string): string[] {
   const out: string[] = [];
