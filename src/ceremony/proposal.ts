@@ -3,6 +3,7 @@ import { getPublicKey } from '@tufjs/models/dist/utils/key.js';
 import { z } from 'zod';
 import { ProvenantError } from '../errors.ts';
 import { canonicalJsonBytes } from '../formats/canonical-json.ts';
+import { durationSeconds, MAX_EXPIRY, tufTime } from '../tuf/config.ts';
 import { parseJsonDocument } from '../util/json-document.ts';
 import { escapeUnprintable } from '../util/escape-unprintable.ts';
 import { sha256Hex } from '../util/hash.ts';
@@ -286,6 +287,22 @@ export function shapeProblems(base: { root: Root; targets: Targets }, next: { ro
       if (keyIdOf({ keytype: key.keyType, scheme: key.scheme, keyval: key.keyVal }) !== id) out.push(`targets.delegations.keys: ${short(id)} is not that key's id`);
     }
     out.push(...sameKeyTwice(keys, 'targets.delegations.keys'));
+  }
+  return out;
+}
+
+/**
+ * Each part's expiry as propose writes it: a TUF time (whole seconds, `Z`; python-tuf reads no
+ * other form, tuf-js reads many, so another form would strand python hosts on the old root) no
+ * further from `now` than the role's limit (docs/repository.md), as every other signature is.
+ */
+export function expiryProblems(next: { root?: Root | undefined; targets?: Targets | undefined }, now: Date): string[] {
+  const out: string[] = [];
+  for (const [role, md] of [['root', next.root], ['targets', next.targets]] as const) {
+    if (!md) continue;
+    const at = Date.parse(md.expires);
+    if (Number.isNaN(at) || tufTime(new Date(at)) !== md.expires) out.push(`${role}.expires ${escapeUnprintable(md.expires)} is not a TUF time (YYYY-MM-DDTHH:MM:SSZ)`);
+    else if ((at - now.getTime()) / 1000 > durationSeconds(MAX_EXPIRY[role])) out.push(`${role}.expires ${md.expires} is past the ${role} limit of ${MAX_EXPIRY[role]}`);
   }
   return out;
 }
