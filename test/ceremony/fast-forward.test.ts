@@ -2,26 +2,9 @@ import assert from 'node:assert/strict';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
-import { nextSnapshot, nextTimestamp, expiresFor } from '../../src/tuf/changes.ts';
-import { metadataKey, serializeMetadata, signMetadata } from '../../src/tuf/sign.ts';
-import { loadTrustedState } from '../../src/tuf/trusted-state.ts';
-import { repoFixture, type RepoFixture } from '../download/helpers/fixture.ts';
+import { repoFixture } from '../download/helpers/fixture.ts';
 import { startStaticServer } from '../helpers/static-server.ts';
-import { hosts, ok, release, repoFlags } from './helpers.ts';
-
-const HUGE = 1_000_000_000;
-
-/** An attacker with the online key and write access: snapshot and timestamp at version HUGE. */
-async function fastForward(fx: RepoFixture): Promise<string[]> {
-  const state = await loadTrustedState(fx.storage);
-  const now = new Date();
-  const snap = await signMetadata(nextSnapshot(state.snapshot.signed, {}, HUGE, state.config.specVersion, expiresFor(state.config, 'snapshot', now)), [fx.online], 'snapshot');
-  const snapBytes = serializeMetadata(snap);
-  const ts = await signMetadata(nextTimestamp(HUGE, snapBytes, HUGE, state.config.specVersion, expiresFor(state.config, 'timestamp', now)), [fx.online], 'timestamp');
-  await writeFile(path.join(fx.repoDir, metadataKey('snapshot', HUGE)), snapBytes);
-  await writeFile(path.join(fx.repoDir, metadataKey('timestamp')), serializeMetadata(ts));
-  return [metadataKey('snapshot', HUGE)];
-}
+import { fastForward, hosts, ok, release, repoFlags } from './helpers.ts';
 
 test('online-key fast-forward: hosts that took timestamp/snapshot at a huge version refuse the restored repository, and the documented recovery (rotate the online key by a root proposal, publish) makes provenant download, tuf-js and python-tuf accept new releases again', async (t) => {
   const fx = await repoFixture(t, { binCount: 4 });
