@@ -3,9 +3,14 @@ import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
-import { readKeyIndex } from '../../src/signers/key-store.ts';
+import { publishProposal } from '../../src/app/ceremony-publish.ts';
+import { parseProposal } from '../../src/ceremony/proposal.ts';
+import { loadSigner, readKeyIndex } from '../../src/signers/key-store.ts';
+import { metadataKey, serializeMetadata, signMetadata } from '../../src/tuf/sign.ts';
+import { keyStoreSignerSource } from '../../src/tuf/signer-source.ts';
 import { repoFixture, type RepoFixture } from '../download/helpers/fixture.ts';
-import { ok, refused, repoFlags } from '../ceremony/helpers.ts';
+import { startStaticServer } from '../helpers/static-server.ts';
+import { hosts, ok, refused, release, repoFlags } from '../ceremony/helpers.ts';
 
 interface Sig { keyid: string; sig: string }
 interface Doc { root: { signatures: Sig[] } }
@@ -94,4 +99,24 @@ test('attack: the holder of one root key of a 2-of-3 root (and of a key the root
   const file = path.join(fx.dir, 'proposals/attack-cli.json');
   await ok(fx, 'repo', 'root', 'propose', ...flags, '--out', file, '--threshold', '1');
   await refused(fx, 'E_PROPOSAL_KEY_NOT_IN_ROLE', 'repo', 'root', 'sign', file, '--key', key('root'), '--yes', ...flags);
+});
+
+test('attack: the holder of one root key of a 2-of-3 root, with write access to the repository, writes the next root signed by itself alone: provenant download, tuf-js and python-tuf refuse it and stay on root v3', async (t) => {
+  const { fx, flags } = await twoOfThree(t);
+  const srv = await startStaticServer(fx.repoDir, t);
+  const h = hosts(fx, () => srv.url);
+  await release(fx, 'datadog-postgres', '1.0.0');
+  await h.verify('datadog-postgres', '1.0.0');
+  assert.deepEqual(await h.rootVersions(), [3, 3]);
+  // The root it wants (itself alone, threshold 1), as propose writes it, signed by root-3 only.
+  const file = path.join(fx.dir, 'proposals/alone.json');
+  await ok(fx, 'repo', 'root', 'propose', ...flags, '--out', file, '--remove-key', 'root-2', '--remove-key', 'root-4', '--threshold', '1');
+  const p = parseProposal(await readFile(file), file);
+  await writeFile(path.join(fx.repoDir, metadataKey('root', 4)), serializeMetadata(await signMetadata(p.root!.signed, [await loadSigner(fx.keysDir, 'root-3', {})], 'root')));
+  await assert.rejects(h.provenant('datadog-postgres', '1.0.0'), (e: Error & { code?: string }) => /^E_TUF_/.test(e.code ?? ''));
+  await assert.rejects(h.tufjs('datadog-postgres', '1.0.0'), /root was signed by 1\/2 keys/);
+  await assert.rejects(h.python('datadog-postgres', '1.0.0'), /UnsignedMetadataError/);
+  assert.deepEqual(await h.rootVersions(), [3, 3]);
+  // And publish, given that root as a proposal signed once, refuses it too: the planted root is taken for an unfinished publish of it, and its thresholds are still checked (E_PROPOSAL_UNSIGNED).
+  await assert.rejects(publishProposal(fx.storage, keyStoreSignerSource(fx.keysDir, {}), file), (e: Error & { code?: string }) => e.code === 'E_PROPOSAL_UNSIGNED');
 });
