@@ -69,6 +69,18 @@ const attacks: { attack: string; propose: string[]; signWith: string[]; edit?: E
     code: 'E_PROPOSAL_TAMPERED',
   },
   {
+    attack: 'another holder\'s signature copied from another proposal for the same version (root-2 signed that one)',
+    propose: ['--remove-key', 'root-2', '--remove-key', 'root-4', '--threshold', '1'],
+    signWith: ['root-3'],
+    edit: async (d, { ids, fx }) => {
+      const other = path.join(fx.dir, 'proposals/other.json');
+      await ok(fx, 'repo', 'root', 'propose', ...repoFlags(fx), '--out', other, '--threshold', '3');
+      await ok(fx, 'repo', 'root', 'sign', other, '--key', path.join(fx.keysDir, 'root-2.pem'), '--yes', ...repoFlags(fx));
+      d.root.signatures.push((JSON.parse(await readFile(other, 'utf8')) as Doc).root.signatures.find((s) => s.keyid === ids['root-2'])!);
+    },
+    code: 'E_PROPOSAL_TAMPERED',
+  },
+  {
     attack: 'the removed key\'s signature added by hand (it is in neither root)',
     propose: ['--remove-key', 'root-2', '--remove-key', 'root-4', '--threshold', '1'],
     signWith: ['root-3'],
