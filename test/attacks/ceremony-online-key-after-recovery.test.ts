@@ -7,7 +7,7 @@ import { keyIdOf } from '../../src/signers/key-file.ts';
 import { metadataKey, serializeMetadata, signMetadata } from '../../src/tuf/sign.ts';
 import { repoFixture } from '../download/helpers/fixture.ts';
 import { startStaticServer } from '../helpers/static-server.ts';
-import { fastForward, HUGE, hosts, ok, release, repoFlags } from '../ceremony/helpers.ts';
+import { fastForward, HUGE, hosts, release, rotateOnlineKey } from '../ceremony/helpers.ts';
 
 /**
  * The adversary keeps the online key that fast-forwarded the hosts, after the documented recovery
@@ -19,18 +19,13 @@ test('attack: the rotated-out online key cannot fast-forward again, or move a ho
   const fx = await repoFixture(t, { binCount: 4 });
   const srv = await startStaticServer(fx.repoDir, t);
   const h = hosts(fx, () => srv.url);
-  const flags = repoFlags(fx);
   const meta = (k: string) => path.join(fx.repoDir, k);
   await release(fx, 'datadog-postgres', '1.0.0');
   await h.verify('datadog-postgres', '1.0.0');
   const honestTs = await readFile(meta('metadata/timestamp.json'));
   for (const k of await fastForward(fx)) await rm(meta(k));
   await writeFile(meta('metadata/timestamp.json'), honestTs);
-  await ok(fx, 'repo', 'root', 'propose', ...flags, '--online-key', 'new');
-  const p = path.join(fx.dir, 'proposals/root-v2.json');
-  await ok(fx, 'repo', 'root', 'sign', p, '--key', path.join(fx.keysDir, 'root.pem'), '--yes', ...flags);
-  await ok(fx, 'repo', 'targets', 'sign', p, '--key', path.join(fx.keysDir, 'targets.pem'), '--yes', ...flags);
-  await ok(fx, 'repo', 'root', 'publish', p, ...flags);
+  await rotateOnlineKey(fx);
   await release(fx, 'datadog-postgres', '1.2.0');
   await h.verify('datadog-postgres', '1.2.0');
   assert.deepEqual(await h.rootVersions(), [2, 2]);

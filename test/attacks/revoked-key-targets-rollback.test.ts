@@ -9,7 +9,7 @@ import { loadTrustedState } from '../../src/tuf/trusted-state.ts';
 import { newAttestationKey, publishLifecyclePolicy } from '../attestation-keys/helpers.ts';
 import { forgeWithOnlineKey, publish, repoFixture, signedRelease, type RepoFixture } from '../download/helpers/fixture.ts';
 import { download } from '../download/helpers/run.ts';
-import { ok } from '../ceremony/helpers.ts';
+import { rotateOnlineKey } from '../ceremony/helpers.ts';
 
 const DEMO = 'datadog-demo';
 
@@ -73,12 +73,7 @@ test('after the runbook\'s online-key rotation, the same rollback is refused by 
   assert.deepEqual(got.attestation?.keyIds, [unrotated.fx.attestation.keyId]);
 
   const { fx, oldTargets } = await revokedAndRolledBack(t);
-  const flags = ['--repository', fx.repoDir, '--keys', fx.keysDir];
-  await ok(fx, 'repo', 'root', 'propose', ...flags, '--online-key', 'new');
-  const p = path.join(fx.dir, 'proposals/root-v2.json');
-  await ok(fx, 'repo', 'root', 'sign', p, '--key', path.join(fx.keysDir, 'root.pem'), '--yes', ...flags);
-  await ok(fx, 'repo', 'targets', 'sign', p, '--key', path.join(fx.keysDir, 'targets.pem'), '--yes', ...flags);
-  await ok(fx, 'repo', 'root', 'publish', p, ...flags);
+  await rotateOnlineKey(fx);
   // The thief still signs with the old online key (fx.online): the rolled-back snapshot would make 1.0.0 (the revoked key's) installable again.
   await snapshotWithTargets(fx, oldTargets);
   await download(fx, fx.repoDir, DEMO, { version: '1.0.0', stateDir: path.join(fx.dir, 'fresh') }).then(

@@ -113,3 +113,13 @@ export async function fastForward(fx: RepoFixture, signer: Signer = fx.online, v
   await writeFile(path.join(fx.repoDir, metadataKey('timestamp')), serializeMetadata(ts));
   return [metadataKey('snapshot', version)];
 }
+
+/** The recovery docs/ceremony.md gives: a root proposal replacing the online key, signed by the root and targets keys, published. */
+export async function rotateOnlineKey(fx: RepoFixture): Promise<void> {
+  const flags = repoFlags(fx);
+  await ok(fx, 'repo', 'root', 'propose', ...flags, '--online-key', 'new');
+  const p = path.join(fx.dir, 'proposals/root-v2.json');
+  await ok(fx, 'repo', 'root', 'sign', p, '--key', path.join(fx.keysDir, 'root.pem'), '--yes', ...flags);
+  await ok(fx, 'repo', 'targets', 'sign', p, '--key', path.join(fx.keysDir, 'targets.pem'), '--yes', ...flags);
+  await ok(fx, 'repo', 'root', 'publish', p, ...flags);
+}
