@@ -2,10 +2,8 @@ import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
-import { parseProposal, summarize } from '../../src/ceremony/proposal.ts';
-import { loadTrustedState } from '../../src/tuf/trusted-state.ts';
 import { repoFixture } from '../download/helpers/fixture.ts';
-import { ok, refused, repoFlags } from '../ceremony/helpers.ts';
+import { ok, refused, repoFlags, withRecomputedSummary } from '../ceremony/helpers.ts';
 
 /**
  * The expiry of a proposal edited in transit (the summary recomputed to match, before anyone
@@ -29,13 +27,10 @@ test('attack: a root expiry edited in transit past the role\'s limit, or in a fo
   await ok(fx, 'repo', 'root', 'propose', ...flags, '--add-key', 'new');
   const file = path.join(fx.dir, 'proposals/root-v2.json');
   const original = await readFile(file, 'utf8');
-  const state = await loadTrustedState(fx.storage);
   for (const [what, expires] of cases) {
     const doc = JSON.parse(original) as { root: { signed: { expires: string } }; summary: string[]; keyNames: Record<string, string> };
     doc.root.signed.expires = expires();
-    const p = parseProposal(new TextEncoder().encode(JSON.stringify(doc)), file);
-    doc.summary = summarize({ root: state.root.signed, targets: state.targets.signed }, { root: p.root!.signed }, (id) => doc.keyNames[id] ?? '');
-    await writeFile(file, JSON.stringify(doc, null, 2));
+    await writeFile(file, await withRecomputedSummary(fx, doc, file));
     const err = await refused(fx, 'E_PROPOSAL_INVALID', 'repo', 'root', 'sign', file, '--key', path.join(fx.keysDir, 'root.pem'), '--yes', ...flags).catch((e: Error) => assert.fail(`${what}: ${e.message}`));
     assert.match(err, /root\.expires/, what);
   }

@@ -2,10 +2,8 @@ import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
-import { parseProposal, summarize } from '../../src/ceremony/proposal.ts';
-import { loadTrustedState } from '../../src/tuf/trusted-state.ts';
 import { repoFixture } from '../download/helpers/fixture.ts';
-import { cli, ok, repoFlags } from '../ceremony/helpers.ts';
+import { cli, ok, repoFlags, withRecomputedSummary } from '../ceremony/helpers.ts';
 
 /**
  * keyNames (and target paths) are the proposer's words, copied into the summary a holder reads on
@@ -31,10 +29,7 @@ test('attack: a key name with terminal escapes, line breaks, bidi or invisible c
     const doc = JSON.parse(await readFile(file, 'utf8')) as { keyNames: Record<string, string>; summary: string[] };
     const added = Object.entries(doc.keyNames).find(([, n]) => n === 'root-2')![0];
     doc.keyNames[added] = name;
-    const p = parseProposal(new TextEncoder().encode(JSON.stringify(doc)), file);
-    const state = await loadTrustedState(fx.storage);
-    doc.summary = summarize({ root: state.root.signed, targets: state.targets.signed }, { root: p.root!.signed }, (id) => doc.keyNames[id] ?? '');
-    await writeFile(file, JSON.stringify(doc, null, 2));
+    await writeFile(file, await withRecomputedSummary(fx, doc, file));
 
     const r = await cli(fx, 'repo', 'root', 'sign', file, '--key', path.join(fx.keysDir, 'root.pem'), '--yes', ...flags);
     assert.equal(r.code, 0, r.err);

@@ -2,21 +2,11 @@ import assert from 'node:assert/strict';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
-import { parseProposal, summarize } from '../../src/ceremony/proposal.ts';
-import { loadTrustedState } from '../../src/tuf/trusted-state.ts';
-import { repoFixture, type RepoFixture } from '../download/helpers/fixture.ts';
-import { cli, ok, refused, repoFlags } from '../ceremony/helpers.ts';
+import { repoFixture } from '../download/helpers/fixture.ts';
+import { cli, ok, refused, repoFlags, withRecomputedSummary } from '../ceremony/helpers.ts';
 
 type Json = Record<string, unknown>;
 interface Doc { root?: { signed: Json & { roles: Record<string, Json> } }; targets?: { signed: Json & { delegations: Json } }; summary: string[]; keyNames: Record<string, string> }
-
-/** The attacker recomputes the summary after editing, so only what the metadata does can give the edit away. */
-async function withSummary(fx: RepoFixture, doc: Doc, file: string): Promise<string> {
-  const p = parseProposal(new TextEncoder().encode(JSON.stringify(doc)), file);
-  const state = await loadTrustedState(fx.storage);
-  doc.summary = summarize({ root: state.root.signed, targets: state.targets.signed }, { root: p.root?.signed, targets: p.targets?.signed }, (id) => doc.keyNames[id] ?? '');
-  return JSON.stringify(doc, null, 2);
-}
 
 /** Edits of a proposal in a pull request (no keys) that change what no summary line shows: each is refused before a holder signs. */
 const edits: { edit: string; part: 'root' | 'targets'; apply: (d: Doc) => void; why: RegExp }[] = [
@@ -37,7 +27,7 @@ test('attack: proposal edits in transit that no summary line shows (spec_version
   for (const e of edits) {
     const doc = JSON.parse(originals[e.part]) as Doc;
     e.apply(doc);
-    await writeFile(files[e.part], await withSummary(fx, doc, files[e.part]).catch(() => JSON.stringify(doc)));
+    await writeFile(files[e.part], await withRecomputedSummary(fx, doc, files[e.part]).catch(() => JSON.stringify(doc)));
     const err = await refused(fx, /E_PROPOSAL_(INVALID|TAMPERED)/.source, 'repo', e.part, 'sign', files[e.part], '--key', path.join(fx.keysDir, `${e.part}.pem`), '--yes', ...flags).catch((x: Error) => assert.fail(`${e.edit}: ${x.message}`));
     assert.match(err, e.why, e.edit);
   }
@@ -53,7 +43,7 @@ test('attack: a duplicate JSON key in the proposal (threshold 2, then 1) — the
   const dup = text.replace(/("root": \{\s*"keyids": \[[^\]]*\],\s*"threshold": )2/, '$12, "threshold": 1');
   assert.notEqual(dup, text);
   const doc = JSON.parse(dup) as Doc;
-  await writeFile(file, (await withSummary(fx, doc, file)).replace(/("root": \{\s*"keyids": \[[^\]]*\],\s*"threshold": )1/, '$12, "threshold": 1'));
+  await writeFile(file, (await withRecomputedSummary(fx, doc, file)).replace(/("root": \{\s*"keyids": \[[^\]]*\],\s*"threshold": )1/, '$12, "threshold": 1'));
   const r = await cli(fx, 'repo', 'root', 'sign', file, '--key', path.join(fx.keysDir, 'root.pem'), '--yes', ...flags);
   assert.equal(r.code, 0, r.err);
   assert.doesNotMatch(r.err, /threshold 1 -> 2/);

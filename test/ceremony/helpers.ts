@@ -9,6 +9,7 @@ import { pointerTargetPath } from '../../src/formats/layout.ts';
 import { publishReleases } from '../../src/app/publish.ts';
 import { keyStoreSignerSource } from '../../src/tuf/signer-source.ts';
 import { sha256Hex } from '../../src/util/hash.ts';
+import { parseProposal, summarize } from '../../src/ceremony/proposal.ts';
 import type { Signer } from '../../src/signers/signer.ts';
 import { expiresFor, nextSnapshot, nextTimestamp } from '../../src/tuf/changes.ts';
 import { metadataKey, serializeMetadata, signMetadata } from '../../src/tuf/sign.ts';
@@ -122,4 +123,15 @@ export async function rotateOnlineKey(fx: RepoFixture): Promise<void> {
   await ok(fx, 'repo', 'root', 'sign', p, '--key', path.join(fx.keysDir, 'root.pem'), '--yes', ...flags);
   await ok(fx, 'repo', 'targets', 'sign', p, '--key', path.join(fx.keysDir, 'targets.pem'), '--yes', ...flags);
   await ok(fx, 'repo', 'root', 'publish', p, ...flags);
+}
+
+/**
+ * What an attacker who edited a proposal file (no keys) does next: recompute its summary from the
+ * edited metadata (and the file's key names) so the summary check still passes. Returns the file's JSON.
+ */
+export async function withRecomputedSummary(fx: RepoFixture, doc: { summary: string[]; keyNames: Record<string, string> }, file: string): Promise<string> {
+  const p = parseProposal(new TextEncoder().encode(JSON.stringify(doc)), file);
+  const state = await loadTrustedState(fx.storage);
+  doc.summary = summarize({ root: state.root.signed, targets: state.targets.signed }, { root: p.root?.signed, targets: p.targets?.signed }, (id) => doc.keyNames[id] ?? '');
+  return JSON.stringify(doc, null, 2);
 }
