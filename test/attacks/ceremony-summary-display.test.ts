@@ -2,6 +2,9 @@ import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
+import { Targets } from '@tufjs/models';
+import { summarize } from '../../src/ceremony/proposal.ts';
+import { loadTrustedState } from '../../src/tuf/trusted-state.ts';
 import { repoFixture } from '../download/helpers/fixture.ts';
 import { cli, ok, repoFlags, withRecomputedSummary } from '../ceremony/helpers.ts';
 
@@ -38,4 +41,16 @@ test('attack: a key name with terminal escapes, line breaks, bidi or invisible c
     assert.match(r.err, /root role: threshold 1 -> 2\n/, what);
     assert.ok(doc.summary.every((s) => !/[^\x20-\x7e…]/u.test(s)), `${what}: ${JSON.stringify(doc.summary)}`);
   }
+});
+
+test('attack: a target path with control, bidi or invisible characters is shown escaped in the summary', async (t) => {
+  const fx = await repoFixture(t, { binCount: 2 });
+  const state = await loadTrustedState(fx.storage);
+  const base = state.targets.signed;
+  const json = base.toJSON() as { targets: Record<string, unknown> };
+  const evilPath = 'policy/\u202enosj.ycilop-noitatsetta\u001b[2K';
+  json.targets[evilPath] = { length: 1, hashes: { sha256: 'ab'.repeat(32) } };
+  const lines = summarize({ root: state.root.signed, targets: base }, { targets: Targets.fromJSON(json as never) }, () => '');
+  for (const l of lines) assert.doesNotMatch(l.replace(/…/g, ''), /[^\x20-\x7e]/u, JSON.stringify(l));
+  assert.ok(lines.includes(`target added: policy/\\u{202e}nosj.ycilop-noitatsetta\\u{1b}[2K (sha256 ${'ab'.repeat(32)}, 1 bytes)`), lines.join('\n'));
 });
