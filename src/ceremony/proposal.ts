@@ -174,7 +174,13 @@ export function thresholds(p: Proposal, current: Root, file: string): ThresholdS
   const check = (part: ProposalPart, md: Metadata<Root | Targets>, root: Root, role: string, of: string) => {
     const r = root.roles[role];
     const keyids = r?.keyIDs ?? [];
-    const signed = keyids.filter((k) => verifies(root, k, md));
+    // Distinct keys, not ids: one key listed twice (in a root made elsewhere) signs once.
+    const seen = new Set<string>();
+    const signed = keyids.filter((k) => {
+      if (!verifies(root, k, md)) return false;
+      const m = keyMaterial(root.keys[k]!) ?? k;
+      return !seen.has(m) && Boolean(seen.add(m));
+    });
     out.push({ part, of, threshold: r?.threshold ?? 1, keyids, signed, missing: keyids.filter((k) => !signed.includes(k)), met: signed.length >= (r?.threshold ?? 1) });
   };
   if (p.root) {
