@@ -1,5 +1,5 @@
 import { MetadataKind } from '@tufjs/models';
-import { checkSummary, shapeProblems, targetsLayoutRefused, signedBytes, summarize, thresholds, type Proposal, type ThresholdStatus } from '../ceremony/proposal.ts';
+import { checkSummary, expiryProblems, shapeProblems, targetsLayoutRefused, signedBytes, summarize, thresholds, type Proposal, type ThresholdStatus } from '../ceremony/proposal.ts';
 import { parseMetadata } from '../tuf/metadata-checks.ts';
 import { ProvenantError } from '../errors.ts';
 import { layoutOfTargets } from '../formats/datadog-v2.ts';
@@ -20,7 +20,7 @@ export interface ProposalCheck {
  * publishes it: made from the repository's current root (and targets, when it changes them),
  * byte for byte; a summary that says what the metadata does; every signature valid.
  */
-export async function checkProposal(storage: Storage, state: TrustedState, p: Proposal, file: string): Promise<ProposalCheck> {
+export async function checkProposal(storage: Storage, state: TrustedState, p: Proposal, file: string, now: Date = new Date()): Promise<ProposalCheck> {
   const base = p.doc.base;
   const stale = async (role: 'root' | 'targets', version: number) => {
     const want = base[role];
@@ -36,7 +36,8 @@ export async function checkProposal(storage: Storage, state: TrustedState, p: Pr
   await stale('root', state.root.signed.version);
   if (p.targets) await stale('targets', state.targets.signed.version);
   if (p.targets && layoutOfTargets(state.targets.signed) === 'datadog-v2') throw targetsLayoutRefused(file);
-  const problems = shapeProblems({ root: state.root.signed, targets: state.targets.signed }, { root: p.root?.signed, targets: p.targets?.signed }, (k) => keyIdOf(k as PublicKeyInfo));
+  const next = { root: p.root?.signed, targets: p.targets?.signed };
+  const problems = [...shapeProblems({ root: state.root.signed, targets: state.targets.signed }, next, (k) => keyIdOf(k as PublicKeyInfo)), ...expiryProblems(next, now)];
   if (problems.length > 0) {
     throw new ProvenantError('E_PROPOSAL_INVALID', `the proposal changes what a ceremony may not: ${problems.join('; ')}`, {
       exitClass: 'verification',

@@ -66,7 +66,7 @@ export async function publishProposal(
     }
     let check: Awaited<ReturnType<typeof checkProposal>>;
     try {
-      check = await checkProposal(view, state, p, file);
+      check = await checkProposal(view, state, p, file, now);
     } catch (e) {
       // Published already (this run was interrupted just before the key store took the new root): finish.
       if (!(isProvenantError(e) && e.code === 'E_PROPOSAL_STALE' && (await isPublished(view, p)))) throw e;

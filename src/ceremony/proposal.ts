@@ -1,8 +1,11 @@
-import { Metadata, MetadataKind, type Root, type Targets } from '@tufjs/models';
+import { Metadata, MetadataKind, type Key, type Root, type TargetFile, type Targets } from '@tufjs/models';
+import { getPublicKey } from '@tufjs/models/dist/utils/key.js';
 import { z } from 'zod';
 import { ProvenantError } from '../errors.ts';
 import { canonicalJsonBytes } from '../formats/canonical-json.ts';
+import { durationSeconds, MAX_EXPIRY, tufTime } from '../tuf/config.ts';
 import { parseJsonDocument } from '../util/json-document.ts';
+import { escapeUnprintable } from '../util/escape-unprintable.ts';
 import { sha256Hex } from '../util/hash.ts';
 
 /**
@@ -102,7 +105,7 @@ type KeyNames = (keyid: string) => string;
 const short = (id: string) => `${id.slice(0, 12)}…`;
 export const keyLabel = (names: KeyNames) => (id: string) => {
   const n = names(id);
-  return n ? `${short(id)} (${n})` : short(id);
+  return n ? `${short(id)} (${escapeUnprintable(n)})` : short(id);
 };
 
 /**
@@ -113,7 +116,7 @@ export function summarize(base: { root: Root; targets: Targets }, next: { root?:
   const label = keyLabel(names);
   const out: string[] = [];
   if (next.root) {
-    out.push(`root: version ${base.root.version} -> ${next.root.version}, expires ${next.root.expires}`);
+    out.push(`root: version ${base.root.version} -> ${next.root.version}, expires ${escapeUnprintable(next.root.expires)}`);
     for (const role of ['root', 'targets', 'snapshot', 'timestamp']) {
       const a = base.root.roles[role];
       const b = next.root.roles[role];
@@ -121,20 +124,24 @@ export function summarize(base: { root: Root; targets: Targets }, next: { root?:
     }
   }
   if (next.targets) {
-    out.push(`targets: version ${base.targets.version} -> ${next.targets.version}, expires ${next.targets.expires}`);
+    out.push(`targets: version ${base.targets.version} -> ${next.targets.version}, expires ${escapeUnprintable(next.targets.expires)}`);
     const a = base.targets.delegations?.succinctRoles;
     const b = next.targets.delegations?.succinctRoles;
     out.push(...roleChanges('bins delegation', a?.keyIDs ?? [], a?.threshold ?? 0, b?.keyIDs ?? [], b?.threshold ?? 0, label));
     for (const p of [...new Set([...Object.keys(base.targets.targets), ...Object.keys(next.targets.targets)])].sort()) {
       const x = base.targets.targets[p];
       const y = next.targets.targets[p];
-      if (!x && y) out.push(`target added: ${p} (sha256 ${y.hashes.sha256}, ${y.length} bytes)`);
-      else if (x && !y) out.push(`target removed: ${p}`);
-      else if (x && y && (x.hashes.sha256 !== y.hashes.sha256 || x.length !== y.length)) out.push(`target changed: ${p} (sha256 ${x.hashes.sha256} -> ${y.hashes.sha256})`);
+      const shown = escapeUnprintable(p);
+      if (!x && y) out.push(`target added: ${shown} (sha256 ${y.hashes.sha256}, ${y.length} bytes)`);
+      else if (x && !y) out.push(`target removed: ${shown}`);
+      // Any difference at all (another hash, custom data), not only sha256 and length: hosts read all of it.
+      else if (x && y && !x.equals(y)) out.push(`target changed: ${shown} (sha256 ${x.hashes.sha256} -> ${y.hashes.sha256}${x.hashes.sha256 === y.hashes.sha256 ? `, entry ${canonicalTarget(x)} -> ${canonicalTarget(y)}` : ''})`);
     }
   }
   return out;
 }
+
+const canonicalTarget = (t: TargetFile) => escapeUnprintable(new TextDecoder().decode(canonicalJsonBytes(t.toJSON())));
 
 function roleChanges(what: string, a: readonly string[], ta: number, b: readonly string[], tb: number, label: (id: string) => string): string[] {
   const out: string[] = [];
@@ -167,7 +174,13 @@ export function thresholds(p: Proposal, current: Root, file: string): ThresholdS
   const check = (part: ProposalPart, md: Metadata<Root | Targets>, root: Root, role: string, of: string) => {
     const r = root.roles[role];
     const keyids = r?.keyIDs ?? [];
-    const signed = keyids.filter((k) => verifies(root, k, md));
+    // Distinct keys, not ids: one key listed twice (in a root made elsewhere) signs once.
+    const seen = new Set<string>();
+    const signed = keyids.filter((k) => {
+      if (!verifies(root, k, md)) return false;
+      const m = keyMaterial(root.keys[k]!) ?? k;
+      return !seen.has(m) && Boolean(seen.add(m));
+    });
     out.push({ part, of, threshold: r?.threshold ?? 1, keyids, signed, missing: keyids.filter((k) => !signed.includes(k)), met: signed.length >= (r?.threshold ?? 1) });
   };
   if (p.root) {
@@ -257,6 +270,7 @@ export function shapeProblems(base: { root: Root; targets: Targets }, next: { ro
       if (!used.has(id)) out.push(`root.keys: ${short(id)} is used by no role`);
       if (keyIdOf({ keytype: key.keyType, scheme: key.scheme, keyval: key.keyVal }) !== id) out.push(`root.keys: ${short(id)} is not that key's id`);
     }
+    out.push(...sameKeyTwice(next.root.keys, 'root.keys'));
     const ta = base.root.roles.targets;
     const tb = next.root.roles.targets;
     const targetsKeysChange = JSON.stringify([...(ta?.keyIDs ?? [])].sort()) !== JSON.stringify([...(tb?.keyIDs ?? [])].sort()) || ta?.threshold !== tb?.threshold;
@@ -278,6 +292,49 @@ export function shapeProblems(base: { root: Root; targets: Targets }, next: { ro
       if (!s?.keyIDs.includes(id)) out.push(`targets.delegations.keys: ${short(id)} is used by no delegation`);
       if (keyIdOf({ keytype: key.keyType, scheme: key.scheme, keyval: key.keyVal }) !== id) out.push(`targets.delegations.keys: ${short(id)} is not that key's id`);
     }
+    out.push(...sameKeyTwice(keys, 'targets.delegations.keys'));
+  }
+  return out;
+}
+
+/**
+ * Each part's expiry as propose writes it: a TUF time (whole seconds, `Z`; python-tuf reads no
+ * other form, tuf-js reads many, so another form would strand python hosts on the old root) no
+ * further from `now` than the role's limit (docs/repository.md), as every other signature is.
+ */
+export function expiryProblems(next: { root?: Root | undefined; targets?: Targets | undefined }, now: Date): string[] {
+  const out: string[] = [];
+  for (const [role, md] of [['root', next.root], ['targets', next.targets]] as const) {
+    if (!md) continue;
+    const at = Date.parse(md.expires);
+    if (Number.isNaN(at) || tufTime(new Date(at)) !== md.expires) out.push(`${role}.expires ${escapeUnprintable(md.expires)} is not a TUF time (YYYY-MM-DDTHH:MM:SSZ)`);
+    else if ((at - now.getTime()) / 1000 > durationSeconds(MAX_EXPIRY[role])) out.push(`${role}.expires ${md.expires} is past the ${role} limit of ${MAX_EXPIRY[role]}`);
+  }
+  return out;
+}
+
+/**
+ * The public key itself, as TUF clients read it (tuf-js's own parser: PEM or hex, any case or line
+ * breaks): one key written two ways has two key ids, and clients count key ids toward a threshold.
+ */
+function keyMaterial(key: Key): string | undefined {
+  try {
+    return getPublicKey({ keyType: key.keyType, scheme: key.scheme, keyVal: key.keyVal.public ?? '' }).key.export({ type: 'spki', format: 'der' }).toString('hex');
+  } catch {
+    return undefined;
+  }
+}
+
+/** Key ids that are one key: a single holder would meet a threshold of two with them. */
+function sameKeyTwice(keys: Record<string, Key>, what: string): string[] {
+  const seen = new Map<string, string>();
+  const out: string[] = [];
+  for (const [id, key] of Object.entries(keys)) {
+    const m = keyMaterial(key);
+    if (m === undefined) continue;
+    const first = seen.get(m);
+    if (first) out.push(`${what}: ${short(id)} is the same public key as ${short(first)}`);
+    else seen.set(m, id);
   }
   return out;
 }

@@ -2,32 +2,14 @@ import assert from 'node:assert/strict';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
-import { nextSnapshot, nextTimestamp, expiresFor } from '../../src/tuf/changes.ts';
-import { metadataKey, serializeMetadata, signMetadata } from '../../src/tuf/sign.ts';
-import { loadTrustedState } from '../../src/tuf/trusted-state.ts';
-import { repoFixture, type RepoFixture } from '../download/helpers/fixture.ts';
+import { repoFixture } from '../download/helpers/fixture.ts';
 import { startStaticServer } from '../helpers/static-server.ts';
-import { hosts, ok, release, repoFlags } from './helpers.ts';
-
-const HUGE = 1_000_000_000;
-
-/** An attacker with the online key and write access: snapshot and timestamp at version HUGE. */
-async function fastForward(fx: RepoFixture): Promise<string[]> {
-  const state = await loadTrustedState(fx.storage);
-  const now = new Date();
-  const snap = await signMetadata(nextSnapshot(state.snapshot.signed, {}, HUGE, state.config.specVersion, expiresFor(state.config, 'snapshot', now)), [fx.online], 'snapshot');
-  const snapBytes = serializeMetadata(snap);
-  const ts = await signMetadata(nextTimestamp(HUGE, snapBytes, HUGE, state.config.specVersion, expiresFor(state.config, 'timestamp', now)), [fx.online], 'timestamp');
-  await writeFile(path.join(fx.repoDir, metadataKey('snapshot', HUGE)), snapBytes);
-  await writeFile(path.join(fx.repoDir, metadataKey('timestamp')), serializeMetadata(ts));
-  return [metadataKey('snapshot', HUGE)];
-}
+import { fastForward, hosts, release, rotateOnlineKey } from './helpers.ts';
 
 test('online-key fast-forward: hosts that took timestamp/snapshot at a huge version refuse the restored repository, and the documented recovery (rotate the online key by a root proposal, publish) makes provenant download, tuf-js and python-tuf accept new releases again', async (t) => {
   const fx = await repoFixture(t, { binCount: 4 });
   const srv = await startStaticServer(fx.repoDir, t);
   const h = hosts(fx, () => srv.url);
-  const flags = repoFlags(fx);
   await release(fx, 'datadog-postgres', '1.0.0');
   await h.verify('datadog-postgres', '1.0.0');
 
@@ -44,11 +26,7 @@ test('online-key fast-forward: hosts that took timestamp/snapshot at a huge vers
   await assert.rejects(h.python('datadog-postgres', '1.1.0'), /BadVersionNumberError: New timestamp version \d+ must be >= 1000000000/);
 
   // The recovery, as docs/ceremony.md gives it.
-  await ok(fx, 'repo', 'root', 'propose', ...flags, '--online-key', 'new');
-  const p = path.join(fx.dir, 'proposals/root-v2.json');
-  await ok(fx, 'repo', 'root', 'sign', p, '--key', path.join(fx.keysDir, 'root.pem'), '--yes', ...flags);
-  await ok(fx, 'repo', 'targets', 'sign', p, '--key', path.join(fx.keysDir, 'targets.pem'), '--yes', ...flags);
-  await ok(fx, 'repo', 'root', 'publish', p, ...flags);
+  await rotateOnlineKey(fx);
 
   await release(fx, 'datadog-postgres', '1.2.0');
   await h.verify('datadog-postgres', '1.2.0');

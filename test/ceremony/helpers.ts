@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, readFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Updater } from 'tuf-js';
 import { main } from '../../src/cli/main.ts';
@@ -9,6 +9,11 @@ import { pointerTargetPath } from '../../src/formats/layout.ts';
 import { publishReleases } from '../../src/app/publish.ts';
 import { keyStoreSignerSource } from '../../src/tuf/signer-source.ts';
 import { sha256Hex } from '../../src/util/hash.ts';
+import { parseProposal, summarize } from '../../src/ceremony/proposal.ts';
+import type { Signer } from '../../src/signers/signer.ts';
+import { expiresFor, nextSnapshot, nextTimestamp } from '../../src/tuf/changes.ts';
+import { metadataKey, serializeMetadata, signMetadata } from '../../src/tuf/sign.ts';
+import { loadTrustedState } from '../../src/tuf/trusted-state.ts';
 import { signedRelease, type RepoFixture } from '../download/helpers/fixture.ts';
 import { download } from '../download/helpers/run.ts';
 import { python } from '../helpers/peers.ts';
@@ -94,4 +99,39 @@ export function hosts(fx: RepoFixture, url: () => string) {
       return [await v(path.join(js.meta, 'root.json')), await v(path.join(py.meta, 'root.json'))];
     },
   };
+}
+
+export const HUGE = 1_000_000_000;
+
+/** An attacker with an online key (the repository's, unless given) and write access: snapshot and timestamp at version `version`. */
+export async function fastForward(fx: RepoFixture, signer: Signer = fx.online, version = HUGE): Promise<string[]> {
+  const state = await loadTrustedState(fx.storage);
+  const now = new Date();
+  const snap = await signMetadata(nextSnapshot(state.snapshot.signed, {}, version, state.config.specVersion, expiresFor(state.config, 'snapshot', now)), [signer], 'snapshot');
+  const snapBytes = serializeMetadata(snap);
+  const ts = await signMetadata(nextTimestamp(version, snapBytes, version, state.config.specVersion, expiresFor(state.config, 'timestamp', now)), [signer], 'timestamp');
+  await writeFile(path.join(fx.repoDir, metadataKey('snapshot', version)), snapBytes);
+  await writeFile(path.join(fx.repoDir, metadataKey('timestamp')), serializeMetadata(ts));
+  return [metadataKey('snapshot', version)];
+}
+
+/** The recovery docs/ceremony.md gives: a root proposal replacing the online key, signed by the root and targets keys, published. */
+export async function rotateOnlineKey(fx: RepoFixture): Promise<void> {
+  const flags = repoFlags(fx);
+  await ok(fx, 'repo', 'root', 'propose', ...flags, '--online-key', 'new');
+  const p = path.join(fx.dir, 'proposals/root-v2.json');
+  await ok(fx, 'repo', 'root', 'sign', p, '--key', path.join(fx.keysDir, 'root.pem'), '--yes', ...flags);
+  await ok(fx, 'repo', 'targets', 'sign', p, '--key', path.join(fx.keysDir, 'targets.pem'), '--yes', ...flags);
+  await ok(fx, 'repo', 'root', 'publish', p, ...flags);
+}
+
+/**
+ * What an attacker who edited a proposal file (no keys) does next: recompute its summary from the
+ * edited metadata (and the file's key names) so the summary check still passes. Returns the file's JSON.
+ */
+export async function withRecomputedSummary(fx: RepoFixture, doc: { summary: string[]; keyNames: Record<string, string> }, file: string): Promise<string> {
+  const p = parseProposal(new TextEncoder().encode(JSON.stringify(doc)), file);
+  const state = await loadTrustedState(fx.storage);
+  doc.summary = summarize({ root: state.root.signed, targets: state.targets.signed }, { root: p.root?.signed, targets: p.targets?.signed }, (id) => doc.keyNames[id] ?? '');
+  return JSON.stringify(doc, null, 2);
 }
