@@ -1,6 +1,7 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { ProvenantError } from '../errors.ts';
 import type { Policy } from '../policy/policy.ts';
+import { keyIdentity } from '../signers/key-identity.ts';
 import type { PublicKeyInfo } from '../signers/signer.ts';
 
 /** DER prefix of an Ed25519 SubjectPublicKeyInfo (RFC 8410): the raw 32-byte key follows it. */
@@ -39,11 +40,7 @@ export function policyKeyObject(keyId: string, key: PublicKeyInfo): KeyObject {
 export interface TrustedKey {
   keyId: string;
   key: KeyObject;
-  /**
-   * The key's public parameters (JWK crv, x, y): two key ids naming the same key count once toward
-   * a threshold. Not the SPKI bytes: a P-256 point can be written compressed or not, two encodings
-   * of one key that a single signer could list as two keys.
-   */
+  /** The key's public parameters (src/signers/key-identity.ts): two key ids naming one key count once. */
   identity: string;
 }
 
@@ -73,8 +70,7 @@ function keyMap(keys: Record<string, PublicKeyInfo>): Map<string, TrustedKey> {
   const out = new Map<string, TrustedKey>();
   for (const [keyId, k] of Object.entries(keys)) {
     const key = policyKeyObject(keyId, k);
-    const { crv, x, y } = key.export({ format: 'jwk' });
-    out.set(keyId, { keyId, key, identity: JSON.stringify([crv, x, y ?? null]) });
+    out.set(keyId, { keyId, key, identity: keyIdentity(key) });
   }
   return out;
 }

@@ -1,5 +1,6 @@
 import { Metadata, MetadataKind, type Key, type Root, type TargetFile, type Targets } from '@tufjs/models';
 import { getPublicKey } from '@tufjs/models/dist/utils/key.js';
+import { keyIdentity } from '../signers/key-identity.ts';
 import { z } from 'zod';
 import { ProvenantError } from '../errors.ts';
 import { canonicalJsonBytes } from '../formats/canonical-json.ts';
@@ -314,12 +315,13 @@ export function expiryProblems(next: { root?: Root | undefined; targets?: Target
 }
 
 /**
- * The public key itself, as TUF clients read it (tuf-js's own parser: PEM or hex, any case or line
- * breaks): one key written two ways has two key ids, and clients count key ids toward a threshold.
+ * The public key itself, read by tuf-js's own parser as TUF clients read it (PEM or hex, any case
+ * or line breaks), compared by its parameters (keyIdentity): one key written two ways has two key
+ * ids, and clients count key ids toward a threshold.
  */
 function keyMaterial(key: Key): string | undefined {
   try {
-    return getPublicKey({ keyType: key.keyType, scheme: key.scheme, keyVal: key.keyVal.public ?? '' }).key.export({ type: 'spki', format: 'der' }).toString('hex');
+    return keyIdentity(getPublicKey({ keyType: key.keyType, scheme: key.scheme, keyVal: key.keyVal.public ?? '' }).key);
   } catch {
     return undefined;
   }
