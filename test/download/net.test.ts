@@ -69,6 +69,19 @@ test('5xx until retries run out fails with E_NET_HTTP_STATUS after retries+1 req
   assert.equal(hits, 4);
 });
 
+test('keep-alive: requests in a row reuse one connection', async (t) => {
+  const server = http.createServer((req, res) => void res.end(`body ${req.url}`));
+  let connections = 0;
+  server.on('connection', () => connections++);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.after(() => new Promise((r) => (server.closeAllConnections(), server.close(r))));
+  const url = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}/`;
+  const f = new HttpFetcher({ retry: FAST, env: {} });
+  t.after(() => f.close());
+  for (const name of ['a', 'b', 'c']) assert.equal((await readAll(f, `${url}${name}`, 100)).toString(), `body /${name}`);
+  assert.equal(connections, 1);
+});
+
 test('a server that stalls before answering hits the idle timeout', async (t) => {
   const url = await listen(t, () => {});
   const f = new HttpFetcher({ retry: { ...FAST, retries: 1 }, idleTimeoutMs: 150, env: {} });
@@ -185,7 +198,7 @@ test('https with an extra CA file, directly and through an HTTPS_PROXY CONNECT t
   assert.equal((await readAll(bypass, url, 100)).toString(), 'secure /a');
   assert.equal(tunnels.length, 1, 'NO_PROXY host went through the proxy');
 
-  // HTTP_PROXY is for http URLs only (curl, pip); undici's EnvHttpProxyAgent would use it for https.
+  // HTTP_PROXY is for http URLs only (curl, pip); some clients (undici's EnvHttpProxyAgent) use it for https.
   const httpOnly = await openFetcher({ retry: FAST, env: { HTTP_PROXY: proxyUrl }, caFile });
   t.after(() => httpOnly.close());
   assert.equal((await readAll(httpOnly, url, 100)).toString(), 'secure /a');
