@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
@@ -203,6 +203,36 @@ test('https with an extra CA file, directly and through an HTTPS_PROXY CONNECT t
   t.after(() => httpOnly.close());
   assert.equal((await readAll(httpOnly, url, 100)).toString(), 'secure /a');
   assert.equal(tunnels.length, 1, 'an https URL went through HTTP_PROXY');
+});
+
+test('https trusts NODE_EXTRA_CA_CERTS, and still does when --ca-file adds another CA', async (t) => {
+  const dir = await tempDir(t);
+  const urls: string[] = [];
+  const cas: string[] = [];
+  for (const name of ['extra', 'file']) {
+    await mkdir(path.join(dir, name));
+    const { key, cert } = await selfSigned(path.join(dir, name));
+    const server = https.createServer({ key, cert }, (req, res) => void res.end(`${name} ${req.url}`));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    t.after(() => new Promise((r) => (server.closeAllConnections(), server.close(r))));
+    urls.push(`https://127.0.0.1:${(server.address() as net.AddressInfo).port}/x`);
+    cas.push(path.join(dir, name, 'ca.pem'));
+  }
+  // NODE_EXTRA_CA_CERTS is read when Node starts: a child process.
+  const script = `import { openFetcher } from ${JSON.stringify(pathToFileURL(path.resolve('src/net/open-fetcher.ts')).href)};
+import { readAll } from ${JSON.stringify(pathToFileURL(path.resolve('src/net/fetcher.ts')).href)};
+const [a, b, caFile] = process.argv.slice(1);
+for (const opts of [{}, { caFile }]) {
+  const f = await openFetcher({ ...opts, env: {}, retry: { retries: 0, baseDelayMs: 1, maxDelayMs: 1 } });
+  const got = [];
+  for (const url of [a, b]) got.push(await readAll(f, url, 100).then((x) => x.toString(), (e) => e.code));
+  console.log(got.join(', '));
+  f.close();
+}`;
+  const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script, urls[0]!, urls[1]!, cas[1]!], {
+    env: { ...process.env, NODE_EXTRA_CA_CERTS: cas[0]! },
+  });
+  assert.equal(stdout, 'extra /x, E_NET_TLS\nextra /x, file /x\n');
 });
 
 test('plain http through HTTP_PROXY sends the absolute URL to the proxy, with the URL\'s credentials as Proxy-Authorization', async (t) => {
