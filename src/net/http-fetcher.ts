@@ -160,7 +160,8 @@ export class HttpFetcher implements Fetcher {
         if (res) res.destroy(e);
         req.destroy(e);
       });
-      req.once('error', reject);
+      // Not once: a socket error after the response (inside the body) is also emitted here, and the body reports it.
+      req.on('error', reject);
       req.once('response', (r) => resolve((res = r)));
       req.end();
     });
