@@ -93,9 +93,10 @@ export class HttpFetcher implements Fetcher {
       res.resume();
       const location = header(res.headers, 'location');
       if (!REDIRECTS.has(status) || !location) throw new HttpStatusError(target.href, status);
-      const next = new URL(location, current);
-      if (hop >= MAX_REDIRECTS || (current.protocol === 'https:' && next.protocol !== 'https:') || !/^https?:$/.test(next.protocol)) {
-        throw new ProvenantError('E_NET_REDIRECT', `${target.href}: refused redirect to ${next.href}`, {
+      // A Location that is no URL at all is refused like one that leaves https.
+      const next = URL.parse(location, current.href);
+      if (!next || hop >= MAX_REDIRECTS || (current.protocol === 'https:' && next.protocol !== 'https:') || !/^https?:$/.test(next.protocol)) {
+        throw new ProvenantError('E_NET_REDIRECT', `${target.href}: refused redirect to ${next?.href ?? JSON.stringify(location)}`, {
           exitClass: 'network',
           file: target.href,
           hint: 'redirects are limited to 5 and may not leave https',

@@ -268,17 +268,19 @@ test('an HTTPS proxy that refuses the tunnel is E_NET_PROXY; one that never answ
   assert.ok(Date.now() - started < 5_000, `took ${Date.now() - started} ms`);
 });
 
-test('redirects: relative and absolute ones are followed up to 5; never from https down to http', async (t) => {
+test('redirects: relative and absolute ones are followed up to 5; never from https down to http, nor to a Location that is no URL', async (t) => {
   const url = await listen(t, (req, res) => {
     const m = /^\/hop(\d+)$/.exec(req.url!);
     if (m) return void res.writeHead(302, { location: Number(m[1]) > 1 ? `/hop${Number(m[1]) - 1}` : '/final' }).end();
     if (req.url === '/final') return void res.end('arrived');
+    if (req.url === '/unparseable') return void res.writeHead(302, { location: 'http://[::1' }).end();
     res.writeHead(404).end();
   });
   const f = new HttpFetcher({ retry: FAST, env: {} });
   t.after(() => f.close());
   assert.equal((await readAll(f, `${url}hop5`, 100)).toString(), 'arrived');
   await assert.rejects(readAll(f, `${url}hop6`, 100), (e) => code(e) === 'E_NET_REDIRECT' && (e as ProvenantError).exitClass === 'network');
+  await assert.rejects(readAll(f, `${url}unparseable`, 100), (e) => code(e) === 'E_NET_REDIRECT' && /"http:\/\/\[::1"/.test((e as Error).message));
 
   const dir = await tempDir(t);
   const { key, cert } = await selfSigned(dir);
