@@ -19,7 +19,7 @@ const PROJECT = 'datadog-bench';
 const VERSION = '1.0.0';
 const TIME = '/usr/bin/time';
 
-type Tool = 'binary' | 'cli' | 'python';
+type Tool = 'binary' | 'baseline' | 'cli' | 'python';
 type Mode = 'cold' | 'warm' | 'start-up';
 interface Sample {
   wall: number;
@@ -36,13 +36,14 @@ async function timed(argv: string[], work: string, env: NodeJS.ProcessEnv): Prom
 }
 
 function command(tool: Tool, mode: Mode, exe: string, url: string, rootFile: string, dir: string): string[] {
+  if (tool === 'baseline') exe = process.env.PROVENANT_BENCH_BINARY_BASELINE!;
   if (mode === 'start-up') {
-    if (tool === 'binary') return [exe, '--help'];
+    if (tool === 'binary' || tool === 'baseline') return [exe, '--help'];
     if (tool === 'cli') return [process.execPath, path.join(REPO_ROOT, 'bin/provenant.js'), 'download', '--help'];
     return [peerPython(), '-c', 'import hashlib, urllib.request; from tuf.ngclient import Updater'];
   }
   const common = [PROJECT, '--version', VERSION, '--repository', url, '--root', rootFile, '--state-dir', path.join(dir, 'state'), '--dest', path.join(dir, 'dest')];
-  if (tool === 'binary') return [exe, ...common];
+  if (tool === 'binary' || tool === 'baseline') return [exe, ...common];
   if (tool === 'cli') return [process.execPath, path.join(REPO_ROOT, 'bin/provenant.js'), 'download', ...common];
   return [peerPython(), path.join(REPO_ROOT, 'bench/download_reference.py'), url, rootFile, pointerTargetPath(PROJECT, VERSION), '1', mode, dir, '0'];
 }
@@ -52,7 +53,7 @@ async function once(tool: Tool, mode: Mode, exe: string, url: string, rootFile: 
   if (mode === 'cold') await Promise.all(['state', 'metadata'].map((d) => rm(path.join(dir, d), { recursive: true, force: true })));
   await rm(path.join(dir, 'dest'), { recursive: true, force: true });
   // The executable gets an empty environment, as on a host without Node; the CLI and Python their usual one.
-  const env = tool === 'binary' ? {} : { ...process.env, PROVENANT_STATE_DIR: '', PROVENANT_ROOT: '' };
+  const env = tool === 'binary' || tool === 'baseline' ? {} : { ...process.env, PROVENANT_STATE_DIR: '', PROVENANT_ROOT: '' };
   return timed(command(tool, mode, exe, url, rootFile, dir), dir, env);
 }
 
@@ -67,10 +68,11 @@ export const downloaderBinaryBenchmark: Benchmark = {
       const exe = path.join(work, 'provenant-download');
       await buildDownloader(exe);
       const { fx, url } = await benchRepo(t, MiB, 200);
-      const tools: Tool[] = ['binary', 'cli', 'python'];
+      // An earlier build of the executable, measured in the same rounds (before/after a change).
+      const tools: Tool[] = ['binary', ...(process.env.PROVENANT_BENCH_BINARY_BASELINE ? (['baseline'] as const) : []), 'cli', 'python'];
       const rows: (string | number)[][] = [];
       for (const mode of ['start-up', 'cold', 'warm'] as const) {
-        const samples: Record<Tool, Sample[]> = { binary: [], cli: [], python: [] };
+        const samples: Record<Tool, Sample[]> = { binary: [], baseline: [], cli: [], python: [] };
         for (let r = 0; r < rounds; r++) {
           // Rotating order: the machine's load drifts, and every tool sees the same drift.
           for (let i = 0; i < tools.length; i++) {
@@ -82,7 +84,7 @@ export const downloaderBinaryBenchmark: Benchmark = {
         for (const tool of tools) {
           rows.push([
             mode,
-            { binary: 'provenant-download (SEA)', cli: 'provenant download', python: 'python reference' }[tool],
+            { binary: 'provenant-download (SEA)', baseline: 'baseline executable', cli: 'provenant download', python: 'python reference' }[tool],
             Math.round(m(tool, 'wall') * 1000),
             Math.round(m(tool, 'cpu') * 1000),
             Math.round(m(tool, 'rssKiB') / 1024),
@@ -98,6 +100,7 @@ export const downloaderBinaryBenchmark: Benchmark = {
           rows,
           notes: [
             `Medians of ${rounds} rounds, tools in rotating order; /usr/bin/time (%e, %U+%S, %M) around each whole process.`,
+            'Knobs: PROVENANT_BENCH_BINARY_ROUNDS; PROVENANT_BENCH_BINARY_BASELINE=<an executable> adds its row, measured in the same rounds.',
             'start-up: `provenant-download --help`, `provenant download --help`, and Python importing the reference\'s modules.',
             'cold: a fresh state directory (root.json only); warm: trusted metadata kept. The binary runs with an empty environment (no PATH, no Node).',
             'Speed-up is python ÷ tool (above 1: faster than the reference). The reference checks no DSSE signature and no policy.',

@@ -34,9 +34,6 @@ const REPLACED: Record<string, string> = {
 const replaceModules: esbuild.Plugin = {
   name: 'provenant-replace',
   setup(build) {
-    // Only the parts of undici the HTTP fetcher uses (scripts/undici-slim.cjs); undici's own
-    // modules still resolve normally.
-    build.onResolve({ filter: /^undici$/ }, (args) => (args.importer.endsWith(path.join('src', 'net', 'http-fetcher.ts')) ? { path: path.join(ROOT, 'scripts/undici-slim.cjs') } : undefined));
     build.onResolve({ filter: /s3-fetcher\.ts$/ }, (args) => {
       const resolved = path.resolve(args.resolveDir, args.path);
       return REPLACED[resolved] ? { path: REPLACED[resolved] } : undefined;
@@ -60,7 +57,7 @@ export async function bundle(): Promise<{ code: Uint8Array; inputs: string[] }> 
     format: 'cjs',
     target: 'node24',
     minify: true,
-    // Error classes and codes are matched by name in places (ProvenantError, undici's errors).
+    // Error classes are matched by name in places (ProvenantError).
     keepNames: true,
     legalComments: 'none',
     // Signing only (native PKCS#11 addon): never reached by a download, left out of the bundle.

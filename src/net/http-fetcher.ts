@@ -1,10 +1,12 @@
+import http from 'node:http';
+import https from 'node:https';
+import { setTimeout as sleep } from 'node:timers/promises';
 import tls from 'node:tls';
-import { Agent, interceptors, Pool, ProxyAgent, request, type Dispatcher } from 'undici';
 import { ProvenantError } from '../errors.ts';
 import { cappedChunks, newStats, type FetchBody, type FetchOptions, type Fetcher, type FetchStats } from './fetcher.ts';
-import { HttpStatusError, lengthExceeded, undiciError } from './net-errors.ts';
+import { HttpStatusError, lengthExceeded, timeoutError, transportError } from './net-errors.ts';
 import { proxyFor } from './proxy.ts';
-import { backoffDelay, DEFAULT_RETRY, isRetryableStatus, parseRetryAfter, RETRYABLE_STATUSES, type RetryPolicy } from './retry.ts';
+import { backoffDelay, DEFAULT_RETRY, isRetryableStatus, parseRetryAfter, type RetryPolicy } from './retry.ts';
 
 export interface HttpFetcherOptions {
   /** Time allowed to establish the connection (TCP, proxy CONNECT, TLS). */
@@ -14,7 +16,7 @@ export interface HttpFetcherOptions {
   retry?: RetryPolicy;
   /** Where HTTPS_PROXY / HTTP_PROXY / NO_PROXY are read; tests pass their own. */
   env?: NodeJS.ProcessEnv;
-  /** Extra trusted CA certificates (PEM), added to Node's bundled roots. */
+  /** Extra trusted CA certificates (PEM), added to Node's default ones (bundled, NODE_EXTRA_CA_CERTS). */
   extraCaPem?: string;
   userAgent?: string;
   /** Called before each retry, e.g. to log it. */
@@ -24,19 +26,20 @@ export interface HttpFetcherOptions {
 
 const MAX_REDIRECTS = 5;
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+const MAX_SOCKETS = 16;
 
 /**
- * GET over undici: its Agent/ProxyAgent do the connection pool, connect, header and body
- * timeouts, CONNECT tunnels and TLS with the extra CA; its retry interceptor re-sends after
- * 5xx/429/connection failures (never once a body has started: `resume: false`). Ours, because
- * undici does it differently or not at all:
- * - the retry policy (backoff with jitter, Retry-After within the cap, stats and the onRetry
- *   log): undici's default has no jitter ('503 twice then 200: retried, counted…');
- * - proxy selection (proxy.ts): undici's EnvHttpProxyAgent sends https through HTTP_PROXY when
- *   HTTPS_PROXY is unset, curl and pip do not ('proxy selection follows … conventions');
- * - redirects: undici's redirect interceptor follows https → http ('redirects: … never from
- *   https down to http');
- * - the length cap on every body (fetcher.ts cappedChunks: 'an endless body is cut off…').
+ * GET over Node's own `node:http`/`node:https` (part of Node, so nothing to load: the single
+ * executable's start-up, docs/downloader-binary.md). Node does the keep-alive pool, TLS and
+ * the proxy (its Agent `proxyEnv`: CONNECT tunnels for https, absolute URLs for http, the
+ * proxy URL's credentials). Ours:
+ * - which proxy, if any (proxy.ts: curl's and pip's rules, NO_PROXY); Node is handed only the
+ *   one chosen;
+ * - the connect timeout (TCP, CONNECT and TLS, until the request is written) and the idle
+ *   timeout (silence once connected, before the headers or inside the body);
+ * - the retry policy (backoff with jitter, Retry-After within the cap) on 5xx/429 and failures
+ *   before the response; never once a body has started;
+ * - redirects (never from https down to http) and the length cap on every body.
  */
 export class HttpFetcher implements Fetcher {
   readonly stats: FetchStats;
@@ -48,8 +51,8 @@ export class HttpFetcher implements Fetcher {
   private readonly userAgent: string;
   private readonly onRetry: HttpFetcherOptions['onRetry'];
   private readonly random: () => number;
-  /** The direct agent and one ProxyAgent per proxy URL, each with the retry interceptor. */
-  private readonly agents = new Map<string, { agent: Dispatcher; dispatcher: Dispatcher }>();
+  /** One keep-alive agent per scheme and proxy. */
+  private readonly agents = new Map<string, http.Agent>();
 
   constructor(opts: HttpFetcherOptions = {}, stats: FetchStats = newStats()) {
     this.stats = stats;
@@ -57,7 +60,7 @@ export class HttpFetcher implements Fetcher {
     this.idleTimeoutMs = opts.idleTimeoutMs ?? 30_000;
     this.retry = opts.retry ?? DEFAULT_RETRY;
     this.env = opts.env ?? process.env;
-    this.ca = opts.extraCaPem ? [...tls.rootCertificates, opts.extraCaPem] : undefined;
+    this.ca = opts.extraCaPem ? [...tls.getCACertificates('default'), opts.extraCaPem] : undefined;
     this.userAgent = opts.userAgent ?? 'provenant';
     this.onRetry = opts.onRetry;
     this.random = opts.random ?? Math.random;
@@ -68,30 +71,32 @@ export class HttpFetcher implements Fetcher {
     const declared = header(res.headers, 'content-length');
     const declaredLength = declared !== undefined && /^\d+$/.test(declared) ? Number(declared) : undefined;
     if (opts.maxLength !== undefined && declaredLength !== undefined && declaredLength > opts.maxLength) {
-      discard(res.body);
+      res.destroy();
       throw lengthExceeded(url, opts.maxLength);
     }
-    const chunks = cappedChunks(res.body, url, opts.maxLength, this.stats, (e) => undiciError(url, e, this.timeouts()).error);
-    return { url, declaredLength, chunks, cancel: () => discard(res.body) };
+    const chunks = cappedChunks(res, url, opts.maxLength, this.stats, (e) => transportError(url, e, this.timeouts()).error);
+    return { url, declaredLength, chunks, cancel: () => void res.destroy() };
   }
 
   close(): void {
-    for (const { agent } of this.agents.values()) void agent.destroy().catch(() => undefined);
+    for (const agent of this.agents.values()) agent.destroy();
     this.agents.clear();
   }
 
   /** One GET, following redirects (never from https down to http); a final non-2xx is an HttpStatusError. */
-  private async follow(target: URL, signal: AbortSignal | undefined): Promise<Dispatcher.ResponseData> {
+  private async follow(target: URL, signal: AbortSignal | undefined): Promise<http.IncomingMessage> {
     let current = target;
     for (let hop = 0; ; hop++) {
-      const res = await this.requestOnce(current, signal);
+      const res = await this.withRetries(current, signal);
+      const status = res.statusCode ?? 0;
+      if (status >= 200 && status < 300) return res;
+      res.resume();
       const location = header(res.headers, 'location');
-      if (res.statusCode >= 200 && res.statusCode < 300) return res;
-      await res.body.dump().catch(() => undefined);
-      if (!REDIRECTS.has(res.statusCode) || !location) throw new HttpStatusError(target.href, res.statusCode);
-      const next = new URL(location, current);
-      if (hop >= MAX_REDIRECTS || (current.protocol === 'https:' && next.protocol !== 'https:') || !/^https?:$/.test(next.protocol)) {
-        throw new ProvenantError('E_NET_REDIRECT', `${target.href}: refused redirect to ${next.href}`, {
+      if (!REDIRECTS.has(status) || !location) throw new HttpStatusError(target.href, status);
+      // A Location that is no URL at all is refused like one that leaves https.
+      const next = URL.parse(location, current.href);
+      if (!next || hop >= MAX_REDIRECTS || (current.protocol === 'https:' && next.protocol !== 'https:') || !/^https?:$/.test(next.protocol)) {
+        throw new ProvenantError('E_NET_REDIRECT', `${target.href}: refused redirect to ${next?.href ?? JSON.stringify(location)}`, {
           exitClass: 'network',
           file: target.href,
           hint: 'redirects are limited to 5 and may not leave https',
@@ -101,73 +106,81 @@ export class HttpFetcher implements Fetcher {
     }
   }
 
-  private async requestOnce(target: URL, signal: AbortSignal | undefined): Promise<Dispatcher.ResponseData> {
+  /** The response (any status) once the policy stops retrying; a failure that is not retried is thrown. */
+  private async withRetries(target: URL, signal: AbortSignal | undefined): Promise<http.IncomingMessage> {
+    for (let retry = 1; ; retry++) {
+      let failure: { error: ProvenantError; retryable: boolean };
+      let retryAfterMs: number | undefined;
+      try {
+        const res = await this.requestOnce(target, signal);
+        const status = res.statusCode ?? 0;
+        if (!isRetryableStatus(status) || retry > this.retry.retries) return res;
+        res.resume();
+        failure = { error: new HttpStatusError(target.href, status), retryable: true };
+        retryAfterMs = parseRetryAfter(header(res.headers, 'retry-after'));
+      } catch (e) {
+        failure = transportError(target.href, e, this.timeouts());
+        if (!failure.retryable || retry > this.retry.retries || signal?.aborted) throw failure.error;
+      }
+      const delayMs = backoffDelay(this.retry, retry, this.random, retryAfterMs);
+      this.stats.retries++;
+      this.onRetry?.({ url: target.href, retry, delayMs, reason: failure.error.message });
+      // An abort ends the wait at once; the caller (DeadlineFetcher) reports its reason.
+      await sleep(delayMs, undefined, signal ? { signal } : {});
+    }
+  }
+
+  /** One request; resolves at the response headers. */
+  private requestOnce(target: URL, signal: AbortSignal | undefined): Promise<http.IncomingMessage> {
     if (target.protocol !== 'http:' && target.protocol !== 'https:') {
       throw new ProvenantError('E_NET_UNSUPPORTED_URL', `unsupported URL scheme: ${target.href}`, { exitClass: 'usage', hint: 'use an http(s):// or s3:// URL or a local path' });
     }
     this.stats.requests++;
-    try {
-      return await request(target, {
-        dispatcher: this.dispatcherFor(target),
-        method: 'GET',
+    const client = target.protocol === 'https:' ? https : http;
+    return new Promise((resolve, reject) => {
+      const req = client.request(target, {
+        agent: this.agentFor(target),
         headers: { 'user-agent': this.userAgent, accept: '*/*' },
+        // Node bounds its proxy CONNECT with this; the idle timeout below replaces it once connected.
+        timeout: this.connectTimeoutMs,
         ...(signal ? { signal } : {}),
       });
-    } catch (e) {
-      throw undiciError(target.href, e, this.timeouts()).error;
-    }
+      let res: http.IncomingMessage | undefined;
+      // Connecting (TCP, the proxy's CONNECT, TLS) ends when the request has been written out.
+      // (A request still waiting for its tunnel has no socket to fail through: reject here too.)
+      const connecting = setTimeout(() => {
+        const e = timeoutError(target.href, 'connect', this.connectTimeoutMs);
+        reject(e);
+        req.destroy(e);
+      }, this.connectTimeoutMs);
+      req.once('finish', () => clearTimeout(connecting));
+      req.once('close', () => clearTimeout(connecting));
+      // Node arms it once connected: silence before the headers and inside the body.
+      req.setTimeout(this.idleTimeoutMs, () => {
+        const e = timeoutError(target.href, 'read', this.idleTimeoutMs);
+        if (res) res.destroy(e);
+        req.destroy(e);
+      });
+      // Not once: a socket error after the response (inside the body) is also emitted here, and the body reports it.
+      req.on('error', reject);
+      req.once('response', (r) => resolve((res = r)));
+      req.end();
+    });
   }
 
-  private dispatcherFor(target: URL): Dispatcher {
+  private agentFor(target: URL): http.Agent {
     const proxy = proxyFor(target, this.env);
-    const key = proxy?.href ?? '';
-    let entry = this.agents.get(key);
-    if (!entry) {
-      const common = {
-        connections: 16,
-        headersTimeout: this.idleTimeoutMs,
-        bodyTimeout: this.idleTimeoutMs,
-        connect: { timeout: this.connectTimeoutMs, ...(this.ca ? { ca: this.ca } : {}) },
-      };
-      const agent = proxy
-        ? new ProxyAgent({
-            ...common,
-            uri: proxy.href,
-            connectTimeout: this.connectTimeoutMs,
-            // TLS to the repository, end to end through the tunnel.
-            ...(this.ca ? { requestTls: { ca: this.ca } } : {}),
-            // The proxy's answer to CONNECT is part of connecting, and bounded like it.
-            clientFactory: (origin, o) => new Pool(origin, { ...o, headersTimeout: this.connectTimeoutMs }),
-          })
-        : new Agent(common);
-      const dispatcher = agent.compose(
-        interceptors.retry({ resume: false, statusCodes: RETRYABLE_STATUSES, retry: (err, ctx, cb) => this.retryDecision(err, ctx, cb) }),
-      );
-      entry = { agent, dispatcher };
-      this.agents.set(key, entry);
+    const https_ = target.protocol === 'https:';
+    const key = `${target.protocol} ${proxy?.href ?? ''}`;
+    let agent = this.agents.get(key);
+    if (!agent) {
+      // Node's proxy support reads the variable for the agent's scheme; it gets the one proxy.py chose.
+      const proxyEnv = proxy ? { proxyEnv: https_ ? { HTTPS_PROXY: proxy.href } : { HTTP_PROXY: proxy.href } } : {};
+      const common = { keepAlive: true, maxSockets: MAX_SOCKETS, ...proxyEnv };
+      agent = https_ ? new https.Agent({ ...common, ...(this.ca ? { ca: this.ca } : {}) }) : new http.Agent(common);
+      this.agents.set(key, agent);
     }
-    return entry.dispatcher;
-  }
-
-  /** undici's retry hook: our policy decides, counts and logs; the returned timer lets an abort cancel the wait. */
-  private retryDecision(
-    err: Error & { statusCode?: number; headers?: Record<string, string | string[] | undefined> },
-    { state, opts }: { state: { counter: number }; opts: Dispatcher.DispatchOptions },
-    done: (err?: Error | null) => void,
-  ): ReturnType<typeof setTimeout> | undefined {
-    const url = new URL(opts.path, opts.origin).href;
-    const status = err.statusCode;
-    const failure = status !== undefined ? { error: new HttpStatusError(url, status), retryable: isRetryableStatus(status) } : undiciError(url, err, this.timeouts());
-    if (!failure.retryable || state.counter > this.retry.retries) {
-      done(err);
-      return undefined;
-    }
-    const retryAfterMs = status !== undefined ? parseRetryAfter(header(err.headers ?? {}, 'retry-after')) : undefined;
-    const delayMs = backoffDelay(this.retry, state.counter, this.random, retryAfterMs);
-    this.stats.retries++;
-    this.stats.requests++;
-    this.onRetry?.({ url, retry: state.counter, delayMs, reason: failure.error.message });
-    return setTimeout(() => done(null), delayMs);
+    return agent;
   }
 
   private timeouts(): { connectMs: number; idleMs: number } {
@@ -175,12 +188,7 @@ export class HttpFetcher implements Fetcher {
   }
 }
 
-/** Drops a body unread; undici then reports the abort as an error event, which nobody needs. */
-function discard(body: Dispatcher.ResponseData['body']): void {
-  body.on('error', () => undefined).destroy();
-}
-
-function header(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
+function header(headers: http.IncomingHttpHeaders, name: string): string | undefined {
   const v = headers[name];
   return Array.isArray(v) ? v[0] : v;
 }

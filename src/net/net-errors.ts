@@ -44,27 +44,21 @@ export function lengthExceeded(url: string, maxLength: number): ProvenantError {
   });
 }
 
-const TLS_CODES = /^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|DEPTH_ZERO_|SELF_SIGNED_|HOSTNAME_MISMATCH|ERR_OSSL|UND_ERR_PRX_TLS)/;
-const RETRYABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED', 'UND_ERR_SOCKET']);
+const TLS_CODES = /^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|DEPTH_ZERO_|SELF_SIGNED_|HOSTNAME_MISMATCH|ERR_OSSL)/;
+const RETRYABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED']);
 
 /**
- * Maps an undici, socket or TLS error to a ProvenantError; `retryable` says whether trying
- * again can help. Our own errors pass through (timeouts and connection failures retryable).
+ * Maps a socket, TLS or proxy error of node:http to a ProvenantError; `retryable` says whether
+ * trying again can help. Our own errors pass through (timeouts and connection failures retryable).
  */
-export function undiciError(url: string, e: unknown, timeouts: { connectMs: number; idleMs: number }): { error: ProvenantError; retryable: boolean } {
+export function transportError(url: string, e: unknown, timeouts: { connectMs: number; idleMs: number }): { error: ProvenantError; retryable: boolean } {
   if (e instanceof ProvenantError) return { error: e, retryable: e.code === 'E_NET_TIMEOUT' || e.code === 'E_NET_CONNECT' };
   const code = (e as NodeJS.ErrnoException).code ?? '';
   const message = e instanceof Error ? e.message : String(e);
-  // The retry interceptor's last word on a 5xx/429 it gave up on: the status is the answer.
-  const status = (e as { statusCode?: unknown }).statusCode;
-  if (code === 'UND_ERR_REQ_RETRY' && typeof status === 'number') return { error: new HttpStatusError(url, status), retryable: false };
-  if (code === 'UND_ERR_CONNECT_TIMEOUT') return { error: timeoutError(url, 'connect', timeouts.connectMs), retryable: true };
-  if (code === 'UND_ERR_HEADERS_TIMEOUT') return { error: timeoutError(url, 'read', timeouts.idleMs), retryable: true };
-  // Half way through a body: the caller reads on, nothing is retried.
-  if (code === 'UND_ERR_BODY_TIMEOUT') return { error: timeoutError(url, 'read', timeouts.idleMs), retryable: false };
-  // undici reports a refused tunnel as an aborted request naming the proxy's status.
-  const refused = /Proxy response \((\d+)\) !== 200/.exec(message);
-  if (refused || code === 'UND_ERR_PRX_CONN') {
+  if (code === 'ERR_PROXY_TUNNEL') {
+    // Node's wording: "Failed to establish tunnel to host:port via proxy: HTTP/1.1 403 Forbidden".
+    if (/timed out/.test(message)) return { error: timeoutError(url, 'connect', timeouts.connectMs), retryable: true };
+    const refused = /HTTP\/\d(?:\.\d)? (\d{3})/.exec(message);
     return {
       error: new ProvenantError('E_NET_PROXY', refused ? `${url}: the proxy refused the CONNECT tunnel (HTTP ${refused[1]})` : `${url}: the proxy closed the CONNECT tunnel: ${message}`, {
         exitClass: 'network',

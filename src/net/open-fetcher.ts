@@ -11,8 +11,8 @@ export interface NetOptions extends Omit<HttpFetcherOptions, 'extraCaPem'> {
 
 /**
  * One fetcher for every scheme a repository can be reached by: http(s), file:// and paths.
- * The HTTP client (undici) is loaded on the first http(s) URL only: a local repository's
- * download does not pay its start-up (docs/download.md, "Start-up").
+ * The HTTP client (node:http/node:https) is loaded on the first http(s) URL only: a local
+ * repository's download does not pay its start-up (docs/download.md, "Start-up").
  */
 export class AnyFetcher implements Fetcher {
   readonly stats: FetchStats;

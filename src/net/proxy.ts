@@ -1,8 +1,9 @@
 /**
  * Proxy selection from the conventional environment variables (curl's and pip's rules, lower
  * case first): HTTPS_PROXY for https URLs, HTTP_PROXY for http, NO_PROXY to bypass. Ours, not
- * undici's EnvHttpProxyAgent: that one falls back to HTTP_PROXY for https URLs. Credentials in
- * the proxy URL are sent by undici's ProxyAgent.
+ * Node's NODE_USE_ENV_PROXY, so that `env` can be passed in (tests) and NO_PROXY reads the
+ * same everywhere; the agent is handed only the proxy chosen here. Credentials in the proxy
+ * URL are sent by Node (Proxy-Authorization).
  */
 export function proxyFor(target: URL, env: NodeJS.ProcessEnv): URL | undefined {
   const scheme = target.protocol.replace(/:$/, '');

@@ -1,7 +1,7 @@
 /**
  * When to try a request again and how long to wait: exponential backoff with jitter, so many
- * clients failing together do not retry in lockstep. undici's retry interceptor re-sends the
- * request (http-fetcher.ts); this is the policy it asks.
+ * clients failing together do not retry in lockstep. http-fetcher.ts re-sends the request
+ * under this policy.
  */
 export interface RetryPolicy {
   /** Extra attempts after the first. */
@@ -16,9 +16,6 @@ export const DEFAULT_RETRY: RetryPolicy = { retries: 3, baseDelayMs: 200, maxDel
 export function isRetryableStatus(status: number): boolean {
   return status === 429 || (status >= 500 && status <= 599);
 }
-
-/** The same set as a list, for undici's retry interceptor (it passes every other status through). */
-export const RETRYABLE_STATUSES: number[] = Array.from({ length: 600 }, (_, s) => s).filter(isRetryableStatus);
 
 /**
  * Delay before retry number `retry` (1-based): "equal jitter", half fixed and half random, of

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
@@ -67,6 +67,19 @@ test('5xx until retries run out fails with E_NET_HTTP_STATUS after retries+1 req
   t.after(() => f.close());
   await assert.rejects(readAll(f, url, 10), (e) => code(e) === 'E_NET_HTTP_STATUS' && (e as ProvenantError).exitClass === 'network');
   assert.equal(hits, 4);
+});
+
+test('keep-alive: requests in a row reuse one connection', async (t) => {
+  const server = http.createServer((req, res) => void res.end(`body ${req.url}`));
+  let connections = 0;
+  server.on('connection', () => connections++);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.after(() => new Promise((r) => (server.closeAllConnections(), server.close(r))));
+  const url = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}/`;
+  const f = new HttpFetcher({ retry: FAST, env: {} });
+  t.after(() => f.close());
+  for (const name of ['a', 'b', 'c']) assert.equal((await readAll(f, `${url}${name}`, 100)).toString(), `body /${name}`);
+  assert.equal(connections, 1);
 });
 
 test('a server that stalls before answering hits the idle timeout', async (t) => {
@@ -185,11 +198,41 @@ test('https with an extra CA file, directly and through an HTTPS_PROXY CONNECT t
   assert.equal((await readAll(bypass, url, 100)).toString(), 'secure /a');
   assert.equal(tunnels.length, 1, 'NO_PROXY host went through the proxy');
 
-  // HTTP_PROXY is for http URLs only (curl, pip); undici's EnvHttpProxyAgent would use it for https.
+  // HTTP_PROXY is for http URLs only (curl, pip); some clients (undici's EnvHttpProxyAgent) use it for https.
   const httpOnly = await openFetcher({ retry: FAST, env: { HTTP_PROXY: proxyUrl }, caFile });
   t.after(() => httpOnly.close());
   assert.equal((await readAll(httpOnly, url, 100)).toString(), 'secure /a');
   assert.equal(tunnels.length, 1, 'an https URL went through HTTP_PROXY');
+});
+
+test('https trusts NODE_EXTRA_CA_CERTS, and still does when --ca-file adds another CA', async (t) => {
+  const dir = await tempDir(t);
+  const urls: string[] = [];
+  const cas: string[] = [];
+  for (const name of ['extra', 'file']) {
+    await mkdir(path.join(dir, name));
+    const { key, cert } = await selfSigned(path.join(dir, name));
+    const server = https.createServer({ key, cert }, (req, res) => void res.end(`${name} ${req.url}`));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    t.after(() => new Promise((r) => (server.closeAllConnections(), server.close(r))));
+    urls.push(`https://127.0.0.1:${(server.address() as net.AddressInfo).port}/x`);
+    cas.push(path.join(dir, name, 'ca.pem'));
+  }
+  // NODE_EXTRA_CA_CERTS is read when Node starts: a child process.
+  const script = `import { openFetcher } from ${JSON.stringify(pathToFileURL(path.resolve('src/net/open-fetcher.ts')).href)};
+import { readAll } from ${JSON.stringify(pathToFileURL(path.resolve('src/net/fetcher.ts')).href)};
+const [a, b, caFile] = process.argv.slice(1);
+for (const opts of [{}, { caFile }]) {
+  const f = await openFetcher({ ...opts, env: {}, retry: { retries: 0, baseDelayMs: 1, maxDelayMs: 1 } });
+  const got = [];
+  for (const url of [a, b]) got.push(await readAll(f, url, 100).then((x) => x.toString(), (e) => e.code));
+  console.log(got.join(', '));
+  f.close();
+}`;
+  const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script, urls[0]!, urls[1]!, cas[1]!], {
+    env: { ...process.env, NODE_EXTRA_CA_CERTS: cas[0]! },
+  });
+  assert.equal(stdout, 'extra /x, E_NET_TLS\nextra /x, file /x\n');
 });
 
 test('plain http through HTTP_PROXY sends the absolute URL to the proxy, with the URL\'s credentials as Proxy-Authorization', async (t) => {
@@ -225,17 +268,19 @@ test('an HTTPS proxy that refuses the tunnel is E_NET_PROXY; one that never answ
   assert.ok(Date.now() - started < 5_000, `took ${Date.now() - started} ms`);
 });
 
-test('redirects: relative and absolute ones are followed up to 5; never from https down to http', async (t) => {
+test('redirects: relative and absolute ones are followed up to 5; never from https down to http, nor to a Location that is no URL', async (t) => {
   const url = await listen(t, (req, res) => {
     const m = /^\/hop(\d+)$/.exec(req.url!);
     if (m) return void res.writeHead(302, { location: Number(m[1]) > 1 ? `/hop${Number(m[1]) - 1}` : '/final' }).end();
     if (req.url === '/final') return void res.end('arrived');
+    if (req.url === '/unparseable') return void res.writeHead(302, { location: 'http://[::1' }).end();
     res.writeHead(404).end();
   });
   const f = new HttpFetcher({ retry: FAST, env: {} });
   t.after(() => f.close());
   assert.equal((await readAll(f, `${url}hop5`, 100)).toString(), 'arrived');
   await assert.rejects(readAll(f, `${url}hop6`, 100), (e) => code(e) === 'E_NET_REDIRECT' && (e as ProvenantError).exitClass === 'network');
+  await assert.rejects(readAll(f, `${url}unparseable`, 100), (e) => code(e) === 'E_NET_REDIRECT' && /"http:\/\/\[::1"/.test((e as Error).message));
 
   const dir = await tempDir(t);
   const { key, cert } = await selfSigned(dir);

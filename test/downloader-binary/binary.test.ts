@@ -74,8 +74,8 @@ test('the executable refuses a tampered wheel (E_WHEEL_DIGEST, exit 5) and leave
   await assert.rejects(readdir(r.dest), { code: 'ENOENT' });
 });
 
-// The executable's HTTP client is undici wired from its own modules (scripts/undici-slim.cjs):
-// retries and timeouts must behave as in `provenant download` (test/download/net.test.ts).
+// The executable runs the same HTTP client as `provenant download` (node:http, test/download/net.test.ts);
+// these check it through the executable's start-up snapshot.
 test('the executable retries a 503 and still verifies the wheel', async (t) => {
   const fx = await published(t);
   let failed = 0;
@@ -115,7 +115,7 @@ test('the bundle holds no AWS SDK, no native addon and no signing code', async (
   const unwanted = inputs.filter((f) => /@aws-sdk|pkcs11js|src\/signers\/(aws-kms|key-store)|@sigstore\/sign|src\/storage\/s3\.ts/.test(f));
   assert.deepEqual(unwanted, []);
   assert.ok(inputs.includes('src/app/download.ts'), 'the download code is in the bundle');
-  // undici's fetch(), WebSocket, EventSource, caches and mocks stay out (scripts/undici-slim.cjs); its dispatchers are in.
-  assert.deepEqual(inputs.filter((f) => /undici\/lib\/(web\/(fetch\/index|websocket|cache|eventsource)|mock\/|cache\/)/.test(f)), []);
-  assert.ok(inputs.includes('node_modules/undici/lib/dispatcher/agent.js'));
+  // The HTTP client is Node's own node:http (nothing to load at the first request); no undici.
+  assert.deepEqual(inputs.filter((f) => /undici/.test(f)), []);
+  assert.ok(inputs.includes('src/net/http-fetcher.ts'));
 });
