@@ -1,7 +1,7 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { ProvenantError } from '../errors.ts';
 import type { Policy } from '../policy/policy.ts';
-import { keyIdentity } from '../signers/key-identity.ts';
+import { keyIdentity } from '../util/key-identity.ts';
 import type { PublicKeyInfo } from '../signers/signer.ts';
 
 /** DER prefix of an Ed25519 SubjectPublicKeyInfo (RFC 8410): the raw 32-byte key follows it. */
@@ -40,7 +40,7 @@ export function policyKeyObject(keyId: string, key: PublicKeyInfo): KeyObject {
 export interface TrustedKey {
   keyId: string;
   key: KeyObject;
-  /** The key's public parameters (src/signers/key-identity.ts): two key ids naming one key count once. */
+  /** The key's public parameters (src/util/key-identity.ts): two key ids naming one key count once. */
   identity: string;
 }
 

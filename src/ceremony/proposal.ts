@@ -1,6 +1,6 @@
 import { Metadata, MetadataKind, type Key, type Root, type TargetFile, type Targets } from '@tufjs/models';
 import { getPublicKey } from '@tufjs/models/dist/utils/key.js';
-import { keyIdentity } from '../signers/key-identity.ts';
+import { keyIdentity } from '../util/key-identity.ts';
 import { z } from 'zod';
 import { ProvenantError } from '../errors.ts';
 import { canonicalJsonBytes } from '../formats/canonical-json.ts';

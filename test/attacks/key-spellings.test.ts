@@ -5,7 +5,7 @@ import { Key, Metadata, MetadataKind, Root, Targets } from '@tufjs/models';
 import type { PublicKeyInfo } from '../../src/signers/signer.ts';
 import { shapeProblems } from '../../src/ceremony/proposal.ts';
 import { keyIdOf } from '../../src/signers/key-file.ts';
-import { keyIdentity } from '../../src/signers/key-identity.ts';
+import { keyIdentity } from '../../src/util/key-identity.ts';
 
 /** One P-256 key as SPKI PEM with its point uncompressed (as usual) and compressed: two spellings, two key ids. */
 function twoSpellings() {
