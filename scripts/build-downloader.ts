@@ -2,11 +2,11 @@
 // needs no Node on the host (docs/downloader-binary.md). Three steps, all from node_modules:
 // esbuild bundles src/cli/download-main.ts into one CommonJS file; Node 24's
 // --experimental-sea-config turns it into a blob; postject injects the blob into a copy of the
-// `node` package's binary. Same inputs give the same bytes (checked by test/downloader-binary).
+// `node` package's binary. Same inputs give the same bytes,
+// start-up snapshot included (test/downloader-binary/reproducible.test.ts).
 //
 // usage: node scripts/build-downloader.ts [--out FILE] [--no-cache] [--no-snapshot]
-// --no-snapshot: byte-for-byte reproducible, ~200 ms slower per run (V8 snapshots are not
-// deterministic; docs/downloader-binary.md).
+// --no-snapshot: no V8 start-up snapshot, ~200 ms slower per run (docs/downloader-binary.md).
 // Built executables are kept in .tmp/downloader-cache by the hash of their inputs, so tests and
 // repeated builds cost one bundling (~1 s) and a copy.
 import { execFile } from 'node:child_process';
