@@ -2,11 +2,11 @@
 // needs no Node on the host (docs/downloader-binary.md). Three steps, all from node_modules:
 // esbuild bundles src/cli/download-main.ts into one CommonJS file; Node 24's
 // --experimental-sea-config turns it into a blob; postject injects the blob into a copy of the
-// `node` package's binary. Same inputs give the same bytes (checked by test/downloader-binary).
+// `node` package's binary. Same inputs give the same bytes,
+// start-up snapshot included (test/downloader-binary/reproducible.test.ts).
 //
 // usage: node scripts/build-downloader.ts [--out FILE] [--no-cache] [--no-snapshot]
-// --no-snapshot: byte-for-byte reproducible, ~200 ms slower per run (V8 snapshots are not
-// deterministic; docs/downloader-binary.md).
+// --no-snapshot: no V8 start-up snapshot, ~200 ms slower per run (docs/downloader-binary.md).
 // Built executables are kept in .tmp/downloader-cache by the hash of their inputs, so tests and
 // repeated builds cost one bundling (~1 s) and a copy.
 import { execFile } from 'node:child_process';
@@ -16,6 +16,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import * as esbuild from 'esbuild';
+import { withFileLock } from '../src/storage/file-lock.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const NODE_BINARY = createRequire(import.meta.url).resolve('node/bin/node');
@@ -23,8 +24,26 @@ const NODE_BINARY = createRequire(import.meta.url).resolve('node/bin/node');
 const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 export const DEFAULT_OUT = path.join(ROOT, 'dist/provenant-download');
 const CACHE_DIR = path.join(ROOT, '.tmp/downloader-cache');
+/** Not os.tmpdir(): TMPDIR would change the paths the snapshot keeps. */
+const BUILD_PARENT = '/tmp';
+const BUILD_LOCK_TIMEOUT_MS = 5 * 60_000;
 /** Node and V8 options every run of the executable starts with (docs/downloader-binary.md). */
 export const EXEC_ARGV: string[] = [];
+
+/**
+ * V8 options of the process that builds the snapshot, never of the executable: without them two
+ * builds differ in the hash seed and the random seed the heap was built with (the same choice as
+ * Node's own `--build-snapshot`). Each run of the executable still rehashes with a fresh seed and
+ * reseeds Math.random: Node refuses to write a snapshot V8 cannot rehash (docs/downloader-binary.md).
+ */
+export const SNAPSHOT_BUILD_FLAGS = ['--predictable', '--random-seed=42', '--hash-seed=42'];
+
+/**
+ * First lines of the bundle. The snapshot keeps the builder's process.pid and process.ppid (and the
+ * pid inside the text of any warning printed while building); Node sets both again when an
+ * executable starts, so the values frozen into the heap are never seen: make them 0.
+ */
+const SNAPSHOT_BANNER = "if(require('node:v8').startupSnapshot.isBuildingSnapshot())for(const k of ['pid','ppid'])Object.defineProperty(process,k,{...Object.getOwnPropertyDescriptor(process,k),value:0});";
 
 /** Modules the bundle replaces: the AWS SDK stays out (s3:// is refused with E_S3_UNSUPPORTED_BINARY). */
 const REPLACED: Record<string, string> = {
@@ -60,6 +79,7 @@ export async function bundle(): Promise<{ code: Uint8Array; inputs: string[] }> 
     // Error classes are matched by name in places (ProvenantError).
     keepNames: true,
     legalComments: 'none',
+    banner: { js: SNAPSHOT_BANNER },
     // Signing only (native PKCS#11 addon): never reached by a download, left out of the bundle.
     external: ['pkcs11js', '@aws-sdk/*'],
     plugins: [replaceModules],
@@ -90,8 +110,16 @@ export async function buildDownloader(out = DEFAULT_OUT, opts: { cache?: boolean
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
     }
   }
-  // Named by the inputs' hash, not the process: paths can end up in the snapshot.
-  const work = path.join(ROOT, '.tmp', `sea-build-${key}`);
+  // The snapshot keeps absolute paths: the main script's and the node binary's that builds it.
+  // Both sit in one fixed directory, named by the inputs' hash and not by the checkout, the
+  // process or TMPDIR, so that any checkout builds the same bytes; the lock keeps two builds of
+  // the same inputs (two checkouts, two test runs) out of each other's directory.
+  const work = path.join(BUILD_PARENT, `provenant-sea-build-${key}`);
+  return withFileLock(`${work}.lock`, () => buildIn(work, code, out, cached, opts.snapshot !== false, execArgv), BUILD_LOCK_TIMEOUT_MS);
+}
+
+async function buildIn(work: string, code: Uint8Array, out: string, cached: string, snapshot: boolean, execArgv: string[]): Promise<string> {
+  await rm(work, { recursive: true, force: true });
   await mkdir(work, { recursive: true });
   try {
     const main = path.join(work, 'provenant-download.cjs');
@@ -105,11 +133,13 @@ export async function buildDownloader(out = DEFAULT_OUT, opts: { cache?: boolean
       disableExperimentalSEAWarning: true,
       // Measured in docs/downloader-binary.md: the snapshot cuts a run's CPU by about a third, a code cache adds nothing.
       useCodeCache: false,
-      useSnapshot: opts.snapshot !== false,
+      useSnapshot: snapshot,
       execArgv,
     };
     await writeFile(path.join(work, 'sea-config.json'), JSON.stringify(config));
-    await run(NODE_BINARY, ['--experimental-sea-config', path.join(work, 'sea-config.json')], { cwd: work });
+    const builder = path.join(work, 'node');
+    await copyFile(NODE_BINARY, builder);
+    await run(builder, [...SNAPSHOT_BUILD_FLAGS, '--experimental-sea-config', 'sea-config.json'], { cwd: work });
     const exe = path.join(work, 'provenant-download');
     await copyFile(NODE_BINARY, exe);
     const { inject } = createRequire(import.meta.url)('postject') as { inject(file: string, name: string, data: Buffer, o: { sentinelFuse: string }): Promise<void> };
