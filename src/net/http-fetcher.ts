@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import tls from 'node:tls';
 import { ProvenantError } from '../errors.ts';
 import { cappedChunks, newStats, type FetchBody, type FetchOptions, type Fetcher, type FetchStats } from './fetcher.ts';
-import { HttpStatusError, lengthExceeded, timeoutError, transportError } from './net-errors.ts';
+import { HttpStatusError, lengthExceeded, protocolError, timeoutError, transportError } from './net-errors.ts';
 import { proxyFor } from './proxy.ts';
 import { backoffDelay, DEFAULT_RETRY, isRetryableStatus, parseRetryAfter, type RetryPolicy } from './retry.ts';
 
@@ -27,6 +27,8 @@ export interface HttpFetcherOptions {
 const MAX_REDIRECTS = 5;
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 const MAX_SOCKETS = 16;
+/** 1xx answers allowed before the real one (a server sends one or two: 100 Continue, 103 Early Hints). */
+const MAX_INTERIM = 8;
 
 /**
  * GET over Node's own `node:http`/`node:https` (part of Node, so nothing to load: the single
@@ -154,7 +156,17 @@ export class HttpFetcher implements Fetcher {
         req.destroy(e);
       }, this.connectTimeoutMs);
       req.once('finish', () => clearTimeout(connecting));
-      req.once('close', () => clearTimeout(connecting));
+      req.once('close', () => {
+        clearTimeout(connecting);
+        // An upgrade (101) nobody asked for: Node drops the socket, and our idle timeout with it,
+        // without a response or an error; without this the request waited for the deadline.
+        if (!res) reject(protocolError(target.href, 'the connection closed without a response'));
+      });
+      // Interim answers are data, so the idle timeout never fires on a stream of them.
+      let interim = 0;
+      req.on('information', () => {
+        if (++interim > MAX_INTERIM) req.destroy(protocolError(target.href, `more than ${MAX_INTERIM} interim (1xx) responses`));
+      });
       // Node arms it once connected: silence before the headers and inside the body.
       req.setTimeout(this.idleTimeoutMs, () => {
         const e = timeoutError(target.href, 'read', this.idleTimeoutMs);
