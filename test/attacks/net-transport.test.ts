@@ -5,11 +5,13 @@
  * first two tests reproduce what was found and fixed; the tables are attacks refused as is.
  */
 import assert from 'node:assert/strict';
+import type http from 'node:http';
 import net from 'node:net';
 import { test } from 'node:test';
 import { ProvenantError } from '../../src/errors.ts';
 import { readAll } from '../../src/net/fetcher.ts';
 import { HttpFetcher } from '../../src/net/http-fetcher.ts';
+import { listen } from '../download/helpers/servers.ts';
 
 const FAST = { retries: 2, baseDelayMs: 5, maxDelayMs: 20 };
 const IDLE_MS = 400;
@@ -124,4 +126,28 @@ test('answered as sent: nothing is decompressed, and a stalled or endless redire
   }
   // The abandoned bodies' idle timeouts fire now: an error there with no listener would crash the run.
   await new Promise((r) => setTimeout(r, IDLE_MS * 3));
+});
+
+test('refused: credentials never follow a redirect to another host (proxy credentials to a NO_PROXY host, repository URL credentials)', async (t) => {
+  const seen: { host: string; auth: string | undefined; proxyAuth: string | undefined }[] = [];
+  const record = (req: http.IncomingMessage) => seen.push({ host: req.headers.host ?? '', auth: req.headers.authorization, proxyAuth: req.headers['proxy-authorization'] });
+  const other = await listen(t, (req, res) => (record(req), res.end('ok')));
+  const otherPort = new URL(other).port;
+  // The mirror (reached through the proxy, or directly with credentials) sends the client elsewhere.
+  const mirror = await listen(t, (req, res) => (record(req), res.writeHead(302, { location: `http://localhost:${otherPort}/y` }).end()));
+  const cases: { name: string; url: string; env: NodeJS.ProcessEnv }[] = [
+    { name: 'HTTP_PROXY credentials, redirect to a NO_PROXY host', url: 'http://mirror.test/x', env: { HTTP_PROXY: `http://u:proxy-secret@127.0.0.1:${new URL(mirror).port}`, NO_PROXY: 'localhost' } },
+    { name: 'credentials in the repository URL, redirect to another host', url: `http://u:repo-secret@127.0.0.1:${new URL(mirror).port}/x`, env: {} },
+  ];
+  for (const c of cases) {
+    seen.length = 0;
+    const f = new HttpFetcher({ retry: FAST, env: c.env });
+    t.after(() => f.close());
+    assert.equal((await readAll(f, c.url, 10)).toString(), 'ok', c.name);
+    const first = seen[0];
+    const last = seen.at(-1);
+    assert.ok(first?.auth ?? first?.proxyAuth, `${c.name}: the mirror got the credentials it was given`);
+    assert.equal(last?.host, `localhost:${otherPort}`, c.name);
+    assert.deepEqual([last.auth, last.proxyAuth], [undefined, undefined], `${c.name}: the redirect target got credentials`);
+  }
 });
