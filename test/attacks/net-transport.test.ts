@@ -151,3 +151,17 @@ test('refused: credentials never follow a redirect to another host (proxy creden
     assert.deepEqual([last.auth, last.proxyAuth], [undefined, undefined], `${c.name}: the redirect target got credentials`);
   }
 });
+
+test('refused: a proxy refusing or garbling CONNECT gets E_NET_PROXY, and the proxy credentials are in no message', async (t) => {
+  for (const answer of ['HTTP/1.1 407 Proxy Authentication Required\r\n\r\n', 'XYZ\r\n\r\n', 'HTTP/1.1 101 x\r\n\r\n', 'HTTP/1.1 100 Continue\r\n\r\n']) {
+    const proxy = new URL(await rawServer(t, (s) => s.end(answer)));
+    const f = new HttpFetcher({ retry: FAST, env: { HTTPS_PROXY: `http://u:proxy-secret@${proxy.host}` } });
+    t.after(() => f.close());
+    await assert.rejects(readAll(f, 'https://repo.test/x', 10), (e) => {
+      assert.ok(e instanceof ProvenantError && e.code === 'E_NET_PROXY', `${JSON.stringify(answer)}: ${String(e)}`);
+      const cause = e.cause instanceof Error ? e.cause.message : '';
+      assert.doesNotMatch(`${e.message} ${e.hint} ${cause}`, /proxy-secret/, JSON.stringify(answer));
+      return true;
+    });
+  }
+});
