@@ -1,5 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
+import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import tls from 'node:tls';
 import { ProvenantError } from '../errors.ts';
@@ -29,6 +30,8 @@ const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 const MAX_SOCKETS = 16;
 /** 1xx answers allowed before the real one (a server sends one or two: 100 Continue, 103 Early Hints). */
 const MAX_INTERIM = 8;
+/** A proxy's whole answer to CONNECT (a status line and a few headers). */
+const MAX_CONNECT_ANSWER = 64 << 10;
 
 /**
  * GET over Node's own `node:http`/`node:https` (part of Node, so nothing to load: the single
@@ -190,6 +193,7 @@ export class HttpFetcher implements Fetcher {
       const proxyEnv = proxy ? { proxyEnv: https_ ? { HTTPS_PROXY: proxy.href } : { HTTP_PROXY: proxy.href } } : {};
       const common = { keepAlive: true, maxSockets: MAX_SOCKETS, ...proxyEnv };
       agent = https_ ? new https.Agent({ ...common, ...(this.ca ? { ca: this.ca } : {}) }) : new http.Agent(common);
+      if (https_ && proxy) capTunnelAnswer(agent, target.href);
       this.agents.set(key, agent);
     }
     return agent;
@@ -198,6 +202,35 @@ export class HttpFetcher implements Fetcher {
   private timeouts(): { connectMs: number; idleMs: number } {
     return { connectMs: this.connectTimeoutMs, idleMs: this.idleTimeoutMs };
   }
+}
+
+/**
+ * Node reads a proxy's answer to CONNECT into one string with no limit (lib/https.js,
+ * establishTunnel) until the connect timeout: a hostile proxy, or anyone on the path to a
+ * plain-http one, filled memory at network speed (over 1 GB in 3 s on loopback). The proxy
+ * socket's bytes are counted here until the tunnel is up.
+ */
+function capTunnelAnswer(agent: http.Agent, url: string): void {
+  const create = agent.createConnection.bind(agent);
+  agent.createConnection = (options, callback) => {
+    let settled = false;
+    const socket = create(options, (err, stream) => {
+      settled = true;
+      socket?.removeListener('readable', check);
+      callback?.(err, stream);
+    });
+    function check(): void {
+      if (!settled && socket instanceof net.Socket && socket.bytesRead > MAX_CONNECT_ANSWER) {
+        socket.destroy(new ProvenantError('E_NET_PROXY', `${url}: the proxy's answer to CONNECT is over ${MAX_CONNECT_ANSWER} bytes`, {
+          exitClass: 'network',
+          file: url,
+          hint: 'check HTTPS_PROXY: the proxy (or the network to it) is not behaving as an HTTP proxy',
+        }));
+      }
+    }
+    socket?.on('readable', check);
+    return socket;
+  };
 }
 
 function header(headers: http.IncomingHttpHeaders, name: string): string | undefined {
