@@ -32,6 +32,8 @@ const MAX_SOCKETS = 16;
 const MAX_INTERIM = 8;
 /** A proxy's whole answer to CONNECT (a status line and a few headers). */
 const MAX_CONNECT_ANSWER = 64 << 10;
+/** ...and the pieces it may come in (one or two in practice; Node's listeners double with each). */
+const MAX_CONNECT_READS = 8;
 
 /**
  * GET over Node's own `node:http`/`node:https` (part of Node, so nothing to load: the single
@@ -207,8 +209,10 @@ export class HttpFetcher implements Fetcher {
 /**
  * Node reads a proxy's answer to CONNECT into one string with no limit (lib/https.js,
  * establishTunnel) until the connect timeout: a hostile proxy, or anyone on the path to a
- * plain-http one, filled memory at network speed (over 1 GB in 3 s on loopback). The proxy
- * socket's bytes are counted here until the tunnel is up.
+ * plain-http one, filled memory at network speed (over 1 GB in 3 s on loopback). And each
+ * of its 'readable' listeners adds another on every piece, so they double: an answer dripped
+ * in ~30 pieces threw RangeError (Invalid array length) out of Node, an uncaught crash. The
+ * proxy socket's bytes and pieces are counted here, first in line, until the tunnel is up.
  */
 function capTunnelAnswer(agent: http.Agent, url: string): void {
   const create = agent.createConnection.bind(agent);
@@ -219,16 +223,19 @@ function capTunnelAnswer(agent: http.Agent, url: string): void {
       socket?.removeListener('readable', check);
       callback?.(err, stream);
     });
+    let reads = 0;
     function check(): void {
-      if (!settled && socket instanceof net.Socket && socket.bytesRead > MAX_CONNECT_ANSWER) {
-        socket.destroy(new ProvenantError('E_NET_PROXY', `${url}: the proxy's answer to CONNECT is over ${MAX_CONNECT_ANSWER} bytes`, {
+      const tooLong = socket instanceof net.Socket && socket.bytesRead > MAX_CONNECT_ANSWER;
+      if (!settled && (tooLong || ++reads > MAX_CONNECT_READS)) {
+        const what = tooLong ? `is over ${MAX_CONNECT_ANSWER} bytes` : `came in over ${MAX_CONNECT_READS} pieces`;
+        socket?.destroy(new ProvenantError('E_NET_PROXY', `${url}: the proxy's answer to CONNECT ${what}`, {
           exitClass: 'network',
           file: url,
           hint: 'check HTTPS_PROXY: the proxy (or the network to it) is not behaving as an HTTP proxy',
         }));
       }
     }
-    socket?.on('readable', check);
+    socket?.prependListener('readable', check);
     return socket;
   };
 }
