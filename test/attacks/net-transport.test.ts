@@ -191,3 +191,10 @@ test('FOUND+fixed: a proxy answering CONNECT with endless or dripped headers is 
     assert.ok(read < 2_000, `${name}: took ${read} ms`);
   }
 });
+
+test('refused: a body cut off half way is never retried, so no retry can resume or re-use a partly read body', async (t) => {
+  let requests = 0;
+  const r = await fetchWithin(t, (s) => (requests++, s.write(`HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n${'a'.repeat(50)}`), setTimeout(() => s.destroy(), 20)));
+  assert.equal(r.error?.code, 'E_NET_CONNECT', r.error?.message);
+  assert.equal(requests, 1);
+});
