@@ -1,10 +1,11 @@
 import http from 'node:http';
 import https from 'node:https';
+import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import tls from 'node:tls';
 import { ProvenantError } from '../errors.ts';
 import { cappedChunks, newStats, type FetchBody, type FetchOptions, type Fetcher, type FetchStats } from './fetcher.ts';
-import { HttpStatusError, lengthExceeded, timeoutError, transportError } from './net-errors.ts';
+import { HttpStatusError, lengthExceeded, protocolError, timeoutError, transportError } from './net-errors.ts';
 import { proxyFor } from './proxy.ts';
 import { backoffDelay, DEFAULT_RETRY, isRetryableStatus, parseRetryAfter, type RetryPolicy } from './retry.ts';
 
@@ -27,6 +28,12 @@ export interface HttpFetcherOptions {
 const MAX_REDIRECTS = 5;
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 const MAX_SOCKETS = 16;
+/** 1xx answers allowed before the real one (a server sends one or two: 100 Continue, 103 Early Hints). */
+const MAX_INTERIM = 8;
+/** A proxy's whole answer to CONNECT (a status line and a few headers). */
+const MAX_CONNECT_ANSWER = 64 << 10;
+/** ...and the pieces it may come in (one or two in practice; Node's listeners double with each). */
+const MAX_CONNECT_READS = 8;
 
 /**
  * GET over Node's own `node:http`/`node:https` (part of Node, so nothing to load: the single
@@ -154,7 +161,17 @@ export class HttpFetcher implements Fetcher {
         req.destroy(e);
       }, this.connectTimeoutMs);
       req.once('finish', () => clearTimeout(connecting));
-      req.once('close', () => clearTimeout(connecting));
+      req.once('close', () => {
+        clearTimeout(connecting);
+        // An upgrade (101) nobody asked for: Node drops the socket, and our idle timeout with it,
+        // without a response or an error; without this the request waited for the deadline.
+        if (!res) reject(protocolError(target.href, 'the connection closed without a response'));
+      });
+      // Interim answers are data, so the idle timeout never fires on a stream of them.
+      let interim = 0;
+      req.on('information', () => {
+        if (++interim > MAX_INTERIM) req.destroy(protocolError(target.href, `more than ${MAX_INTERIM} interim (1xx) responses`));
+      });
       // Node arms it once connected: silence before the headers and inside the body.
       req.setTimeout(this.idleTimeoutMs, () => {
         const e = timeoutError(target.href, 'read', this.idleTimeoutMs);
@@ -178,6 +195,7 @@ export class HttpFetcher implements Fetcher {
       const proxyEnv = proxy ? { proxyEnv: https_ ? { HTTPS_PROXY: proxy.href } : { HTTP_PROXY: proxy.href } } : {};
       const common = { keepAlive: true, maxSockets: MAX_SOCKETS, ...proxyEnv };
       agent = https_ ? new https.Agent({ ...common, ...(this.ca ? { ca: this.ca } : {}) }) : new http.Agent(common);
+      if (https_ && proxy) capTunnelAnswer(agent, target.href);
       this.agents.set(key, agent);
     }
     return agent;
@@ -186,6 +204,40 @@ export class HttpFetcher implements Fetcher {
   private timeouts(): { connectMs: number; idleMs: number } {
     return { connectMs: this.connectTimeoutMs, idleMs: this.idleTimeoutMs };
   }
+}
+
+/**
+ * Node reads a proxy's answer to CONNECT into one string with no limit (lib/https.js,
+ * establishTunnel) until the connect timeout: a hostile proxy, or anyone on the path to a
+ * plain-http one, filled memory at network speed (over 1 GB in 3 s on loopback). And each
+ * of its 'readable' listeners adds another on every piece, so they double: an answer dripped
+ * in ~30 pieces threw RangeError (Invalid array length) out of Node, an uncaught crash. The
+ * proxy socket's bytes and pieces are counted here, first in line, until the tunnel is up.
+ */
+function capTunnelAnswer(agent: http.Agent, url: string): void {
+  const create = agent.createConnection.bind(agent);
+  agent.createConnection = (options, callback) => {
+    let settled = false;
+    const socket = create(options, (err, stream) => {
+      settled = true;
+      socket?.removeListener('readable', check);
+      callback?.(err, stream);
+    });
+    let reads = 0;
+    function check(): void {
+      const tooLong = socket instanceof net.Socket && socket.bytesRead > MAX_CONNECT_ANSWER;
+      if (!settled && (tooLong || ++reads > MAX_CONNECT_READS)) {
+        const what = tooLong ? `is over ${MAX_CONNECT_ANSWER} bytes` : `came in over ${MAX_CONNECT_READS} pieces`;
+        socket?.destroy(new ProvenantError('E_NET_PROXY', `${url}: the proxy's answer to CONNECT ${what}`, {
+          exitClass: 'network',
+          file: url,
+          hint: 'check HTTPS_PROXY: the proxy (or the network to it) is not behaving as an HTTP proxy',
+        }));
+      }
+    }
+    socket?.prependListener('readable', check);
+    return socket;
+  };
 }
 
 function header(headers: http.IncomingHttpHeaders, name: string): string | undefined {

@@ -36,6 +36,15 @@ export function timeoutError(url: string, phase: 'connect' | 'read', ms: number)
   });
 }
 
+/** A response that breaks HTTP in a way Node's parser lets through (an upgrade, a flood of 1xx). */
+export function protocolError(url: string, what: string): ProvenantError {
+  return new ProvenantError('E_NET_CONNECT', `${url}: ${what}`, {
+    exitClass: 'network',
+    file: url,
+    hint: 'retry; if it persists, the server or a proxy in between is sending malformed responses',
+  });
+}
+
 export function lengthExceeded(url: string, maxLength: number): ProvenantError {
   return new ProvenantError('E_LENGTH_EXCEEDED', `${url}: more than the ${maxLength} bytes allowed; the read was stopped`, {
     exitClass: 'verification',
