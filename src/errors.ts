@@ -2,6 +2,8 @@
  * Every failure a user can cause or meet is a ProvenantError: a stable code for scripts,
  * an exit class for the process, and where known the file, the field and the fix.
  */
+import { redactCredentials } from './util/redact-credentials.ts';
+
 export type ExitClass =
   | 'usage' // wrong command line
   | 'input' // bad project, config or key material
@@ -42,13 +44,13 @@ export class ProvenantError extends Error {
   readonly hint: string;
 
   constructor(code: string, message: string, details: ErrorDetails) {
-    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    super(redactCredentials(message), details.cause === undefined ? undefined : { cause: details.cause });
     this.name = 'ProvenantError';
     this.code = code;
     this.exitClass = details.exitClass ?? 'input';
-    this.file = details.file;
+    this.file = details.file === undefined ? undefined : redactCredentials(details.file);
     this.field = details.field;
-    this.hint = details.hint;
+    this.hint = redactCredentials(details.hint);
   }
 
   get exitCode(): number {

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { makeContext, type RegisterCommand } from './context.ts';
 import { processOutput, renderError, type Output } from './output.ts';
+import { redactCredentials } from '../util/redact-credentials.ts';
 
 export interface ProgramText {
   description: string;
@@ -19,10 +20,11 @@ export async function runProgram(
   argv: string[],
   registers: readonly RegisterCommand[],
   text: ProgramText,
-  out: Output = processOutput,
+  given: Output = processOutput,
   env = process.env,
   cwd = process.cwd(),
 ): Promise<number> {
+  const out = redacting(given);
   const ctx = makeContext(out, env, cwd);
   const program = new Command('provenant')
     .description(text.description)
@@ -44,4 +46,15 @@ export async function runProgram(
     const opts = { verbose: program.opts<{ verbose: number }>().verbose, json: argv.includes('--json') };
     return renderError(out, err, opts);
   }
+}
+
+/** Everything a command writes, logs and JSON included, without the credentials a URL may carry. */
+function redacting(out: Output): Output {
+  return {
+    stdout: (t) => out.stdout(redactCredentials(t)),
+    stderr: (t) => out.stderr(redactCredentials(t)),
+    get interactive() {
+      return out.interactive;
+    },
+  };
 }
