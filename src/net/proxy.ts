@@ -22,12 +22,13 @@ export function proxyFor(target: URL, env: NodeJS.ProcessEnv): URL | undefined {
  * `.` or `*.` allowed), an IP address, each optionally with `:port`.
  */
 export function bypassesProxy(target: URL, noProxy: string): boolean {
-  const host = target.hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  // `repo.internal.` and `repo.internal` are one host (the root label): a trailing dot must not route it through the proxy.
+  const host = target.hostname.replace(/^\[|\]$/g, '').toLowerCase().replace(/\.$/, '');
   const port = target.port || (target.protocol === 'https:' ? '443' : '80');
   for (const entry of noProxy.split(/[\s,]+/).filter(Boolean)) {
     if (entry === '*') return true;
     const m = /^(.*?)(?::(\d+))?$/.exec(entry.toLowerCase().replace(/^\[|\](?=:|$)/g, ''));
-    const name = (m?.[1] ?? '').replace(/^\*?\./, '');
+    const name = (m?.[1] ?? '').replace(/^\*?\./, '').replace(/\.$/, '');
     const entryPort = m?.[2];
     if (entryPort && entryPort !== port) continue;
     if (host === name || host.endsWith(`.${name}`)) return true;

@@ -324,6 +324,9 @@ test('proxy selection follows HTTPS_PROXY/HTTP_PROXY/NO_PROXY conventions', () =
   assert.ok(!bypassesProxy(u, 'repo.example.com:8443'));
   assert.ok(bypassesProxy(u, '*'));
   assert.ok(!bypassesProxy(u, 'ample.com'));
+  // A fully qualified name (trailing dot) is the same host, on either side.
+  assert.ok(bypassesProxy(new URL('https://repo.example.com./x'), 'repo.example.com'));
+  assert.ok(bypassesProxy(u, 'example.com.'));
 });
 
 test('backoff grows exponentially with jitter and is capped', () => {
