@@ -2,6 +2,7 @@ import { Signature } from '@tufjs/models';
 import { eligibleKeys, keyLabel, signedBytes, thresholds, type ProposalPart, type ThresholdStatus } from '../ceremony/proposal.ts';
 import { readProposal, writeProposal } from '../ceremony/proposal-file.ts';
 import { ProvenantError } from '../errors.ts';
+import { escapeUnprintable } from '../util/escape-unprintable.ts';
 import { openSigner } from '../signers/open-signer.ts';
 import type { Storage } from '../storage/storage.ts';
 import { loadTrustedState, type TrustAnchor } from '../tuf/trusted-state.ts';
@@ -16,8 +17,32 @@ export interface SignProposalOptions {
   anchor?: TrustAnchor | undefined;
   env?: NodeJS.ProcessEnv;
   cwd?: string;
+  /**
+   * Key id → name in this holder's own key store (keys.json), when there is one. Names in the
+   * proposal are written by the proposer; a name this store gives otherwise, or does not know, is
+   * pointed out before the holder confirms.
+   */
+  knownKeyNames?: Readonly<Record<string, string>>;
   /** Shown the change and the thresholds; resolves true to sign. */
   confirm(lines: string[]): Promise<boolean>;
+}
+
+/**
+ * Lines for each key the proposal names that the holder's key store knows by no name or by
+ * another: a proposal can call any key "alice", only its id says which key it is.
+ */
+export function keyNameNotes(proposed: Readonly<Record<string, string>>, known: Readonly<Record<string, string>> | undefined): string[] {
+  if (!known) return [];
+  const notes: string[] = [];
+  for (const [id, name] of Object.entries(proposed)) {
+    const mine = known[id];
+    if (mine === name) continue;
+    const shown = escapeUnprintable(name);
+    notes.push(mine === undefined
+      ? `  note: the proposal names ${id.slice(0, 12)}… "${shown}"; your key store does not know this key: compare its id with its holder's \`repo key show\``
+      : `  note: the proposal names ${id.slice(0, 12)}… "${shown}"; your key store calls it "${escapeUnprintable(mine)}"`);
+  }
+  return notes;
 }
 
 export interface SignProposalResult {
@@ -59,7 +84,7 @@ export async function signProposal(storage: Storage, file: string, opts: SignPro
         hint: `keys that may sign: ${eligible.map(label).join(', ')}`,
       });
     }
-    const lines = [`proposal ${file}:`, ...check.summary.map((s) => `  ${s}`), ...check.thresholds.map((t) => `  ${describeThreshold(t, label)}`), `sign ${opts.part} with ${label(signer.keyId)}?`];
+    const lines = [`proposal ${file}:`, ...check.summary.map((s) => `  ${s}`), ...keyNameNotes(p.doc.keyNames, opts.knownKeyNames), ...check.thresholds.map((t) => `  ${describeThreshold(t, label)}`), `sign ${opts.part} with ${label(signer.keyId)}?`];
     if (!(await opts.confirm(lines))) {
       throw new ProvenantError('E_PROPOSAL_NOT_CONFIRMED', 'not signed: the change was not confirmed', { exitClass: 'usage', file, hint: 'answer y to sign, or pass --yes once you have read the summary' });
     }

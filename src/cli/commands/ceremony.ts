@@ -228,6 +228,7 @@ export function registerCeremony(repo: Command, ctx: CliContext): void {
         key: opts.key,
         part,
         anchor: await anchorOf(path.resolve(ctx.cwd, opts.keys), ctx, cmd),
+        knownKeyNames: await knownKeyNames(path.resolve(ctx.cwd, opts.keys)),
         env: ctx.env,
         cwd: ctx.cwd,
         async confirm(lines) {
@@ -267,6 +268,13 @@ export function renderProposals(list: readonly ProposalStatus[]): string {
 }
 
 /** The root a holder checks the repository from: the key store's, when there is one. */
+/** This holder's own names for keys (keys.json), or undefined without a key store here. */
+async function knownKeyNames(keysDir: string): Promise<Record<string, string> | undefined> {
+  const index = await readKeyIndex(keysDir);
+  const entries = Object.entries(index.keys);
+  return entries.length === 0 ? undefined : Object.fromEntries(entries.map(([name, k]) => [k.keyid, name]));
+}
+
 async function anchorOf(keysDir: string, ctx: CliContext, cmd: Command | undefined): Promise<{ root: Uint8Array } | undefined> {
   if (existsSync(path.join(keysDir, TRUSTED_ROOT_FILE))) return { root: await readTrustedRoot(keysDir) };
   if (cmd) ctx.reporter(cmd).warn(`no ${path.join(keysDir, TRUSTED_ROOT_FILE)}: checking the repository from its own 1.root.json (check the summary against what you expect)`);
