@@ -1,5 +1,5 @@
 import { POLICY_TARGET } from '../formats/layout.ts';
-import { attestationKeyStatus } from '../policy/attestation-keys.ts';
+import { retiredKeysReliedOn } from '../policy/attestation-keys.ts';
 import { parsePolicy, type Policy } from '../policy/policy.ts';
 import { collectStatusFacts } from '../status-page/collect.ts';
 import type { Storage } from '../storage/storage.ts';
@@ -42,11 +42,8 @@ export async function releasesOnOldKeys(storage: Storage, anchor: TrustAnchor | 
         out.push({ ...at, reason: 'revoked', installable: false, keyIds: keyId ? [keyId] : [] });
       } else if (r.signature?.kind === 'key') {
         // signature is set only when every check passed: the release installs.
-        const retired = r.signature.keyIds.filter((k) => attestationKeyStatus(policy, k) === 'retired');
-        // Relies on them: without the retired keys, the trusted ones alone would not meet the threshold.
-        if (retired.length > 0 && r.signature.keyIds.length - retired.length < policy.attestation.threshold) {
-          out.push({ ...at, reason: 'retired', installable: true, keyIds: retired });
-        }
+        const retired = retiredKeysReliedOn(policy, r.signature.keyIds);
+        if (retired.length > 0) out.push({ ...at, reason: 'retired', installable: true, keyIds: retired });
       }
     }
   }

@@ -1,9 +1,8 @@
 import type { TargetFile } from '@tufjs/models';
-import { parseAttestationBundle } from '../attest/bundle.ts';
 import { signAttestation } from '../attest/sign.ts';
 import { verifyAttestation } from '../attest/verify.ts';
 import { isProvenantError, ProvenantError } from '../errors.ts';
-import { attestationKey, consistentTargetPath, pointerTargetPath } from '../formats/layout.ts';
+import { attestationKey, pointerTargetPath } from '../formats/layout.ts';
 import { normalizeProjectName } from '../formats/pep503.ts';
 import { parsePointer, renderPointer } from '../formats/pointer.ts';
 import { checkKeysMayAttest } from '../policy/attestation-keys.ts';
@@ -21,7 +20,7 @@ import { checkPointer } from '../verify/pointer-check.ts';
 import { repositoryBaseUrl } from '../verify/repository-url.ts';
 import { releasesOnOldKeys } from './attestation-key-status.ts';
 import { publishReleases, type PublishOptions, type PublishResult, type Release } from './publish.ts';
-import { publishedTrustCheck, readPublishedTrust } from './release-trust.ts';
+import { publishedTrustCheck, readPublishedTrust, readTarget } from './release-trust.ts';
 
 /**
  * `repo reattest` (docs/attestation-keys.md): re-signs the SAME statement of published releases
@@ -104,7 +103,8 @@ async function reattestOne(
   release: { project: string; version: string },
   newSigners: readonly Signer[],
 ): Promise<{ release: Release; attestationKey: string }> {
-  const pointerBytes = await pinned(storage, consistentTargetPath(target.path, target.hashes.sha256 ?? ''), target.length, target.hashes.sha256 ?? '');
+  // Pinned by every hash the bin lists, as hosts check it (readTarget), not by sha256 alone.
+  const pointerBytes = (await readTarget(storage, { [target.path]: target }, target.path, undefined))!;
   const checked = checkPointer(pointerBytes, target, release, base);
   const p = checked.pointer;
   const oldKey = fetcher.keyOf(checked.attestationUrl)!;
@@ -126,7 +126,7 @@ async function reattestOne(
     });
   });
   checkAttestedStatement(signed, trust.policy, { ...release, wheelFileName: checked.wheelFileName, sha256: p.digest }, oldKey);
-  const payload = parseAttestationBundle(oldBundle, oldKey, { acceptCertificate: true }).envelope.payload;
+  const payload = signed.payload;
   const wheelKey = fetcher.keyOf(checked.wheelUrl)!;
   const wheel = await pinned(storage, wheelKey, p.length, p.digest);
   const metadata = await storage.get(`${wheelKey}.metadata`);

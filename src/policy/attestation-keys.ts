@@ -15,10 +15,6 @@ export function attestationKeyStatus(policy: Policy, keyId: string): Attestation
   return a.retiredKeys?.includes(keyId) ? 'retired' : 'trusted';
 }
 
-export function retiredKeyIds(policy: Policy): string[] {
-  return [...(policy.attestation.retiredKeys ?? [])];
-}
-
 /**
  * Refuses keys that may not attest a new release: each must be listed in the policy, neither
  * retired nor revoked. `sign`, `publish`, `release` and `repo reattest` call this before anything
@@ -52,12 +48,21 @@ export function checkKeysMayAttest(policy: Policy, keyIds: readonly string[], fi
 }
 
 /**
+ * The retired keys among `keyIds` that an attestation relies on: those without which the trusted
+ * keys alone would not meet the threshold (empty when it does not rely on any).
+ */
+export function retiredKeysReliedOn(policy: Policy, keyIds: readonly string[]): string[] {
+  const retired = keyIds.filter((k) => attestationKeyStatus(policy, k) === 'retired');
+  return retired.length > 0 && keyIds.length - retired.length < policy.attestation.threshold ? retired : [];
+}
+
+/**
  * For a release about to be published whose attestation verified with `keyIds`: without the
  * retired keys among them the threshold must still be met, so a retired key never decides a new release.
  */
 export function checkNotRetiredAttestation(policy: Policy, keyIds: readonly string[], file: string): void {
-  const retired = keyIds.filter((k) => attestationKeyStatus(policy, k) === 'retired');
-  if (retired.length === 0 || keyIds.length - retired.length >= policy.attestation.threshold) return;
+  const retired = retiredKeysReliedOn(policy, keyIds);
+  if (retired.length === 0) return;
   throw new ProvenantError('E_ATTESTATION_KEY_RETIRED', `the attestation relies on retired key(s) ${retired.map((k) => `${k.slice(0, 12)}…`).join(', ')}: releases they attested stay valid, but they may not attest new ones`, {
     exitClass: 'verification',
     file,
