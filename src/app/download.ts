@@ -2,7 +2,7 @@ import { lstat, mkdir, mkdtemp, readlink, rename, rm, rmdir, stat } from 'node:f
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ProvenantError, isProvenantError } from '../errors.ts';
-import { ddPointerTargetPath, ddProjectPrefix } from '../formats/datadog-v2.ts';
+import { ddPointerTargetPath } from '../formats/datadog-v2.ts';
 import { pointerTargetPath, POLICY_TARGET, SIGSTORE_TRUSTED_ROOT_TARGET } from '../formats/layout.ts';
 import { parseVersion } from '../formats/pep440.ts';
 import { normalizeProjectName } from '../formats/pep503.ts';
@@ -23,8 +23,8 @@ import { forgetStateCommand, repositoryStateDir, repositoryStateKeyOf, stateBase
 import { cachedOr, TargetCache } from '../verify/target-cache.ts';
 import { readRootFile, recordTrustedRoot } from '../verify/trust-anchor.ts';
 import { TufClient } from '../verify/tuf-client.ts';
-import { ddLatestRelease, ddReleasesOf } from '../verify/datadog-v2-versions.ts';
-import { pickRelease, projectPointerPrefix, releasesOf, type PublishedRelease } from '../verify/versions.ts';
+import { ddLatestRelease, pointerPrefixIn, releasesIn } from '../verify/datadog-v2-versions.ts';
+import { pickRelease, type PublishedRelease } from '../verify/versions.ts';
 import { silentReporter, type Reporter } from '../reporter.ts';
 import { realPathOf } from '../util/real-path.ts';
 
@@ -375,8 +375,8 @@ async function resolveRelease(tuf: TufClient, project: string, req: DownloadRequ
     const info = await tuf.targetInfo(ddv2 ? ddPointerTargetPath(project, req.version) : pointerTargetPath(project, req.version));
     if (info) return { version: req.version, target: info };
   }
-  const listed = await tuf.listTargets(ddv2 ? ddProjectPrefix(project) : projectPointerPrefix(project));
-  const releases = ddv2 ? ddReleasesOf(listed, project) : releasesOf(listed, project);
+  const listed = await tuf.listTargets(pointerPrefixIn(tuf.layout(), project));
+  const releases = releasesIn(tuf.layout(), listed, project);
   const pre = req.pre ?? false;
   // datadog-v2: the newest final release is the one latest.json stands for, as for Datadog's downloader.
   const latest = ddv2 && req.version === undefined && !pre ? ddLatestRelease(listed, releases, project) : undefined;

@@ -19,7 +19,7 @@ import { readRootFile } from '../verify/trust-anchor.ts';
 import { repositoryBaseUrl } from '../verify/repository-url.ts';
 import { repositoryStateDir } from '../verify/state-dir.ts';
 import { TufClient } from '../verify/tuf-client.ts';
-import { releasesOf } from '../verify/versions.ts';
+import { releasesIn } from '../verify/datadog-v2-versions.ts';
 import { MANIFEST_FORMAT, MANIFEST_KEY, renderManifest, type MirrorManifest } from '../mirror/manifest.ts';
 import { RecordingFetcher } from '../mirror/recording-fetcher.ts';
 import { rootsUpTo } from '../mirror/root-chain.ts';
@@ -98,7 +98,7 @@ export async function exportMirror(req: MirrorExportRequest): Promise<MirrorExpo
     await tuf.flush();
     const versions = tuf.versions();
 
-    const jobs: Wanted[] = wanted.flatMap((w) => (w.version === undefined && req.allVersions ? releasesOf(all, w.project).map((r) => ({ project: w.project, version: r.version })) : [w]));
+    const jobs: Wanted[] = wanted.flatMap((w) => (w.version === undefined && req.allVersions ? releasesIn(tuf.layout(), all, w.project).map((r) => ({ project: w.project, version: r.version })) : [w]));
     const results: DownloadResult[] = [];
     for (const job of jobs) {
       // Sequential: the releases share one state, whose writes must not interleave.

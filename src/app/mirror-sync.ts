@@ -17,8 +17,7 @@ import { repositoryBaseUrl } from '../verify/repository-url.ts';
 import { repositoryStateDir } from '../verify/state-dir.ts';
 import { readRootFile } from '../verify/trust-anchor.ts';
 import { TufClient } from '../verify/tuf-client.ts';
-import { releasesOf } from '../verify/versions.ts';
-import { ddReleasesOf } from '../verify/datadog-v2-versions.ts';
+import { pointerPrefixIn, releasesIn } from '../verify/datadog-v2-versions.ts';
 import { RecordingFetcher } from '../mirror/recording-fetcher.ts';
 import { rootsUpTo } from '../mirror/root-chain.ts';
 import { openRepositoryFetcher } from './download.ts';
@@ -125,12 +124,13 @@ async function verifyReleases(
   layout: 'datadog-v2' | undefined,
 ): Promise<number> {
   // The layout the signed targets say: its pointers are elsewhere, and without them no wheel would be copied.
-  const pointerDir = layout === 'datadog-v2' ? /^wheelsmith\/v1\/([^/]+)\// : /^pointers\/([^/]+)\//;
-  const projects = new Set(targets.map((t) => pointerDir.exec(t.path)?.[1]).filter((p): p is string => p !== undefined));
+  // The directory that holds every project's pointer directory (`pointers/`, `wheelsmith/v1/`).
+  const dir = pointerPrefixIn(layout, 'x').slice(0, -'x/'.length);
+  const projects = new Set(targets.map((t) => (t.path.startsWith(dir) ? t.path.slice(dir.length).split('/')[0] : undefined)).filter((p): p is string => !!p));
   let count = 0;
   await mkdir(wheelDir, { recursive: true });
   for (const project of projects) {
-    for (const r of layout === 'datadog-v2' ? ddReleasesOf(targets, project) : releasesOf(targets, project)) {
+    for (const r of releasesIn(layout, targets, project)) {
       const checked = checkPointer(targetBytes.get(r.target.path)!, r.target, { project, version: r.version }, srcUrl, layout);
       const p = checked.pointer;
       const wheelFile = await downloadPinnedWheel(fetcher, { url: checked.wheelUrl, length: p.length, sha256: p.digest }, wheelDir, checked.wheelFileName);
@@ -167,11 +167,19 @@ async function coreMetadata(fetcher: Fetcher, url: string): Promise<Uint8Array |
 /** DST must not be ahead of SRC, nor at SRC's version with other content: a sync never moves a mirror back. */
 function checkNoRollback(dstTimestamp: Uint8Array | undefined, srcTimestamp: Uint8Array, location: string): void {
   if (!dstTimestamp) return;
-  const version = (b: Uint8Array) => Number((JSON.parse(Buffer.from(b).toString('utf8')) as { signed?: { version?: unknown } }).signed?.version);
+  const version = (b: Uint8Array): number | undefined => {
+    try {
+      const v = (JSON.parse(Buffer.from(b).toString('utf8')) as { signed?: { version?: unknown } }).signed?.version;
+      return Number.isSafeInteger(v) ? (v as number) : undefined;
+    } catch {
+      return undefined;
+    }
+  };
   const d = version(dstTimestamp);
-  const s = version(srcTimestamp);
-  if (d > s || (d === s && sha256Hex(dstTimestamp) !== sha256Hex(srcTimestamp))) {
-    throw new ProvenantError('E_MIRROR_ROLLBACK', `${location} is at timestamp v${d}, ${d > s ? 'newer than' : 'another one than'} the source's v${s}: the sync would move it back`, {
+  const s = version(srcTimestamp)!; // verified by the TUF refresh above
+  // A DST timestamp whose version cannot be read cannot be shown to be older: never overwrite it blindly.
+  if (d === undefined || d > s || (d === s && sha256Hex(dstTimestamp) !== sha256Hex(srcTimestamp))) {
+    throw new ProvenantError('E_MIRROR_ROLLBACK', d === undefined ? `${location} has a timestamp.json whose version cannot be read: the sync cannot tell whether it would move it back` : `${location} is at timestamp v${d}, ${d > s ? 'newer than' : 'another one than'} the source's v${s}: the sync would move it back`, {
       exitClass: 'conflict',
       file: TIMESTAMP_KEY,
       hint: 'sync from the repository DST was copied from, or into an empty destination',

@@ -2,7 +2,7 @@ import type { TargetFile } from '@tufjs/models';
 import { ddLatestTargetPath, ddPointerTargetPath, ddProjectPrefix, DDV2_LATEST, isLatestCandidate } from '../formats/datadog-v2.ts';
 import { compareVersions, parseVersion } from '../formats/pep440.ts';
 import { checkFailed } from './checks.ts';
-import type { PublishedRelease } from './versions.ts';
+import { projectPointerPrefix, releasesOf, type PublishedRelease } from './versions.ts';
 
 /**
  * Version resolution in the datadog-v2 layout (docs/datadog-v2.md), only from TUF-verified
@@ -47,4 +47,13 @@ export function ddLatestRelease(targets: readonly TargetFile[], releases: readon
     file: latestPath,
     hint: 'do not install it: latest.json must be a copy of a published version\'s pointer; download an exact version with --version, and tell the repository owners',
   });
+}
+
+/** The project's releases in either layout (the one the signed targets say), and where its pointers live. */
+export function releasesIn(layout: 'datadog-v2' | undefined, targets: readonly TargetFile[], project: string): PublishedRelease[] {
+  return layout === 'datadog-v2' ? ddReleasesOf(targets, project) : releasesOf(targets, project);
+}
+
+export function pointerPrefixIn(layout: 'datadog-v2' | undefined, project: string): string {
+  return layout === 'datadog-v2' ? ddProjectPrefix(project) : projectPointerPrefix(project);
 }

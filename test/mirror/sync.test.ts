@@ -110,6 +110,17 @@ test('a DST ahead of SRC is not moved back (E_MIRROR_ROLLBACK)', async (t) => {
   await assert.rejects(syncMirror({ src: old, dst: fx.repoDir, root: fx.rootFile, env: {} }), (e: { code: string }) => e.code === 'E_MIRROR_ROLLBACK');
 });
 
+test('a DST whose timestamp.json has no readable version is not overwritten (E_MIRROR_ROLLBACK, not a pass or a SyntaxError)', async (t) => {
+  const { fx } = await mirrorFixture(t);
+  for (const [i, bytes] of ['{"signed":{"version":"9"}}', '{"signed":{}}', 'not json'].entries()) {
+    const dst = path.join(fx.dir, `odd-${i}`);
+    await mkdir(path.join(dst, 'metadata'), { recursive: true });
+    await writeFile(path.join(dst, 'metadata/timestamp.json'), bytes);
+    await assert.rejects(syncMirror({ src: fx.repoDir, dst, root: fx.rootFile, env: {} }), (e: { code: string }) => e.code === 'E_MIRROR_ROLLBACK', bytes);
+    assert.equal(await readFile(path.join(dst, 'metadata/timestamp.json'), 'utf8'), bytes);
+  }
+});
+
 test('provenant mirror sync dir → MinIO: download from the bucket, python-tuf reads it over HTTP', async (t) => {
   const m = await startMinio(t);
   const bucket = await m.createBucket();
