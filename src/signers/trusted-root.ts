@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { ProvenantError } from '../errors.ts';
-import { readKeyStoreFile, writeKeyStoreFile } from './trust-files.ts';
+import type { TrustAnchor } from '../tuf/trusted-state.ts';
+import { KEPT_TIMESTAMP_FILE, readKeyStoreFile, SETTINGS_FILE, writeKeyStoreFile } from './trust-files.ts';
 
 /**
  * The root metadata this operator trusts, kept in the key store beside the keys (not secret).
@@ -22,4 +23,21 @@ export async function readTrustedRoot(keysDir: string): Promise<Uint8Array> {
 
 export async function writeTrustedRoot(keysDir: string, root: Uint8Array): Promise<void> {
   await writeKeyStoreFile(keysDir, TRUSTED_ROOT_FILE, root);
+}
+
+/**
+ * What a read of the repository checks it against, from a key store that may hold only some of
+ * it: the trusted root, the authoritative settings and the kept timestamp (E_REPO_ROLLBACK), each
+ * when present. Undefined without a root.json: the caller falls back to the repository's own
+ * 1.root.json and says so. Every command reading the repository with a key store uses this, so
+ * none checks less than another.
+ */
+export async function keyStoreAnchor(keysDir: string): Promise<TrustAnchor | undefined> {
+  const root = await readKeyStoreFile(keysDir, TRUSTED_ROOT_FILE);
+  if (!root) return undefined;
+  const fileIn = async (name: string) => {
+    const bytes = await readKeyStoreFile(keysDir, name);
+    return bytes && { bytes, file: path.join(keysDir, name) };
+  };
+  return { root, settings: await fileIn(SETTINGS_FILE), kept: await fileIn(KEPT_TIMESTAMP_FILE) };
 }

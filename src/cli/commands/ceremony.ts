@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
@@ -16,10 +15,10 @@ import { defaultPolicy } from '../../policy/policy.ts';
 import { keyIdOf } from '../../signers/key-file.ts';
 import { readKeyIndex } from '../../signers/key-store.ts';
 import { openSigner } from '../../signers/open-signer.ts';
-import { readTrustedRoot, TRUSTED_ROOT_FILE } from '../../signers/trusted-root.ts';
+import { keyStoreAnchor, TRUSTED_ROOT_FILE } from '../../signers/trusted-root.ts';
 import { openStorage } from '../../storage/open.ts';
 import { keyStoreSignerSource } from '../../tuf/signer-source.ts';
-import { loadTrustedState } from '../../tuf/trusted-state.ts';
+import { loadTrustedState, type TrustAnchor } from '../../tuf/trusted-state.ts';
 import type { CliContext } from '../context.ts';
 import { printJson } from '../output.ts';
 import { addRepositoryOptions, openRepository, storageOptionsFrom, type RepositoryFlags } from '../storage-options.ts';
@@ -275,10 +274,10 @@ async function knownKeyNames(keysDir: string): Promise<Record<string, string> | 
   return entries.length === 0 ? undefined : Object.fromEntries(entries.map(([name, k]) => [k.keyid, name]));
 }
 
-async function anchorOf(keysDir: string, ctx: CliContext, cmd: Command | undefined): Promise<{ root: Uint8Array } | undefined> {
-  if (existsSync(path.join(keysDir, TRUSTED_ROOT_FILE))) return { root: await readTrustedRoot(keysDir) };
-  if (cmd) ctx.reporter(cmd).warn(`no ${path.join(keysDir, TRUSTED_ROOT_FILE)}: checking the repository from its own 1.root.json (check the summary against what you expect)`);
-  return undefined;
+async function anchorOf(keysDir: string, ctx: CliContext, cmd: Command | undefined): Promise<TrustAnchor | undefined> {
+  const anchor = await keyStoreAnchor(keysDir);
+  if (!anchor && cmd) ctx.reporter(cmd).warn(`no ${path.join(keysDir, TRUSTED_ROOT_FILE)}: checking the repository from its own 1.root.json (check the summary against what you expect)`);
+  return anchor;
 }
 
 function collect(v: string, prev: string[] = []): string[] {

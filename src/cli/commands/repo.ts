@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
@@ -13,8 +12,8 @@ import { PUBLIC_GOOD, readSigstoreTrustedRootArg } from '../../attest/sigstore-r
 import { normalizeProjectName } from '../../formats/pep503.ts';
 import { ProvenantError } from '../../errors.ts';
 import { PASSPHRASE_ENV } from '../../signers/key-store.ts';
-import { KEPT_TIMESTAMP_FILE, readKeyStoreFile, SETTINGS_FILE } from '../../signers/trust-files.ts';
-import { readTrustedRoot, TRUSTED_ROOT_FILE } from '../../signers/trusted-root.ts';
+import { SETTINGS_FILE } from '../../signers/trust-files.ts';
+import { keyStoreAnchor, TRUSTED_ROOT_FILE } from '../../signers/trusted-root.ts';
 import { DurationSchema, SIGNING_ROLES, type SigningRole } from '../../tuf/config.ts';
 import { keyStoreSignerSource } from '../../tuf/signer-source.ts';
 import type { RegisterCommand } from '../context.ts';
@@ -150,16 +149,9 @@ export const register: RegisterCommand = (program, ctx) => {
       const g = ctx.globals(cmd);
       const within = expiryWindow(opts);
       const keysDir = path.resolve(ctx.cwd, opts.keys);
-      const rootFile = path.join(keysDir, TRUSTED_ROOT_FILE);
-      const trustedRoot = existsSync(rootFile) ? await readTrustedRoot(keysDir) : undefined;
-      if (!trustedRoot) ctx.reporter(cmd).warn(`no ${rootFile}: checking the repository against its own 1.root.json (self-consistency only)`);
-      const fileIn = async (name: string) => {
-        const bytes = await readKeyStoreFile(keysDir, name);
-        return bytes && { bytes, file: path.join(keysDir, name) };
-      };
-      const settings = trustedRoot && (await fileIn(SETTINGS_FILE));
-      if (trustedRoot && !settings) ctx.reporter(cmd).warn(`no ${path.join(keysDir, SETTINGS_FILE)}: showing the repository's copy of the settings`);
-      const anchor = trustedRoot && { root: trustedRoot, settings, kept: await fileIn(KEPT_TIMESTAMP_FILE) };
+      const anchor = await keyStoreAnchor(keysDir);
+      if (!anchor) ctx.reporter(cmd).warn(`no ${path.join(keysDir, TRUSTED_ROOT_FILE)}: checking the repository against its own 1.root.json (self-consistency only)`);
+      else if (!anchor.settings) ctx.reporter(cmd).warn(`no ${path.join(keysDir, SETTINGS_FILE)}: showing the repository's copy of the settings`);
       const storage = openStorage(opts.repository, storageOptionsFrom(opts, ctx));
       const status = await repoStatus(storage, { anchor });
       const onOldKeys = await releasesOnOldKeys(storage, anchor);
