@@ -7,7 +7,7 @@ import { targetObjectKey } from '../../src/formats/layout.ts';
 import { objectPropsFor } from '../../src/storage/object-props.ts';
 import { binWithTargets, expiresFor, targetFile } from '../../src/tuf/changes.ts';
 import { loadBin, loadTrustedState } from '../../src/tuf/trusted-state.ts';
-import { commitChanges, signersForCommit } from '../../src/tuf/writer.ts';
+import { commitChanges } from '../../src/tuf/writer.ts';
 import type { RepoFixture } from '../download/helpers/fixture.ts';
 import { python } from '../helpers/peers.ts';
 
@@ -44,7 +44,9 @@ export async function forgeWheelsmith(fx: RepoFixture, add: { path: string; byte
   const now = new Date();
   const next = binWithTargets(role.signed, targets, role.signed.version + 1, expiresFor(state.config, 'bins', now), () => true);
   const changes = { bins: new Map([[DDV2_ROLE, next]]) };
-  await commitChanges(fx.storage, state, await signersForCommit(state, fx.signers, changes), changes, now);
+  // The online key alone: were wheelsmith ever signed by an offline key, this forge must fail.
+  const online = [fx.online];
+  await commitChanges(fx.storage, state, { root: [], targets: [], bins: online, snapshot: online, timestamp: online }, changes, now);
 }
 
 /** A Datadog pointer pinning `release`'s published wheel and attestation, with `over` changed. */
