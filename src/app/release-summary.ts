@@ -18,26 +18,26 @@ export function releaseSummaryMarkdown(s: ReleaseSummary): string {
 function integrationSection(s: ReleaseSummary, r: IntegrationRelease): string[] {
   const name = [r.project ?? r.integration, r.version].filter(Boolean).join(' ');
   const failed = r.steps.find((x) => x.status === 'fail');
-  const out = [`### ${r.ok ? '✅' : '❌'} ${cell(name)}`, ''];
+  const out = [`### ${r.ok ? '✅' : '❌'} ${prose(name)}`, ''];
   out.push(`Verification: ${verification(s, r)}`);
   const a = r.artifacts;
   if (a) {
     const at = (key: string | undefined) => (key ? `\`${cell(`${s.repository.replace(/\/+$/, '')}/${key}`)}\`` : s.dryRun ? '(dry run: not written)' : '(not published)');
     const signedBy = a.attestation.keyless
-      ? `keyless: ${cell(a.attestation.keyless.subject ?? '?')} (${cell(a.attestation.keyless.issuer ?? '?')})`
+      ? `keyless: ${prose(a.attestation.keyless.subject ?? '?')} (${prose(a.attestation.keyless.issuer ?? '?')})`
       : `key ${a.attestation.keyIds.map((k) => k.slice(0, 16)).join(', ')}`;
     out.push(
       '',
       '| object | location | sha256 |',
       '| --- | --- | --- |',
-      `| wheel ${cell(a.wheel.fileName)} (${a.wheel.size} bytes) | ${at(a.objects?.wheel)} | \`${a.wheel.sha256}\` |`,
-      `| attestation ${cell(a.attestation.fileName)} | ${at(a.objects?.attestation)} | \`${a.attestation.sha256}\` |`,
+      `| wheel ${prose(a.wheel.fileName)} (${a.wheel.size} bytes) | ${at(a.objects?.wheel)} | \`${a.wheel.sha256}\` |`,
+      `| attestation ${prose(a.attestation.fileName)} | ${at(a.objects?.attestation)} | \`${a.attestation.sha256}\` |`,
       `| pointer | ${at(a.objects?.pointer)} | |`,
       '',
       `Signed by ${signedBy}; Rekor log index: ${a.attestation.keyless ? a.attestation.keyless.logIndexes.join(', ') : 'none (keyed signature)'}`,
     );
   }
-  if (failed) out.push('', `Failed at **${failed.step}**: ${cell(failed.detail)}`);
+  if (failed) out.push('', `Failed at **${failed.step}**: ${prose(failed.detail)}`);
   return out;
 }
 
@@ -48,7 +48,15 @@ function verification(s: ReleaseSummary, r: IntegrationRelease): string {
   return '**not verified**';
 }
 
-/** Markdown table cells and headings must not break on user-controlled text. */
+/** Markdown table cells and code spans must not break on user-controlled text. */
 function cell(text: string): string {
   return text.replace(/[|\r\n`]/g, (c) => (c === '|' ? '\\|' : c === '`' ? "'" : ' '));
+}
+
+/**
+ * Text outside code spans (headings, error details, keyless identities): neither may it make a
+ * live link, image or HTML tag in the job summary.
+ */
+function prose(text: string): string {
+  return cell(text).replace(/[[\]<>]/g, (c) => `\\${c}`);
 }

@@ -85,4 +85,7 @@ test('the Markdown summary of a failed dry run: nothing claimed as written or ve
   assert.ok(md.includes('### ❌ redisdb'), md);
   assert.ok(md.includes("Failed at **build**: E_X: bad \\| value 'injected'"), md);
   assert.ok(!md.includes('**verified**'), md);
+  // Error text makes no live link or tag in the job summary.
+  const linked = releaseSummaryMarkdown({ ...s, integrations: [{ ...s.integrations[1]!, steps: [{ step: 'build', status: 'fail', detail: 'see [here](https://evil.example) <img src=x>' }] }] });
+  assert.ok(linked.includes('see \\[here\\](https://evil.example) \\<img src=x\\>'), linked);
 });
