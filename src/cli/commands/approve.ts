@@ -56,7 +56,9 @@ export const register: RegisterCommand = (program, ctx) => {
         if (release !== undefined) throw usage('give either a release to approve or --publish FILES, not both');
         const files = await readStatementFiles(ctx, opts.publish, { code: 'E_APPROVAL_INPUT', what: 'approval', hint: 'give the files `provenant approve` wrote' });
         const { storage, keysDir } = openRepository(ctx, opts);
-        printPublished(ctx, g.json, await publishApprovals(storage, keyStoreSignerSource(keysDir, ctx.env), files, ctx.reporter(cmd)));
+        const signers = keyStoreSignerSource(keysDir, ctx.env);
+        // A pkcs11: or awskms:// online key keeps a session or client open until closed.
+        printPublished(ctx, g.json, await publishApprovals(storage, signers, files, ctx.reporter(cmd)).finally(() => signers.close?.()));
         return;
       }
       if (release === undefined || opts.wheel === undefined || opts.key === undefined) throw usage('approve needs <project>==<version>, --wheel FILE and --key REF');

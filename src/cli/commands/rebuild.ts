@@ -78,7 +78,9 @@ export const register: RegisterCommand = (program, ctx) => {
         if (spec !== undefined || opts.signVsa) throw usage('give either a release to rebuild or --publish FILES, not both');
         const files = await readStatementFiles(ctx, opts.publish, { code: 'E_VSA_INPUT', what: 'VSA', hint: 'give the files `provenant rebuild --sign-vsa` wrote' });
         const { storage, keysDir } = openRepository(ctx, opts);
-        printPublished(ctx, g.json, await publishVsas(storage, keyStoreSignerSource(keysDir, ctx.env), files, ctx.reporter(cmd)));
+        const signers = keyStoreSignerSource(keysDir, ctx.env);
+        // A pkcs11: or awskms:// online key keeps a session or client open until closed.
+        printPublished(ctx, g.json, await publishVsas(storage, signers, files, ctx.reporter(cmd)).finally(() => signers.close?.()));
         return;
       }
       if (spec === undefined || opts.source === undefined) throw usage('rebuild needs <project>[==<version>] and --source DIR (or --publish FILES)');

@@ -255,7 +255,8 @@ function registerSetTrust(repo: Command, ctx: Parameters<RegisterCommand>[1]): v
       const { storage, keysDir } = openRepository(ctx, opts);
       const policy = opts.policy ? await readPolicyFile(path.resolve(ctx.cwd, opts.policy)) : undefined;
       const sigstoreTrustedRoot = opts.sigstoreTrustedRoot ? await readSigstoreTrustedRootArg(trustRootPath(opts.sigstoreTrustedRoot, ctx.cwd)) : undefined;
-      const res = await publishTrustTargets(storage, keyStoreSignerSource(keysDir, ctx.env), ctx.reporter(cmd), { policy, sigstoreTrustedRoot });
+      const signers = keyStoreSignerSource(keysDir, ctx.env);
+      const res = await publishTrustTargets(storage, signers, ctx.reporter(cmd), { policy, sigstoreTrustedRoot }).finally(() => signers.close?.());
       if (g.json) printJson(ctx.out, { ok: true, ...res });
       else ctx.out.stdout(res.changed.length > 0 ? `published: ${res.changed.join(' ')} (targets v${res.targetsVersion})\n` : 'unchanged\n');
     });
