@@ -117,11 +117,20 @@ export async function checkGivenRoot(given: RootDocument & { file: string }, sta
 
 /**
  * Records `given` as the state's first root (root.json and its history entry) without asking
- * the repository; a state that already trusts a root only has `given` checked against it.
+ * the repository; a state that already trusts a root only has `given` checked against it (a
+ * newer one cannot be, offline: a warning, and it is not recorded).
  */
 export async function recordTrustedRoot(given: RootDocument & { file: string }, stateDir: string, forgetCommand: string, reporter: Reporter): Promise<void> {
   const current = await readStateRoot(stateDir);
-  if (current) return checkGivenRoot(given, stateDir, parseStateRoot(current, stateDir, forgetCommand), forgetCommand, reporter);
+  if (current) {
+    const trusted = parseStateRoot(current, stateDir, forgetCommand);
+    await checkGivenRoot(given, stateDir, trusted, forgetCommand, reporter);
+    // Nothing here asks the repository, so a newer root cannot be checked against the chain: say so.
+    if (given.version > trusted.version) {
+      reporter.warn(`--root ${given.file} (root v${given.version}) is newer than the root v${trusted.version} trusted in ${stateDir}: not recorded (it was not checked); the next download walks the repository's root chain from v${trusted.version}`);
+    }
+    return;
+  }
   await writeFileAtomic(rootHistoryFile(stateDir, given.version), given.bytes);
   await writeFileAtomic(path.join(stateDir, ROOT_FILE), given.bytes);
 }

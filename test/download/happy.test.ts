@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { copyFile, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import { sha256Hex } from '../../src/util/hash.ts';
 import { trustRepositoryRoot } from '../../src/app/download.ts';
+import { refreshRepository } from '../../src/app/repo.ts';
+import { silentReporter } from '../../src/reporter.ts';
 import { CHECKS } from '../../src/verify/checks.ts';
 import { publish, repoFixture, signedRelease } from './helpers/fixture.ts';
 import { download } from './helpers/run.ts';
@@ -42,7 +44,17 @@ test('trustRepositoryRoot records the root so later downloads need no --root', a
   const fx = await repoFixture(t);
   await publish(fx, [await signedRelease(fx, 'datadog-demo', '1.0.0')]);
   const stateDir = path.join(fx.dir, 'state');
-  await trustRepositoryRoot({ repository: fx.repoDir, rootFile: fx.rootFile, stateDir, env: {} });
+  const recorded = await trustRepositoryRoot({ repository: fx.repoDir, rootFile: fx.rootFile, stateDir, env: {} });
   const r = await download(fx, fx.repoDir, 'datadog-demo', { root: undefined });
   assert.equal(r.version, '1.0.0');
+
+  // A newer root cannot be checked offline: it is not recorded, and the caller is told so.
+  await refreshRepository(fx.storage, fx.signers, undefined, { force: ['root'] });
+  const newer = path.join(fx.dir, 'root-v2.json');
+  await copyFile(path.join(fx.repoDir, 'metadata/2.root.json'), newer);
+  const warnings: string[] = [];
+  await trustRepositoryRoot({ repository: fx.repoDir, rootFile: newer, stateDir, env: {}, reporter: { ...silentReporter, warn: (m) => void warnings.push(m) } });
+  assert.equal(warnings.length, 1, warnings.join('\n'));
+  assert.match(warnings[0]!, /root v2\) is newer than the root v1 trusted .*: not recorded/);
+  assert.equal((JSON.parse(await readFile(path.join(recorded, 'root.json'), 'utf8')) as { signed: { version: number } }).signed.version, 1);
 });
