@@ -17,6 +17,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import * as esbuild from 'esbuild';
 import { withFileLock } from '../src/storage/file-lock.ts';
+import { sha256Hex } from '../src/util/hash.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const NODE_BINARY = createRequire(import.meta.url).resolve('node/bin/node');
@@ -101,21 +102,28 @@ export async function buildDownloader(out = DEFAULT_OUT, opts: { cache?: boolean
   const key = createHash('sha256').update(code).update(self).update(nodeVersion).update(opts.snapshot === false ? 'no-snapshot' : 'snapshot').update(JSON.stringify(execArgv)).digest('hex').slice(0, 32);
   const cached = path.join(CACHE_DIR, key);
   await mkdir(path.dirname(out), { recursive: true });
-  if (opts.cache !== false) {
-    try {
-      await copyFile(cached, `${out}.tmp`);
-      await rename(`${out}.tmp`, out);
-      return sha256(await readFile(out));
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-    }
-  }
+  const fromCache = opts.cache === false ? async () => undefined : () => copyCached(cached, out);
+  const hit = await fromCache();
+  if (hit) return hit;
   // The snapshot keeps absolute paths: the main script's and the node binary's that builds it.
   // Both sit in one fixed directory, named by the inputs' hash and not by the checkout, the
   // process or TMPDIR, so that any checkout builds the same bytes; the lock keeps two builds of
   // the same inputs (two checkouts, two test runs) out of each other's directory.
   const work = path.join(BUILD_PARENT, `provenant-sea-build-${key}`);
-  return withFileLock(`${work}.lock`, () => buildIn(work, code, out, cached, opts.snapshot !== false, execArgv), BUILD_LOCK_TIMEOUT_MS);
+  // A build that waited for the lock finds what the one before it just cached.
+  return withFileLock(`${work}.lock`, async () => (await fromCache()) ?? buildIn(work, code, out, cached, opts.snapshot !== false, execArgv), BUILD_LOCK_TIMEOUT_MS);
+}
+
+/** The cached executable copied to `out` (its sha256), or undefined when there is none yet. */
+async function copyCached(cached: string, out: string): Promise<string | undefined> {
+  try {
+    await copyFile(cached, `${out}.tmp`);
+    await rename(`${out}.tmp`, out);
+    return sha256Hex(await readFile(out));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    return undefined;
+  }
 }
 
 async function buildIn(work: string, code: Uint8Array, out: string, cached: string, snapshot: boolean, execArgv: string[]): Promise<string> {
@@ -150,15 +158,12 @@ async function buildIn(work: string, code: Uint8Array, out: string, cached: stri
     await rename(`${cached}.tmp`, cached);
     await rename(exe, `${out}.tmp`).catch(async () => copyFile(exe, `${out}.tmp`));
     await rename(`${out}.tmp`, out);
-    return sha256(await readFile(out));
+    return sha256Hex(await readFile(out));
   } finally {
     await rm(work, { recursive: true, force: true });
   }
 }
 
-function sha256(b: Uint8Array): string {
-  return createHash('sha256').update(b).digest('hex');
-}
 
 if (import.meta.main) {
   const args = process.argv.slice(2);
