@@ -109,7 +109,7 @@ export async function exportMirror(req: MirrorExportRequest): Promise<MirrorExpo
 
     const files = new Map(rec.recorded);
     for (const [key, bytes] of await rootsUpTo(base, repositoryUrl, given)) files.set(key, bytes);
-    for (const r of results) await addCoreMetadata(files, base, repositoryUrl, r);
+    for (const r of results) await addCoreMetadata(files, base, repositoryUrl, rec.keyOf(r.wheel.uri), r);
 
     const timestamp = files.get(`${METADATA_DIR}/timestamp.json`);
     const expires = timestamp ? String((JSON.parse(Buffer.from(timestamp).toString('utf8')) as { signed: { expires: string } }).signed.expires) : '';
@@ -145,9 +145,9 @@ async function selfCheck(bundle: string, wanted: Wanted[], allVersions: Download
 }
 
 /** The PEP 658 file beside the wheel, if the repository has one: it must be the verified wheel's METADATA. */
-async function addCoreMetadata(files: Map<string, Uint8Array>, fetcher: Fetcher, repositoryUrl: string, r: DownloadResult): Promise<void> {
-  const wheelKey = [...files.keys()].find((k) => k.endsWith(`/${r.wheel.fileName}`) && files.get(k)!.byteLength === r.wheel.length && sha256Hex(files.get(k)!) === r.wheel.sha256);
-  if (!wheelKey) return;
+async function addCoreMetadata(files: Map<string, Uint8Array>, fetcher: Fetcher, repositoryUrl: string, wheelKey: string | undefined, r: DownloadResult): Promise<void> {
+  // The key the verified wheel was recorded under (the pointer's uri): its bytes passed the pins.
+  if (wheelKey === undefined || !files.has(wheelKey)) return;
   const key = `${wheelKey}.metadata`;
   let bytes: Uint8Array;
   try {
