@@ -6,25 +6,14 @@
  * top, as the original build saw them (hatchling's file selection reads the nearest ignore file).
  * The checkout's own index, HEAD and files are left untouched: a private index file is used.
  */
-import { execFile } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { ProvenantError } from '../errors.ts';
+import { runGit, type GitRun } from '../provenance/git.ts';
 
-interface GitRun {
-  ok: boolean;
-  stdout: string;
-  stderr: string;
-  missing: boolean;
-}
-
-function git(checkout: string, args: string[], extraEnv: Record<string, string> = {}, input?: string): Promise<GitRun> {
-  return new Promise((resolve) => {
-    const child = execFile('git', args, { cwd: checkout, maxBuffer: 256 << 20, env: { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C', GIT_LITERAL_PATHSPECS: '1', ...extraEnv } }, (err, stdout, stderr) => {
-      resolve({ ok: !err, stdout: String(stdout), stderr: String(stderr).trim(), missing: (err as NodeJS.ErrnoException | null)?.code === 'ENOENT' });
-    });
-    if (input !== undefined) child.stdin!.end(input);
-  });
+/** git on the checkout: literal pathspecs (a statement's path is never a pattern), raw output (NUL-separated lists), no time limit. */
+function git(checkout: string, args: string[], env: Record<string, string> = {}, input?: string): Promise<GitRun> {
+  return runGit(checkout, args, { env: { GIT_LITERAL_PATHSPECS: '1', ...env }, raw: true, maxBuffer: 256 << 20, timeoutMs: 0, ...(input !== undefined ? { input } : {}) });
 }
 
 /** A path as a statement records it: `/`-separated, relative, inside the checkout. */

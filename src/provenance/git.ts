@@ -26,41 +26,59 @@ export interface GitAdapter {
   inspect(dir: string): Promise<GitFacts>;
 }
 
-interface RunResult {
+export interface GitRun {
   ok: boolean;
+  /** Trimmed unless `raw` (NUL-separated listings and file bytes keep their ends). */
   stdout: string;
+  stderr: string;
+  /** git is not installed. */
   missing: boolean;
 }
 
-function runGit(gitBinary: string, cwd: string, args: string[]): Promise<RunResult> {
+export interface GitRunOptions {
+  gitBinary?: string;
+  /** Added to the environment (git's own non-interactive, C-locale settings always apply). */
+  env?: Record<string, string>;
+  /** Written to git's stdin. */
+  input?: string;
+  raw?: boolean;
+  maxBuffer?: number;
+  /** Default 10 s; 0 for none (a whole-tree checkout may take longer). */
+  timeoutMs?: number;
+}
+
+/** One git command; never throws: the caller decides what a failure means. */
+export function runGit(cwd: string, args: string[], opts: GitRunOptions = {}): Promise<GitRun> {
   return new Promise((resolve) => {
-    execFile(gitBinary, args, { cwd, timeout: 10_000, env: { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' } }, (err, stdout) => {
-      const code = (err as NodeJS.ErrnoException | null)?.code;
-      resolve({ ok: !err, stdout: String(stdout).trim(), missing: code === 'ENOENT' });
+    const env = { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C', ...opts.env };
+    const child = execFile(opts.gitBinary ?? 'git', args, { cwd, env, timeout: opts.timeoutMs ?? 10_000, ...(opts.maxBuffer ? { maxBuffer: opts.maxBuffer } : {}) }, (err, stdout, stderr) => {
+      const out = String(stdout);
+      resolve({ ok: !err, stdout: opts.raw ? out : out.trim(), stderr: String(stderr).trim(), missing: (err as NodeJS.ErrnoException | null)?.code === 'ENOENT' });
     });
+    if (opts.input !== undefined) child.stdin!.end(opts.input);
   });
 }
 
 /** The top of the git work tree `dir` is in; undefined outside one, or when git is not installed. */
 export async function gitWorkTreeOf(dir: string, gitBinary = 'git'): Promise<string | undefined> {
-  const top = await runGit(gitBinary, dir, ['rev-parse', '--show-toplevel']);
+  const top = await runGit(dir, ['rev-parse', '--show-toplevel'], { gitBinary });
   return top.ok && top.stdout ? top.stdout : undefined;
 }
 
 /** What git says about the checkout holding `dir`: everything but `dir`'s own path and changes. */
 async function checkoutFacts(gitBinary: string, dir: string): Promise<{ top?: string; facts: GitFacts }> {
-  const top = await runGit(gitBinary, dir, ['rev-parse', '--show-toplevel']);
+  const top = await runGit(dir, ['rev-parse', '--show-toplevel'], { gitBinary });
   if (top.missing) return { facts: { available: false, notes: [`git is not installed (no \`${gitBinary}\` on PATH): source commit unknown`] } };
   if (!top.ok) return { facts: { available: false, notes: ['not built from a git checkout: source repository, ref and commit unknown'] } };
-  const head = await runGit(gitBinary, dir, ['rev-parse', '--verify', '-q', 'HEAD^{commit}']);
+  const head = await runGit(dir, ['rev-parse', '--verify', '-q', 'HEAD^{commit}'], { gitBinary });
   if (!head.ok) return { facts: { available: false, notes: ['the git repository has no commit yet: source commit unknown'] } };
 
   const facts: GitFacts = { available: true, commit: head.stdout, notes: [] };
-  const ref = await runGit(gitBinary, dir, ['symbolic-ref', '-q', 'HEAD']);
+  const ref = await runGit(dir, ['symbolic-ref', '-q', 'HEAD'], { gitBinary });
   if (ref.ok && ref.stdout) facts.ref = ref.stdout;
   else facts.notes.push('detached HEAD: source ref unknown');
 
-  const remote = await runGit(gitBinary, dir, ['remote', 'get-url', 'origin']);
+  const remote = await runGit(dir, ['remote', 'get-url', 'origin'], { gitBinary });
   if (remote.ok && remote.stdout) facts.remoteUrl = remote.stdout;
   else facts.notes.push('no `origin` remote: source repository unknown');
   return { top: top.stdout, facts };
@@ -72,7 +90,7 @@ async function dirFacts(gitBinary: string, dir: string, checkout: { top?: string
   if (checkout.top === undefined) return facts;
   const rel = path.relative(checkout.top, dir).split(path.sep).join('/');
   facts.path = rel === '' ? '.' : rel;
-  const status = await runGit(gitBinary, dir, ['status', '--porcelain', '--', '.', ':(exclude)dist']);
+  const status = await runGit(dir, ['status', '--porcelain', '--', '.', ':(exclude)dist'], { gitBinary });
   if (status.ok) {
     facts.modified = status.stdout.length > 0;
     if (facts.modified) facts.notes.push(`uncommitted changes under ${facts.path}: the wheel may not match the commit`);
