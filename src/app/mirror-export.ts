@@ -4,11 +4,10 @@ import { mkdtemp, rename, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ProvenantError, isProvenantError } from '../errors.ts';
+import { ProvenantError } from '../errors.ts';
 import { METADATA_DIR, SIGSTORE_TRUSTED_ROOT_TARGET } from '../formats/layout.ts';
 import { compareVersions, parseVersion } from '../formats/pep440.ts';
 import { normalizeProjectName } from '../formats/pep503.ts';
-import { readAll, type Fetcher } from '../net/fetcher.ts';
 import type { NetOptions } from '../net/open-fetcher.ts';
 import { silentReporter, type Reporter } from '../reporter.ts';
 import type { S3StorageOptions } from '../storage/s3.ts';
@@ -25,10 +24,9 @@ import { RecordingFetcher } from '../mirror/recording-fetcher.ts';
 import { rootsUpTo } from '../mirror/root-chain.ts';
 import { writeDeterministicTar } from '../mirror/tar-write.ts';
 import { downloadWheel, openRepositoryFetcher, type DownloadResult } from './download.ts';
-import { readWheelMetadata } from './wheel-metadata.ts';
+import { verifiedCoreMetadata } from './mirror-core-metadata.ts';
 
 /** A PEP 658 `.metadata` larger than this is not a METADATA file. */
-const MAX_CORE_METADATA = 16 << 20;
 
 export interface MirrorExportRequest {
   /** `project` (its newest final release, or every release with allVersions) or `project==version`. */
@@ -109,7 +107,13 @@ export async function exportMirror(req: MirrorExportRequest): Promise<MirrorExpo
 
     const files = new Map(rec.recorded);
     for (const [key, bytes] of await rootsUpTo(base, repositoryUrl, given)) files.set(key, bytes);
-    for (const r of results) await addCoreMetadata(files, base, repositoryUrl, rec.keyOf(r.wheel.uri), r);
+    for (const r of results) {
+      // The key the verified wheel was recorded under (its pointer's uri): its bytes passed the pins.
+      const wheelKey = rec.keyOf(r.wheel.uri);
+      const wheel = wheelKey === undefined ? undefined : files.get(wheelKey);
+      const metadata = wheel && (await verifiedCoreMetadata(base, r.wheel.uri, wheel, wheelKey!));
+      if (metadata) files.set(`${wheelKey!}.metadata`, metadata);
+    }
 
     const timestamp = files.get(`${METADATA_DIR}/timestamp.json`);
     const expires = timestamp ? String((JSON.parse(Buffer.from(timestamp).toString('utf8')) as { signed: { expires: string } }).signed.expires) : '';
@@ -142,28 +146,6 @@ async function selfCheck(bundle: string, wanted: Wanted[], allVersions: Download
   for (const job of jobs) {
     await downloadWheel({ ...job, repository: pathToFileURL(bundle).href, root: rootFile, stateDir: path.join(scratch, 'self-check'), dest: path.join(scratch, 'self-check-wheels'), env: {} });
   }
-}
-
-/** The PEP 658 file beside the wheel, if the repository has one: it must be the verified wheel's METADATA. */
-async function addCoreMetadata(files: Map<string, Uint8Array>, fetcher: Fetcher, repositoryUrl: string, wheelKey: string | undefined, r: DownloadResult): Promise<void> {
-  // The key the verified wheel was recorded under (the pointer's uri): its bytes passed the pins.
-  if (wheelKey === undefined || !files.has(wheelKey)) return;
-  const key = `${wheelKey}.metadata`;
-  let bytes: Uint8Array;
-  try {
-    bytes = await readAll(fetcher, `${repositoryUrl}${key.split('/').map(encodeURIComponent).join('/')}`, MAX_CORE_METADATA);
-  } catch (e) {
-    if (isProvenantError(e) && e.code === 'E_NET_NOT_FOUND') return;
-    throw e;
-  }
-  if (sha256Hex(bytes) !== sha256Hex(readWheelMetadata(files.get(wheelKey)!, wheelKey))) {
-    throw new ProvenantError('E_MIRROR_METADATA_MISMATCH', `${key} is not the METADATA of the verified wheel ${r.wheel.fileName}`, {
-      exitClass: 'verification',
-      file: key,
-      hint: 'the repository\'s PEP 658 file was altered; have its owners rewrite it from the wheel (rebuildIndex, docs/simple-index.md), then export again',
-    });
-  }
-  files.set(key, bytes);
 }
 
 function parseReleaseSpec(spec: string): Wanted {

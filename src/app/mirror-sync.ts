@@ -2,9 +2,9 @@ import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TargetFile } from '@tufjs/models';
-import { ProvenantError, isProvenantError } from '../errors.ts';
+import { ProvenantError } from '../errors.ts';
 import { METADATA_DIR } from '../formats/layout.ts';
-import { readAll, type Fetcher } from '../net/fetcher.ts';
+import type { Fetcher } from '../net/fetcher.ts';
 import { silentReporter, type Reporter } from '../reporter.ts';
 import { rebuildIndex } from '../simple-index/rebuild.ts';
 import { objectPropsFor } from '../storage/object-props.ts';
@@ -21,10 +21,9 @@ import { pointerPrefixIn, releasesIn } from '../verify/datadog-v2-versions.ts';
 import { RecordingFetcher } from '../mirror/recording-fetcher.ts';
 import { rootsUpTo } from '../mirror/root-chain.ts';
 import { openRepositoryFetcher } from './download.ts';
-import { readWheelMetadata } from './wheel-metadata.ts';
+import { verifiedCoreMetadata } from './mirror-core-metadata.ts';
 
 const TIMESTAMP_KEY = `${METADATA_DIR}/timestamp.json`;
-const MAX_CORE_METADATA = 16 << 20;
 
 export interface MirrorSyncRequest {
   src: string;
@@ -138,30 +137,12 @@ async function verifyReleases(
       const wheelKey = rec.keyOf(checked.wheelUrl)!;
       copies.set(wheelKey, { file: wheelFile });
       copies.set(rec.keyOf(checked.attestationUrl)!, attestation);
-      const metadata = await coreMetadata(fetcher, `${checked.wheelUrl}.metadata`);
-      if (metadata) {
-        if (sha256Hex(metadata) !== sha256Hex(readWheelMetadata(await readFile(wheelFile), wheelKey))) {
-          throw new ProvenantError('E_MIRROR_METADATA_MISMATCH', `${wheelKey}.metadata is not the METADATA of the verified wheel`, {
-            exitClass: 'verification',
-            file: `${wheelKey}.metadata`,
-            hint: 'the source\'s PEP 658 file was altered; have its owners rewrite it from the wheel, then sync again',
-          });
-        }
-        copies.set(`${wheelKey}.metadata`, metadata);
-      }
+      const metadata = await verifiedCoreMetadata(fetcher, checked.wheelUrl, await readFile(wheelFile), wheelKey);
+      if (metadata) copies.set(`${wheelKey}.metadata`, metadata);
       count++;
     }
   }
   return count;
-}
-
-async function coreMetadata(fetcher: Fetcher, url: string): Promise<Uint8Array | undefined> {
-  try {
-    return await readAll(fetcher, url, MAX_CORE_METADATA);
-  } catch (e) {
-    if (isProvenantError(e) && e.code === 'E_NET_NOT_FOUND') return undefined;
-    throw e;
-  }
 }
 
 /** DST must not be ahead of SRC, nor at SRC's version with other content: a sync never moves a mirror back. */
