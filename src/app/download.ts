@@ -199,6 +199,7 @@ export async function downloadWheel(req: DownloadRequest): Promise<DownloadResul
     // Multi-party approval (docs/approvals.md): k of the policy's approval keys, each approval a
     // pinned TUF target about the digest the pointer names, so they are fetched beside the wheel.
     const approvals = req.unsafeDisableVerification || req.skipApprovalsCheck ? undefined : approvalsRequired(policy, project);
+    // What every statement about this release (attestation, approvals, rebuild VSAs) must name.
     const approved = { project, version: release.version, wheelFileName: checked.wheelFileName, sha256: pointer.digest };
     const approvalsP = approvals ? later(fetchApprovals(client, approvals, approved)) : undefined;
     const dest = await destP();
@@ -219,7 +220,7 @@ export async function downloadWheel(req: DownloadRequest): Promise<DownloadResul
       pass('attestation length and digest', `${pin.length} bytes, sha256 ${pin.sha256.slice(0, 12)}…`);
       const signed = await checkAttestationSignature(bundle, policy, pin.url, { project, sigstoreTrustedRoot: () => readSigstoreTrustedRoot(client) });
       pass('attestation signature', signed.keyless ? `keyless, ${signed.keyless.certificate.subject} (${signed.keyless.certificate.issuer}), Rekor log index ${signed.keyless.logIndexes.join(', ')}` : signed.pki ? `certificate of CA ${signed.pki.authority}, ${signed.pki.certificate.subject}` : `signed by policy key(s) ${signed.keyIds.map((k) => k.slice(0, 12)).join(', ')}`);
-      const facts = checkAttestedStatement(signed, policy, { project, version: release.version, wheelFileName: checked.wheelFileName, sha256: pointer.digest }, pin.url, (check, f) => {
+      const facts = checkAttestedStatement(signed, policy, approved, pin.url, (check, f) => {
         if (check === 'statement types') pass(check, f.format);
         else if (check === 'subject') pass(check, `${checked.wheelFileName} sha256 ${pointer.digest.slice(0, 12)}…`);
         else pass(check, `builder ${f.builderId}${f.sourceRepository ? `, source ${f.sourceRepository}` : ''}${f.ref ? ` @ ${f.ref}` : ''}`);
@@ -230,7 +231,7 @@ export async function downloadWheel(req: DownloadRequest): Promise<DownloadResul
         reporter.debug(`✓ approvals: ${tally.accepted.length} of ${approvals.threshold} required, by ${tally.accepted.map((k) => k.slice(0, 12)).join(', ')}`);
       }
       // Independent rebuilders (docs/rebuild.md): k of the policy's rebuilder keys, each VSA a pinned TUF target.
-      const rebuilds = req.skipRebuildsCheck ? undefined : await checkRebuilds(client, policy, { project, version: release.version, wheelFileName: checked.wheelFileName, sha256: pointer.digest, attestationSha256: pin.sha256 });
+      const rebuilds = req.skipRebuildsCheck ? undefined : await checkRebuilds(client, policy, { ...approved, attestationSha256: pin.sha256 });
       if (rebuilds) reporter.debug(`✓ rebuilds: ${rebuilds.accepted.length} rebuilder VSA(s), by ${rebuilds.accepted.map((k) => k.slice(0, 12)).join(', ')}`);
       attestation = {
         keyIds: signed.keyIds,

@@ -1,3 +1,4 @@
+import type { AttestedRelease } from './attestation-check.ts';
 import { ProvenantError } from '../errors.ts';
 import { parseApprovalStatement } from '../formats/approval.ts';
 import { approvalTargetPath, POLICY_TARGET } from '../formats/layout.ts';
@@ -5,14 +6,8 @@ import type { ApprovalsPolicy, Policy } from '../policy/policy.ts';
 import { countedZero, fetchQuorumStatements, quorumFor, tallyQuorum, type QuorumTally } from './signer-quorum.ts';
 import type { TargetFile } from '@tufjs/models';
 
-export interface ApprovedRelease {
-  project: string;
-  version: string;
-  wheelFileName: string;
-  sha256: string;
-}
-
-export type ApprovalTally = QuorumTally;
+/** Approvals are about the release exactly as its attestation is: the wheel the pointer pins. */
+export type ApprovedRelease = AttestedRelease;
 
 /** The approval rule that applies to `project`, if the policy asks for approvals at all. */
 export function approvalsRequired(policy: Policy, project: string): ApprovalsPolicy | undefined {
@@ -24,7 +19,7 @@ export function approvalsRequired(policy: Policy, project: string): ApprovalsPol
  * the policy does not list, for another file name or digest, or not an approval statement counts
  * zero; one key counts once however many approvals it signed (keys naming the same key material too).
  */
-export function tallyApprovals(files: readonly { file: string; bytes: Uint8Array }[], approvals: ApprovalsPolicy, release: ApprovedRelease): ApprovalTally {
+export function tallyApprovals(files: readonly { file: string; bytes: Uint8Array }[], approvals: ApprovalsPolicy, release: ApprovedRelease): QuorumTally {
   return tallyQuorum(files, approvals, (payload) => {
     const parsed = parseApprovalStatement(payload);
     if ('problem' in parsed) return parsed.problem;
@@ -37,7 +32,7 @@ export function tallyApprovals(files: readonly { file: string; bytes: Uint8Array
 }
 
 /** Fewer than `threshold` distinct approvers: E_APPROVALS_MISSING, naming what counted zero. */
-export function checkApprovals(tally: ApprovalTally, approvals: ApprovalsPolicy, release: ApprovedRelease): void {
+export function checkApprovals(tally: QuorumTally, approvals: ApprovalsPolicy, release: ApprovedRelease): void {
   if (tally.accepted.length >= approvals.threshold) return;
   throw new ProvenantError(
     'E_APPROVALS_MISSING',

@@ -1,3 +1,4 @@
+import type { AttestedRelease } from './attestation-check.ts';
 import { ProvenantError } from '../errors.ts';
 import { POLICY_TARGET, rebuildTargetPath } from '../formats/layout.ts';
 import { parseVsa, REBUILD_POLICY_URI } from '../formats/vsa.ts';
@@ -6,13 +7,8 @@ import { countedZero, fetchQuorumStatements, quorumFor, tallyQuorum, type Quorum
 import type { TargetFile } from '@tufjs/models';
 
 /** The release as the host verified it: the pointer's wheel digest and attestation digest. */
-export interface RebuiltRelease {
-  project: string;
-  version: string;
-  wheelFileName: string;
-  sha256: string;
-  attestationSha256: string;
-}
+/** The release as attested, and the attestation the rebuilders checked. */
+export type RebuiltRelease = AttestedRelease & { attestationSha256: string };
 
 /**
  * Why a VSA does not vouch for a rebuild of exactly this release, or undefined when it does: a
