@@ -1,11 +1,8 @@
-import { Metadata, MetadataKind, type Root } from '@tufjs/models';
-import { defaultConfig } from 'tuf-js/dist/config.js';
+import { MetadataKind, type Metadata, type Root } from '@tufjs/models';
 import { ProvenantError } from '../errors.ts';
 import { METADATA_DIR } from '../formats/layout.ts';
 import { readAll, type Fetcher } from '../net/fetcher.ts';
-import { parseRoot, type RootDocument } from '../verify/trust-anchor.ts';
-
-const ROOT_MAX_BYTES = defaultConfig.rootMaxLength;
+import { parseRootMetadata, ROOT_MAX_BYTES, type RootDocument } from '../verify/trust-anchor.ts';
 
 /**
  * Roots 1 to `given.version`, as the repository serves them, by key (`metadata/N.root.json`):
@@ -22,10 +19,10 @@ export async function rootsUpTo(fetcher: Fetcher, repositoryUrl: string, given: 
     const bytes = await readAll(fetcher, `${repositoryUrl}${key}`, ROOT_MAX_BYTES);
     let md: Metadata<Root>;
     try {
-      const doc = parseRoot(bytes);
-      if (doc.version !== k) throw new Error(`it is root version ${doc.version}`);
-      if (!next && doc.identity !== given.identity) throw new Error('it is not the root given with --root');
-      md = Metadata.fromJSON(MetadataKind.Root, JSON.parse(bytes.toString('utf8'))) as Metadata<Root>;
+      const read = parseRootMetadata(bytes);
+      if (read.doc.version !== k) throw new Error(`it is root version ${read.doc.version}`);
+      if (!next && read.doc.identity !== given.identity) throw new Error('it is not the root given with --root');
+      md = read.md;
       if (next) md.verifyDelegate(MetadataKind.Root, next);
     } catch (e) {
       throw new ProvenantError('E_MIRROR_ROOT_CHAIN', `${key} does not chain to the trusted root: ${(e as Error).message}`, {

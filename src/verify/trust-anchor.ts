@@ -20,7 +20,8 @@ export const ROOT_SOURCE = "the root.json of the publisher's key store (keys/roo
 export const ROOT_HISTORY_DIR = 'root-history';
 
 /** A root.json larger than tuf-js accepts from the network is not one, wherever it is read from. */
-const ROOT_MAX_BYTES = defaultConfig.rootMaxLength;
+/** The largest root file read (tuf-js's own limit for root metadata). */
+export const ROOT_MAX_BYTES = defaultConfig.rootMaxLength;
 
 /** A root file's bytes: a regular file of at most ROOT_MAX_BYTES (a FIFO or /dev/zero is refused, not waited on). */
 function readRootBytes(file: string): Promise<Buffer> {
@@ -66,9 +67,14 @@ export async function readRootFile(file: string, field?: string): Promise<RootDo
 }
 
 export function parseRoot(bytes: Buffer): RootDocument {
+  return parseRootMetadata(bytes).doc;
+}
+
+/** The root, signed by its own keys, as a document and as the tuf-js metadata it was read into. */
+export function parseRootMetadata(bytes: Buffer): { doc: RootDocument; md: Metadata<Root> } {
   const md = Metadata.fromJSON(MetadataKind.Root, JSON.parse(bytes.toString('utf8'))) as Metadata<Root>;
   md.verifyDelegate(MetadataKind.Root, md);
-  return { bytes, version: md.signed.version, identity: rootIdentity(md.signed) };
+  return { doc: { bytes, version: md.signed.version, identity: rootIdentity(md.signed) }, md };
 }
 
 /** What makes two root files the same root: the signed part, in canonical JSON. */
