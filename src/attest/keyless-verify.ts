@@ -176,13 +176,22 @@ function mapVerificationError(e: VerificationError, cert: X509Certificate, integ
  * checks everything else (verifyKeylessBundle).
  */
 export function keylessSelfCheck(parsed: KeylessAttestationBundle, file?: string): { certificate: CertificateIdentity; logIndexes: string[] } {
-  const entity = toSignedEntity(parsed.bundle);
-  if (entity.key.$case !== 'certificate') throw attestationError('E_ATTESTATION_MALFORMED', 'keyless attestation has no signing certificate', { file, field: 'verificationMaterial.certificate', hint: 'sign again with provenant sign --keyless; a keyless bundle carries its Fulcio certificate' });
-  const cert = entity.key.certificate;
-  if (!entity.signature.verifySignature(sigstoreCrypto.createPublicKey(cert.publicKey))) {
-    throw attestationError('E_ATTESTATION_SIGNATURE', 'the keyless signature does not verify with its own certificate', { file, field: 'dsseEnvelope.signatures[0].sig', hint: 'the bundle was altered after signing; sign again' });
-  }
+  const cert = certificateThatSigned(parsed, file, 'the bundle was altered after signing; sign again', 'sign again with provenant sign --keyless; a keyless bundle carries its Fulcio certificate');
   const entries = parsed.bundle.verificationMaterial.tlogEntries;
   if (entries.length === 0) throw attestationError('E_ATTESTATION_TLOG_MISSING', 'the keyless signature was not logged', { file, field: 'verificationMaterial.tlogEntries', hint: 'sign again with a reachable Rekor (--rekor-url); a keyless signature must be logged' });
   return { certificate: certificateIdentity(cert), logIndexes: entries.map((e) => e.logIndex) };
+}
+
+/**
+ * The bundle's signing certificate, once the envelope's signature verifies with that
+ * certificate's key (keyless and organizational PKI alike): says nothing yet about who issued it.
+ */
+export function certificateThatSigned(parsed: KeylessAttestationBundle, file: string | undefined, alteredHint: string, noCertificateHint: string): X509Certificate {
+  const entity = toSignedEntity(parsed.bundle);
+  if (entity.key.$case !== 'certificate') throw attestationError('E_ATTESTATION_MALFORMED', 'the attestation has no signing certificate', { file, field: 'verificationMaterial.certificate', hint: noCertificateHint });
+  const cert = entity.key.certificate;
+  if (!entity.signature.verifySignature(sigstoreCrypto.createPublicKey(cert.publicKey))) {
+    throw attestationError('E_ATTESTATION_SIGNATURE', "the DSSE signature does not verify with its certificate's key: the statement or the signature was altered", { file, field: 'dsseEnvelope.signatures[0].sig', hint: alteredHint });
+  }
+  return cert;
 }

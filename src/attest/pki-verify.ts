@@ -1,11 +1,11 @@
 import { X509Certificate as NodeX509 } from 'node:crypto';
-import { crypto as sigstoreCrypto, X509Certificate as SigstoreX509 } from '@sigstore/core';
+import { X509Certificate as SigstoreX509 } from '@sigstore/core';
 import { toSignedEntity } from '@sigstore/verify';
 import type { CertificateAuthority } from '../policy/certificate-authority.ts';
 import { matchIdentity, type CertificateIdentity, type Identity } from '../policy/identity.ts';
 import type { KeylessAttestationBundle } from './bundle.ts';
 import { attestationError } from './errors.ts';
-import { certificateIdentity, identityRefusal } from './keyless-verify.ts';
+import { certificateIdentity, certificateThatSigned, identityRefusal } from './keyless-verify.ts';
 
 /**
  * Verification of an attestation signed with a certificate from an organization's own X.509 CA
@@ -110,16 +110,7 @@ export function verifyPkiBundle(
       hint: 'issue the signing certificate with extendedKeyUsage = codeSigning',
     });
   }
-  const entity = toSignedEntity(parsed.bundle);
-  if (entity.key.$case !== 'certificate') throw new Error('unreachable: pkiChain returned a path for a bundle without a certificate');
-  const cert = entity.key.certificate;
-  if (!entity.signature.verifySignature(sigstoreCrypto.createPublicKey(cert.publicKey))) {
-    throw attestationError('E_ATTESTATION_SIGNATURE', 'the DSSE signature does not verify with the certificate\'s key: the statement or the signature was altered', {
-      file,
-      field: 'dsseEnvelope.signatures[0].sig',
-      hint: 'do not install this artifact',
-    });
-  }
+  const cert = certificateThatSigned(parsed, file, 'do not install this artifact', 'do not install this artifact');
   const certificate = { ...certificateIdentity(cert), issuer: ca.name };
   const m = matchIdentity(ca.identities.map((i) => ({ ...i, issuer: ca.name })), certificate, opts.project);
   if (!m.ok) throw identityRefusal(m.mismatch, certificate, opts);
