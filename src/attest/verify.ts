@@ -47,6 +47,11 @@ function trustMaterialFor(key: TrustedKey): TrustMaterial {
 // Transparency logs and timestamps are not part of this trust model (see bundle.ts).
 const verifierOptions = { tlogThreshold: 0, ctlogThreshold: 0, timestampThreshold: 0 };
 
+/** A bundle may carry a certificate only when the policy trusts some: keyless identities or organizational CAs. */
+function acceptsCertificates(policy: Policy): boolean {
+  return (policy.attestation.identities ?? []).length + (policy.attestation.certificateAuthorities ?? []).length > 0;
+}
+
 /**
  * Verifies a signed attestation against the policy, keyed or keyless. Keyed: see
  * verifyAttestationBundle. Keyless (a Fulcio certificate): only when the policy lists
@@ -56,7 +61,7 @@ const verifierOptions = { tlogThreshold: 0, ctlogThreshold: 0, timestampThreshol
 export async function verifyAttestation(bundleBytes: Uint8Array, policy: Policy, opts: VerifyOptions = {}): Promise<VerifiedAttestation> {
   const identities = policy.attestation.identities ?? [];
   const authorities = policy.attestation.certificateAuthorities ?? [];
-  const parsed = parseAttestationBundle(bundleBytes, opts.file, { acceptCertificate: identities.length + authorities.length > 0 });
+  const parsed = parseAttestationBundle(bundleBytes, opts.file, { acceptCertificate: acceptsCertificates(policy) });
   if (parsed.kind === 'keyed') return verifyKeyed(parsed, policy, opts.file);
   checkKeylessShape(parsed, policy, opts.file);
   if (authorities.length > 0) {
@@ -136,7 +141,7 @@ function checkPayloadType(payloadType: string, file: string | undefined): void {
  * Synchronous, so keyed only: a keyless bundle needs verifyAttestation.
  */
 export function verifyAttestationBundle(bundleBytes: Uint8Array, policy: Policy, opts: { file?: string } = {}): VerifiedAttestation {
-  const parsed = parseAttestationBundle(bundleBytes, opts.file, { acceptCertificate: (policy.attestation.identities ?? []).length + (policy.attestation.certificateAuthorities ?? []).length > 0 });
+  const parsed = parseAttestationBundle(bundleBytes, opts.file, { acceptCertificate: acceptsCertificates(policy) });
   if (parsed.kind === 'keyed') return verifyKeyed(parsed, policy, opts.file);
   checkKeylessShape(parsed, policy, opts.file);
   throw keylessUnavailable(opts.file);
