@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
+import { parse } from 'yaml';
+import { TARGETS } from '../../fuzz/engine/targets.ts';
 import { REPO_ROOT } from '../helpers/peers.ts';
 
 /**
@@ -40,4 +43,9 @@ test('actionlint: no finding in any workflow', async () => {
 
 test('zizmor: no finding in any workflow', async () => {
   assert.equal(await findings(peer('.peers/venv/bin/zizmor'), ['--offline', '--no-progress', ...workflows]), '');
+});
+
+test('the scheduled fuzz workflow fuzzes every target the fuzz engine has (a new target is never silently left out)', async () => {
+  const wf = parse(await readFile(path.join(REPO_ROOT, '.github/workflows/fuzz.yml'), 'utf8')) as { jobs: { fuzz: { strategy: { matrix: { target: string[] } } } } };
+  assert.deepEqual([...wf.jobs.fuzz.strategy.matrix.target].sort(), TARGETS.map((t) => t.name).sort());
 });
