@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CreateBucketCommand, PutBucketPolicyCommand, S3Client } from '@aws-sdk/client-s3';
 import { S3Storage, type S3StorageOptions } from '../../src/storage/s3.ts';
+import { startPeerProcess } from './peer-process.ts';
 import { REPO_ROOT } from './peers.ts';
 
 /**
@@ -53,104 +54,75 @@ export async function startMinio(t: { after(fn: () => unknown): void }): Promise
   const bin = minioBinary();
   const dataDir = await mkdtemp(path.join(tmpdir(), 'provenant-minio-'));
   const credentials = { accessKeyId: `test${randomBytes(6).toString('hex')}`, secretAccessKey: randomBytes(20).toString('hex') };
-  let lastError: unknown;
-  // A free port can be taken between probing and MinIO binding it: retry with another.
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const port = await freePort();
-    const child = spawn(bin, ['server', dataDir, '--address', `127.0.0.1:${port}`, '--quiet'], {
-      env: {
-        PATH: process.env.PATH,
-        HOME: dataDir,
-        MINIO_ROOT_USER: credentials.accessKeyId,
-        MINIO_ROOT_PASSWORD: credentials.secretAccessKey,
-        MINIO_BROWSER: 'off',
-        MINIO_UPDATE: 'off',
-        MINIO_CI_CD: '1',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout?.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
-    child.stderr?.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
-    const killOnExit = () => child.kill('SIGKILL');
-    process.on('exit', killOnExit);
-    try {
-      await waitReady(child, port, () => output);
-    } catch (e) {
-      lastError = e;
-      await stopChild(child);
-      process.off('exit', killOnExit);
-      continue;
-    }
-    const endpoint = `http://127.0.0.1:${port}`;
-    const admin = new S3Client({
-      region: MINIO_REGION,
-      endpoint,
-      forcePathStyle: true,
-      credentials,
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-      responseChecksumValidation: 'WHEN_REQUIRED',
-    });
-    const storages: S3Storage[] = [];
-    let stopped = false;
-    const server: MinioServer = {
-      endpoint,
-      port,
-      credentials,
-      admin,
-      async createBucket(name) {
-        const bucket = name ?? `b-${randomBytes(5).toString('hex')}`;
-        await admin.send(new CreateBucketCommand({ Bucket: bucket }));
-        return bucket;
-      },
-      async makePublicRead(bucket) {
-        const policy = {
-          Version: '2012-10-17',
-          Statement: [{ Effect: 'Allow', Principal: { AWS: ['*'] }, Action: ['s3:GetObject'], Resource: [`arn:aws:s3:::${bucket}/*`] }],
-        };
-        await admin.send(new PutBucketPolicyCommand({ Bucket: bucket, Policy: JSON.stringify(policy) }));
-      },
-      storage(url, options = {}) {
-        const s = new S3Storage(url, { region: MINIO_REGION, endpointUrl: endpoint, credentials, ...options });
-        storages.push(s);
-        return s;
-      },
-      httpUrl(bucket, key = '') {
-        return `${endpoint}/${bucket}/${key}`;
-      },
-      restrictedCredentials: (policy) => assumeRole(endpoint, credentials, policy),
-      async stop() {
-        if (stopped) return;
-        stopped = true;
-        for (const s of storages) s.close();
-        admin.destroy();
-        await stopChild(child);
-        process.off('exit', killOnExit);
-        await rm(dataDir, { recursive: true, force: true });
-      },
-    };
-    t.after(() => server.stop());
-    return server;
-  }
-  await rm(dataDir, { recursive: true, force: true });
-  throw new Error(`MinIO did not start: ${String(lastError)}`);
-}
-
-async function waitReady(child: ChildProcess, port: number, output: () => string): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  let exited: string | undefined;
-  child.once('exit', (code, signal) => (exited = `exited with ${code ?? signal}`));
-  while (Date.now() < deadline) {
-    if (exited) throw new Error(`minio ${exited}: ${output()}`);
-    try {
-      const res = await fetch(`http://127.0.0.1:${port}/minio/health/ready`, { signal: AbortSignal.timeout(1000) });
-      if (res.ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`minio not ready on port ${port} after 30 s: ${output()}`);
+  const peer = await startPeerProcess(
+    'minio',
+    (port) =>
+      spawn(bin, ['server', dataDir, '--address', `127.0.0.1:${port}`, '--quiet'], {
+        env: {
+          PATH: process.env.PATH,
+          HOME: dataDir,
+          MINIO_ROOT_USER: credentials.accessKeyId,
+          MINIO_ROOT_PASSWORD: credentials.secretAccessKey,
+          MINIO_BROWSER: 'off',
+          MINIO_UPDATE: 'off',
+          MINIO_CI_CD: '1',
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      }),
+    async (port) => (await fetch(`http://127.0.0.1:${port}/minio/health/ready`, { signal: AbortSignal.timeout(1000) })).ok,
+  ).catch(async (e: unknown) => {
+    await rm(dataDir, { recursive: true, force: true });
+    throw e;
+  });
+  const { port } = peer;
+  const endpoint = `http://127.0.0.1:${port}`;
+  const admin = new S3Client({
+    region: MINIO_REGION,
+    endpoint,
+    forcePathStyle: true,
+    credentials,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+  const storages: S3Storage[] = [];
+  let stopped = false;
+  const server: MinioServer = {
+    endpoint,
+    port,
+    credentials,
+    admin,
+    async createBucket(name) {
+      const bucket = name ?? `b-${randomBytes(5).toString('hex')}`;
+      await admin.send(new CreateBucketCommand({ Bucket: bucket }));
+      return bucket;
+    },
+    async makePublicRead(bucket) {
+      const policy = {
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Principal: { AWS: ['*'] }, Action: ['s3:GetObject'], Resource: [`arn:aws:s3:::${bucket}/*`] }],
+      };
+      await admin.send(new PutBucketPolicyCommand({ Bucket: bucket, Policy: JSON.stringify(policy) }));
+    },
+    storage(url, options = {}) {
+      const s = new S3Storage(url, { region: MINIO_REGION, endpointUrl: endpoint, credentials, ...options });
+      storages.push(s);
+      return s;
+    },
+    httpUrl(bucket, key = '') {
+      return `${endpoint}/${bucket}/${key}`;
+    },
+    restrictedCredentials: (policy) => assumeRole(endpoint, credentials, policy),
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      for (const s of storages) s.close();
+      admin.destroy();
+      await peer.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+  t.after(() => server.stop());
+  return server;
 }
 
 export async function stopChild(child: ChildProcess): Promise<void> {

@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { Agent } from 'node:https';
 import { connect } from 'node:net';
@@ -13,7 +13,7 @@ import {
   type KeySpec,
   type KeyUsageType,
 } from '@aws-sdk/client-kms';
-import { freePort, stopChild } from '../../helpers/minio.ts';
+import { startPeerProcess } from '../../helpers/peer-process.ts';
 import { REPO_ROOT } from '../../helpers/peers.ts';
 
 /**
@@ -48,22 +48,15 @@ export async function startMoto(
   const venv = path.join(REPO_ROOT, '.peers/venv/bin');
   const server = path.join(venv, 'moto_server');
   if (!existsSync(server)) throw new Error(`moto_server missing at ${server}: run \`bash scripts/peers.sh\` (moto[server] is in scripts/peers-requirements.txt)`);
-  const port = await freePort();
-  const args = ['-H', '127.0.0.1', '-p', String(port), ...(opts.tls ? ['-c', opts.tls.cert, '-k', opts.tls.key] : [])];
-  const child =
-    opts.faithful === false
+  const spawnAt = (port: number) => {
+    const args = ['-H', '127.0.0.1', '-p', String(port), ...(opts.tls ? ['-c', opts.tls.cert, '-k', opts.tls.key] : [])];
+    return opts.faithful === false
       ? spawn(server, args, { stdio: ['ignore', 'pipe', 'pipe'] })
       : spawn(path.join(venv, 'python'), [path.join(import.meta.dirname, 'moto_digest_server.py'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout?.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
-  child.stderr?.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
-  const kill = () => child.kill('SIGKILL');
-  process.on('exit', kill);
-  t.after(async () => {
-    await stopChild(child);
-    process.off('exit', kill);
-  });
-  await waitListening(child, port, () => output);
+  };
+  const peer = await startPeerProcess('moto', spawnAt, listening);
+  t.after(() => peer.stop());
+  const { port } = peer;
   const endpoint = `${opts.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
   const admin = new KMSClient({
     region: REGION,
@@ -103,21 +96,13 @@ export async function startMoto(
   };
 }
 
-async function waitListening(child: ChildProcess, port: number, output: () => string): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  let exited: string | undefined;
-  child.once('exit', (code, signal) => (exited = `exited with ${code ?? signal}`));
-  while (Date.now() < deadline) {
-    if (exited) throw new Error(`moto ${exited}: ${output()}`);
-    const up = await new Promise<boolean>((resolve) => {
-      const s = connect(port, '127.0.0.1', () => {
-        s.end();
-        resolve(true);
-      });
-      s.once('error', () => resolve(false));
+/** Something accepts connections on the port (moto has no health endpoint). */
+function listening(port: number): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const sock = connect(port, '127.0.0.1', () => {
+      sock.end();
+      resolve(true);
     });
-    if (up) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`moto not listening on port ${port} after 30 s: ${output()}`);
+    sock.once('error', () => resolve(false));
+  });
 }
